@@ -1,0 +1,104 @@
+//! Account changes: register, sign in, sign out.
+use crate::error::AppError;
+use leptos::prelude::*;
+
+/// Only local paths are followed after sign-in, so `next` cannot send anyone off-site.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+/// Creates an account (role `user`) and signs it in. Visitors only need this; anyone may call it.
+#[server]
+pub async fn register_user(
+    email: String,
+    display_name: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
+    use crate::ssr;
+    ssr::with_status(
+        async {
+            let locale = use_context::<crate::i18n::Locale>().unwrap_or_default();
+            let new = super::NewUser {
+                email,
+                display_name,
+                password,
+            };
+            let user = ssr::services()?
+                .account_commands
+                .register(new, locale)
+                .await?;
+            start_session(user.id).await?;
+            leptos_axum::redirect(&safe_next(next.as_deref()));
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Signs in with email and password. Attempts are limited per address and per account.
+#[server]
+pub async fn sign_in(
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
+    use crate::ssr;
+    ssr::with_status(
+        async {
+            let user = ssr::services()?
+                .account_commands
+                .sign_in(&email, &password, ssr::client_ip())
+                .await?;
+            start_session(user.id).await?;
+            leptos_axum::redirect(&safe_next(next.as_deref()));
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Ends the session (destroying it in the store). Harmless for visitors.
+#[server]
+pub async fn sign_out() -> Result<(), AppError> {
+    use crate::ssr;
+    ssr::with_status(
+        async {
+            ssr::session().await?.flush().await.map_err(ssr::internal)?;
+            leptos_axum::redirect("/");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Renews the session id (no fixation) and binds it to the user.
+#[cfg(feature = "ssr")]
+async fn start_session(user_id: super::UserId) -> Result<(), AppError> {
+    use crate::ssr;
+    let session = ssr::session().await?;
+    session.cycle_id().await.map_err(ssr::internal)?;
+    session
+        .insert(ssr::SESSION_USER_KEY, user_id)
+        .await
+        .map_err(ssr::internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_never_leaves_the_site() {
+        assert_eq!(safe_next(Some("/me")), "/me");
+        assert_eq!(safe_next(Some("//evil.example")), "/");
+        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+}

@@ -1,0 +1,69 @@
+//! Accounts and sign-in: registration, sessions, roles and the profile page.
+//! Visitors register and sign in; every signed-in role sees its own profile.
+pub mod commands;
+#[cfg(feature = "ssr")]
+pub mod ports;
+pub mod queries;
+pub mod rules;
+pub mod ui;
+
+use crate::i18n::{Locale, Msg};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub type UserId = i64;
+
+/// A user's role. The order matters: each role may do everything the roles before it may,
+/// so guards compare with `>=`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    User,
+    Agent,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::User, Role::Agent, Role::Admin];
+
+    /// The name stored in the database and used by the API.
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Agent => "agent",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Role::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    /// The role's name for people.
+    pub fn label(self) -> Msg {
+        match self {
+            Role::User => Msg::RoleUser,
+            Role::Agent => Msg::RoleAgent,
+            Role::Admin => Msg::RoleAdmin,
+        }
+    }
+}
+
+/// A user as the user themself and the UI see them (never the password hash).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserView {
+    pub id: UserId,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub locale: Locale,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Registration input, before validation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewUser {
+    pub email: String,
+    pub display_name: String,
+    pub password: String,
+}

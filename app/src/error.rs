@@ -1,0 +1,197 @@
+//! The one error type that crosses the wire. Each variant is a stable kind the UI translates and
+//! the REST API maps to a status; infrastructure errors become `Internal` at the server boundary
+//! (logged there with their cause, sent without detail).
+use crate::i18n::{Locale, Msg, fill};
+use serde::{Deserialize, Serialize};
+use server_fn::codec::JsonEncoding;
+use server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use std::collections::BTreeMap;
+
+/// What is wrong with one field of a form or request body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum Problem {
+    Required,
+    TooShort {
+        min: usize,
+    },
+    TooLong {
+        max: usize,
+    },
+    EmailInvalid,
+    PasswordCommon,
+    EmailTaken,
+    LocaleUnknown,
+    /// A request body that could not be read as the expected JSON (REST only).
+    Malformed {
+        detail: String,
+    },
+}
+
+impl Problem {
+    /// The problem in `locale`, for forms.
+    pub fn text(&self, locale: Locale) -> String {
+        match self {
+            Problem::Required => Msg::FieldRequired.text(locale).to_owned(),
+            Problem::TooShort { min } => fill(Msg::FieldTooShort.text(locale), &[("min", min)]),
+            Problem::TooLong { max } => fill(Msg::FieldTooLong.text(locale), &[("max", max)]),
+            Problem::EmailInvalid => Msg::FieldEmailInvalid.text(locale).to_owned(),
+            Problem::PasswordCommon => Msg::FieldPasswordCommon.text(locale).to_owned(),
+            Problem::EmailTaken => Msg::FieldEmailTaken.text(locale).to_owned(),
+            Problem::LocaleUnknown => Msg::FieldLocaleUnknown.text(locale).to_owned(),
+            Problem::Malformed { detail } => detail.clone(),
+        }
+    }
+}
+
+/// Problems by field name; ordered so messages come out the same way every time.
+pub type FieldErrors = BTreeMap<String, Problem>;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// No valid session or token.
+    #[error("authentication required")]
+    Unauthenticated,
+    /// Wrong email or password at sign-in (kind `unauthenticated`).
+    #[error("the email or password is not correct")]
+    BadCredentials,
+    /// Signed in, but the role or ownership does not allow this.
+    #[error("not allowed")]
+    Forbidden,
+    /// The account is blocked (kind `forbidden`).
+    #[error("this account is blocked")]
+    Blocked,
+    /// Absent, or not visible to the caller: strangers learn nothing.
+    #[error("not found")]
+    NotFound,
+    /// A unique value is taken or a state forbids the change.
+    #[error("conflict on {field}")]
+    Conflict { field: String, problem: Problem },
+    /// Input failed validation; nothing was changed.
+    #[error("invalid input")]
+    Invalid(FieldErrors),
+    /// Too many attempts; retry after the given number of seconds.
+    #[error("too many attempts, retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("payload too large")]
+    PayloadTooLarge,
+    /// A failure on the server; the cause is in the server log only.
+    #[error("internal error")]
+    Internal,
+    /// The request never reached the server function or its answer could not be read.
+    #[error("{0}")]
+    Transport(String),
+}
+
+impl AppError {
+    /// An `Invalid` error for one field.
+    pub fn field(field: &str, problem: Problem) -> Self {
+        AppError::Invalid(BTreeMap::from([(field.to_owned(), problem)]))
+    }
+
+    /// The stable kind of the REST error shape.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AppError::Unauthenticated | AppError::BadCredentials => "unauthenticated",
+            AppError::Forbidden | AppError::Blocked => "forbidden",
+            AppError::NotFound => "not_found",
+            AppError::Conflict { .. } => "conflict",
+            AppError::Invalid(_) => "invalid",
+            AppError::RateLimited { .. } => "rate_limited",
+            AppError::PayloadTooLarge => "payload_too_large",
+            AppError::Internal | AppError::Transport(_) => "internal",
+        }
+    }
+
+    /// The HTTP status that goes with the kind.
+    pub fn status(&self) -> u16 {
+        match self.kind() {
+            "unauthenticated" => 401,
+            "forbidden" => 403,
+            "not_found" => 404,
+            "conflict" => 409,
+            "invalid" => 422,
+            "rate_limited" => 429,
+            "payload_too_large" => 413,
+            _ => 500,
+        }
+    }
+
+    /// Problems per field, for forms that highlight them.
+    pub fn field_errors(&self) -> FieldErrors {
+        match self {
+            AppError::Invalid(fields) => fields.clone(),
+            AppError::Conflict { field, problem } => {
+                BTreeMap::from([(field.clone(), problem.clone())])
+            }
+            _ => FieldErrors::new(),
+        }
+    }
+
+    /// The headline message in `locale`.
+    pub fn text(&self, locale: Locale) -> String {
+        let msg = match self {
+            AppError::Unauthenticated => Msg::ErrorUnauthenticated,
+            AppError::BadCredentials => Msg::ErrorBadCredentials,
+            AppError::Forbidden => Msg::ErrorForbidden,
+            AppError::Blocked => Msg::ErrorBlocked,
+            AppError::NotFound => Msg::ErrorNotFound,
+            AppError::Conflict { problem, .. } => return problem.text(locale),
+            AppError::Invalid(_) => Msg::ErrorInvalid,
+            AppError::RateLimited { retry_after_secs } => {
+                return fill(
+                    Msg::ErrorRateLimited.text(locale),
+                    &[("seconds", retry_after_secs)],
+                );
+            }
+            AppError::PayloadTooLarge => Msg::ErrorPayloadTooLarge,
+            AppError::Internal | AppError::Transport(_) => Msg::ErrorInternal,
+        };
+        msg.text(locale).to_owned()
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Args(detail) | ServerFnErrorErr::MissingArg(detail) => {
+                AppError::field("request", Problem::Malformed { detail })
+            }
+            other => AppError::Transport(other.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_map_to_the_documented_statuses() {
+        assert_eq!(AppError::BadCredentials.status(), 401);
+        assert_eq!(AppError::Blocked.status(), 403);
+        assert_eq!(
+            AppError::field("email", Problem::EmailInvalid).status(),
+            422
+        );
+        assert_eq!(
+            AppError::RateLimited {
+                retry_after_secs: 3
+            }
+            .status(),
+            429
+        );
+        assert_eq!(AppError::Internal.status(), 500);
+    }
+
+    #[test]
+    fn rate_limit_message_names_the_wait_in_each_language() {
+        let err = AppError::RateLimited {
+            retry_after_secs: 12,
+        };
+        assert!(err.text(Locale::Pl).contains("12"));
+        assert!(err.text(Locale::He).contains("12"));
+    }
+}

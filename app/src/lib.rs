@@ -1,0 +1,92 @@
+//! EventHub's pages, components, wire types and server functions, compiled twice: with `ssr`
+//! into the server and with `hydrate` into the browser's WASM. One folder per feature.
+#![recursion_limit = "256"]
+
+pub mod auth;
+pub mod error;
+pub mod i18n;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+pub mod ui;
+
+use crate::i18n::{Msg, t, use_locale};
+use auth::ui::{LoginPage, ProfilePage, RegisterPage};
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+use ui::home::HomePage;
+use ui::layout::{Auth, Layout};
+use ui::not_found::NotFound;
+
+/// The HTML document the server streams. `lang` and `dir` come from the request's locale,
+/// which the server put into the context before rendering.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let locale = use_locale();
+    view! {
+        <!DOCTYPE html>
+        <html lang=locale.code() dir=locale.dir()>
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    #[cfg(feature = "hydrate")]
+    provide_context(i18n::locale_from_document());
+    Auth::provide();
+    // Marks the page as live once the WASM has taken over (tests wait for it).
+    #[cfg(feature = "hydrate")]
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/eventhub.css"/>
+        <Title formatter=|text: String| format!("{text} · EventHub")/>
+        <Router>
+            <Layout>
+                <ErrorBoundary fallback=|errors| view! { <ErrorPage errors/> }>
+                    <Routes fallback=NotFound>
+                        <Route path=path!("") view=HomePage/>
+                        <Route path=path!("login") view=LoginPage/>
+                        <Route path=path!("register") view=RegisterPage/>
+                        <Route path=path!("me") view=ProfilePage ssr=SsrMode::Async/>
+                    </Routes>
+                </ErrorBoundary>
+            </Layout>
+        </Router>
+    }
+}
+
+/// Shown when a page fails to render; the details stay in the server log.
+#[component]
+fn ErrorPage(errors: ArcRwSignal<Errors>) -> impl IntoView {
+    let locale = use_locale();
+    view! {
+        <section class="panel narrow center" role="alert">
+            <h1>{t(Msg::ErrorPageTitle)}</h1>
+            <ul>
+                {move || errors.get().into_iter().map(|(_, e)| {
+                    let text = e.downcast_ref::<error::AppError>().map_or_else(|| t(Msg::ErrorInternal).to_owned(), |e| e.text(locale));
+                    view! { <li>{text}</li> }
+                }).collect_view()}
+            </ul>
+            <a class="btn btn-primary" href="/">{t(Msg::NotFoundHome)}</a>
+        </section>
+    }
+}

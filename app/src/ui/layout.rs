@@ -1,0 +1,172 @@
+//! The frame around every page: header with navigation that follows the role, language
+//! switcher, footer. The signed-in user comes from the `Auth` context.
+use crate::auth::commands::{RegisterUser, SignIn, SignOut};
+use crate::auth::queries::get_current_user;
+use crate::auth::{Role, UserView};
+use crate::error::AppError;
+use crate::i18n::{Locale, Msg, t, use_locale};
+use leptos::prelude::*;
+use leptos_router::hooks::use_location;
+
+/// The account actions and the signed-in user, shared by the header and the account pages.
+/// The user is fetched again whenever one of the actions completes.
+#[derive(Clone, Copy)]
+pub struct Auth {
+    pub sign_in: ServerAction<SignIn>,
+    pub register: ServerAction<RegisterUser>,
+    pub sign_out: ServerAction<SignOut>,
+    pub user: Resource<Result<Option<UserView>, AppError>>,
+}
+
+impl Auth {
+    pub fn provide() -> Self {
+        let sign_in = ServerAction::<SignIn>::new();
+        let register = ServerAction::<RegisterUser>::new();
+        let sign_out = ServerAction::<SignOut>::new();
+        let user = Resource::new(
+            move || {
+                (
+                    sign_in.version().get(),
+                    register.version().get(),
+                    sign_out.version().get(),
+                )
+            },
+            |_| get_current_user(),
+        );
+        let auth = Auth {
+            sign_in,
+            register,
+            sign_out,
+            user,
+        };
+        provide_context(auth);
+        auth
+    }
+}
+
+pub fn use_auth() -> Auth {
+    expect_context::<Auth>()
+}
+
+#[component]
+pub fn Layout(children: Children) -> impl IntoView {
+    view! {
+        <a class="skip-link" href="#main">{t(Msg::NavHome)}</a>
+        <header class="site-header">
+            <div class="container header-row">
+                <a class="brand" href="/">
+                    <span class="brand-mark" aria-hidden="true">"◆"</span>
+                    {t(Msg::AppName)}
+                </a>
+                <nav class="main-nav" aria-label=t(Msg::NavMain)>
+                    <a href="/">{t(Msg::NavHome)}</a>
+                </nav>
+                <UserMenu/>
+                <LanguageSwitcher/>
+            </div>
+        </header>
+        <main id="main" class="container">{children()}</main>
+        <footer class="site-footer">
+            <div class="container">{t(Msg::FooterText)}</div>
+        </footer>
+    }
+}
+
+/// Visitors get sign-in links; signed-in people their name, role and a sign-out button.
+#[component]
+fn UserMenu() -> impl IntoView {
+    let auth = use_auth();
+    let signed_out = move || {
+        view! {
+            <div class="user-menu">
+                <a class="btn btn-ghost" href="/login">{t(Msg::NavSignIn)}</a>
+                <a class="btn btn-primary" href="/register">{t(Msg::NavRegister)}</a>
+            </div>
+        }
+        .into_any()
+    };
+    view! {
+        <Transition fallback=signed_out>
+            {move || Suspend::new(async move {
+                match auth.user.await {
+                    Ok(Some(user)) => {
+                        let badge = match user.role {
+                            Role::Admin => Some(Msg::NavRoleBadgeAdmin),
+                            Role::Agent => Some(Msg::NavRoleBadgeAgent),
+                            Role::User => None,
+                        };
+                        view! {
+                            <div class="user-menu">
+                                {badge.map(|b| view! { <span class="badge">{t(b)}</span> })}
+                                <a class="user-name" href="/me" title=t(Msg::NavProfile)>{user.display_name}</a>
+                                <ActionForm action=auth.sign_out attr:class="inline-form">
+                                    <button class="btn btn-ghost" type="submit">{t(Msg::NavSignOut)}</button>
+                                </ActionForm>
+                            </div>
+                        }
+                        .into_any()
+                    }
+                    _ => signed_out(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// Plain links to `/lang` (a server route that sets the cookie and comes back), so switching
+/// works without scripts; `rel=external` keeps the client router from intercepting them.
+#[component]
+fn LanguageSwitcher() -> impl IntoView {
+    let current = use_locale();
+    let location = use_location();
+    let back = move || {
+        let search = location.search.get();
+        if search.is_empty() {
+            location.pathname.get()
+        } else {
+            format!("{}?{search}", location.pathname.get())
+        }
+    };
+    view! {
+        <details class="lang-switcher">
+            <summary aria-label=t(Msg::NavLanguage)>
+                <span aria-hidden="true">"🌐 "</span>
+                {t(current.native_name())}
+            </summary>
+            <ul>
+                {Locale::ALL
+                    .into_iter()
+                    .map(|locale| {
+                        let href = move || format!("/lang?to={}&back={}", locale.code(), urlencode(&back()));
+                        view! {
+                            <li>
+                                <a
+                                    href=href
+                                    rel="external nofollow"
+                                    hreflang=locale.code()
+                                    lang=locale.code()
+                                    aria-current=(locale == current).then_some("true")
+                                >
+                                    {locale.native_name().text(locale)}
+                                </a>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        </details>
+    }
+}
+
+/// Percent-encodes a path for use as a query value.
+fn urlencode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

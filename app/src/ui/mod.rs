@@ -1,0 +1,5 @@
+//! Feature-free components and the page frame.
+pub mod form;
+pub mod home;
+pub mod layout;
+pub mod not_found;

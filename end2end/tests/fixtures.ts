@@ -1,0 +1,31 @@
+import { test as base, expect, Page } from '@playwright/test';
+
+/**
+ * Fails a test on any console error or uncaught page error. A test that provokes a 4xx answer on
+ * purpose sets `allowClientErrors`: Chromium logs those responses as console errors.
+ */
+export const test = base.extend<{ allowClientErrors: boolean; consoleErrors: string[] }>({
+  allowClientErrors: [false, { option: true }],
+  consoleErrors: [async ({ page, allowClientErrors }, use) => {
+    const errors: string[] = [];
+    const expected = /Failed to load resource: the server responded with a status of 4\d\d/;
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('console', (m) => {
+      if (m.type() !== 'error') return;
+      if (allowClientErrors && expected.test(m.text())) return;
+      errors.push(m.text());
+    });
+    await use(errors);
+    expect(errors, 'console errors').toEqual([]);
+  }, { auto: true }],
+});
+export { expect };
+
+/** Resolves once the WASM client has hydrated the page (the body gets `data-hydrated`). */
+export async function hydrated(page: Page) {
+  await page.locator('body[data-hydrated="true"]').waitFor({ timeout: 30_000 });
+}
+
+export function uniqueEmail(prefix: string) {
+  return `${prefix}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+}

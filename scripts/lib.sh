@@ -1,0 +1,7 @@
+# Shared helpers for the scripts in this folder (sourced, not run).
+# shellcheck shell=bash
+step() { printf '\n\033[1;34m==>\033[0m %s\n' "$*"; }
+ok()   { printf '\033[32m  ok\033[0m %s\n' "$*"; }
+warn() { printf '\033[1;33mWARNING:\033[0m %s\n' "$*" >&2; }
+fail() { printf '\033[1;31mERROR:\033[0m %s\n' "$*" >&2; exit 1; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }

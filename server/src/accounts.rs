@@ -1,0 +1,218 @@
+//! Accounts on either database: registration with Argon2id hashes, sign-in with attempt
+//! limits, role and block flags read fresh on every request. Implements the app's ports.
+use crate::db::Db;
+use crate::limiter::FailureLimiter;
+use crate::on_db;
+use app::auth::ports::{AccountCommands, AccountQueries, UserRecord};
+use app::auth::rules::{normalize_email, validate_new_user};
+use app::auth::{NewUser, Role, UserId, UserView};
+use app::error::{AppError, Problem};
+use app::i18n::Locale;
+use app::ssr::internal;
+use argon2::Argon2;
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
+use chrono::{DateTime, Utc};
+use std::net::IpAddr;
+use std::sync::{Arc, LazyLock};
+use std::time::{Duration, Instant};
+
+/// A users row as stored (server only).
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    email: String,
+    display_name: String,
+    password_hash: String,
+    role: String,
+    blocked: bool,
+    locale: String,
+    created_at: DateTime<Utc>,
+}
+
+impl UserRow {
+    fn into_record(self) -> Result<(UserRecord, String), AppError> {
+        let role = Role::from_code(&self.role)
+            .ok_or_else(|| internal(format!("unknown role {:?}", self.role)))?;
+        let user = UserView {
+            id: self.id,
+            email: self.email,
+            display_name: self.display_name,
+            role,
+            locale: Locale::from_tag(&self.locale).unwrap_or_default(),
+            created_at: self.created_at,
+        };
+        Ok((
+            UserRecord {
+                user,
+                blocked: self.blocked,
+            },
+            self.password_hash,
+        ))
+    }
+}
+
+const USER_COLUMNS: &str =
+    "id, email, display_name, password_hash, role, blocked, locale, created_at";
+
+/// Verified against when the email is unknown, so both answers take as long.
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| hash_password("not a real password").expect("hashing works"));
+
+pub fn hash_password(password: &str) -> Result<String, AppError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(internal)
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+/// Runs CPU-heavy hashing off the async workers.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(f).await.map_err(internal)
+}
+
+pub struct Accounts {
+    db: Db,
+    limiter: FailureLimiter,
+}
+
+impl Accounts {
+    /// Five failed sign-ins per minute per address and per account.
+    pub fn new(db: Db) -> Arc<Self> {
+        Arc::new(Accounts {
+            db,
+            limiter: FailureLimiter::new(5, Duration::from_secs(60)),
+        })
+    }
+
+    async fn find_by_email(&self, email: &str) -> Result<Option<UserRow>, AppError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE lower(email) = $1");
+        on_db!(&self.db, pool => sqlx::query_as::<_, UserRow>(&sql).bind(normalize_email(email)).fetch_optional(pool).await)
+            .map_err(internal)
+    }
+
+    /// Creates a user with the given role (the CLI's `create-user` and the demo data use this).
+    pub async fn create(
+        &self,
+        new: NewUser,
+        role: Role,
+        locale: Locale,
+    ) -> Result<UserView, AppError> {
+        let new = validate_new_user(&new).map_err(AppError::Invalid)?;
+        let password = new.password.clone();
+        let hash = blocking(move || hash_password(&password)).await??;
+        let now = Utc::now();
+        let sql = "INSERT INTO users (email, display_name, password_hash, role, blocked, locale, created_at, updated_at) \
+                   VALUES ($1, $2, $3, $4, FALSE, $5, $6, $6) RETURNING id";
+        let inserted = on_db!(&self.db, pool => sqlx::query_scalar::<_, i64>(sql)
+            .bind(&new.email)
+            .bind(&new.display_name)
+            .bind(&hash)
+            .bind(role.code())
+            .bind(locale.code())
+            .bind(now)
+            .fetch_one(pool)
+            .await);
+        let id = match inserted {
+            Ok(id) => id,
+            // The only unique key a new row can collide on is the email (ids are generated).
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(AppError::Conflict {
+                    field: "email".into(),
+                    problem: Problem::EmailTaken,
+                });
+            }
+            Err(e) => return Err(internal(e)),
+        };
+        tracing::info!(user_id = id, role = role.code(), "user created");
+        Ok(UserView {
+            id,
+            email: new.email,
+            display_name: new.display_name,
+            role,
+            locale,
+            created_at: now,
+        })
+    }
+
+    pub async fn count_users(&self) -> Result<i64, AppError> {
+        on_db!(&self.db, pool => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(pool).await)
+            .map_err(internal)
+    }
+}
+
+#[async_trait::async_trait]
+impl AccountQueries for Accounts {
+    async fn get_user(&self, id: UserId) -> Result<Option<UserRecord>, AppError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+        let row = on_db!(&self.db, pool => sqlx::query_as::<_, UserRow>(&sql).bind(id).fetch_optional(pool).await)
+            .map_err(internal)?;
+        row.map(|r| r.into_record().map(|(record, _)| record))
+            .transpose()
+    }
+}
+
+#[async_trait::async_trait]
+impl AccountCommands for Accounts {
+    async fn register(&self, new: NewUser, locale: Locale) -> Result<UserView, AppError> {
+        self.create(new, Role::User, locale).await
+    }
+
+    async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        client: IpAddr,
+    ) -> Result<UserView, AppError> {
+        let ip_key = format!("ip:{client}");
+        let account_key = format!("account:{}", normalize_email(email));
+        let keys = [ip_key.as_str(), account_key.as_str()];
+        if let Err(wait) = self.limiter.check(&keys, Instant::now()) {
+            return Err(AppError::RateLimited {
+                retry_after_secs: wait.as_secs().max(1),
+            });
+        }
+        let row = self.find_by_email(email).await?;
+        let (hash, password) = (
+            row.as_ref()
+                .map_or_else(|| DUMMY_HASH.clone(), |r| r.password_hash.clone()),
+            password.to_owned(),
+        );
+        let matches = blocking(move || verify_password(&password, &hash)).await?;
+        let record = match row {
+            Some(row) if matches => row.into_record()?.0,
+            _ => {
+                self.limiter.record_failure(&keys, Instant::now());
+                tracing::info!(client = %client, "sign-in refused: bad credentials");
+                return Err(AppError::BadCredentials);
+            }
+        };
+        if record.blocked {
+            return Err(AppError::Blocked);
+        }
+        Ok(record.user)
+    }
+
+    async fn set_locale(&self, id: UserId, locale: Locale) -> Result<(), AppError> {
+        on_db!(&self.db, pool => sqlx::query("UPDATE users SET locale = $1, updated_at = $2 WHERE id = $3")
+            .bind(locale.code())
+            .bind(Utc::now())
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|_| ()))
+        .map_err(internal)
+    }
+}

@@ -1,0 +1,134 @@
+//! Typed settings from the environment (`EVENTHUB_*`) with embedded defaults; `.env.example`
+//! lists them. Secrets are redacted in `Debug`.
+use anyhow::{Context, Result};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone)]
+pub struct Config {
+    /// Where the server listens (`EVENTHUB_ADDR`, default 127.0.0.1:3000).
+    pub addr: SocketAddr,
+    /// Database file, generated secret, uploads, outgoing mail (`EVENTHUB_DATA_DIR`, ./data).
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…` (`EVENTHUB_DATABASE_URL`; default a SQLite file in data_dir).
+    pub database_url: String,
+    /// Signs API tokens (`EVENTHUB_SECRET_KEY`; generated into data_dir on first start).
+    pub secret_key: Secret,
+    /// The built site: `pkg/` with the WASM client and CSS (`EVENTHUB_SITE_ROOT`, target/site).
+    pub site_root: PathBuf,
+    /// The public URL; `https://…` makes the session cookie `Secure` (`EVENTHUB_PUBLIC_URL`).
+    pub public_url: String,
+}
+
+/// A secret string that never shows in logs.
+#[derive(Clone)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("addr", &self.addr)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("secret_key", &self.secret_key)
+            .field("site_root", &self.site_root)
+            .field("public_url", &self.public_url)
+            .finish()
+    }
+}
+
+/// Hides a password in a connection URL (`postgres://user:***@host/db`).
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let creds = &url[scheme_end + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl Config {
+    /// Reads the environment, creating the data dir and the secret key file when missing.
+    pub fn from_env() -> Result<Self> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let addr = var("EVENTHUB_ADDR")
+            .unwrap_or_else(|| "127.0.0.1:3000".into())
+            .parse()
+            .context("EVENTHUB_ADDR must look like 127.0.0.1:3000")?;
+        let data_dir = PathBuf::from(var("EVENTHUB_DATA_DIR").unwrap_or_else(|| "data".into()));
+        std::fs::create_dir_all(&data_dir)
+            .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
+        let database_url = var("EVENTHUB_DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("eventhub.db").display()));
+        let secret_key = match var("EVENTHUB_SECRET_KEY") {
+            Some(key) => Secret(key),
+            None => load_or_create_secret(&data_dir.join("secret.key"))?,
+        };
+        if secret_key.0.len() < 32 {
+            anyhow::bail!("EVENTHUB_SECRET_KEY must be at least 32 characters");
+        }
+        let site_root =
+            PathBuf::from(var("EVENTHUB_SITE_ROOT").unwrap_or_else(|| "target/site".into()));
+        let public_url = var("EVENTHUB_PUBLIC_URL").unwrap_or_else(|| format!("http://{addr}"));
+        Ok(Config {
+            addr,
+            data_dir,
+            database_url,
+            secret_key,
+            site_root,
+            public_url,
+        })
+    }
+
+    /// Session cookies carry `Secure` when the site is served over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+fn load_or_create_secret(path: &Path) -> Result<Secret> {
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        return Ok(Secret(existing.trim().to_owned()));
+    }
+    let key = crate::random_hex(32);
+    std::fs::write(path, &key).with_context(|| format!("cannot write {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(Secret(key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_database_urls_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://eh:hunter2@127.0.0.1:5432/eh"),
+            "postgres://eh:***@127.0.0.1:5432/eh"
+        );
+        assert_eq!(
+            redact_url("sqlite://data/eventhub.db"),
+            "sqlite://data/eventhub.db"
+        );
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        assert_eq!(format!("{:?}", Secret("top-secret".into())), "Secret(***)");
+    }
+}

@@ -1,0 +1,118 @@
+//! EventHub's server: configuration, state, storage implementations of the app's ports, the
+//! REST API and the router that serves pages, server functions and static files.
+//! `router(state)` is what both `main` and the tests call.
+pub mod accounts;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod limiter;
+pub mod rest;
+pub mod sessions;
+pub mod tokens;
+pub mod web;
+
+use accounts::Accounts;
+use anyhow::Result;
+use app::ssr::Services;
+use axum::extract::FromRef;
+use axum::routing::get;
+use axum::{Router, middleware};
+use config::Config;
+use db::Db;
+use leptos::prelude::LeptosOptions;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use std::sync::Arc;
+use tokens::TokenKeys;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+/// Everything a request may need; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub accounts: Arc<Accounts>,
+    pub tokens: Arc<TokenKeys>,
+    pub sessions: sessions::Store,
+    pub leptos: LeptosOptions,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}
+
+impl AppState {
+    /// Connects, migrates and wires the services.
+    pub async fn new(config: Config) -> Result<Self> {
+        let db = Db::connect(&config.database_url).await?;
+        db.migrate().await?;
+        let sessions = sessions::Store::open(&db).await?;
+        let leptos = LeptosOptions::builder()
+            .output_name("eventhub")
+            .site_root(config.site_root.to_string_lossy().to_string())
+            .site_pkg_dir("pkg")
+            .site_addr(config.addr)
+            .build();
+        Ok(AppState {
+            tokens: Arc::new(TokenKeys::new(&config.secret_key.0)),
+            accounts: Accounts::new(db.clone()),
+            config: Arc::new(config),
+            db,
+            sessions,
+            leptos,
+        })
+    }
+
+    /// The ports server functions reach through the reactive context.
+    pub fn services(&self) -> Services {
+        Services {
+            account_queries: self.accounts.clone(),
+            account_commands: self.accounts.clone(),
+        }
+    }
+}
+
+/// The whole HTTP surface.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(app::App);
+    let context = web::leptos_context(&state);
+    let shell = {
+        let options = state.leptos.clone();
+        move || app::shell(options.clone())
+    };
+    let pkg = ServeDir::new(state.config.site_root.join("pkg"));
+    Router::new()
+        .route("/healthz", get(web::healthz))
+        .route("/readyz", get(web::readyz))
+        .route("/lang", get(web::switch_language))
+        .nest("/api/v1", rest::router())
+        .nest_service(
+            "/pkg",
+            tower::ServiceBuilder::new()
+                .layer(SetResponseHeaderLayer::overriding(
+                    http::header::CACHE_CONTROL,
+                    http::HeaderValue::from_static("public, max-age=300, must-revalidate"),
+                ))
+                .service(pkg),
+        )
+        .leptos_routes_with_context(&state, routes, context.clone(), shell)
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, app::shell))
+        .layer(state.sessions.clone().layer(state.config.secure_cookies()))
+        .layer(middleware::from_fn(web::client_ip))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Random bytes as lower-case hex (secrets, token ids).
+pub fn random_hex(bytes: usize) -> String {
+    use rand::RngCore;
+    let mut buf = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut buf);
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}

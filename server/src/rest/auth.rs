@@ -1,0 +1,156 @@
+//! `/api/v1/auth/*` and `/api/v1/me`: the same account commands the pages use, behind JWTs.
+use super::error::{ApiError, ApiJson, ErrorBody};
+use crate::AppState;
+use app::auth::ports::{AccountCommands, AccountQueries};
+use app::auth::rules::check_role;
+use app::auth::{NewUser, Role, UserView};
+use app::error::AppError;
+use app::ssr::ClientIp;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::{Extension, Json};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Deserialize, ToSchema)]
+pub struct RegisterRequest {
+    #[schema(example = "dana@example.com")]
+    pub email: String,
+    /// At least 10 characters, not a common password.
+    pub password: String,
+    #[schema(example = "Dana Levi")]
+    pub display_name: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct TokenRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the token expires.
+    pub expires_in: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct User {
+    /// Opaque id.
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    /// user · agent · admin
+    pub role: String,
+    /// en · he · pl
+    pub locale: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<UserView> for User {
+    fn from(u: UserView) -> Self {
+        User {
+            id: u.id.to_string(),
+            email: u.email,
+            display_name: u.display_name,
+            role: u.role.code().into(),
+            locale: u.locale.code().into(),
+            created_at: u.created_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserBody {
+    pub user: User,
+}
+
+/// The caller of a REST handler, from `Authorization: Bearer <token>`, with role and blocked
+/// flag read from the database on every request.
+pub struct ApiUser(pub UserView);
+
+impl ApiUser {
+    /// The same role guard as the server functions use.
+    pub fn require(self, role: Role) -> Result<UserView, ApiError> {
+        check_role(&self.0, role)?;
+        Ok(self.0)
+    }
+}
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(AppError::Unauthenticated)?;
+        let id = state.tokens.verify(token.trim())?;
+        let record = state
+            .accounts
+            .get_user(id)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        if record.blocked {
+            return Err(AppError::Blocked.into());
+        }
+        Ok(ApiUser(record.user))
+    }
+}
+
+/// Creates an account with role `user`.
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterRequest,
+    responses((status = 201, body = UserBody), (status = 409, description = "email taken", body = ErrorBody),
+              (status = 422, description = "invalid field", body = ErrorBody)))]
+pub async fn register(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<RegisterRequest>,
+) -> Result<(StatusCode, Json<UserBody>), ApiError> {
+    let new = NewUser {
+        email: req.email,
+        display_name: req.display_name,
+        password: req.password,
+    };
+    let user = state.accounts.register(new, Default::default()).await?;
+    Ok((StatusCode::CREATED, Json(UserBody { user: user.into() })))
+}
+
+/// Exchanges email and password for a bearer token. Failed attempts are rate-limited.
+#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenRequest,
+    responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody),
+              (status = 403, description = "account blocked", body = ErrorBody),
+              (status = 429, description = "too many failed attempts", body = ErrorBody)))]
+pub async fn token(
+    State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    ApiJson(req): ApiJson<TokenRequest>,
+) -> Result<Json<TokenResponse>, ApiError> {
+    let user = state
+        .accounts
+        .sign_in(&req.email, &req.password, ip)
+        .await?;
+    let access_token = state.tokens.issue(&user)?;
+    Ok(Json(TokenResponse {
+        access_token,
+        token_type: "Bearer".into(),
+        expires_in: crate::tokens::TOKEN_TTL_SECS,
+    }))
+}
+
+/// The caller's own account.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = UserBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn me(caller: ApiUser) -> Result<Json<UserBody>, ApiError> {
+    let user = caller.require(Role::User)?;
+    Ok(Json(UserBody { user: user.into() }))
+}

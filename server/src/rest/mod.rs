@@ -1,0 +1,46 @@
+//! The versioned REST API for other programs (`/api/v1`), documented by OpenAPI 3.1 generated
+//! from these handlers (utoipa) and served at `/api/v1/openapi.json`.
+pub mod auth;
+pub mod error;
+
+use crate::AppState;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "EventHub API", version = "1", description = "Events, registrations and tickets. Errors share one shape."),
+    paths(auth::register, auth::token, auth::me),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/auth/register", post(auth::register))
+        .route("/auth/token", post(auth::token))
+        .route("/me", get(auth::me))
+        .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+        .fallback(|| async { error::ApiError(app::error::AppError::NotFound) })
+        .layer(DefaultBodyLimit::max(1024 * 1024))
+}

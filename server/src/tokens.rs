@@ -1,0 +1,57 @@
+//! API bearer tokens: HS256 JWTs with `sub`, `role`, `iat`, `exp`, `jti`. The role in a token
+//! is informative only; every request reads the role and the blocked flag from the database.
+use app::auth::UserView;
+use app::error::AppError;
+use chrono::Utc;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
+use serde::{Deserialize, Serialize};
+
+/// Tokens live one hour.
+pub const TOKEN_TTL_SECS: i64 = 3600;
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub role: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: String,
+}
+
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+impl TokenKeys {
+    pub fn new(secret: &str) -> Self {
+        TokenKeys {
+            encoding: EncodingKey::from_secret(secret.as_bytes()),
+            decoding: DecodingKey::from_secret(secret.as_bytes()),
+        }
+    }
+
+    pub fn issue(&self, user: &UserView) -> Result<String, AppError> {
+        let now = Utc::now().timestamp();
+        let claims = Claims {
+            sub: user.id.to_string(),
+            role: user.role.code().to_owned(),
+            iat: now,
+            exp: now + TOKEN_TTL_SECS,
+            jti: crate::random_hex(16),
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(app::ssr::internal)
+    }
+
+    /// The user id in a valid, unexpired token; anything else is `Unauthenticated`.
+    pub fn verify(&self, token: &str) -> Result<i64, AppError> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_required_spec_claims(&["exp", "sub", "iat"]);
+        let data = decode::<Claims>(token, &self.decoding, &validation)
+            .map_err(|_| AppError::Unauthenticated)?;
+        data.claims
+            .sub
+            .parse()
+            .map_err(|_| AppError::Unauthenticated)
+    }
+}

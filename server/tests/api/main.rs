@@ -1,0 +1,141 @@
+//! HTTP tests through the real router: REST, server functions, pages, on both engines.
+mod auth;
+#[path = "../common/mod.rs"]
+mod common;
+mod pages;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use common::Engine;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+pub struct TestApp {
+    pub state: server::AppState,
+    router: Router,
+    _db: common::TestDb,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    /// The value of the `name` cookie this reply sets, if any.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| {
+                v.split(';')
+                    .next()?
+                    .trim()
+                    .strip_prefix(name)?
+                    .strip_prefix('=')
+                    .map(str::to_owned)
+            })
+    }
+}
+
+impl TestApp {
+    pub async fn new(engine: Engine) -> Self {
+        let (state, db) = common::state(engine).await;
+        TestApp {
+            router: server::router(state.clone()),
+            state,
+            _db: db,
+        }
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> Reply {
+        let res = self
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("router answers");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut req = Request::get(path);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.send(req.body(Body::empty()).unwrap()).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/json");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.send(req.body(Body::from(body.to_owned())).unwrap())
+            .await
+    }
+
+    /// Calls a server function the way the WASM client does (urlencoded in, JSON out).
+    pub async fn server_fn(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        cookie: Option<&str>,
+    ) -> Reply {
+        let body: String = form
+            .iter()
+            .map(|(k, v)| format!("{k}={}", urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut req = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json");
+        if let Some(c) = cookie {
+            req = req.header(
+                header::COOKIE,
+                format!("{}={c}", server::sessions::SESSION_COOKIE),
+            );
+        }
+        self.send(req.body(Body::from(body)).unwrap()).await
+    }
+
+    pub async fn register(&self, email: &str, password: &str, name: &str) -> Reply {
+        let body = serde_json::json!({"email": email, "password": password, "display_name": name})
+            .to_string();
+        self.post_json("/api/v1/auth/register", &body, &[]).await
+    }
+
+    pub async fn token(&self, email: &str, password: &str) -> Reply {
+        let body = serde_json::json!({"email": email, "password": password}).to_string();
+        self.post_json("/api/v1/auth/token", &body, &[]).await
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
