@@ -61,10 +61,12 @@ pub fn App() -> impl IntoView {
         <Router>
             <Layout>
                 <ErrorBoundary fallback=|errors| view! { <ErrorPage errors/> }>
+                    // Async SSR: every page arrives complete, so it reads right without scripts
+                    // (out-of-order streaming would leave fallbacks in place until JS swaps them).
                     <Routes fallback=NotFound>
-                        <Route path=path!("") view=HomePage/>
-                        <Route path=path!("login") view=LoginPage/>
-                        <Route path=path!("register") view=RegisterPage/>
+                        <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
+                        <Route path=path!("login") view=LoginPage ssr=SsrMode::Async/>
+                        <Route path=path!("register") view=RegisterPage ssr=SsrMode::Async/>
                         <Route path=path!("me") view=ProfilePage ssr=SsrMode::Async/>
                     </Routes>
                 </ErrorBoundary>

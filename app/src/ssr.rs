@@ -82,13 +82,13 @@ pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
                     .map(|v| v.contains("text/html"))
             })
             .unwrap_or(false);
-        if !plain_form {
-            if let (Some(res), Ok(status)) = (
+        if !plain_form
+            && let (Some(res), Ok(status)) = (
                 use_context::<leptos_axum::ResponseOptions>(),
                 http::StatusCode::from_u16(err.status()),
-            ) {
-                res.set_status(status);
-            }
+            )
+        {
+            res.set_status(status);
         }
     }
     result

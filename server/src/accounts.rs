@@ -113,7 +113,7 @@ impl Accounts {
         let new = validate_new_user(&new).map_err(AppError::Invalid)?;
         let password = new.password.clone();
         let hash = blocking(move || hash_password(&password)).await??;
-        let now = Utc::now();
+        let now = crate::db::now();
         let sql = "INSERT INTO users (email, display_name, password_hash, role, blocked, locale, created_at, updated_at) \
                    VALUES ($1, $2, $3, $4, FALSE, $5, $6, $6) RETURNING id";
         let inserted = on_db!(&self.db, pool => sqlx::query_scalar::<_, i64>(sql)
@@ -208,7 +208,7 @@ impl AccountCommands for Accounts {
     async fn set_locale(&self, id: UserId, locale: Locale) -> Result<(), AppError> {
         on_db!(&self.db, pool => sqlx::query("UPDATE users SET locale = $1, updated_at = $2 WHERE id = $3")
             .bind(locale.code())
-            .bind(Utc::now())
+            .bind(crate::db::now())
             .bind(id)
             .execute(pool)
             .await

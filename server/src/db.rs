@@ -26,6 +26,13 @@ macro_rules! on_db {
     };
 }
 
+/// The current time at the precision both engines keep (microseconds), so what a command
+/// returns equals what a later read returns.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
+}
+
 impl Db {
     /// Connects to `url` (`sqlite://path` or `postgres://…`).
     pub async fn connect(url: &str) -> Result<Self> {

@@ -101,7 +101,7 @@ pub fn check_password(password: &str, email: &str) -> Result<(), Problem> {
         return Err(Problem::TooLong { max: PASSWORD_MAX });
     }
     let lower = password.to_lowercase();
-    let one_char = lower.chars().all(|c| Some(c) == lower.chars().next());
+    let one_char = lower.chars().all(|c| lower.starts_with(c));
     let is_email = !email.is_empty() && lower == normalize_email(email);
     let is_local_part = normalize_email(email).split('@').next() == Some(lower.as_str());
     if one_char || is_email || is_local_part || COMMON_PASSWORDS.contains(&lower.as_str()) {

@@ -5,17 +5,18 @@ use crate::ui::layout::use_auth;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-/// Categories of events, in the order the product lists them.
-pub const CATEGORIES: [(&str, Msg, &str); 9] = [
-    ("stand-up", Msg::CategoryStandUp, "🎤"),
-    ("music", Msg::CategoryMusic, "🎵"),
-    ("theatre", Msg::CategoryTheatre, "🎭"),
-    ("dance", Msg::CategoryDance, "💃"),
-    ("film", Msg::CategoryFilm, "🎬"),
-    ("talk", Msg::CategoryTalk, "💬"),
-    ("kids", Msg::CategoryKids, "🧸"),
-    ("festival", Msg::CategoryFestival, "🎪"),
-    ("other", Msg::CategoryOther, "✨"),
+/// Categories of events, in the order the product lists them (slug, name). Each slug has its
+/// own accent colour in `style/main.css`.
+pub const CATEGORIES: [(&str, Msg); 9] = [
+    ("stand-up", Msg::CategoryStandUp),
+    ("music", Msg::CategoryMusic),
+    ("theatre", Msg::CategoryTheatre),
+    ("dance", Msg::CategoryDance),
+    ("film", Msg::CategoryFilm),
+    ("talk", Msg::CategoryTalk),
+    ("kids", Msg::CategoryKids),
+    ("festival", Msg::CategoryFestival),
+    ("other", Msg::CategoryOther),
 ];
 
 #[component]
@@ -49,10 +50,10 @@ pub fn HomePage() -> impl IntoView {
             <ul class="category-grid">
                 {CATEGORIES
                     .iter()
-                    .map(|(slug, msg, icon)| {
+                    .map(|(slug, msg)| {
                         view! {
                             <li class=format!("category category-{slug}")>
-                                <span class="category-icon" aria-hidden="true">{*icon}</span>
+                                <span class="category-dot" aria-hidden="true"></span>
                                 <span>{t(*msg)}</span>
                             </li>
                         }

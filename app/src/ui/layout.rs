@@ -23,7 +23,8 @@ impl Auth {
         let sign_in = ServerAction::<SignIn>::new();
         let register = ServerAction::<RegisterUser>::new();
         let sign_out = ServerAction::<SignOut>::new();
-        let user = Resource::new(
+        // Blocking: the header must be right in the first HTML, for browsers without scripts.
+        let user = Resource::new_blocking(
             move || {
                 (
                     sign_in.version().get(),
@@ -55,7 +56,10 @@ pub fn Layout(children: Children) -> impl IntoView {
         <header class="site-header">
             <div class="container header-row">
                 <a class="brand" href="/">
-                    <span class="brand-mark" aria-hidden="true">"◆"</span>
+                    <svg class="brand-mark" viewBox="0 0 32 32" width="26" height="26" aria-hidden="true">
+                        <rect width="32" height="32" rx="8" fill="#5b3df5"/>
+                        <path d="M16 6l10 10-10 10L6 16z" fill="#ffd166"/>
+                    </svg>
                     {t(Msg::AppName)}
                 </a>
                 <nav class="main-nav" aria-label=t(Msg::NavMain)>
@@ -130,7 +134,11 @@ fn LanguageSwitcher() -> impl IntoView {
     view! {
         <details class="lang-switcher">
             <summary aria-label=t(Msg::NavLanguage)>
-                <span aria-hidden="true">"🌐 "</span>
+                <svg class="icon" viewBox="0 0 24 24" aria-hidden="true" width="16" height="16">
+                    <circle cx="12" cy="12" r="9" fill="none" stroke="currentColor" stroke-width="1.8"/>
+                    <path d="M3 12h18M12 3c2.5 2.6 3.8 5.6 3.8 9s-1.3 6.4-3.8 9c-2.5-2.6-3.8-5.6-3.8-9S9.5 5.6 12 3z"
+                        fill="none" stroke="currentColor" stroke-width="1.8"/>
+                </svg>
                 {t(current.native_name())}
             </summary>
             <ul>

@@ -125,6 +125,7 @@ on_both_engines! {
         let second_id = second.cookie(server::sessions::SESSION_COOKIE).expect("renewed cookie");
         assert_ne!(first_id, second_id, "the session id must change at sign-in");
 
+        let app = &app;
         let who = |id: String| async move { app.server_fn(GetCurrentUser::PATH, &[], Some(&id)).await.json() };
         assert!(who(first_id).await.is_null(), "the old session id no longer works");
         assert_eq!(who(second_id.clone()).await["display_name"], "Sid");
