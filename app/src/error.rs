@@ -22,6 +22,25 @@ pub enum Problem {
     PasswordCommon,
     EmailTaken,
     LocaleUnknown,
+    TooSmall {
+        min: i64,
+    },
+    TooLarge {
+        max: i64,
+    },
+    TooMany {
+        max: usize,
+    },
+    TimeInvalid,
+    EndsBeforeStart,
+    StartsInPast,
+    TimezoneUnknown,
+    CurrencyUnknown,
+    CategoryUnknown,
+    /// The thing is in a state that does not allow the change (e.g. publishing a cancelled event).
+    WrongStatus {
+        status: String,
+    },
     /// A request body that could not be read as the expected JSON (REST only).
     Malformed {
         detail: String,
@@ -39,6 +58,18 @@ impl Problem {
             Problem::PasswordCommon => Msg::FieldPasswordCommon.text(locale).to_owned(),
             Problem::EmailTaken => Msg::FieldEmailTaken.text(locale).to_owned(),
             Problem::LocaleUnknown => Msg::FieldLocaleUnknown.text(locale).to_owned(),
+            Problem::TooSmall { min } => fill(Msg::FieldTooSmall.text(locale), &[("min", min)]),
+            Problem::TooLarge { max } => fill(Msg::FieldTooLarge.text(locale), &[("max", max)]),
+            Problem::TooMany { max } => fill(Msg::FieldTooMany.text(locale), &[("max", max)]),
+            Problem::TimeInvalid => Msg::FieldTimeInvalid.text(locale).to_owned(),
+            Problem::EndsBeforeStart => Msg::FieldEndsBeforeStart.text(locale).to_owned(),
+            Problem::StartsInPast => Msg::FieldStartsInPast.text(locale).to_owned(),
+            Problem::TimezoneUnknown => Msg::FieldTimezoneUnknown.text(locale).to_owned(),
+            Problem::CurrencyUnknown => Msg::FieldCurrencyUnknown.text(locale).to_owned(),
+            Problem::CategoryUnknown => Msg::FieldCategoryUnknown.text(locale).to_owned(),
+            Problem::WrongStatus { status } => {
+                fill(Msg::FieldWrongStatus.text(locale), &[("status", status)])
+            }
             Problem::Malformed { detail } => detail.clone(),
         }
     }

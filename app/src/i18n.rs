@@ -99,6 +99,44 @@ pub fn fill(template: &str, args: &[(&str, &dyn Display)]) -> String {
         })
 }
 
+/// A wall-clock time as people read it: `Sat, 1 Mar 2030 · 21:00` in the page's language.
+/// Deterministic, so the server's HTML and the hydrating client agree.
+pub fn format_local(locale: Locale, time: chrono::NaiveDateTime) -> String {
+    use chrono::{Datelike, Timelike};
+    const WEEKDAYS: [Msg; 7] = [
+        Msg::Wd1,
+        Msg::Wd2,
+        Msg::Wd3,
+        Msg::Wd4,
+        Msg::Wd5,
+        Msg::Wd6,
+        Msg::Wd7,
+    ];
+    const MONTHS: [Msg; 12] = [
+        Msg::Mon1,
+        Msg::Mon2,
+        Msg::Mon3,
+        Msg::Mon4,
+        Msg::Mon5,
+        Msg::Mon6,
+        Msg::Mon7,
+        Msg::Mon8,
+        Msg::Mon9,
+        Msg::Mon10,
+        Msg::Mon11,
+        Msg::Mon12,
+    ];
+    let weekday = WEEKDAYS[time.weekday().num_days_from_monday() as usize].text(locale);
+    let month = MONTHS[time.month0() as usize].text(locale);
+    format!(
+        "{weekday}, {} {month} {} · {:02}:{:02}",
+        time.day(),
+        time.year(),
+        time.hour(),
+        time.minute()
+    )
+}
+
 /// The locale the browser hydrates with: whatever the server wrote into `<html lang>`.
 #[cfg(feature = "hydrate")]
 pub fn locale_from_document() -> Locale {
@@ -143,6 +181,17 @@ mod tests {
             Msg::LoginTitle.text(Locale::He),
             Msg::LoginTitle.text(Locale::En)
         );
+    }
+
+    #[test]
+    fn local_times_read_naturally_in_each_language() {
+        let t = chrono::NaiveDate::from_ymd_opt(2030, 3, 1)
+            .unwrap()
+            .and_hms_opt(21, 5, 0)
+            .unwrap();
+        assert_eq!(format_local(Locale::En, t), "Fri, 1 Mar 2030 · 21:05");
+        assert_eq!(format_local(Locale::Pl, t), "pt., 1 mar 2030 · 21:05");
+        assert_eq!(format_local(Locale::He, t), "יום ו׳, 1 במרץ 2030 · 21:05");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod events;
 pub mod i18n;
 #[cfg(feature = "ssr")]
 pub mod ssr;
@@ -11,6 +12,7 @@ pub mod ui;
 
 use crate::i18n::{Msg, t, use_locale};
 use auth::ui::{LoginPage, ProfilePage, RegisterPage};
+use events::ui::{EventPage, EventsPage};
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
@@ -65,6 +67,8 @@ pub fn App() -> impl IntoView {
                     // (out-of-order streaming would leave fallbacks in place until JS swaps them).
                     <Routes fallback=NotFound>
                         <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
+                        <Route path=path!("events") view=EventsPage ssr=SsrMode::Async/>
+                        <Route path=path!("events/:id") view=EventPage ssr=SsrMode::Async/>
                         <Route path=path!("login") view=LoginPage ssr=SsrMode::Async/>
                         <Route path=path!("register") view=RegisterPage ssr=SsrMode::Async/>
                         <Route path=path!("me") view=ProfilePage ssr=SsrMode::Async/>

@@ -2,6 +2,7 @@
 use crate::auth::ports::{AccountCommands, AccountQueries};
 use crate::auth::{Role, UserId, UserView};
 use crate::error::AppError;
+use crate::events::ports::{EventCommands, EventQueries};
 use http::header::ACCEPT;
 use http::request::Parts;
 use leptos::prelude::*;
@@ -17,6 +18,8 @@ pub const SESSION_USER_KEY: &str = "user_id";
 pub struct Services {
     pub account_queries: Arc<dyn AccountQueries>,
     pub account_commands: Arc<dyn AccountCommands>,
+    pub event_queries: Arc<dyn EventQueries>,
+    pub event_commands: Arc<dyn EventCommands>,
 }
 
 /// The client's address, put into each request by the server (for rate limits).

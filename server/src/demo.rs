@@ -1,8 +1,13 @@
-//! Demo data for a first start: an admin, two organizers and a few members, with the
-//! credentials printed (and listed in the README).
+//! Demo data for a first start: an admin, two organizers and a few members (credentials are
+//! printed and listed in the README), and about two hundred events over every category, in
+//! Israeli and Polish cities, with titles in English, Hebrew and Polish.
 use crate::accounts::Accounts;
-use app::auth::{NewUser, Role};
+use crate::events::Events;
+use app::auth::{NewUser, Role, UserView};
+use app::events::ports::EventCommands;
+use app::events::{Category, NewEvent, NewTicketType};
 use app::i18n::Locale;
+use chrono::{Duration, Timelike, Utc};
 
 /// (email, display name, role, locale, password)
 pub const DEMO_USERS: &[(&str, &str, Role, Locale, &str)] = &[
@@ -50,12 +55,238 @@ pub const DEMO_USERS: &[(&str, &str, Role, Locale, &str)] = &[
     ),
 ];
 
-/// Creates the demo accounts. With `only_if_empty`, does nothing when any user exists.
-pub async fn seed(accounts: &Accounts, only_if_empty: bool) -> anyhow::Result<bool> {
+pub const DEMO_EVENTS: usize = 200;
+
+/// (city, venues, timezone, currency)
+const ISRAEL: &[(&str, &[&str], &str, &str)] = &[
+    (
+        "Tel Aviv",
+        &[
+            "Comedy Basement",
+            "Barby",
+            "Cameri Theatre",
+            "Zappa Club",
+            "Tmuna Theatre",
+        ],
+        "Asia/Jerusalem",
+        "ILS",
+    ),
+    (
+        "Jerusalem",
+        &[
+            "Khan Theatre",
+            "Yellow Submarine",
+            "Jerusalem Theatre",
+            "Beit Avi Chai",
+        ],
+        "Asia/Jerusalem",
+        "ILS",
+    ),
+    (
+        "Haifa",
+        &["Haifa Auditorium", "Beit HaGefen", "Syncopa Bar"],
+        "Asia/Jerusalem",
+        "ILS",
+    ),
+];
+const POLAND: &[(&str, &[&str], &str, &str)] = &[
+    (
+        "Kraków",
+        &["Scena Kraków", "Klub Studio", "Teatr Bagatela", "Alchemia"],
+        "Europe/Warsaw",
+        "PLN",
+    ),
+    (
+        "Warszawa",
+        &["Stodoła", "Teatr Nowy", "Klub Harenda", "Palladium"],
+        "Europe/Warsaw",
+        "PLN",
+    ),
+    (
+        "Gdańsk",
+        &["Klub B90", "Teatr Szekspirowski", "Żak"],
+        "Europe/Warsaw",
+        "PLN",
+    ),
+];
+
+/// Title patterns per category: English, Hebrew, Polish.
+fn titles(category: Category) -> [&'static str; 6] {
+    match category {
+        Category::StandUp => [
+            "Late Night Stand-up",
+            "Open Mic Comedy",
+            "ערב סטנדאפ",
+            "צחוק עד הבוקר",
+            "Wieczór stand-upu",
+            "Stand-up bez cenzury",
+        ],
+        Category::Music => [
+            "Jazz at Midnight",
+            "Indie Rock Night",
+            "ערב ג'אז",
+            "מופע אקוסטי",
+            "Koncert jazzowy",
+            "Noc z gitarą",
+        ],
+        Category::Theatre => [
+            "Hamlet, Retold",
+            "A Midsummer Night's Dream",
+            "המחזה של השנה",
+            "קומדיה של טעויות",
+            "Wesele",
+            "Dziady — nowa inscenizacja",
+        ],
+        Category::Dance => [
+            "Contemporary Dance Evening",
+            "Salsa Social",
+            "ערב מחול עכשווי",
+            "מסיבת ריקודים",
+            "Wieczór tańca współczesnego",
+            "Tango pod gwiazdami",
+        ],
+        Category::Film => [
+            "Cinema Under the Stars",
+            "Classic Film Club",
+            "קולנוע תחת כיפת השמיים",
+            "מועדון סרטים",
+            "Kino letnie",
+            "Klasyka kina",
+        ],
+        Category::Talk => [
+            "The Future of Cities",
+            "Science on Tap",
+            "הרצאה: המוח האנושי",
+            "שיחה על אמנות",
+            "Wykład o kosmosie",
+            "Rozmowy o literaturze",
+        ],
+        Category::Kids => [
+            "Puppet Show for Kids",
+            "Family Science Morning",
+            "הצגת ילדים",
+            "בוקר מדע למשפחה",
+            "Teatrzyk lalek",
+            "Poranek dla dzieci",
+        ],
+        Category::Festival => [
+            "Street Food Festival",
+            "Summer Sounds Festival",
+            "פסטיבל אוכל רחוב",
+            "פסטיבל מוזיקה",
+            "Festiwal smaków",
+            "Festiwal muzyki ulicznej",
+        ],
+        Category::Other => [
+            "Board Games Night",
+            "Poetry Slam",
+            "ערב משחקי קופסה",
+            "סלאם שירה",
+            "Wieczór gier planszowych",
+            "Slam poetycki",
+        ],
+    }
+}
+
+/// A small deterministic generator, so every first start has the same catalogue.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 33) % n as u64) as usize
+    }
+}
+
+/// The demo catalogue for two organizers: Israeli events for the first, Polish for the second.
+pub fn demo_events(count: usize) -> Vec<(usize, NewEvent)> {
+    let mut rng = Lcg(2026);
+    let today = Utc::now()
+        .with_hour(0)
+        .and_then(|t| t.with_minute(0))
+        .and_then(|t| t.with_second(0))
+        .unwrap_or_else(Utc::now);
+    (0..count)
+        .map(|i| {
+            let organizer = i % 2;
+            let places = if organizer == 0 { ISRAEL } else { POLAND };
+            let (city, venues, tz, currency) = places[rng.next(places.len())];
+            let category = Category::ALL[i % Category::ALL.len()];
+            let names = titles(category);
+            let lang = rng.next(3);
+            let title = format!("{} #{}", names[lang * 2 + rng.next(2)], i / 18 + 1);
+            let venue = venues[rng.next(venues.len())];
+            let day = 1 + rng.next(120) as i64;
+            let hour = if category == Category::Kids { 10 } else { 18 + rng.next(4) as i64 };
+            // Times are the venue's wall clock: written without an offset, read in `tz`.
+            let start = (today + Duration::days(day) + Duration::hours(hour)).naive_utc();
+            let end = start + Duration::minutes(90 + 30 * rng.next(5) as i64);
+            let capacity = [40, 80, 120, 250, 500, 1200][rng.next(6)];
+            let base_price = [0, 3500, 6000, 9000, 12000, 18000][rng.next(6)];
+            let mut ticket_types = vec![NewTicketType {
+                name: "General".into(),
+                price_amount: base_price,
+                currency: currency.into(),
+                quantity: capacity,
+                max_per_registration: 6,
+                sales_start: None,
+                sales_end: None,
+            }];
+            if base_price > 0 && rng.next(2) == 0 {
+                ticket_types.push(NewTicketType {
+                    name: "VIP".into(),
+                    price_amount: base_price * 2,
+                    currency: currency.into(),
+                    quantity: (capacity / 10).max(5),
+                    max_per_registration: 2,
+                    sales_start: None,
+                    sales_end: None,
+                });
+            }
+            let summary = match lang {
+                0 => format!("{} at {venue}, {city}.", names[0]),
+                1 => format!("{} ב{venue}, {city}.", names[2]),
+                _ => format!("{} — {venue}, {city}.", names[4]),
+            };
+            let description = format!(
+                "{summary}\n\nDoors open 30 minutes before the start. Seats are not numbered; come early for the best view.\n\n\
+                 הדלתות נפתחות חצי שעה לפני תחילת האירוע.\n\nDrzwi otwieramy pół godziny przed rozpoczęciem."
+            );
+            let event = NewEvent {
+                title,
+                summary,
+                description,
+                category: category.code().into(),
+                tags: vec![category.code().into(), city.to_lowercase()],
+                starts_at: start.format("%Y-%m-%dT%H:%M").to_string(),
+                ends_at: end.format("%Y-%m-%dT%H:%M").to_string(),
+                timezone: tz.into(),
+                venue: venue.into(),
+                address: format!("{} {}", 1 + rng.next(90), if organizer == 0 { "Rothschild Blvd" } else { "ul. Floriańska" }),
+                city: city.into(),
+                capacity,
+                ticket_types,
+            };
+            (organizer, event)
+        })
+        .collect()
+}
+
+/// Creates the demo accounts and catalogue. With `only_if_empty`, does nothing when any user
+/// exists. Returns whether anything was loaded.
+pub async fn seed(
+    accounts: &Accounts,
+    events: &Events,
+    only_if_empty: bool,
+) -> anyhow::Result<bool> {
     if only_if_empty && accounts.count_users().await? > 0 {
         return Ok(false);
     }
     println!("Demo accounts (email / password):");
+    let mut agents: Vec<UserView> = Vec::new();
     for (email, name, role, locale, password) in DEMO_USERS {
         let new = NewUser {
             email: (*email).into(),
@@ -63,12 +294,66 @@ pub async fn seed(accounts: &Accounts, only_if_empty: bool) -> anyhow::Result<bo
             password: (*password).into(),
         };
         match accounts.create(new, *role, *locale).await {
-            Ok(_) => println!("  {:<6} {email:<22} {password}", role.code()),
+            Ok(user) => {
+                println!("  {:<6} {email:<22} {password}", role.code());
+                if *role == Role::Agent {
+                    agents.push(user);
+                }
+            }
             Err(app::error::AppError::Conflict { .. }) => {
                 println!("  {:<6} {email:<22} (already there)", role.code())
             }
             Err(e) => anyhow::bail!("cannot create demo user {email}: {e}"),
         }
     }
+    if agents.len() == 2 {
+        for (i, (organizer, event)) in demo_events(DEMO_EVENTS).into_iter().enumerate() {
+            let agent = &agents[organizer];
+            let id = events
+                .create_event(agent, event)
+                .await
+                .map_err(|e| anyhow::anyhow!("demo event {i}: {e:?}"))?;
+            // Most are on sale; a few stay drafts and a few were called off.
+            match i % 20 {
+                7 => {}
+                13 => {
+                    events.publish_event(agent, id).await?;
+                    events
+                        .cancel_event(
+                            agent,
+                            id,
+                            "The performer is ill; tickets will be refunded.".into(),
+                        )
+                        .await?;
+                }
+                _ => events.publish_event(agent, id).await?,
+            }
+        }
+        println!("Demo events: {DEMO_EVENTS} (10 drafts, 10 cancelled)");
+    }
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_demo_event_is_valid() {
+        for (_, event) in demo_events(DEMO_EVENTS) {
+            if let Err(errors) = app::events::rules::validate_event(&event) {
+                panic!("{} is invalid: {errors:?}", event.title);
+            }
+        }
+    }
+
+    #[test]
+    fn the_catalogue_covers_every_category_and_both_countries() {
+        let events = demo_events(DEMO_EVENTS);
+        for c in Category::ALL {
+            assert!(events.iter().any(|(_, e)| e.category == c.code()), "{c:?}");
+        }
+        assert!(events.iter().any(|(_, e)| e.city == "Kraków"));
+        assert!(events.iter().any(|(_, e)| e.city == "Tel Aviv"));
+    }
 }

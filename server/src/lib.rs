@@ -5,6 +5,8 @@ pub mod accounts;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod events;
+pub mod ics;
 pub mod limiter;
 pub mod rest;
 pub mod sessions;
@@ -33,6 +35,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
     pub accounts: Arc<Accounts>,
+    pub events: Arc<events::Events>,
     pub tokens: Arc<TokenKeys>,
     pub sessions: sessions::Store,
     pub leptos: LeptosOptions,
@@ -59,6 +62,7 @@ impl AppState {
         Ok(AppState {
             tokens: Arc::new(TokenKeys::new(&config.secret_key.0)),
             accounts: Accounts::new(db.clone()),
+            events: events::Events::new(db.clone()),
             config: Arc::new(config),
             db,
             sessions,
@@ -71,6 +75,8 @@ impl AppState {
         Services {
             account_queries: self.accounts.clone(),
             account_commands: self.accounts.clone(),
+            event_queries: self.events.clone(),
+            event_commands: self.events.clone(),
         }
     }
 }
@@ -88,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(web::healthz))
         .route("/readyz", get(web::readyz))
         .route("/lang", get(web::switch_language))
+        .route("/events/{id}/calendar.ics", get(ics::event_calendar))
         .nest("/api/v1", rest::router())
         .nest_service(
             "/pkg",

@@ -1,27 +1,25 @@
-//! The home page. Until events exist it introduces the product; issue #3 adds upcoming and
-//! trending events above the categories.
+//! The home page: what EventHub is, what is coming up, and the categories to browse.
+use crate::events::queries::list_events;
+use crate::events::ui::EventCard;
+use crate::events::{Category, EventSearch};
 use crate::i18n::{Msg, t};
 use crate::ui::layout::use_auth;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-/// Categories of events, in the order the product lists them (slug, name). Each slug has its
-/// own accent colour in `style/main.css`.
-pub const CATEGORIES: [(&str, Msg); 9] = [
-    ("stand-up", Msg::CategoryStandUp),
-    ("music", Msg::CategoryMusic),
-    ("theatre", Msg::CategoryTheatre),
-    ("dance", Msg::CategoryDance),
-    ("film", Msg::CategoryFilm),
-    ("talk", Msg::CategoryTalk),
-    ("kids", Msg::CategoryKids),
-    ("festival", Msg::CategoryFestival),
-    ("other", Msg::CategoryOther),
-];
-
 #[component]
 pub fn HomePage() -> impl IntoView {
     let auth = use_auth();
+    let upcoming = Resource::new(
+        || (),
+        |_| {
+            list_events(EventSearch {
+                per_page: 6,
+                page: 1,
+                ..Default::default()
+            })
+        },
+    );
     let cta = move || {
         Suspend::new(async move {
             match auth.user.await {
@@ -45,16 +43,36 @@ pub fn HomePage() -> impl IntoView {
                 </div>
             </div>
         </section>
+        <section aria-labelledby="upcoming-title">
+            <div class="section-head">
+                <h2 id="upcoming-title">{t(Msg::HomeUpcomingTitle)}</h2>
+                <a href="/events">{t(Msg::HomeSeeAll)}</a>
+            </div>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match upcoming.await {
+                        Ok(page) if !page.items.is_empty() => view! {
+                            <div class="event-grid">
+                                {page.items.into_iter().map(|item| view! { <EventCard item/> }).collect_view()}
+                            </div>
+                        }.into_any(),
+                        _ => view! { <p class="muted">{t(Msg::HomeNoUpcoming)}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
         <section aria-labelledby="categories-title">
             <h2 id="categories-title">{t(Msg::HomeCategoriesTitle)}</h2>
             <ul class="category-grid">
-                {CATEGORIES
-                    .iter()
-                    .map(|(slug, msg)| {
+                {Category::ALL
+                    .into_iter()
+                    .map(|c| {
                         view! {
-                            <li class=format!("category category-{slug}")>
-                                <span class="category-dot" aria-hidden="true"></span>
-                                <span>{t(*msg)}</span>
+                            <li class=format!("category category-{}", c.code())>
+                                <a href=format!("/events?category={}", c.code())>
+                                    <span class="category-dot" aria-hidden="true"></span>
+                                    <span>{t(c.label())}</span>
+                                </a>
                             </li>
                         }
                     })

@@ -64,6 +64,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 </a>
                 <nav class="main-nav" aria-label=t(Msg::NavMain)>
                     <a href="/">{t(Msg::NavHome)}</a>
+                    <a href="/events">{t(Msg::NavEvents)}</a>
                 </nav>
                 <UserMenu/>
                 <LanguageSwitcher/>

@@ -108,6 +108,25 @@ impl FromRequestParts<AppState> for ApiUser {
     }
 }
 
+/// Handlers where signing in is optional: no `Authorization` header means a visitor, but a
+/// header that is present must be valid.
+impl axum::extract::OptionalFromRequestParts<AppState> for ApiUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        if parts.headers.contains_key(header::AUTHORIZATION) {
+            <ApiUser as FromRequestParts<AppState>>::from_request_parts(parts, state)
+                .await
+                .map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+}
+
 /// Creates an account with role `user`.
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterRequest,
     responses((status = 201, body = UserBody), (status = 409, description = "email taken", body = ErrorBody),

@@ -2,6 +2,7 @@
 //! from these handlers (utoipa) and served at `/api/v1/openapi.json`.
 pub mod auth;
 pub mod error;
+pub mod events;
 
 use crate::AppState;
 use axum::extract::DefaultBodyLimit;
@@ -13,7 +14,8 @@ use utoipa::{Modify, OpenApi};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "EventHub API", version = "1", description = "Events, registrations and tickets. Errors share one shape."),
-    paths(auth::register, auth::token, auth::me),
+    paths(auth::register, auth::token, auth::me, events::list, events::get, events::create, events::patch,
+          events::publish, events::cancel, events::delete),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -40,6 +42,13 @@ pub fn router() -> Router<AppState> {
         .route("/auth/register", post(auth::register))
         .route("/auth/token", post(auth::token))
         .route("/me", get(auth::me))
+        .route("/events", get(events::list).post(events::create))
+        .route(
+            "/events/{id}",
+            get(events::get).patch(events::patch).delete(events::delete),
+        )
+        .route("/events/{id}/publish", post(events::publish))
+        .route("/events/{id}/cancel", post(events::cancel))
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .fallback(|| async { error::ApiError(app::error::AppError::NotFound) })
         .layer(DefaultBodyLimit::max(1024 * 1024))

@@ -2,6 +2,7 @@
 mod auth;
 #[path = "../common/mod.rs"]
 mod common;
+mod events;
 mod pages;
 
 use axum::Router;
@@ -121,6 +122,46 @@ impl TestApp {
         let body = serde_json::json!({"email": email, "password": password, "display_name": name})
             .to_string();
         self.post_json("/api/v1/auth/register", &body, &[]).await
+    }
+
+    /// A new account with `role` and a bearer token for it.
+    pub async fn bearer(&self, role: app::auth::Role) -> (app::auth::UserView, String) {
+        let email = format!("{}-{}@example.com", role.code(), server::random_hex(4));
+        let new = app::auth::NewUser {
+            email: email.clone(),
+            display_name: format!("Test {}", role.code()),
+            password: "granite-lily-42".into(),
+        };
+        let user = self
+            .state
+            .accounts
+            .create(new, role, Default::default())
+            .await
+            .expect("create user");
+        let token = self.state.tokens.issue(&user).expect("token");
+        (user, format!("Bearer {token}"))
+    }
+
+    /// Sends `method path` with a JSON body (or none) as the holder of `auth`.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+        auth: Option<&str>,
+    ) -> Reply {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(a) = auth {
+            req = req.header(header::AUTHORIZATION, a);
+        }
+        let body = match body {
+            Some(json) => {
+                req = req.header(header::CONTENT_TYPE, "application/json");
+                Body::from(json.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(req.body(body).unwrap()).await
     }
 
     pub async fn token(&self, email: &str, password: &str) -> Reply {

@@ -1,0 +1,301 @@
+//! Events and discovery: organizers (agents) create, publish and cancel their events with
+//! ticket types; everyone browses and searches published ones. Admins may act on any event.
+pub mod commands;
+#[cfg(feature = "ssr")]
+pub mod ports;
+pub mod queries;
+pub mod rules;
+pub mod ui;
+
+use crate::auth::UserId;
+use crate::i18n::Msg;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub type EventId = i64;
+pub type TicketTypeId = i64;
+
+/// What kind of night out an event is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Category {
+    #[serde(rename = "stand-up")]
+    StandUp,
+    #[serde(rename = "music")]
+    Music,
+    #[serde(rename = "theatre")]
+    Theatre,
+    #[serde(rename = "dance")]
+    Dance,
+    #[serde(rename = "film")]
+    Film,
+    #[serde(rename = "talk")]
+    Talk,
+    #[serde(rename = "kids")]
+    Kids,
+    #[serde(rename = "festival")]
+    Festival,
+    #[serde(rename = "other")]
+    Other,
+}
+
+impl Category {
+    pub const ALL: [Category; 9] = [
+        Category::StandUp,
+        Category::Music,
+        Category::Theatre,
+        Category::Dance,
+        Category::Film,
+        Category::Talk,
+        Category::Kids,
+        Category::Festival,
+        Category::Other,
+    ];
+
+    /// The slug stored in the database, used in URLs and by the API.
+    pub fn code(self) -> &'static str {
+        match self {
+            Category::StandUp => "stand-up",
+            Category::Music => "music",
+            Category::Theatre => "theatre",
+            Category::Dance => "dance",
+            Category::Film => "film",
+            Category::Talk => "talk",
+            Category::Kids => "kids",
+            Category::Festival => "festival",
+            Category::Other => "other",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Category::ALL.into_iter().find(|c| c.code() == code)
+    }
+
+    pub fn label(self) -> Msg {
+        match self {
+            Category::StandUp => Msg::CategoryStandUp,
+            Category::Music => Msg::CategoryMusic,
+            Category::Theatre => Msg::CategoryTheatre,
+            Category::Dance => Msg::CategoryDance,
+            Category::Film => Msg::CategoryFilm,
+            Category::Talk => Msg::CategoryTalk,
+            Category::Kids => Msg::CategoryKids,
+            Category::Festival => Msg::CategoryFestival,
+            Category::Other => Msg::CategoryOther,
+        }
+    }
+}
+
+/// Where an event is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventStatus {
+    Draft,
+    Published,
+    Cancelled,
+    Completed,
+}
+
+impl EventStatus {
+    pub const ALL: [EventStatus; 4] = [
+        EventStatus::Draft,
+        EventStatus::Published,
+        EventStatus::Cancelled,
+        EventStatus::Completed,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            EventStatus::Draft => "draft",
+            EventStatus::Published => "published",
+            EventStatus::Cancelled => "cancelled",
+            EventStatus::Completed => "completed",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        EventStatus::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    pub fn label(self) -> Msg {
+        match self {
+            EventStatus::Draft => Msg::StatusDraft,
+            EventStatus::Published => Msg::StatusPublished,
+            EventStatus::Cancelled => Msg::StatusCancelled,
+            EventStatus::Completed => Msg::StatusCompleted,
+        }
+    }
+}
+
+/// An amount in minor units (agorot, grosze, cents) and its ISO 4217 currency.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Money {
+    pub amount: i64,
+    pub currency: String,
+}
+
+impl Money {
+    /// `45.00 ILS`-style text; free tickets are the caller's to word.
+    pub fn display(&self) -> String {
+        format!(
+            "{}.{:02} {}",
+            self.amount / 100,
+            self.amount % 100,
+            self.currency
+        )
+    }
+}
+
+/// An event as a card in a list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventListItem {
+    pub id: EventId,
+    pub title: String,
+    pub summary: String,
+    pub category: Category,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub timezone: String,
+    /// `starts_at` on the venue's wall clock (the server converts with the IANA database).
+    pub local_starts_at: chrono::NaiveDateTime,
+    pub local_ends_at: chrono::NaiveDateTime,
+    pub venue: String,
+    pub city: String,
+    pub image_url: Option<String>,
+    pub status: EventStatus,
+    /// The cheapest ticket type's price; `None` when the event has no ticket types.
+    pub min_price: Option<Money>,
+    pub remaining_seats: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketTypeView {
+    pub id: TicketTypeId,
+    pub name: String,
+    pub price: Money,
+    pub quantity: i64,
+    pub remaining: i64,
+    pub max_per_registration: i64,
+    pub sales_start: Option<DateTime<Utc>>,
+    pub sales_end: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organizer {
+    pub id: UserId,
+    pub display_name: String,
+}
+
+/// Everything the event page shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventDetail {
+    pub item: EventListItem,
+    pub description: String,
+    pub tags: Vec<String>,
+    pub address: String,
+    pub capacity: i64,
+    pub confirmed_seats: i64,
+    pub waitlisted_seats: i64,
+    pub organizer: Organizer,
+    pub cancel_reason: Option<String>,
+    pub ticket_types: Vec<TicketTypeView>,
+    pub created_at: DateTime<Utc>,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+/// A ticket type as entered by an organizer.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewTicketType {
+    pub name: String,
+    /// Minor units; 0 means free.
+    pub price_amount: i64,
+    pub currency: String,
+    pub quantity: i64,
+    pub max_per_registration: i64,
+    pub sales_start: Option<String>,
+    pub sales_end: Option<String>,
+}
+
+/// An event as entered by an organizer. Times are RFC 3339 with an offset, or local
+/// `YYYY-MM-DDTHH:MM` read in `timezone` (what a datetime-local form field sends).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewEvent {
+    pub title: String,
+    pub summary: String,
+    pub description: String,
+    pub category: String,
+    pub tags: Vec<String>,
+    pub starts_at: String,
+    pub ends_at: String,
+    pub timezone: String,
+    pub venue: String,
+    pub address: String,
+    pub city: String,
+    pub capacity: i64,
+    pub ticket_types: Vec<NewTicketType>,
+}
+
+/// How a search is ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventSort {
+    #[default]
+    StartsAt,
+    Newest,
+    Price,
+}
+
+impl EventSort {
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "starts_at" | "soonest" => Some(EventSort::StartsAt),
+            "-created_at" | "newest" => Some(EventSort::Newest),
+            "price" => Some(EventSort::Price),
+            _ => None,
+        }
+    }
+}
+
+/// A search over published events; every field optional.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventSearch {
+    pub q: Option<String>,
+    pub category: Option<Category>,
+    pub city: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// Minor units.
+    pub price_max: Option<i64>,
+    pub free: bool,
+    pub available: bool,
+    pub sort: EventSort,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// One page of results and the total across all pages.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResultPage<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+/// A partial change of an event: only the fields present change.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateEvent {
+    pub title: Option<String>,
+    pub summary: Option<String>,
+    pub description: Option<String>,
+    pub category: Option<String>,
+    pub tags: Option<Vec<String>>,
+    pub starts_at: Option<String>,
+    pub ends_at: Option<String>,
+    pub timezone: Option<String>,
+    pub venue: Option<String>,
+    pub address: Option<String>,
+    pub city: Option<String>,
+    pub capacity: Option<i64>,
+    /// Replaces all ticket types.
+    pub ticket_types: Option<Vec<NewTicketType>>,
+}

@@ -1,0 +1,55 @@
+//! What the event server functions and REST handlers need; `server::events` implements it.
+use super::{EventDetail, EventId, EventListItem, EventSearch, NewEvent, ResultPage, UpdateEvent};
+use crate::auth::UserView;
+use crate::error::AppError;
+
+/// Reads about events. Visitors see published, cancelled and completed events; drafts only
+/// their organizer and admins (to anyone else a draft does not exist).
+#[async_trait::async_trait]
+pub trait EventQueries: Send + Sync {
+    /// Upcoming published events matching `search`, one page of them, with the total.
+    async fn list_events(
+        &self,
+        search: &EventSearch,
+    ) -> Result<ResultPage<EventListItem>, AppError>;
+
+    /// One event as its page shows it; `NotFound` when absent or not visible to `viewer`.
+    async fn get_event(
+        &self,
+        viewer: Option<&UserView>,
+        id: EventId,
+    ) -> Result<EventDetail, AppError>;
+
+    /// The events an agent organizes (all of them for an admin), newest first.
+    async fn list_managed_events(&self, actor: &UserView) -> Result<Vec<EventListItem>, AppError>;
+}
+
+/// Changes to events. Each checks the record rule (organizer or admin) inside its transaction;
+/// an event the actor may not manage answers `NotFound`.
+#[async_trait::async_trait]
+pub trait EventCommands: Send + Sync {
+    /// Creates a draft organized by `actor` (an agent or admin).
+    async fn create_event(&self, actor: &UserView, new: NewEvent) -> Result<EventId, AppError>;
+
+    /// Changes the given fields; the result must still be a valid event.
+    async fn update_event(
+        &self,
+        actor: &UserView,
+        id: EventId,
+        changes: UpdateEvent,
+    ) -> Result<(), AppError>;
+
+    /// Draft → published; the event must start in the future.
+    async fn publish_event(&self, actor: &UserView, id: EventId) -> Result<(), AppError>;
+
+    /// Draft or published → cancelled, with a reason shown on the event page.
+    async fn cancel_event(
+        &self,
+        actor: &UserView,
+        id: EventId,
+        reason: String,
+    ) -> Result<(), AppError>;
+
+    /// Deletes a draft (organizer) or any event (admin).
+    async fn delete_event(&self, actor: &UserView, id: EventId) -> Result<(), AppError>;
+}

@@ -1,0 +1,358 @@
+//! Event rules: validation of what organizers enter, and who may manage an event.
+//! Validation needs the IANA time-zone database, so it runs on the server only.
+use super::{Category, EventStatus, Money};
+#[cfg(feature = "ssr")]
+use super::{NewEvent, NewTicketType};
+use crate::auth::{Role, UserId, UserView};
+#[cfg(feature = "ssr")]
+use crate::error::{FieldErrors, Problem};
+use chrono::{DateTime, Utc};
+
+pub const TITLE_MIN: usize = 3;
+pub const TITLE_MAX: usize = 120;
+pub const SUMMARY_MAX: usize = 280;
+pub const DESCRIPTION_MAX: usize = 20_000;
+pub const TEXT_MAX: usize = 200;
+pub const TAGS_MAX: usize = 12;
+pub const CAPACITY_MAX: i64 = 1_000_000;
+pub const PRICE_MAX: i64 = 100_000_000;
+
+/// Active ISO 4217 currency codes.
+const CURRENCIES: &str = "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN \
+BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF \
+GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL \
+LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG \
+QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS \
+UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XOF XPF YER ZAR ZMW ZWG";
+
+pub fn is_currency(code: &str) -> bool {
+    code.len() == 3 && CURRENCIES.split_whitespace().any(|c| c == code)
+}
+
+/// An organizer may manage their own events; admins may manage any.
+pub fn can_manage(actor: &UserView, organizer_id: UserId) -> bool {
+    actor.role >= Role::Admin || (actor.role >= Role::Agent && actor.id == organizer_id)
+}
+
+/// Who may see an event that is not published yet: its organizer and admins.
+pub fn can_see(actor: Option<&UserView>, organizer_id: UserId, status: EventStatus) -> bool {
+    status != EventStatus::Draft || actor.is_some_and(|a| can_manage(a, organizer_id))
+}
+
+/// A URL-friendly version of a title; letters of any script are kept.
+pub fn slugify(title: &str) -> String {
+    let mut slug = String::new();
+    for c in title.trim().chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    slug.trim_end_matches('-').chars().take(80).collect()
+}
+
+/// A validated ticket type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidTicketType {
+    pub name: String,
+    pub price: Money,
+    pub quantity: i64,
+    pub max_per_registration: i64,
+    pub sales_start: Option<DateTime<Utc>>,
+    pub sales_end: Option<DateTime<Utc>>,
+}
+
+/// A validated event, times in UTC.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidEvent {
+    pub title: String,
+    pub slug: String,
+    pub summary: String,
+    pub description: String,
+    pub category: Category,
+    pub tags: Vec<String>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub timezone: String,
+    pub venue: String,
+    pub address: String,
+    pub city: String,
+    pub capacity: i64,
+    pub ticket_types: Vec<ValidTicketType>,
+}
+
+#[cfg(feature = "ssr")]
+fn text(errors: &mut FieldErrors, field: &str, value: &str, min: usize, max: usize) -> String {
+    let value = value.trim();
+    let len = value.chars().count();
+    if min > 0 && len == 0 {
+        errors.insert(field.into(), Problem::Required);
+    } else if len < min {
+        errors.insert(field.into(), Problem::TooShort { min });
+    } else if len > max {
+        errors.insert(field.into(), Problem::TooLong { max });
+    }
+    value.to_owned()
+}
+
+#[cfg(feature = "ssr")]
+fn range(errors: &mut FieldErrors, field: &str, value: i64, min: i64, max: i64) -> i64 {
+    if value < min {
+        errors.insert(field.into(), Problem::TooSmall { min });
+    } else if value > max {
+        errors.insert(field.into(), Problem::TooLarge { max });
+    }
+    value
+}
+
+#[cfg(feature = "ssr")]
+fn parse_time(
+    errors: &mut FieldErrors,
+    field: &str,
+    value: &str,
+    tz: Option<chrono_tz::Tz>,
+) -> Option<DateTime<Utc>> {
+    use chrono::{LocalResult, NaiveDateTime, TimeZone};
+    let value = value.trim();
+    if value.is_empty() {
+        errors.insert(field.into(), Problem::Required);
+        return None;
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(value) {
+        return Some(t.with_timezone(&Utc));
+    }
+    let local = NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S"));
+    match (local, tz) {
+        (Ok(local), Some(tz)) => match tz.from_local_datetime(&local) {
+            LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => Some(t.with_timezone(&Utc)),
+            LocalResult::None => {
+                errors.insert(field.into(), Problem::TimeInvalid);
+                None
+            }
+        },
+        // A local time with an unknown zone: the zone's own error says what to fix.
+        (Ok(_), None) => None,
+        (Err(_), _) => {
+            errors.insert(field.into(), Problem::TimeInvalid);
+            None
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn ticket_type(
+    errors: &mut FieldErrors,
+    i: usize,
+    t: &NewTicketType,
+    tz: Option<chrono_tz::Tz>,
+) -> ValidTicketType {
+    let f = |name: &str| format!("ticket_types[{i}].{name}");
+    let name = text(errors, &f("name"), &t.name, 1, 60);
+    let currency = t.currency.trim().to_ascii_uppercase();
+    if !is_currency(&currency) {
+        errors.insert(f("currency"), Problem::CurrencyUnknown);
+    }
+    let price = range(errors, &f("price_amount"), t.price_amount, 0, PRICE_MAX);
+    let quantity = range(errors, &f("quantity"), t.quantity, 1, CAPACITY_MAX);
+    let max_per_registration = range(
+        errors,
+        &f("max_per_registration"),
+        t.max_per_registration,
+        1,
+        100,
+    );
+    let opt_time = |errors: &mut FieldErrors, name: &str, v: &Option<String>| {
+        v.as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .and_then(|s| parse_time(errors, &f(name), s, tz))
+    };
+    let sales_start = opt_time(errors, "sales_start", &t.sales_start);
+    let sales_end = opt_time(errors, "sales_end", &t.sales_end);
+    if let (Some(s), Some(e)) = (sales_start, sales_end)
+        && e <= s
+    {
+        errors.insert(f("sales_end"), Problem::EndsBeforeStart);
+    }
+    ValidTicketType {
+        name,
+        price: Money {
+            amount: price,
+            currency,
+        },
+        quantity,
+        max_per_registration,
+        sales_start,
+        sales_end,
+    }
+}
+
+/// Checks everything an organizer entered and reports every problem at once, by field.
+#[cfg(feature = "ssr")]
+pub fn validate_event(new: &NewEvent) -> Result<ValidEvent, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let title = text(&mut errors, "title", &new.title, TITLE_MIN, TITLE_MAX);
+    let summary = text(&mut errors, "summary", &new.summary, 0, SUMMARY_MAX);
+    let description = text(
+        &mut errors,
+        "description",
+        &new.description,
+        0,
+        DESCRIPTION_MAX,
+    );
+    let category = Category::from_code(new.category.trim());
+    if category.is_none() {
+        errors.insert("category".into(), Problem::CategoryUnknown);
+    }
+    let mut tags: Vec<String> = new
+        .tags
+        .iter()
+        .flat_map(|t| t.split(','))
+        .map(|t| t.trim().to_lowercase())
+        .filter(|t| !t.is_empty())
+        .collect();
+    tags.dedup();
+    if tags.len() > TAGS_MAX {
+        errors.insert("tags".into(), Problem::TooMany { max: TAGS_MAX });
+    }
+    let tz: Option<chrono_tz::Tz> = new.timezone.trim().parse().ok();
+    if tz.is_none() {
+        errors.insert("timezone".into(), Problem::TimezoneUnknown);
+    }
+    let starts_at = parse_time(&mut errors, "starts_at", &new.starts_at, tz);
+    let ends_at = parse_time(&mut errors, "ends_at", &new.ends_at, tz);
+    if let (Some(s), Some(e)) = (starts_at, ends_at)
+        && e <= s
+    {
+        errors.insert("ends_at".into(), Problem::EndsBeforeStart);
+    }
+    let venue = text(&mut errors, "venue", &new.venue, 1, TEXT_MAX);
+    let address = text(&mut errors, "address", &new.address, 0, TEXT_MAX);
+    let city = text(&mut errors, "city", &new.city, 1, 80);
+    let capacity = range(&mut errors, "capacity", new.capacity, 1, CAPACITY_MAX);
+    let ticket_types: Vec<_> = new
+        .ticket_types
+        .iter()
+        .enumerate()
+        .map(|(i, t)| ticket_type(&mut errors, i, t, tz))
+        .collect();
+    if ticket_types.is_empty() {
+        errors.insert("ticket_types".into(), Problem::Required);
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(ValidEvent {
+        slug: slugify(&title),
+        title,
+        summary,
+        description,
+        category: category.expect("checked"),
+        tags,
+        starts_at: starts_at.expect("checked"),
+        ends_at: ends_at.expect("checked"),
+        timezone: new.timezone.trim().to_owned(),
+        venue,
+        address,
+        city,
+        capacity,
+        ticket_types,
+    })
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    pub fn sample() -> NewEvent {
+        NewEvent {
+            title: "Late Night Stand-up".into(),
+            summary: "Five comedians, one microphone.".into(),
+            description: "Doors at 20:30.".into(),
+            category: "stand-up".into(),
+            tags: vec!["comedy, english".into()],
+            starts_at: "2030-03-01T21:00".into(),
+            ends_at: "2030-03-01T23:00".into(),
+            timezone: "Asia/Jerusalem".into(),
+            venue: "The Basement".into(),
+            address: "12 Allenby St".into(),
+            city: "Tel Aviv".into(),
+            capacity: 80,
+            ticket_types: vec![NewTicketType {
+                name: "General".into(),
+                price_amount: 6000,
+                currency: "ils".into(),
+                quantity: 80,
+                max_per_registration: 4,
+                sales_start: None,
+                sales_end: None,
+            }],
+        }
+    }
+
+    #[test]
+    fn local_times_are_read_in_the_event_time_zone() {
+        let valid = validate_event(&sample()).unwrap();
+        assert_eq!(valid.starts_at.to_rfc3339(), "2030-03-01T19:00:00+00:00");
+        assert_eq!(valid.tags, ["comedy", "english"]);
+        assert_eq!(valid.ticket_types[0].price.currency, "ILS");
+        assert_eq!(valid.slug, "late-night-stand-up");
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let mut bad = sample();
+        bad.title = "ab".into();
+        bad.ends_at = "2030-03-01T20:00".into();
+        bad.capacity = 0;
+        bad.timezone = "Mars/Olympus".into();
+        bad.category = "opera".into();
+        bad.ticket_types[0].price_amount = -1;
+        bad.ticket_types[0].currency = "XYZ".into();
+        let errors = validate_event(&bad).unwrap_err();
+        for field in [
+            "title",
+            "capacity",
+            "timezone",
+            "category",
+            "ticket_types[0].price_amount",
+            "ticket_types[0].currency",
+        ] {
+            assert!(
+                errors.contains_key(field),
+                "{field} missing from {errors:?}"
+            );
+        }
+        let mut backwards = sample();
+        backwards.ends_at = "2030-03-01T20:00".into();
+        assert_eq!(
+            validate_event(&backwards).unwrap_err()["ends_at"],
+            Problem::EndsBeforeStart
+        );
+    }
+
+    #[test]
+    fn slugs_keep_hebrew_and_polish_letters() {
+        assert_eq!(slugify("  Wieczór  z jazzem! "), "wieczór-z-jazzem");
+        assert_eq!(slugify("ערב סטנדאפ"), "ערב-סטנדאפ");
+    }
+
+    #[test]
+    fn only_the_organizer_or_an_admin_manages_an_event() {
+        let user = |id, role| UserView {
+            id,
+            email: String::new(),
+            display_name: String::new(),
+            role,
+            locale: Default::default(),
+            created_at: Utc::now(),
+        };
+        assert!(can_manage(&user(1, Role::Agent), 1));
+        assert!(!can_manage(&user(2, Role::Agent), 1));
+        assert!(!can_manage(&user(1, Role::User), 1));
+        assert!(can_manage(&user(9, Role::Admin), 1));
+        assert!(!can_see(None, 1, EventStatus::Draft));
+        assert!(can_see(None, 1, EventStatus::Cancelled));
+    }
+}

@@ -1,0 +1,125 @@
+use super::price_text;
+use crate::events::queries::get_event;
+use crate::events::{EventDetail, EventStatus};
+use crate::i18n::{Locale, Msg, fill, format_local, t, use_locale};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+/// `/events/:id`: everything about one event.
+#[component]
+pub fn EventPage() -> impl IntoView {
+    let locale = use_locale();
+    let params = use_params_map();
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<i64>().ok())
+    };
+    let event = Resource::new(id, |id| async move {
+        match id {
+            Some(id) => get_event(id).await,
+            None => Err(crate::error::AppError::NotFound),
+        }
+    });
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match event.await {
+                    Ok(event) => view! { <EventDetailView event locale/> }.into_any(),
+                    Err(e) => {
+                        #[cfg(feature = "ssr")]
+                        if let Some(res) = use_context::<leptos_axum::ResponseOptions>()
+                            && let Ok(status) = http::StatusCode::from_u16(e.status())
+                        {
+                            res.set_status(status);
+                        }
+                        view! {
+                            <Title text=t(Msg::NotFoundTitle)/>
+                            <section class="panel narrow center">
+                                <h1>{e.text(locale)}</h1>
+                                <a class="btn btn-primary" href="/events">{t(Msg::HomeSeeAll)}</a>
+                            </section>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn EventDetailView(event: EventDetail, locale: Locale) -> impl IntoView {
+    let item = &event.item;
+    let map_href = format!(
+        "https://www.openstreetmap.org/search?query={}",
+        format!("{} {} {}", item.venue, event.address, item.city).replace(' ', "+")
+    );
+    let ics_href = format!("/events/{}/calendar.ics", item.id);
+    let cancelled = item.status == EventStatus::Cancelled;
+    let price = price_text(item);
+    view! {
+        <Title text=item.title.clone()/>
+        <article class=format!("event-page category-{}", item.category.code())>
+            <header class="event-hero">
+                <p class="event-card-category">{t(item.category.label())}
+                    {(item.status != EventStatus::Published).then(|| view! { <span class="badge">{t(item.status.label())}</span> })}
+                </p>
+                <h1>{item.title.clone()}</h1>
+                <p class="lead">{item.summary.clone()}</p>
+            </header>
+            {cancelled.then(|| view! {
+                <div class="alert alert-error" role="alert">
+                    <strong>{t(Msg::EventCancelled)}</strong>
+                    {event.cancel_reason.clone().map(|r| view! { " " {fill(t(Msg::EventCancelReason), &[("reason", &r)])} })}
+                </div>
+            })}
+            <div class="event-layout">
+                <div class="event-main">
+                    <dl class="facts">
+                        <dt>{t(Msg::EventWhen)}</dt>
+                        <dd>
+                            <time datetime=item.starts_at.to_rfc3339()>{format_local(locale, item.local_starts_at)}</time>
+                            " – "
+                            <time datetime=item.ends_at.to_rfc3339()>{format_local(locale, item.local_ends_at)}</time>
+                            <br/><small class="muted">{fill(t(Msg::EventTimezoneNote), &[("tz", &item.timezone)])}</small>
+                        </dd>
+                        <dt>{t(Msg::EventWhere)}</dt>
+                        <dd>
+                            {format!("{}, {}, {}", item.venue, event.address, item.city)}
+                            <br/><a href=map_href rel="external noopener" target="_blank">{t(Msg::EventOpenMap)}</a>
+                        </dd>
+                        <dt>{t(Msg::EventOrganizer)}</dt>
+                        <dd>{event.organizer.display_name.clone()}</dd>
+                        <dt>{t(Msg::EventCapacity)}</dt>
+                        <dd>{event.capacity}</dd>
+                    </dl>
+                    <h2>{t(Msg::EventAbout)}</h2>
+                    <div class="description">
+                        {event.description.split("\n\n").map(|p| view! { <p>{p.to_owned()}</p> }).collect_view()}
+                    </div>
+                </div>
+                <aside class="event-side panel" aria-labelledby="tickets-title">
+                    <h2 id="tickets-title">{t(Msg::EventTickets)}</h2>
+                    <p class="price-big">{price}</p>
+                    <ul class="ticket-types">
+                        {event.ticket_types.iter().map(|tt| {
+                            let price = if tt.price.amount == 0 { t(Msg::EventFree).to_owned() } else { tt.price.display() };
+                            view! {
+                                <li>
+                                    <div class="tt-row"><strong>{tt.name.clone()}</strong><span>{price}</span></div>
+                                    <div class="tt-row muted">
+                                        <span>{fill(t(Msg::EventTicketLeft), &[("n", &tt.remaining)])}</span>
+                                        <span>{fill(t(Msg::EventTicketMax), &[("n", &tt.max_per_registration)])}</span>
+                                    </div>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                    <a class="btn btn-ghost btn-block" href=ics_href rel="external" download="">{t(Msg::EventAddToCalendar)}</a>
+                </aside>
+            </div>
+        </article>
+    }
+}

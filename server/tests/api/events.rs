@@ -1,0 +1,242 @@
+//! Events through REST: every command × visitor, user, owning agent, other agent, admin;
+//! validation naming fields; search filters and pages; `.ics`.
+use super::TestApp;
+use crate::common::Engine;
+use crate::on_both_engines;
+use app::auth::Role;
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+fn future(days: i64, hour: u32) -> String {
+    let t = chrono::Utc::now().date_naive() + chrono::Duration::days(days);
+    format!("{}T{hour:02}:00:00+02:00", t)
+}
+
+fn event_body(title: &str, category: &str, city: &str, price: i64) -> Value {
+    json!({
+        "title": title,
+        "summary": "An evening to remember",
+        "description": "Bring friends. Wieczór pełen śmiechu. ערב של צחוק.",
+        "category": category,
+        "tags": ["comedy", "late"],
+        "starts_at": future(10, 20),
+        "ends_at": future(10, 22),
+        "timezone": "Asia/Jerusalem",
+        "venue": "The Basement",
+        "address": "12 Allenby St",
+        "city": city,
+        "capacity": 100,
+        "ticket_types": [
+            {"name": "General", "price": {"amount": price, "currency": "ILS"}, "quantity": 90, "max_per_registration": 4},
+            {"name": "VIP", "price": {"amount": price * 2 + 1000, "currency": "ILS"}, "quantity": 10, "max_per_registration": 2}
+        ]
+    })
+}
+
+/// Creates and optionally publishes an event as `auth`; returns its id.
+async fn make(app: &TestApp, auth: &str, body: Value, publish: bool) -> String {
+    let reply = app
+        .call(Method::POST, "/api/v1/events", Some(body), Some(auth))
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let id = reply.json()["event"]["id"].as_str().unwrap().to_owned();
+    if publish {
+        let p = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/events/{id}/publish"),
+                None,
+                Some(auth),
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+    }
+    id
+}
+
+on_both_engines! {
+    async fn an_agent_creates_a_draft_and_publishes_it(engine: Engine) {
+        let app = TestApp::new(engine).await;
+        let (agent, auth) = app.bearer(Role::Agent).await;
+        let reply = app.call(Method::POST, "/api/v1/events", Some(event_body("Late Laughs", "stand-up", "Tel Aviv", 4500)), Some(&auth)).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        let event = &reply.json()["event"];
+        assert_eq!(event["status"], "draft");
+        assert_eq!(event["organizer"]["display_name"], agent.display_name);
+        assert_eq!(event["ticket_types"].as_array().unwrap().len(), 2);
+        assert_eq!(event["min_price"], json!({"amount": 4500, "currency": "ILS"}));
+        assert_eq!(event["remaining_seats"], 100);
+        assert_eq!(event["starts_at"], json!(chrono::DateTime::parse_from_rfc3339(&future(10, 20)).unwrap().with_timezone(&chrono::Utc)));
+        let id = event["id"].as_str().unwrap();
+
+        // A draft is invisible to visitors and to the search.
+        assert_eq!(app.get(&format!("/api/v1/events/{id}"), &[]).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(app.get("/api/v1/events", &[]).await.json()["total"], 0);
+
+        let published = app.call(Method::POST, &format!("/api/v1/events/{id}/publish"), None, Some(&auth)).await;
+        assert_eq!(published.status, StatusCode::OK);
+        assert_eq!(published.json()["event"]["status"], "published");
+        assert_eq!(app.get(&format!("/api/v1/events/{id}"), &[]).await.status, StatusCode::OK);
+        let list = app.get("/api/v1/events", &[]).await.json();
+        assert_eq!(list["total"], 1);
+        assert_eq!(list["items"][0]["id"], id);
+
+        let again = app.call(Method::POST, &format!("/api/v1/events/{id}/publish"), None, Some(&auth)).await;
+        assert_eq!(again.status, StatusCode::CONFLICT);
+    }
+
+    async fn every_event_command_answers_each_role_as_the_rules_say(engine: Engine) {
+        let app = TestApp::new(engine).await;
+        let (_, owner) = app.bearer(Role::Agent).await;
+        let (_, other_agent) = app.bearer(Role::Agent).await;
+        let (_, user) = app.bearer(Role::User).await;
+        let (_, admin) = app.bearer(Role::Admin).await;
+        let body = event_body("Matrix Night", "music", "Haifa", 0);
+
+        // create: visitor 401, user 403, agents and admins 201
+        assert_eq!(app.call(Method::POST, "/api/v1/events", Some(body.clone()), None).await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(app.call(Method::POST, "/api/v1/events", Some(body.clone()), Some(&user)).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(app.call(Method::POST, "/api/v1/events", Some(body.clone()), Some(&admin)).await.status, StatusCode::CREATED);
+        let id = make(&app, &owner, body.clone(), false).await;
+
+        let patch = json!({"title": "Matrix Night, Revised"});
+        let path = format!("/api/v1/events/{id}");
+        // Another agent's event looks exactly like a missing one.
+        for (who, expected) in [(None, StatusCode::UNAUTHORIZED), (Some(&user), StatusCode::FORBIDDEN), (Some(&other_agent), StatusCode::NOT_FOUND)] {
+            assert_eq!(app.call(Method::PATCH, &path, Some(patch.clone()), who.map(String::as_str)).await.status, expected);
+            assert_eq!(app.call(Method::POST, &format!("{path}/publish"), None, who.map(String::as_str)).await.status, expected);
+            assert_eq!(app.call(Method::POST, &format!("{path}/cancel"), Some(json!({"reason": "x"})), who.map(String::as_str)).await.status, expected);
+            assert_eq!(app.call(Method::DELETE, &path, None, who.map(String::as_str)).await.status, expected);
+        }
+        let foreign = app.call(Method::GET, &path, None, Some(&other_agent)).await;
+        assert_eq!(foreign.status, StatusCode::NOT_FOUND, "another agent cannot see a draft");
+        assert_eq!(foreign.json()["error"]["kind"], "not_found");
+
+        let patched = app.call(Method::PATCH, &path, Some(patch.clone()), Some(&owner)).await;
+        assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+        assert_eq!(patched.json()["event"]["title"], "Matrix Night, Revised");
+        assert_eq!(app.call(Method::PATCH, &path, Some(json!({"capacity": 50})), Some(&admin)).await.status, StatusCode::OK);
+
+        assert_eq!(app.call(Method::POST, &format!("{path}/publish"), None, Some(&admin)).await.status, StatusCode::OK);
+        // Published: the organizer may no longer delete it; an admin may.
+        assert_eq!(app.call(Method::DELETE, &path, None, Some(&owner)).await.status, StatusCode::CONFLICT);
+        let cancelled = app.call(Method::POST, &format!("{path}/cancel"), Some(json!({"reason": "Venue flooded"})), Some(&owner)).await;
+        assert_eq!(cancelled.status, StatusCode::OK);
+        assert_eq!(cancelled.json()["event"]["cancel_reason"], "Venue flooded");
+        assert_eq!(app.get(&path, &[]).await.json()["event"]["status"], "cancelled");
+        assert_eq!(app.call(Method::PATCH, &path, Some(patch), Some(&owner)).await.status, StatusCode::CONFLICT);
+        assert_eq!(app.call(Method::DELETE, &path, None, Some(&admin)).await.status, StatusCode::NO_CONTENT);
+        assert_eq!(app.get(&path, &[]).await.status, StatusCode::NOT_FOUND);
+
+        // An owner deletes their own draft.
+        let draft = make(&app, &owner, body, false).await;
+        assert_eq!(app.call(Method::DELETE, &format!("/api/v1/events/{draft}"), None, Some(&owner)).await.status, StatusCode::NO_CONTENT);
+    }
+
+    async fn invalid_events_are_refused_field_by_field_and_nothing_is_stored(engine: Engine) {
+        let app = TestApp::new(engine).await;
+        let (_, auth) = app.bearer(Role::Agent).await;
+        let mut body = event_body("ab", "opera", "Tel Aviv", -5);
+        body["ends_at"] = json!(future(10, 19));
+        body["capacity"] = json!(0);
+        body["timezone"] = json!("Mars/Base");
+        body["ticket_types"][0]["price"]["currency"] = json!("SHEKEL");
+        let reply = app.call(Method::POST, "/api/v1/events", Some(body), Some(&auth)).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
+        let fields = reply.json()["error"]["fields"].clone();
+        for field in ["title", "category", "capacity", "timezone", "ticket_types[0].price_amount", "ticket_types[0].currency"] {
+            assert!(fields[field].is_string(), "{field} not reported: {fields}");
+        }
+        assert_eq!(fields["title"], "Must be at least 3 characters.");
+
+        let mut backwards = event_body("Backwards", "music", "Haifa", 100);
+        backwards["ends_at"] = json!(future(10, 19));
+        let reply = app.call(Method::POST, "/api/v1/events", Some(backwards), Some(&auth)).await;
+        assert_eq!(reply.json()["error"]["fields"]["ends_at"], "Must be after the start.");
+
+        let mut past = event_body("Yesterday", "music", "Haifa", 100);
+        past["starts_at"] = json!(future(-2, 20));
+        past["ends_at"] = json!(future(-2, 22));
+        let id = make(&app, &auth, past, false).await;
+        let publish = app.call(Method::POST, &format!("/api/v1/events/{id}/publish"), None, Some(&auth)).await;
+        assert_eq!(publish.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(publish.json()["error"]["fields"]["starts_at"], "The event must start in the future.");
+
+        let wrong_types = app.call(Method::POST, "/api/v1/events", Some(json!({"title": 5})), Some(&auth)).await;
+        assert_eq!(wrong_types.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let count: i64 = server::on_db!(&app.state.db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM events").fetch_one(pool).await).unwrap();
+        assert_eq!(count, 1, "only the valid draft was stored");
+    }
+
+    async fn search_filters_sorts_and_pages(engine: Engine) {
+        let app = TestApp::new(engine).await;
+        let (_, auth) = app.bearer(Role::Agent).await;
+        make(&app, &auth, event_body("Jazz by the Sea", "music", "Haifa", 8000), true).await;
+        make(&app, &auth, event_body("Free Comedy Hour", "stand-up", "Tel Aviv", 0), true).await;
+        let mut polish = event_body("Wieczór poezji", "talk", "Kraków", 3000);
+        polish["description"] = json!("Spotkanie z poetą. Zażółć gęślą jaźń.");
+        make(&app, &auth, polish, true).await;
+        make(&app, &auth, event_body("Secret Draft", "music", "Haifa", 100), false).await;
+
+        let titles = |v: Value| v["items"].as_array().unwrap().iter().map(|i| i["title"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+        let app = &app;
+        let search = |q: &'static str| async move { app.get(&format!("/api/v1/events?{q}"), &[]).await };
+
+        assert_eq!(search("").await.json()["total"], 3);
+        assert_eq!(titles(search("q=jazz").await.json()), ["Jazz by the Sea"]);
+        assert_eq!(titles(search("q=g%C4%99%C5%9Bl%C4%85").await.json()), ["Wieczór poezji"], "Polish diacritics are found");
+        assert_eq!(titles(search("category=stand-up").await.json()), ["Free Comedy Hour"]);
+        assert_eq!(titles(search("city=haifa").await.json()), ["Jazz by the Sea"]);
+        assert_eq!(titles(search("free=true").await.json()), ["Free Comedy Hour"]);
+        assert_eq!(search("price_max=3000").await.json()["total"], 2);
+        assert_eq!(titles(search("sort=price").await.json())[0], "Free Comedy Hour");
+        assert_eq!(search("q=nothing-like-this").await.json()["total"], 0);
+
+        let page = search("per_page=2&page=2").await.json();
+        assert_eq!((page["total"].as_i64(), page["page"].as_i64(), page["items"].as_array().unwrap().len()), (Some(3), Some(2), 1));
+        assert_eq!(search("per_page=2&page=9").await.json()["items"], json!([]));
+
+        for bad in ["per_page=500", "page=0", "category=opera", "from=yesterday", "sort=loudest", "price_max=cheap", "free=maybe"] {
+            let reply = search(bad).await;
+            assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {}", reply.body);
+        }
+    }
+
+    async fn an_event_downloads_as_a_valid_icalendar_file(engine: Engine) {
+        let app = TestApp::new(engine).await;
+        let (_, auth) = app.bearer(Role::Agent).await;
+        let mut body = event_body("Night, with; commas", "theatre", "Jerusalem", 5000);
+        body["summary"] = json!("A very long summary that certainly needs folding because RFC 5545 content lines stop at seventy-five octets");
+        let id = make(&app, &auth, body, true).await;
+        let reply = app.get(&format!("/events/{id}/calendar.ics"), &[]).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        assert!(reply.headers["content-type"].to_str().unwrap().starts_with("text/calendar"));
+        let ics = &reply.body;
+        assert!(ics.contains("\r\n") && !ics.replace("\r\n", "").contains('\n'), "lines end with CRLF");
+        assert!(ics.lines().all(|l| l.len() <= 75));
+        let parsed = ical::IcalParser::new(ics.as_bytes()).next().expect("one calendar").expect("parses");
+        let event = &parsed.events[0];
+        let prop = |name: &str| event.properties.iter().find(|p| p.name == name).and_then(|p| p.value.clone()).unwrap();
+        assert_eq!(prop("SUMMARY").replace('\\', ""), "Night, with; commas");
+        assert!(prop("DTSTART").ends_with('Z'));
+        assert!(prop("UID").starts_with(&format!("event-{id}@")));
+        assert!(prop("URL").ends_with(&format!("/events/{id}")));
+        assert_eq!(app.get("/events/999999/calendar.ics", &[]).await.status, StatusCode::NOT_FOUND);
+    }
+
+    async fn event_pages_render_with_details_and_404_for_drafts(engine: Engine) {
+        let app = TestApp::new(engine).await;
+        let (_, auth) = app.bearer(Role::Agent).await;
+        let id = make(&app, &auth, event_body("Rooftop Jazz", "music", "Tel Aviv", 7000), true).await;
+        let draft = make(&app, &auth, event_body("Hidden Plans", "music", "Tel Aviv", 7000), false).await;
+        let page = app.get(&format!("/events/{id}"), &[]).await;
+        assert_eq!(page.status, StatusCode::OK);
+        for text in ["Rooftop Jazz", "The Basement", "General", "70.00 ILS", "calendar.ics", "Asia/Jerusalem"] {
+            assert!(page.body.contains(text), "{text} missing");
+        }
+        assert_eq!(app.get(&format!("/events/{draft}"), &[]).await.status, StatusCode::NOT_FOUND);
+        let list = app.get("/events?q=rooftop", &[]).await;
+        assert!(list.body.contains("Rooftop Jazz") && !list.body.contains("Hidden Plans"));
+        assert!(app.get("/events?q=zzzz", &[]).await.body.contains("No events match this search"));
+    }
+}
