@@ -12,7 +12,7 @@ pub mod ui;
 
 use crate::i18n::{Msg, t, use_locale};
 use auth::ui::{LoginPage, ProfilePage, RegisterPage};
-use events::ui::{EventPage, EventsPage};
+use events::ui::{AgentPage, EditEventPage, EventPage, EventsPage, NewEventPage};
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
@@ -69,6 +69,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
                         <Route path=path!("events") view=EventsPage ssr=SsrMode::Async/>
                         <Route path=path!("events/:id") view=EventPage ssr=SsrMode::Async/>
+                        <Route path=path!("agent") view=AgentPage ssr=SsrMode::Async/>
+                        <Route path=path!("agent/events/new") view=NewEventPage ssr=SsrMode::Async/>
+                        <Route path=path!("agent/events/:id/edit") view=EditEventPage ssr=SsrMode::Async/>
                         <Route path=path!("login") view=LoginPage ssr=SsrMode::Async/>
                         <Route path=path!("register") view=RegisterPage ssr=SsrMode::Async/>
                         <Route path=path!("me") view=ProfilePage ssr=SsrMode::Async/>

@@ -122,6 +122,7 @@ impl EventRow {
                 .min_price
                 .zip(self.min_currency.clone())
                 .map(|(amount, currency)| Money { amount, currency }),
+            capacity: self.capacity,
             // No seat is booked until registrations exist (issue #4); then this subtracts them.
             remaining_seats: self.capacity,
         })

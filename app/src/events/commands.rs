@@ -1,4 +1,5 @@
 //! Event changes for the organizer pages (the REST API calls the same ports).
+use super::form::EventForm;
 use super::{EventId, NewEvent};
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -62,6 +63,56 @@ pub async fn delete_event(id: EventId) -> Result<(), AppError> {
                 .event_commands
                 .delete_event(&actor, id)
                 .await
+        }
+        .await,
+    )
+}
+
+/// The organizer form: creates a draft (`id` empty) or saves changes to an event, then goes to
+/// the dashboard. Agents (their own events) and admins.
+#[server]
+pub async fn save_event_form(id: Option<EventId>, form: EventForm) -> Result<(), AppError> {
+    use crate::{auth::Role, events::UpdateEvent, ssr};
+    ssr::with_status(
+        async {
+            let actor = ssr::require(Role::Agent).await?;
+            let (new, mut errors) = form.to_new_event();
+            if !errors.is_empty() {
+                // Report everything at once; a number that did not parse outranks what
+                // validation says about the 0 standing in for it.
+                if let Err(found) = crate::events::rules::validate_event(&new) {
+                    for (field, problem) in found {
+                        errors.entry(field).or_insert(problem);
+                    }
+                }
+                return Err(AppError::Invalid(errors));
+            }
+            let commands = ssr::services()?.event_commands;
+            match id {
+                None => {
+                    commands.create_event(&actor, new).await?;
+                }
+                Some(id) => {
+                    let changes = UpdateEvent {
+                        title: Some(new.title),
+                        summary: Some(new.summary),
+                        description: Some(new.description),
+                        category: Some(new.category),
+                        tags: Some(new.tags),
+                        starts_at: Some(new.starts_at),
+                        ends_at: Some(new.ends_at),
+                        timezone: Some(new.timezone),
+                        venue: Some(new.venue),
+                        address: Some(new.address),
+                        city: Some(new.city),
+                        capacity: Some(new.capacity),
+                        ticket_types: Some(new.ticket_types),
+                    };
+                    commands.update_event(&actor, id, changes).await?;
+                }
+            }
+            leptos_axum::redirect("/agent");
+            Ok(())
         }
         .await,
     )

@@ -1,6 +1,7 @@
 //! Events and discovery: organizers (agents) create, publish and cancel their events with
 //! ticket types; everyone browses and searches published ones. Admins may act on any event.
 pub mod commands;
+pub mod form;
 #[cfg(feature = "ssr")]
 pub mod ports;
 pub mod queries;
@@ -164,6 +165,7 @@ pub struct EventListItem {
     pub status: EventStatus,
     /// The cheapest ticket type's price; `None` when the event has no ticket types.
     pub min_price: Option<Money>,
+    pub capacity: i64,
     pub remaining_seats: i64,
 }
 

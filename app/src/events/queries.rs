@@ -1,4 +1,5 @@
 //! Event reads for the pages.
+use super::form::EventForm;
 use super::{EventDetail, EventId, EventListItem, EventSearch, ResultPage};
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -21,6 +22,42 @@ pub async fn get_event(id: EventId) -> Result<EventDetail, AppError> {
                 .event_queries
                 .get_event(viewer.as_ref(), id)
                 .await
+        }
+        .await,
+    )
+}
+
+/// The events the caller organizes (every event for an admin). Agents and admins.
+#[server]
+pub async fn list_managed_events() -> Result<Vec<EventListItem>, AppError> {
+    use crate::{auth::Role, ssr};
+    ssr::with_status(
+        async {
+            let actor = ssr::require(Role::Agent).await?;
+            ssr::services()?
+                .event_queries
+                .list_managed_events(&actor)
+                .await
+        }
+        .await,
+    )
+}
+
+/// An event as the edit form shows it; only for its organizer or an admin.
+#[server]
+pub async fn get_event_form(id: EventId) -> Result<EventForm, AppError> {
+    use crate::{auth::Role, events::rules::can_manage, ssr};
+    ssr::with_status(
+        async {
+            let actor = ssr::require(Role::Agent).await?;
+            let event = ssr::services()?
+                .event_queries
+                .get_event(Some(&actor), id)
+                .await?;
+            if !can_manage(&actor, event.organizer.id) {
+                return Err(AppError::NotFound);
+            }
+            Ok(EventForm::from_detail(&event))
         }
         .await,
     )

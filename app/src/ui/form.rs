@@ -39,6 +39,15 @@ pub fn field_message(
     })
 }
 
+/// The element id for a form field name (`form[ticket_types][0][name]` → `f-form-ticket_types-0-name`).
+pub fn field_id(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| if c == '[' || c == ']' { '-' } else { c })
+        .collect();
+    format!("f-{}", cleaned.replace("--", "-").trim_end_matches('-'))
+}
+
 /// A summary shown above a form that the server refused.
 #[component]
 pub fn ErrorSummary(error: Signal<Option<AppError>>) -> impl IntoView {
@@ -59,7 +68,7 @@ pub fn ErrorSummary(error: Signal<Option<AppError>>) -> impl IntoView {
 #[component]
 pub fn Field(
     label: Msg,
-    name: &'static str,
+    #[prop(into)] name: String,
     #[prop(default = "text")] kind: &'static str,
     #[prop(default = "off")] autocomplete: &'static str,
     #[prop(optional)] hint: Option<Msg>,
@@ -68,7 +77,7 @@ pub fn Field(
     #[prop(optional)] on_blur: Option<Callback<()>>,
     #[prop(optional)] required: bool,
 ) -> impl IntoView {
-    let id = format!("f-{name}");
+    let id = field_id(&name);
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
     let described_by = {
@@ -96,6 +105,7 @@ pub fn Field(
                 required=required
                 aria-invalid=move || if error.get().is_some() { "true" } else { "false" }
                 aria-describedby=described_by
+                value=value.get_untracked()
                 prop:value=move || value.get()
                 on:input=move |ev| value.set(event_target_value(&ev))
                 on:blur=move |_| if let Some(cb) = on_blur { cb.run(()) }

@@ -100,8 +100,10 @@ fn UserMenu() -> impl IntoView {
                             Role::Agent => Some(Msg::NavRoleBadgeAgent),
                             Role::User => None,
                         };
+                        let organizer = user.role >= Role::Agent;
                         view! {
                             <div class="user-menu">
+                                {organizer.then(|| view! { <a class="btn btn-ghost" href="/agent">{t(Msg::NavAgent)}</a> })}
                                 {badge.map(|b| view! { <span class="badge">{t(b)}</span> })}
                                 <a class="user-name" href="/me" title=t(Msg::NavProfile)>{user.display_name}</a>
                                 <ActionForm action=auth.sign_out attr:class="inline-form">

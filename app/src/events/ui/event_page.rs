@@ -59,6 +59,12 @@ fn EventDetailView(event: EventDetail, locale: Locale) -> impl IntoView {
     let ics_href = format!("/events/{}/calendar.ics", item.id);
     let cancelled = item.status == EventStatus::Cancelled;
     let price = price_text(item);
+    // The end on the same day needs only its time.
+    let end_text = if item.local_ends_at.date() == item.local_starts_at.date() {
+        item.local_ends_at.format("%H:%M").to_string()
+    } else {
+        format_local(locale, item.local_ends_at)
+    };
     view! {
         <Title text=item.title.clone()/>
         <article class=format!("event-page category-{}", item.category.code())>
@@ -66,8 +72,8 @@ fn EventDetailView(event: EventDetail, locale: Locale) -> impl IntoView {
                 <p class="event-card-category">{t(item.category.label())}
                     {(item.status != EventStatus::Published).then(|| view! { <span class="badge">{t(item.status.label())}</span> })}
                 </p>
-                <h1>{item.title.clone()}</h1>
-                <p class="lead">{item.summary.clone()}</p>
+                <h1 dir="auto">{item.title.clone()}</h1>
+                <p class="lead" dir="auto">{item.summary.clone()}</p>
             </header>
             {cancelled.then(|| view! {
                 <div class="alert alert-error" role="alert">
@@ -82,7 +88,7 @@ fn EventDetailView(event: EventDetail, locale: Locale) -> impl IntoView {
                         <dd>
                             <time datetime=item.starts_at.to_rfc3339()>{format_local(locale, item.local_starts_at)}</time>
                             " – "
-                            <time datetime=item.ends_at.to_rfc3339()>{format_local(locale, item.local_ends_at)}</time>
+                            <time datetime=item.ends_at.to_rfc3339()>{end_text}</time>
                             <br/><small class="muted">{fill(t(Msg::EventTimezoneNote), &[("tz", &item.timezone)])}</small>
                         </dd>
                         <dt>{t(Msg::EventWhere)}</dt>
@@ -97,7 +103,7 @@ fn EventDetailView(event: EventDetail, locale: Locale) -> impl IntoView {
                     </dl>
                     <h2>{t(Msg::EventAbout)}</h2>
                     <div class="description">
-                        {event.description.split("\n\n").map(|p| view! { <p>{p.to_owned()}</p> }).collect_view()}
+                        {event.description.split("\n\n").map(|p| view! { <p dir="auto">{p.to_owned()}</p> }).collect_view()}
                     </div>
                 </div>
                 <aside class="event-side panel" aria-labelledby="tickets-title">

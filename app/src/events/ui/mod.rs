@@ -1,7 +1,11 @@
 //! Event pages: search (`/events`) and details (`/events/:id`), and the card both lists use.
+mod agent_page;
+mod event_form;
 mod event_page;
 mod events_page;
 
+pub use agent_page::AgentPage;
+pub use event_form::{EditEventPage, NewEventPage};
 pub use event_page::EventPage;
 pub use events_page::EventsPage;
 
@@ -35,7 +39,7 @@ pub fn EventCard(item: EventListItem) -> impl IntoView {
             <div class="event-card-band" aria-hidden="true"></div>
             <div class="event-card-body">
                 <p class="event-card-category">{t(item.category.label())}</p>
-                <h3><a href=href>{item.title.clone()}</a></h3>
+                <h3 dir="auto"><a href=href>{item.title.clone()}</a></h3>
                 <p class="event-card-when">
                     <time datetime=item.starts_at.to_rfc3339()>{format_local(locale, item.local_starts_at)}</time>
                 </p>

@@ -1,0 +1,183 @@
+use crate::events::commands::SaveEventForm;
+use crate::events::form::{EventForm, TICKET_ROWS, TicketTypeForm};
+use crate::events::queries::get_event_form;
+use crate::events::{Category, EventId};
+use crate::i18n::{Msg, t, use_locale};
+use crate::ui::form::{ErrorSummary, Field, field_id, field_message, form_error};
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+/// Time zones offered in the form (the server accepts any IANA zone).
+const TIMEZONES: [&str; 8] = [
+    "Asia/Jerusalem",
+    "Europe/Warsaw",
+    "Europe/London",
+    "Europe/Berlin",
+    "Europe/Paris",
+    "America/New_York",
+    "America/Los_Angeles",
+    "UTC",
+];
+const CURRENCIES: [&str; 5] = ["ILS", "PLN", "EUR", "USD", "GBP"];
+
+/// `/agent/events/new`.
+#[component]
+pub fn NewEventPage() -> impl IntoView {
+    view! { <EventFormView id=None form=EventForm::blank()/> }
+}
+
+/// `/agent/events/:id/edit`: the form filled with the event as it is.
+#[component]
+pub fn EditEventPage() -> impl IntoView {
+    let locale = use_locale();
+    let params = use_params_map();
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<EventId>().ok())
+    };
+    let form = Resource::new(id, |id| async move {
+        match id {
+            Some(id) => get_event_form(id).await.map(|f| (id, f)),
+            None => Err(crate::error::AppError::NotFound),
+        }
+    });
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match form.await {
+                    Ok((id, form)) => view! { <EventFormView id=Some(id) form/> }.into_any(),
+                    Err(e) => {
+                        #[cfg(feature = "ssr")]
+                        if let Some(res) = use_context::<leptos_axum::ResponseOptions>()
+                            && let Ok(status) = http::StatusCode::from_u16(e.status())
+                        {
+                            res.set_status(status);
+                        }
+                        view! { <p class="alert alert-error" role="alert">{e.text(locale)}</p> }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Select(
+    label: Msg,
+    name: &'static str,
+    options: Vec<(String, String)>,
+    selected: String,
+    error: Signal<Option<String>>,
+) -> impl IntoView {
+    let id = field_id(name);
+    view! {
+        <div class="field" class:field-invalid=move || error.get().is_some()>
+            <label for=id.clone()>{t(label)}</label>
+            <select id=id name=name>
+                {options.into_iter().map(|(value, text)| {
+                    let is = value == selected;
+                    view! { <option value=value selected=is>{text}</option> }
+                }).collect_view()}
+            </select>
+            <p class="field-error" aria-live="polite">{move || error.get()}</p>
+        </div>
+    }
+}
+
+#[component]
+fn EventFormView(id: Option<EventId>, form: EventForm) -> impl IntoView {
+    let locale = use_locale();
+    let save = ServerAction::<SaveEventForm>::new();
+    let error = form_error(
+        move || save.value().get(),
+        <SaveEventForm as ServerFn>::PATH,
+    );
+    let msg = move |field: &'static str| field_message(error, field);
+    let value = |v: &str| RwSignal::new(v.to_owned());
+    let title = if id.is_some() {
+        Msg::EventFormEdit
+    } else {
+        Msg::EventFormNew
+    };
+    let mut rows = form.ticket_types.clone();
+    rows.resize(TICKET_ROWS.max(rows.len()), TicketTypeForm::default());
+    let description = form.description.clone();
+    let description_error = msg("description");
+    view! {
+        <Title text=t(title)/>
+        <section class="panel">
+            <h1>{t(title)}</h1>
+            <ErrorSummary error/>
+            <ActionForm action=save attr:class="event-form" attr:novalidate="true">
+                {id.map(|id| view! { <input type="hidden" name="id" value=id.to_string()/> })}
+                <fieldset>
+                    <legend>{t(Msg::EventFormBasics)}</legend>
+                    <Field label=Msg::FormTitle name="form[title]" required=true value=value(&form.title) error=msg("title")/>
+                    <Field label=Msg::FormSummary name="form[summary]" value=value(&form.summary) error=msg("summary")/>
+                    <div class="field" class:field-invalid=move || description_error.get().is_some()>
+                        <label for="f-form-description">{t(Msg::FormDescription)}</label>
+                        <textarea id="f-form-description" name="form[description]" rows="6">{description}</textarea>
+                        <p class="field-error" aria-live="polite">{move || description_error.get()}</p>
+                    </div>
+                    <div class="field-row">
+                        <Select label=Msg::FormCategory name="form[category]" selected=form.category.clone() error=msg("category")
+                            options=Category::ALL.into_iter().map(|c| (c.code().to_owned(), t(c.label()).to_owned())).collect()/>
+                        <Field label=Msg::FormTags name="form[tags]" hint=Msg::FormTagsHint value=value(&form.tags) error=msg("tags")/>
+                    </div>
+                </fieldset>
+                <fieldset>
+                    <legend>{t(Msg::EventFormWhenWhere)}</legend>
+                    <div class="field-row">
+                        <Field label=Msg::FormStartsAt name="form[starts_at]" kind="datetime-local" required=true value=value(&form.starts_at) error=msg("starts_at")/>
+                        <Field label=Msg::FormEndsAt name="form[ends_at]" kind="datetime-local" required=true value=value(&form.ends_at) error=msg("ends_at")/>
+                        <Select label=Msg::FormTimezone name="form[timezone]" selected=form.timezone.clone() error=msg("timezone")
+                            options=TIMEZONES.iter().map(|z| (z.to_string(), z.to_string())).collect()/>
+                    </div>
+                    <div class="field-row">
+                        <Field label=Msg::FormVenue name="form[venue]" required=true value=value(&form.venue) error=msg("venue")/>
+                        <Field label=Msg::FormAddress name="form[address]" value=value(&form.address) error=msg("address")/>
+                        <Field label=Msg::FormCity name="form[city]" required=true value=value(&form.city) error=msg("city")/>
+                    </div>
+                    <Field label=Msg::FormCapacity name="form[capacity]" kind="number" required=true value=value(&form.capacity) error=msg("capacity")/>
+                </fieldset>
+                <fieldset>
+                    <legend>{t(Msg::EventFormTickets)}</legend>
+                    <p class="field-hint">{t(Msg::EventFormTicketsHint)}</p>
+                    <p class="field-error">{move || msg("ticket_types").get()}</p>
+                    {rows.into_iter().enumerate().map(|(i, row)| {
+                        let name = move |f: &str| format!("form[ticket_types][{i}][{f}]");
+                        let err = move |f: &'static str| {
+                            let key = format!("ticket_types[{i}].{f}");
+                            Signal::derive(move || error.get().and_then(|e| e.field_errors().get(&key).map(|p| p.text(locale))))
+                        };
+                        view! {
+                            <div class="field-row ticket-row">
+                                <Field label=Msg::FormTtName name=name("name") value=value(&row.name) error=err("name")/>
+                                <Field label=Msg::FormTtPrice name=name("price") value=value(&row.price) error=err("price_amount")/>
+                                <div class="field">
+                                    <label for=field_id(&name("currency"))>{t(Msg::FormTtCurrency)}</label>
+                                    <select id=field_id(&name("currency")) name=name("currency")>
+                                        {CURRENCIES.iter().map(|c| {
+                                            let is = *c == row.currency || (row.currency.is_empty() && *c == "ILS");
+                                            view! { <option value=*c selected=is>{*c}</option> }
+                                        }).collect_view()}
+                                    </select>
+                                    <p class="field-error">{move || err("currency").get()}</p>
+                                </div>
+                                <Field label=Msg::FormTtQuantity name=name("quantity") kind="number" value=value(&row.quantity) error=err("quantity")/>
+                                <Field label=Msg::FormTtMax name=name("max_per_registration") kind="number" value=value(&row.max_per_registration) error=err("max_per_registration")/>
+                            </div>
+                        }
+                    }).collect_view()}
+                </fieldset>
+                <button class="btn btn-primary btn-lg" type="submit" disabled=move || save.pending().get()>
+                    {move || if save.pending().get() { t(Msg::FormSending) } else { t(Msg::EventFormSave) }}
+                </button>
+            </ActionForm>
+        </section>
+    }
+}
