@@ -83,11 +83,7 @@ pub fn event_ics(event: &EventDetail, base_url: &str, now: DateTime<Utc>) -> Str
         format!("SUMMARY:{}", escape(&item.title)),
         format!(
             "DESCRIPTION:{}",
-            escape(
-                &format!("{}\n\n{}", item.summary, event.description)
-                    .trim()
-                    .to_owned()
-            )
+            escape(format!("{}\n\n{}", item.summary, event.description).trim())
         ),
         format!("LOCATION:{}", escape(&location)),
         format!("URL:{}/events/{}", base_url.trim_end_matches('/'), item.id),
