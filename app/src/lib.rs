@@ -12,7 +12,7 @@ pub mod ui;
 
 use crate::i18n::{Msg, t, use_locale};
 use auth::ui::{LoginPage, ProfilePage, RegisterPage};
-use events::ui::{AgentPage, EditEventPage, EventPage, EventsPage, NewEventPage};
+use events::ui::{AgentPage, CalendarPage, EditEventPage, EventPage, EventsPage, NewEventPage};
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
@@ -69,6 +69,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("") view=HomePage ssr=SsrMode::Async/>
                         <Route path=path!("events") view=EventsPage ssr=SsrMode::Async/>
                         <Route path=path!("events/:id") view=EventPage ssr=SsrMode::Async/>
+                        <Route path=path!("calendar") view=CalendarPage ssr=SsrMode::Async/>
                         <Route path=path!("agent") view=AgentPage ssr=SsrMode::Async/>
                         <Route path=path!("agent/events/new") view=NewEventPage ssr=SsrMode::Async/>
                         <Route path=path!("agent/events/:id/edit") view=EditEventPage ssr=SsrMode::Async/>

@@ -285,6 +285,7 @@ impl EventQueries for Events {
             .map(TicketTypeRow::view)
             .collect();
         Ok(EventDetail {
+            description_html: crate::markdown::render(&row.description),
             description: row.description.clone(),
             tags: row
                 .tags
@@ -306,6 +307,31 @@ impl EventQueries for Events {
             published_at: row.published_at,
             item,
         })
+    }
+
+    async fn list_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<EventListItem>, AppError> {
+        let sql = format!(
+            "{EVENT_SELECT} WHERE e.status IN ('published', 'cancelled') AND e.starts_at >= $1 AND e.starts_at < $2 \
+             ORDER BY e.starts_at, e.id LIMIT 1000"
+        );
+        let rows = on_db!(&self.db, pool => sqlx::query_as::<_, EventRow>(&sql).bind(from).bind(to).fetch_all(pool).await)
+            .map_err(internal)?;
+        rows.iter().map(EventRow::item).collect()
+    }
+
+    async fn category_counts(&self) -> Result<Vec<(Category, i64)>, AppError> {
+        let sql = "SELECT category, COUNT(*) FROM events WHERE status = 'published' AND ends_at > $1 GROUP BY category";
+        let rows: Vec<(String, i64)> =
+            on_db!(&self.db, pool => sqlx::query_as(sql).bind(now()).fetch_all(pool).await)
+                .map_err(internal)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(code, n)| Category::from_code(&code).map(|c| (c, n)))
+            .collect())
     }
 
     async fn list_managed_events(&self, actor: &UserView) -> Result<Vec<EventListItem>, AppError> {

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod events;
 pub mod ics;
 pub mod limiter;
+pub mod markdown;
 pub mod rest;
 pub mod sessions;
 pub mod tokens;

@@ -191,7 +191,10 @@ pub struct Organizer {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventDetail {
     pub item: EventListItem,
+    /// Markdown as the organizer wrote it.
     pub description: String,
+    /// The description rendered and sanitised by the server.
+    pub description_html: String,
     pub tags: Vec<String>,
     pub address: String,
     pub capacity: i64,

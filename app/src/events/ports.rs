@@ -1,5 +1,7 @@
 //! What the event server functions and REST handlers need; `server::events` implements it.
-use super::{EventDetail, EventId, EventListItem, EventSearch, NewEvent, ResultPage, UpdateEvent};
+use super::{
+    Category, EventDetail, EventId, EventListItem, EventSearch, NewEvent, ResultPage, UpdateEvent,
+};
 use crate::auth::UserView;
 use crate::error::AppError;
 
@@ -19,6 +21,17 @@ pub trait EventQueries: Send + Sync {
         viewer: Option<&UserView>,
         id: EventId,
     ) -> Result<EventDetail, AppError>;
+
+    /// Published and cancelled events starting in `[from, to)`, soonest first (at most 1000),
+    /// for the month calendar.
+    async fn list_between(
+        &self,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<EventListItem>, AppError>;
+
+    /// How many upcoming published events each category has (categories with none are left out).
+    async fn category_counts(&self) -> Result<Vec<(Category, i64)>, AppError>;
 
     /// The events an agent organizes (all of them for an admin), newest first.
     async fn list_managed_events(&self, actor: &UserView) -> Result<Vec<EventListItem>, AppError>;

@@ -1,6 +1,6 @@
 //! Event reads for the pages.
 use super::form::EventForm;
-use super::{EventDetail, EventId, EventListItem, EventSearch, ResultPage};
+use super::{Category, EventDetail, EventId, EventListItem, EventSearch, ResultPage};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -58,6 +58,44 @@ pub async fn get_event_form(id: EventId) -> Result<EventForm, AppError> {
                 return Err(AppError::NotFound);
             }
             Ok(EventForm::from_detail(&event))
+        }
+        .await,
+    )
+}
+
+/// Upcoming published events per category, for the home page. Anyone may ask.
+#[server]
+pub async fn get_category_counts() -> Result<Vec<(Category, i64)>, AppError> {
+    use crate::ssr;
+    ssr::with_status(ssr::services()?.event_queries.category_counts().await)
+}
+
+/// The events of one month (by the venue's calendar) for `/calendar`. Anyone may ask.
+#[server]
+pub async fn list_month_events(year: i32, month: u32) -> Result<Vec<EventListItem>, AppError> {
+    use crate::error::Problem;
+    use crate::ssr;
+    use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc};
+    ssr::with_status(
+        async {
+            let first = NaiveDate::from_ymd_opt(year, month, 1)
+                .ok_or(AppError::field("month", Problem::TimeInvalid))?;
+            let next = first
+                .checked_add_months(chrono::Months::new(1))
+                .ok_or(AppError::field("month", Problem::TimeInvalid))?;
+            // A day of slack on each side covers every time zone; the local date decides.
+            let from = Utc.from_utc_datetime(&first.and_hms_opt(0, 0, 0).expect("midnight"))
+                - Duration::days(1);
+            let to = Utc.from_utc_datetime(&next.and_hms_opt(0, 0, 0).expect("midnight"))
+                + Duration::days(1);
+            let events = ssr::services()?
+                .event_queries
+                .list_between(from, to)
+                .await?;
+            Ok(events
+                .into_iter()
+                .filter(|e| e.local_starts_at.year() == year && e.local_starts_at.month() == month)
+                .collect())
         }
         .await,
     )

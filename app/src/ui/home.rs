@@ -1,5 +1,5 @@
 //! The home page: what EventHub is, what is coming up, and the categories to browse.
-use crate::events::queries::list_events;
+use crate::events::queries::{get_category_counts, list_events};
 use crate::events::ui::EventCard;
 use crate::events::{Category, EventSearch};
 use crate::i18n::{Msg, t};
@@ -20,6 +20,7 @@ pub fn HomePage() -> impl IntoView {
             })
         },
     );
+    let counts = Resource::new(|| (), |_| get_category_counts());
     let cta = move || {
         Suspend::new(async move {
             match auth.user.await {
@@ -63,21 +64,30 @@ pub fn HomePage() -> impl IntoView {
         </section>
         <section aria-labelledby="categories-title">
             <h2 id="categories-title">{t(Msg::HomeCategoriesTitle)}</h2>
-            <ul class="category-grid">
-                {Category::ALL
-                    .into_iter()
-                    .map(|c| {
-                        view! {
-                            <li class=format!("category category-{}", c.code())>
-                                <a href=format!("/events?category={}", c.code())>
-                                    <span class="category-dot" aria-hidden="true"></span>
-                                    <span>{t(c.label())}</span>
-                                </a>
-                            </li>
-                        }
-                    })
-                    .collect_view()}
-            </ul>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let counts = counts.await.unwrap_or_default();
+                    view! {
+                        <ul class="category-grid">
+                            {Category::ALL
+                                .into_iter()
+                                .map(|c| {
+                                    let n = counts.iter().find(|(k, _)| *k == c).map_or(0, |(_, n)| *n);
+                                    view! {
+                                        <li class=format!("category category-{}", c.code())>
+                                            <a href=format!("/events?category={}", c.code())>
+                                                <span class="category-dot" aria-hidden="true"></span>
+                                                <span>{t(c.label())}</span>
+                                                <span class="category-count">{n}</span>
+                                            </a>
+                                        </li>
+                                    }
+                                })
+                                .collect_view()}
+                        </ul>
+                    }
+                })}
+            </Transition>
         </section>
         <section aria-labelledby="how-title">
             <h2 id="how-title">{t(Msg::HomeHowTitle)}</h2>

@@ -65,6 +65,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <nav class="main-nav" aria-label=t(Msg::NavMain)>
                     <a href="/">{t(Msg::NavHome)}</a>
                     <a href="/events">{t(Msg::NavEvents)}</a>
+                    <a href="/calendar">{t(Msg::NavCalendar)}</a>
                 </nav>
                 <UserMenu/>
                 <LanguageSwitcher/>

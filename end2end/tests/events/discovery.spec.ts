@@ -51,3 +51,27 @@ test('an empty result says so', async ({ page }) => {
   await page.goto('/events?q=no-such-thing-anywhere');
   await expect(page.getByText('No events match this search')).toBeVisible();
 });
+
+test('with JavaScript, results follow the search box as you type', async ({ page }) => {
+  await page.goto('/events');
+  await hydrated(page);
+  await page.getByRole('searchbox', { name: 'Search events' }).pressSequentially('Kraków', { delay: 30 });
+  await expect(page).toHaveURL(/q=Krak%C3%B3w/);
+  await expect(page.locator('.event-card').first()).toContainText('Kraków');
+  await expect(page.locator('.event-card-where').filter({ hasNotText: 'Kraków' })).toHaveCount(0);
+});
+
+test('the Hebrew calendar page renders right to left and moves between months', async ({ page }) => {
+  await page.goto('/lang?to=he&back=/calendar');
+  await expect(page.locator('html')).toHaveAttribute('dir', 'rtl');
+  const heading = page.getByRole('heading', { level: 1 });
+  const first = await heading.innerText();
+  await expect(page.locator('.calendar-weekday').first()).toHaveText('יום ב׳');
+  await page.getByRole('link', { name: 'החודש הבא' }).click();
+  await expect(heading).not.toHaveText(first);
+  await expect(page.locator('.calendar-day li').first()).toBeVisible();
+  const grid = await page.locator('.calendar-grid').boundingBox();
+  const monday = await page.locator('.calendar-weekday').first().boundingBox();
+  expect(monday!.x).toBeGreaterThan(grid!.x + grid!.width / 2); // Monday sits on the right
+  if (process.env.SCREENSHOTS) await page.screenshot({ path: `${process.env.SCREENSHOTS}/calendar-he.png`, fullPage: true });
+});

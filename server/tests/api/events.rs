@@ -240,3 +240,42 @@ on_both_engines! {
         assert!(app.get("/events?q=zzzz", &[]).await.body.contains("No events match this search"));
     }
 }
+
+on_both_engines! {
+    async fn descriptions_render_as_safe_markdown_and_pages_carry_json_ld(engine: Engine) {
+        let app = TestApp::new(engine).await;
+        let (_, auth) = app.bearer(Role::Agent).await;
+        let mut body = event_body("Markdown Night", "talk", "Haifa", 2500);
+        body["description"] = json!("**Bold** claims\n\n<script>alert('x')</script><img src=x onerror=alert(1)>\n\n[site](javascript:alert(2))");
+        let id = make(&app, &auth, body, true).await;
+        let page = app.get(&format!("/events/{id}"), &[]).await.body;
+        assert!(page.contains("<strong>Bold</strong>"));
+        assert!(!page.contains("alert('x')") && !page.contains("onerror") && !page.contains("javascript:alert"), "unsafe HTML leaked");
+        let start = page.find(r#"<script type="application/ld+json">"#).expect("JSON-LD present") + 35;
+        let end = start + page[start..].find("</script>").unwrap();
+        let data: Value = serde_json::from_str(&page[start..end]).expect("JSON-LD parses");
+        assert_eq!(data["@type"], "Event");
+        assert_eq!(data["name"], "Markdown Night");
+        assert_eq!(data["offers"][0]["price"], "25.00");
+        assert_eq!(data["location"]["address"]["addressLocality"], "Haifa");
+    }
+}
+
+on_both_engines! {
+    async fn the_calendar_shows_a_month_of_events_by_the_venue_date(engine: Engine) {
+        let app = TestApp::new(engine).await;
+        let (_, auth) = app.bearer(Role::Agent).await;
+        let mut body = event_body("Calendar Gala", "festival", "Tel Aviv", 0);
+        // 00:30 on 1 March in Jerusalem is still 28 February in UTC: the venue's date decides.
+        body["starts_at"] = json!("2031-03-01T00:30");
+        body["ends_at"] = json!("2031-03-01T02:00");
+        make(&app, &auth, body, true).await;
+        let march = app.get("/calendar?month=2031-03", &[]).await;
+        assert_eq!(march.status, StatusCode::OK);
+        assert!(march.body.contains("Calendar Gala"), "listed on its local date");
+        assert!(march.body.contains("March 2031"));
+        let feb = app.get("/calendar?month=2031-02", &[]).await;
+        assert!(!feb.body.contains("Calendar Gala"), "not on the UTC date");
+        assert!(feb.body.contains(r#"href="/calendar?month=2031-03""#), "next-month link");
+    }
+}

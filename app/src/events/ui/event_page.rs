@@ -49,6 +49,48 @@ pub fn EventPage() -> impl IntoView {
     }
 }
 
+/// schema.org `Event` for search engines, safe to embed in a `<script>` element.
+pub fn json_ld(event: &EventDetail) -> String {
+    let item = &event.item;
+    let status = match item.status {
+        EventStatus::Cancelled => "https://schema.org/EventCancelled",
+        _ => "https://schema.org/EventScheduled",
+    };
+    let offers: Vec<_> = event
+        .ticket_types
+        .iter()
+        .map(|tt| {
+            serde_json::json!({
+                "@type": "Offer",
+                "name": tt.name,
+                "price": crate::events::form::format_price(tt.price.amount),
+                "priceCurrency": tt.price.currency,
+                "availability": if tt.remaining > 0 { "https://schema.org/InStock" } else { "https://schema.org/SoldOut" },
+                "url": format!("/events/{}", item.id),
+            })
+        })
+        .collect();
+    let data = serde_json::json!({
+        "@context": "https://schema.org",
+        "@type": "Event",
+        "name": item.title,
+        "description": item.summary,
+        "startDate": item.starts_at.to_rfc3339(),
+        "endDate": item.ends_at.to_rfc3339(),
+        "eventStatus": status,
+        "eventAttendanceMode": "https://schema.org/OfflineEventAttendanceMode",
+        "location": {
+            "@type": "Place",
+            "name": item.venue,
+            "address": { "@type": "PostalAddress", "streetAddress": event.address, "addressLocality": item.city },
+        },
+        "organizer": { "@type": "Organization", "name": event.organizer.display_name },
+        "offers": offers,
+    });
+    // `</` would end the script element early.
+    data.to_string().replace("</", "<\\/")
+}
+
 #[component]
 fn EventDetailView(event: EventDetail, locale: Locale) -> impl IntoView {
     let item = &event.item;
@@ -67,6 +109,7 @@ fn EventDetailView(event: EventDetail, locale: Locale) -> impl IntoView {
     };
     view! {
         <Title text=item.title.clone()/>
+        <script type="application/ld+json" inner_html=json_ld(&event)></script>
         <article class=format!("event-page category-{}", item.category.code())>
             <header class="event-hero">
                 <p class="event-card-category">{t(item.category.label())}
@@ -102,9 +145,8 @@ fn EventDetailView(event: EventDetail, locale: Locale) -> impl IntoView {
                         <dd>{event.capacity}</dd>
                     </dl>
                     <h2>{t(Msg::EventAbout)}</h2>
-                    <div class="description">
-                        {event.description.split("\n\n").map(|p| view! { <p dir="auto">{p.to_owned()}</p> }).collect_view()}
-                    </div>
+                    // Rendered from Markdown and sanitised on the server (server/src/markdown.rs).
+                    <div class="description" dir="auto" inner_html=event.description_html.clone()></div>
                 </div>
                 <aside class="event-side panel" aria-labelledby="tickets-title">
                     <h2 id="tickets-title">{t(Msg::EventTickets)}</h2>

@@ -5,8 +5,10 @@ use crate::i18n::{Msg, fill, t, use_locale};
 use chrono::{NaiveDate, TimeZone, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::params::ParamsMap;
+use std::time::Duration;
 
 pub const PER_PAGE: i64 = 12;
 
@@ -76,6 +78,39 @@ pub fn EventsPage() -> impl IntoView {
     let results = Resource::new(move || search_from_query(&query.get()), list_events);
     let value = move |k: &'static str| move || query.read().get(k).unwrap_or_default();
     let checked = move |k: &'static str| move || query.read().get(k).is_some();
+    // With scripts, results follow the search box as the person types (after a pause), keeping
+    // the other filters; the URL stays the source of truth.
+    let navigate = use_navigate();
+    let typing: StoredValue<Option<TimeoutHandle>> = StoredValue::new(None);
+    let on_type = move |ev| {
+        let text = event_target_value(&ev);
+        if let Some(pending) = typing.get_value() {
+            pending.clear();
+        }
+        let navigate = navigate.clone();
+        let current = query.get_untracked();
+        let handle = set_timeout_with_handle(
+            move || {
+                let mut pairs: Vec<String> = current
+                    .into_iter()
+                    .filter(|(k, _)| k != "q" && k != "page")
+                    .map(|(k, v)| format!("{k}={}", urlencoding(&v)))
+                    .collect();
+                if !text.trim().is_empty() {
+                    pairs.push(format!("q={}", urlencoding(&text)));
+                }
+                let options = NavigateOptions {
+                    replace: true,
+                    scroll: false,
+                    ..Default::default()
+                };
+                navigate(&format!("/events?{}", pairs.join("&")), options);
+            },
+            Duration::from_millis(300),
+        )
+        .ok();
+        typing.set_value(handle);
+    };
     view! {
         <Title text=t(Msg::EventsTitle)/>
         <section class="page-head">
@@ -85,7 +120,8 @@ pub fn EventsPage() -> impl IntoView {
         <form class="search-form panel" method="get" action="/events" role="search">
             <div class="search-main">
                 <label class="visually-hidden" for="q">{t(Msg::EventsSearchLabel)}</label>
-                <input id="q" name="q" type="search" placeholder=t(Msg::EventsSearchPlaceholder) prop:value=value("q") value=value("q")/>
+                <input id="q" name="q" type="search" placeholder=t(Msg::EventsSearchPlaceholder) prop:value=value("q") value=value("q")
+                    on:input=on_type/>
                 <button class="btn btn-primary" type="submit">{t(Msg::EventsApply)}</button>
             </div>
             <div class="filters">

@@ -1,10 +1,12 @@
 //! Event pages: search (`/events`) and details (`/events/:id`), and the card both lists use.
 mod agent_page;
+mod calendar_page;
 mod event_form;
 mod event_page;
 mod events_page;
 
 pub use agent_page::AgentPage;
+pub use calendar_page::CalendarPage;
 pub use event_form::{EditEventPage, NewEventPage};
 pub use event_page::EventPage;
 pub use events_page::EventsPage;
