@@ -223,3 +223,6 @@ calendar-next = Next month
 calendar-more = +{n} more
 calendar-today = This month
 calendar-empty = Nothing on this month yet.
+events-sort-relevance = Best match
+home-chart-title = Events by category, {month}
+home-chart-events = Events

@@ -223,3 +223,6 @@ calendar-next = החודש הבא
 calendar-more = +{n} נוספים
 calendar-today = החודש
 calendar-empty = עדיין אין אירועים בחודש הזה.
+events-sort-relevance = הכי מתאים
+home-chart-title = אירועים לפי קטגוריה, {month}
+home-chart-events = אירועים

@@ -223,3 +223,6 @@ calendar-next = Następny miesiąc
 calendar-more = +{n} więcej
 calendar-today = Ten miesiąc
 calendar-empty = Na ten miesiąc nic jeszcze nie zaplanowano.
+events-sort-relevance = Najlepsze dopasowanie
+home-chart-title = Wydarzenia według kategorii, {month}
+home-chart-events = Wydarzenia

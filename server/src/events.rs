@@ -2,6 +2,7 @@
 //! rule (organizer or admin) checked inside each transaction. Implements the app's ports.
 use crate::db::{Db, now};
 use crate::on_db;
+use crate::search;
 use app::auth::UserView;
 use app::error::{AppError, Problem};
 use app::events::ports::{EventCommands, EventQueries};
@@ -69,9 +70,17 @@ const EVENT_SELECT: &str = "SELECT e.id, e.organizer_id, e.title, e.summary, e.d
     (SELECT t.currency FROM ticket_types t WHERE t.event_id = e.id ORDER BY t.price_amount, t.position LIMIT 1) AS min_currency \
     FROM events e JOIN users u ON u.id = e.organizer_id";
 
+/// The full-text condition on `$2` (folded words in the engine's query syntax, or NULL).
+const SQLITE_MATCH: &str =
+    "($2 IS NULL OR e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH $2))";
+const PG_MATCH: &str = "($2::text IS NULL OR e.search_vector @@ to_tsquery('simple', $2))";
+/// Best match first: bm25 is lower-is-better, ts_rank higher-is-better.
+const SQLITE_RANK: &str = "(SELECT bm25(events_fts, 10.0, 1.0) FROM events_fts WHERE events_fts MATCH $2 AND rowid = e.id), e.starts_at, e.id";
+const PG_RANK: &str = "ts_rank(e.search_vector, to_tsquery('simple', $2)) DESC, e.starts_at, e.id";
+
 /// The filters of a search; `$1` is "now" so past events drop out.
 const SEARCH_WHERE: &str = "WHERE e.status = 'published' AND e.ends_at > $1 \
-    AND ($2 IS NULL OR lower(e.title || ' ' || e.summary || ' ' || e.description || ' ' || e.venue || ' ' || e.city || ' ' || e.tags) LIKE $2 ESCAPE '\\') \
+    AND {TEXT_MATCH} \
     AND ($3 IS NULL OR e.category = $3) \
     AND ($4 IS NULL OR lower(e.city) = lower($4)) \
     AND ($5 IS NULL OR e.starts_at >= $5) \
@@ -89,16 +98,6 @@ fn local(t: DateTime<Utc>, tz: &str) -> chrono::NaiveDateTime {
         Ok(tz) => t.with_timezone(&tz).naive_local(),
         Err(_) => t.naive_utc(),
     }
-}
-
-fn like_pattern(q: &str) -> String {
-    let escaped = q
-        .trim()
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
 }
 
 impl EventRow {
@@ -168,6 +167,28 @@ impl Events {
         Arc::new(Events { db })
     }
 
+    /// Fills the search columns of events stored before full-text search existed.
+    pub async fn reindex_missing(&self) -> Result<u64, AppError> {
+        type Row = (i64, String, String, String, String, String, String);
+        let sql = "SELECT id, title, summary, description, venue, city, tags FROM events WHERE search_title = ''";
+        let rows: Vec<Row> = on_db!(&self.db, pool => sqlx::query_as(sql).fetch_all(pool).await)
+            .map_err(internal)?;
+        for (id, title, summary, description, venue, city, tags) in &rows {
+            let (t, b) = search::documents(
+                title,
+                summary,
+                description,
+                venue,
+                city,
+                &tags.replace(',', " "),
+            );
+            on_db!(&self.db, pool => sqlx::query("UPDATE events SET search_title = $1, search_body = $2 WHERE id = $3")
+                .bind(t).bind(b).bind(id).execute(pool).await.map(|_| ()))
+            .map_err(internal)?;
+        }
+        Ok(rows.len() as u64)
+    }
+
     async fn find(&self, id: EventId) -> Result<Option<EventRow>, AppError> {
         let sql = format!("{EVENT_SELECT} WHERE e.id = $1");
         on_db!(&self.db, pool => sqlx::query_as::<_, EventRow>(&sql).bind(id).fetch_optional(pool).await).map_err(internal)
@@ -192,6 +213,17 @@ impl Events {
             _ => Err(AppError::NotFound),
         }
     }
+}
+
+fn search_documents(e: &ValidEvent) -> (String, String) {
+    search::documents(
+        &e.title,
+        &e.summary,
+        &e.description,
+        &e.venue,
+        &e.city,
+        &e.tags.join(" "),
+    )
 }
 
 fn wrong_status(status: EventStatus) -> AppError {
@@ -220,19 +252,29 @@ impl EventQueries for Events {
             search.per_page.min(PER_PAGE_MAX)
         };
         let page = search.page.max(1);
+        let words = search::words(search.q.as_deref().unwrap_or_default());
+        let sqlite = matches!(self.db, Db::Sqlite(_));
+        let (text_match, rank) = if sqlite {
+            (SQLITE_MATCH, SQLITE_RANK)
+        } else {
+            (PG_MATCH, PG_RANK)
+        };
         let order = match search.sort {
-            EventSort::StartsAt => "e.starts_at, e.id",
+            EventSort::Relevance if !words.is_empty() => rank,
+            EventSort::StartsAt | EventSort::Relevance => "e.starts_at, e.id",
             EventSort::Newest => "e.created_at DESC, e.id DESC",
             EventSort::Price => "min_price, e.starts_at, e.id",
         };
-        let list_sql =
-            format!("{EVENT_SELECT} {SEARCH_WHERE} ORDER BY {order} LIMIT $10 OFFSET $11");
-        let count_sql = format!("SELECT COUNT(*) FROM events e {SEARCH_WHERE}");
-        let q = search
-            .q
-            .as_deref()
-            .filter(|q| !q.trim().is_empty())
-            .map(like_pattern);
+        let filters = SEARCH_WHERE.replace("{TEXT_MATCH}", text_match);
+        let list_sql = format!("{EVENT_SELECT} {filters} ORDER BY {order} LIMIT $10 OFFSET $11");
+        let count_sql = format!("SELECT COUNT(*) FROM events e {filters}");
+        let q = (!words.is_empty()).then(|| {
+            if sqlite {
+                search::fts5_query(&words)
+            } else {
+                search::tsquery(&words)
+            }
+        });
         let category = search.category.map(Category::code);
         let now = now();
         macro_rules! bind_search {
@@ -352,17 +394,18 @@ impl EventCommands for Events {
             return Err(AppError::Forbidden);
         }
         let event = validate_event(&new).map_err(AppError::Invalid)?;
+        let (search_title, search_body) = search_documents(&event);
         let now = now();
         let id = on_db!(&self.db, pool => async {
             let mut tx = pool.begin().await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO events (organizer_id, title, slug, summary, description, category, tags, starts_at, ends_at, \
-                 timezone, venue, address, city, capacity, status, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'draft', $15, $15) RETURNING id")
+                 timezone, venue, address, city, capacity, status, created_at, updated_at, search_title, search_body) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'draft', $15, $15, $16, $17) RETURNING id")
                 .bind(actor.id).bind(&event.title).bind(&event.slug).bind(&event.summary).bind(&event.description)
                 .bind(event.category.code()).bind(event.tags.join(",")).bind(event.starts_at).bind(event.ends_at)
                 .bind(&event.timezone).bind(&event.venue).bind(&event.address).bind(&event.city).bind(event.capacity)
-                .bind(now)
+                .bind(now).bind(&search_title).bind(&search_body)
                 .fetch_one(&mut *tx).await?;
             for (position, tt) in event.ticket_types.iter().enumerate() {
                 sqlx::query(INSERT_TICKET_TYPE)
@@ -421,16 +464,18 @@ impl EventCommands for Events {
             return Err(AppError::field("starts_at", Problem::StartsInPast));
         }
         let is_admin = actor.role >= app::auth::Role::Admin;
+        let (search_title, search_body) = search_documents(&event);
         let changed = on_db!(&self.db, pool => async {
             let mut tx = pool.begin().await?;
             let done = sqlx::query(
                 "UPDATE events SET title = $1, slug = $2, summary = $3, description = $4, category = $5, tags = $6, \
                  starts_at = $7, ends_at = $8, timezone = $9, venue = $10, address = $11, city = $12, capacity = $13, \
-                 updated_at = $14 WHERE id = $15 AND (organizer_id = $16 OR $17) AND status IN ('draft', 'published')")
+                 updated_at = $14, search_title = $18, search_body = $19 \
+                 WHERE id = $15 AND (organizer_id = $16 OR $17) AND status IN ('draft', 'published')")
                 .bind(&event.title).bind(&event.slug).bind(&event.summary).bind(&event.description)
                 .bind(event.category.code()).bind(event.tags.join(",")).bind(event.starts_at).bind(event.ends_at)
                 .bind(&event.timezone).bind(&event.venue).bind(&event.address).bind(&event.city).bind(event.capacity)
-                .bind(now()).bind(id).bind(actor.id).bind(is_admin)
+                .bind(now()).bind(id).bind(actor.id).bind(is_admin).bind(&search_title).bind(&search_body)
                 .execute(&mut *tx).await?.rows_affected();
             if done == 1 && replace_types {
                 sqlx::query("DELETE FROM ticket_types WHERE event_id = $1").bind(id).execute(&mut *tx).await?;

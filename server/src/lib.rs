@@ -10,6 +10,7 @@ pub mod ics;
 pub mod limiter;
 pub mod markdown;
 pub mod rest;
+pub mod search;
 pub mod sessions;
 pub mod tokens;
 pub mod web;
@@ -54,6 +55,11 @@ impl AppState {
         let db = Db::connect(&config.database_url).await?;
         db.migrate().await?;
         let sessions = sessions::Store::open(&db).await?;
+        let events = events::Events::new(db.clone());
+        let reindexed = events.reindex_missing().await?;
+        if reindexed > 0 {
+            tracing::info!(reindexed, "filled the search index of older events");
+        }
         let leptos = LeptosOptions::builder()
             .output_name("eventhub")
             .site_root(config.site_root.to_string_lossy().to_string())
@@ -63,7 +69,7 @@ impl AppState {
         Ok(AppState {
             tokens: Arc::new(TokenKeys::new(&config.secret_key.0)),
             accounts: Accounts::new(db.clone()),
-            events: events::Events::new(db.clone()),
+            events,
             config: Arc::new(config),
             db,
             sessions,

@@ -247,6 +247,8 @@ pub enum EventSort {
     StartsAt,
     Newest,
     Price,
+    /// Best match first (with a text query; otherwise soonest).
+    Relevance,
 }
 
 impl EventSort {
@@ -255,6 +257,7 @@ impl EventSort {
             "starts_at" | "soonest" => Some(EventSort::StartsAt),
             "-created_at" | "newest" => Some(EventSort::Newest),
             "price" => Some(EventSort::Price),
+            "relevance" => Some(EventSort::Relevance),
             _ => None,
         }
     }

@@ -100,3 +100,75 @@ pub async fn list_month_events(year: i32, month: u32) -> Result<Vec<EventListIte
         .await,
     )
 }
+
+/// Published events per category starting this month, drawn as a bar chart in the page's
+/// language and direction, with its numbers. Anyone may ask.
+#[server]
+pub async fn get_month_chart() -> Result<crate::ui::chart::ChartData, AppError> {
+    use crate::events::EventStatus;
+    use crate::i18n::{Locale, Msg};
+    use crate::ssr;
+    use chrono::{Datelike, Months, TimeZone, Utc};
+    ssr::with_status(
+        async {
+            let locale = use_context::<Locale>().unwrap_or_default();
+            let today = Utc::now().date_naive();
+            let first = today.with_day(1).expect("day 1 exists");
+            let next = first
+                .checked_add_months(Months::new(1))
+                .expect("next month exists");
+            let at = |d: chrono::NaiveDate| {
+                Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
+            };
+            let events = ssr::services()?
+                .event_queries
+                .list_between(at(first), at(next))
+                .await?;
+            let rows: Vec<(String, i64)> = Category::ALL
+                .into_iter()
+                .map(|c| {
+                    let n = events
+                        .iter()
+                        .filter(|e| e.category == c && e.status == EventStatus::Published)
+                        .count();
+                    (c.label().text(locale).to_owned(), n as i64)
+                })
+                .collect();
+            const MONTHS: [Msg; 12] = [
+                Msg::Month1,
+                Msg::Month2,
+                Msg::Month3,
+                Msg::Month4,
+                Msg::Month5,
+                Msg::Month6,
+                Msg::Month7,
+                Msg::Month8,
+                Msg::Month9,
+                Msg::Month10,
+                Msg::Month11,
+                Msg::Month12,
+            ];
+            let title = crate::i18n::fill(
+                Msg::HomeChartTitle.text(locale),
+                &[(
+                    "month",
+                    &format!(
+                        "{} {}",
+                        MONTHS[first.month0() as usize].text(locale),
+                        first.year()
+                    ),
+                )],
+            );
+            let series = Msg::HomeChartEvents.text(locale);
+            let svg = crate::ui::chart::bar_chart(&title, series, &rows, locale.dir() == "rtl")?;
+            Ok(crate::ui::chart::ChartData {
+                title,
+                svg,
+                rows,
+                label_header: Msg::EventsFilterCategory.text(locale).to_owned(),
+                value_header: series.to_owned(),
+            })
+        }
+        .await,
+    )
+}

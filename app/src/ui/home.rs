@@ -1,8 +1,9 @@
 //! The home page: what EventHub is, what is coming up, and the categories to browse.
-use crate::events::queries::{get_category_counts, list_events};
+use crate::events::queries::{get_category_counts, get_month_chart, list_events};
 use crate::events::ui::EventCard;
 use crate::events::{Category, EventSearch};
 use crate::i18n::{Msg, t};
+use crate::ui::chart::Chart;
 use crate::ui::layout::use_auth;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -21,6 +22,7 @@ pub fn HomePage() -> impl IntoView {
         },
     );
     let counts = Resource::new(|| (), |_| get_category_counts());
+    let chart = Resource::new(|| (), |_| get_month_chart());
     let cta = move || {
         Suspend::new(async move {
             match auth.user.await {
@@ -87,6 +89,11 @@ pub fn HomePage() -> impl IntoView {
                         </ul>
                     }
                 })}
+            </Transition>
+        </section>
+        <section class="panel chart-panel">
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move { chart.await.ok().map(|data| view! { <Chart data/> }) })}
             </Transition>
         </section>
         <section aria-labelledby="how-title">

@@ -1,4 +1,5 @@
 //! Feature-free components and the page frame.
+pub mod chart;
 pub mod form;
 pub mod home;
 pub mod layout;

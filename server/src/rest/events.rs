@@ -248,7 +248,7 @@ pub struct SearchParams {
     price_max: Option<i64>,
     free: Option<bool>,
     available: Option<bool>,
-    /// starts_at (default) · -created_at · price
+    /// starts_at (default) · -created_at · price · relevance (with q)
     sort: Option<String>,
     page: Option<i64>,
     /// At most 100.
@@ -320,7 +320,7 @@ fn parse_search(params: &HashMap<String, String>) -> Result<EventSearch, AppErro
     let sort = match get("sort") {
         None => EventSort::StartsAt,
         Some(s) => EventSort::from_code(s).unwrap_or_else(|| {
-            let detail = format!("sort must be starts_at, -created_at or price (got {s:?}); popularity and relevance come with bookings and full-text search");
+            let detail = format!("sort must be starts_at, -created_at, price or relevance (got {s:?}); popularity comes with bookings");
             errors.insert("sort".into(), Problem::Malformed { detail });
             EventSort::StartsAt
         }),

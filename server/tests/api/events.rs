@@ -191,6 +191,9 @@ on_both_engines! {
         assert_eq!(search("price_max=3000").await.json()["total"], 2);
         assert_eq!(titles(search("sort=price").await.json())[0], "Free Comedy Hour");
         assert_eq!(search("q=nothing-like-this").await.json()["total"], 0);
+        assert_eq!(titles(search("q=zazolc%20gesla").await.json()), ["Wieczór poezji"], "found without diacritics");
+        assert_eq!(titles(search("q=POEZ").await.json()), ["Wieczór poezji"], "the last word is a prefix");
+        assert_eq!(search("q=jazz%20zazolc").await.json()["total"], 0, "every word must match");
 
         let page = search("per_page=2&page=2").await.json();
         assert_eq!((page["total"].as_i64(), page["page"].as_i64(), page["items"].as_array().unwrap().len()), (Some(3), Some(2), 1));
@@ -200,6 +203,23 @@ on_both_engines! {
             let reply = search(bad).await;
             assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {}", reply.body);
         }
+    }
+
+    async fn relevance_puts_title_matches_first(engine: Engine) {
+        let app = TestApp::new(engine).await;
+        let (_, auth) = app.bearer(Role::Agent).await;
+        let mut mentions = event_body("Evening of Songs", "music", "Haifa", 100);
+        mentions["description"] = json!("Later there will be a little tango as well.");
+        make(&app, &auth, mentions, true).await;
+        let mut titled = event_body("Tango Night", "dance", "Haifa", 100);
+        titled["starts_at"] = json!(future(20, 20));
+        titled["ends_at"] = json!(future(20, 23));
+        make(&app, &auth, titled, true).await;
+        let by_date = app.get("/api/v1/events?q=tango", &[]).await.json();
+        assert_eq!(by_date["items"][0]["title"], "Evening of Songs", "default order is by date");
+        let best = app.get("/api/v1/events?q=tango&sort=relevance", &[]).await.json();
+        assert_eq!(best["items"][0]["title"], "Tango Night");
+        assert_eq!(best["total"], 2);
     }
 
     async fn an_event_downloads_as_a_valid_icalendar_file(engine: Engine) {
@@ -250,7 +270,11 @@ on_both_engines! {
         let id = make(&app, &auth, body, true).await;
         let page = app.get(&format!("/events/{id}"), &[]).await.body;
         assert!(page.contains("<strong>Bold</strong>"));
-        assert!(!page.contains("alert('x')") && !page.contains("onerror") && !page.contains("javascript:alert"), "unsafe HTML leaked");
+        // The rendered description (the Markdown source also travels, escaped, in the hydration data).
+        let start = page.find(r#"class="description""#).expect("description rendered");
+        let rendered = &page[start..start + page[start..].find("</div>").unwrap()];
+        assert!(!rendered.contains("<script") && !rendered.contains("onerror") && !rendered.contains("javascript:"), "unsafe HTML leaked: {rendered}");
+        assert!(!page.contains("<script>alert"), "no live script anywhere in the page");
         let start = page.find(r#"<script type="application/ld+json">"#).expect("JSON-LD present") + 35;
         let end = start + page[start..].find("</script>").unwrap();
         let data: Value = serde_json::from_str(&page[start..end]).expect("JSON-LD parses");
@@ -277,5 +301,26 @@ on_both_engines! {
         let feb = app.get("/calendar?month=2031-02", &[]).await;
         assert!(!feb.body.contains("Calendar Gala"), "not on the UTC date");
         assert!(feb.body.contains(r#"href="/calendar?month=2031-03""#), "next-month link");
+    }
+}
+
+on_both_engines! {
+    async fn the_home_page_counts_categories_and_charts_this_month(engine: Engine) {
+        let app = TestApp::new(engine).await;
+        let (_, auth) = app.bearer(Role::Agent).await;
+        let soon = chrono::Utc::now() + chrono::Duration::hours(2);
+        let mut body = event_body("Tonight's Film", "film", "Haifa", 0);
+        body["starts_at"] = json!(soon.to_rfc3339());
+        body["ends_at"] = json!((soon + chrono::Duration::hours(2)).to_rfc3339());
+        let same_month = chrono::Datelike::month(&soon) == chrono::Datelike::month(&chrono::Utc::now());
+        make(&app, &auth, body, true).await;
+        let home = app.get("/", &[]).await.body;
+        assert!(home.contains("<svg"), "the chart is drawn on the server");
+        assert!(home.contains("Events by category"));
+        let film_row = format!(r#"<th scope="row">Film</th><td class="num">{}</td>"#, if same_month { 1 } else { 0 });
+        assert!(home.contains(&film_row), "the table under the chart holds the count");
+        assert!(home.contains(r#"<span class="category-count">1</span>"#), "category tiles count upcoming events");
+        let hebrew = app.get("/", &[("accept-language", "he")]).await.body;
+        assert!(hebrew.contains("אירועים לפי קטגוריה"));
     }
 }
