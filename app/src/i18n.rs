@@ -99,35 +99,63 @@ pub fn fill(template: &str, args: &[(&str, &dyn Display)]) -> String {
         })
 }
 
+/// Short weekday names, Monday first.
+pub const WEEKDAYS: [Msg; 7] = [
+    Msg::Wd1,
+    Msg::Wd2,
+    Msg::Wd3,
+    Msg::Wd4,
+    Msg::Wd5,
+    Msg::Wd6,
+    Msg::Wd7,
+];
+/// Short month names as used inside a date ("1 Mar", Hebrew "1 במרץ").
+pub const MONTHS_IN_DATE: [Msg; 12] = [
+    Msg::Mon1,
+    Msg::Mon2,
+    Msg::Mon3,
+    Msg::Mon4,
+    Msg::Mon5,
+    Msg::Mon6,
+    Msg::Mon7,
+    Msg::Mon8,
+    Msg::Mon9,
+    Msg::Mon10,
+    Msg::Mon11,
+    Msg::Mon12,
+];
+/// Month names standing alone, as in a calendar heading.
+pub const MONTHS: [Msg; 12] = [
+    Msg::Month1,
+    Msg::Month2,
+    Msg::Month3,
+    Msg::Month4,
+    Msg::Month5,
+    Msg::Month6,
+    Msg::Month7,
+    Msg::Month8,
+    Msg::Month9,
+    Msg::Month10,
+    Msg::Month11,
+    Msg::Month12,
+];
+
+/// "November 2026" in `locale`.
+pub fn month_title(locale: Locale, date: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    format!(
+        "{} {}",
+        MONTHS[date.month0() as usize].text(locale),
+        date.year()
+    )
+}
+
 /// A wall-clock time as people read it: `Sat, 1 Mar 2030 · 21:00` in the page's language.
 /// Deterministic, so the server's HTML and the hydrating client agree.
 pub fn format_local(locale: Locale, time: chrono::NaiveDateTime) -> String {
     use chrono::{Datelike, Timelike};
-    const WEEKDAYS: [Msg; 7] = [
-        Msg::Wd1,
-        Msg::Wd2,
-        Msg::Wd3,
-        Msg::Wd4,
-        Msg::Wd5,
-        Msg::Wd6,
-        Msg::Wd7,
-    ];
-    const MONTHS: [Msg; 12] = [
-        Msg::Mon1,
-        Msg::Mon2,
-        Msg::Mon3,
-        Msg::Mon4,
-        Msg::Mon5,
-        Msg::Mon6,
-        Msg::Mon7,
-        Msg::Mon8,
-        Msg::Mon9,
-        Msg::Mon10,
-        Msg::Mon11,
-        Msg::Mon12,
-    ];
     let weekday = WEEKDAYS[time.weekday().num_days_from_monday() as usize].text(locale);
-    let month = MONTHS[time.month0() as usize].text(locale);
+    let month = MONTHS_IN_DATE[time.month0() as usize].text(locale);
     format!(
         "{weekday}, {} {month} {} · {:02}:{:02}",
         time.day(),

@@ -1,7 +1,7 @@
 //! Search benchmark (issue #3): fills a database with 100,000 events and measures the query
 //! behind `/events` for typical searches, p50 and p99 server time, on SQLite and — when
 //! `EVENTHUB_BENCH_PG_URL` points at a PostgreSQL database it may fill — on PostgreSQL.
-//! Results go to `target/bench/search.md`. Run: `cargo bench -p server --bench search`.
+//! Results go to `bench-results/search.md`. Run: `cargo bench -p server --bench search`.
 use app::events::ports::EventQueries;
 use app::events::{Category, EventSearch, EventSort};
 use chrono::{Duration, Utc};
@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 const EVENTS: usize = 100_000;
-const RUNS: usize = 200;
+const RUNS: usize = 20;
 
 const WORDS: &[&str] = &[
     "jazz",
@@ -213,8 +213,8 @@ async fn main() -> anyhow::Result<()> {
         Ok(url) => run("PostgreSQL", url, &mut report).await?,
         Err(_) => report.push_str("\n## PostgreSQL\n\nNOT RUN: set EVENTHUB_BENCH_PG_URL to an empty database to include it.\n"),
     }
-    std::fs::create_dir_all("../target/bench")?;
-    std::fs::write("../target/bench/search.md", &report)?;
-    println!("{report}\nwritten to target/bench/search.md");
+    std::fs::create_dir_all("../bench-results")?;
+    std::fs::write("../bench-results/search.md", &report)?;
+    println!("{report}\nwritten to bench-results/search.md");
     Ok(())
 }

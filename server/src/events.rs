@@ -75,7 +75,10 @@ const SQLITE_MATCH: &str =
     "($2 IS NULL OR e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH $2))";
 const PG_MATCH: &str = "($2::text IS NULL OR e.search_vector @@ to_tsquery('simple', $2))";
 /// Best match first: bm25 is lower-is-better, ts_rank higher-is-better.
-const SQLITE_RANK: &str = "(SELECT bm25(events_fts, 10.0, 1.0) FROM events_fts WHERE events_fts MATCH $2 AND rowid = e.id), e.starts_at, e.id";
+const SQLITE_RANK: &str = "f.fts_rank, e.starts_at, e.id";
+/// SQLite ranks through one pass over the index, joined in (bm25 needs the MATCH context).
+const SQLITE_RANK_JOIN: &str = "JOIN (SELECT rowid AS fts_id, bm25(events_fts, 10.0, 1.0) AS fts_rank \
+    FROM events_fts WHERE events_fts MATCH $2) f ON f.fts_id = e.id";
 const PG_RANK: &str = "ts_rank(e.search_vector, to_tsquery('simple', $2)) DESC, e.starts_at, e.id";
 
 /// The filters of a search; `$1` is "now" so past events drop out.
@@ -236,6 +239,26 @@ fn wrong_status(status: EventStatus) -> AppError {
 }
 
 const GUARD_SQL: &str = "SELECT organizer_id, status, starts_at FROM events WHERE id = $1";
+/// Inserts an event's ticket types, in order, inside the caller's transaction (either engine).
+macro_rules! insert_ticket_types {
+    ($tx:expr, $event_id:expr, $types:expr) => {
+        for (position, tt) in $types.iter().enumerate() {
+            sqlx::query(INSERT_TICKET_TYPE)
+                .bind($event_id)
+                .bind(position as i64)
+                .bind(&tt.name)
+                .bind(tt.price.amount)
+                .bind(&tt.price.currency)
+                .bind(tt.quantity)
+                .bind(tt.max_per_registration)
+                .bind(tt.sales_start)
+                .bind(tt.sales_end)
+                .execute($tx)
+                .await?;
+        }
+    };
+}
+
 const INSERT_TICKET_TYPE: &str = "INSERT INTO ticket_types \
     (event_id, position, name, price_amount, currency, quantity, max_per_registration, sales_start, sales_end) \
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
@@ -259,14 +282,21 @@ impl EventQueries for Events {
         } else {
             (PG_MATCH, PG_RANK)
         };
+        let ranked = search.sort == EventSort::Relevance && !words.is_empty();
+        let join = if ranked && sqlite {
+            SQLITE_RANK_JOIN
+        } else {
+            ""
+        };
         let order = match search.sort {
-            EventSort::Relevance if !words.is_empty() => rank,
+            EventSort::Relevance if ranked => rank,
             EventSort::StartsAt | EventSort::Relevance => "e.starts_at, e.id",
             EventSort::Newest => "e.created_at DESC, e.id DESC",
             EventSort::Price => "min_price, e.starts_at, e.id",
         };
         let filters = SEARCH_WHERE.replace("{TEXT_MATCH}", text_match);
-        let list_sql = format!("{EVENT_SELECT} {filters} ORDER BY {order} LIMIT $10 OFFSET $11");
+        let list_sql =
+            format!("{EVENT_SELECT} {join} {filters} ORDER BY {order} LIMIT $10 OFFSET $11");
         let count_sql = format!("SELECT COUNT(*) FROM events e {filters}");
         let q = (!words.is_empty()).then(|| {
             if sqlite {
@@ -407,12 +437,7 @@ impl EventCommands for Events {
                 .bind(&event.timezone).bind(&event.venue).bind(&event.address).bind(&event.city).bind(event.capacity)
                 .bind(now).bind(&search_title).bind(&search_body)
                 .fetch_one(&mut *tx).await?;
-            for (position, tt) in event.ticket_types.iter().enumerate() {
-                sqlx::query(INSERT_TICKET_TYPE)
-                    .bind(id).bind(position as i64).bind(&tt.name).bind(tt.price.amount).bind(&tt.price.currency)
-                    .bind(tt.quantity).bind(tt.max_per_registration).bind(tt.sales_start).bind(tt.sales_end)
-                    .execute(&mut *tx).await?;
-            }
+            insert_ticket_types!(&mut *tx, id, &event.ticket_types);
             tx.commit().await?;
             Ok::<_, sqlx::Error>(id)
         }.await)
@@ -479,12 +504,7 @@ impl EventCommands for Events {
                 .execute(&mut *tx).await?.rows_affected();
             if done == 1 && replace_types {
                 sqlx::query("DELETE FROM ticket_types WHERE event_id = $1").bind(id).execute(&mut *tx).await?;
-                for (position, tt) in event.ticket_types.iter().enumerate() {
-                    sqlx::query(INSERT_TICKET_TYPE)
-                        .bind(id).bind(position as i64).bind(&tt.name).bind(tt.price.amount).bind(&tt.price.currency)
-                        .bind(tt.quantity).bind(tt.max_per_registration).bind(tt.sales_start).bind(tt.sales_end)
-                        .execute(&mut *tx).await?;
-                }
+                insert_ticket_types!(&mut *tx, id, &event.ticket_types);
             }
             tx.commit().await?;
             Ok::<_, sqlx::Error>(done)

@@ -134,30 +134,9 @@ pub async fn get_month_chart() -> Result<crate::ui::chart::ChartData, AppError> 
                     (c.label().text(locale).to_owned(), n as i64)
                 })
                 .collect();
-            const MONTHS: [Msg; 12] = [
-                Msg::Month1,
-                Msg::Month2,
-                Msg::Month3,
-                Msg::Month4,
-                Msg::Month5,
-                Msg::Month6,
-                Msg::Month7,
-                Msg::Month8,
-                Msg::Month9,
-                Msg::Month10,
-                Msg::Month11,
-                Msg::Month12,
-            ];
             let title = crate::i18n::fill(
                 Msg::HomeChartTitle.text(locale),
-                &[(
-                    "month",
-                    &format!(
-                        "{} {}",
-                        MONTHS[first.month0() as usize].text(locale),
-                        first.year()
-                    ),
-                )],
+                &[("month", &crate::i18n::month_title(locale, first))],
             );
             let series = Msg::HomeChartEvents.text(locale);
             let svg = crate::ui::chart::bar_chart(&title, series, &rows, locale.dir() == "rtl")?;

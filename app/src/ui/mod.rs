@@ -4,3 +4,16 @@ pub mod form;
 pub mod home;
 pub mod layout;
 pub mod not_found;
+
+/// Gives the server's answer the status of `err` while a page renders it (404 for a missing
+/// event, 403 for a forbidden page); nothing happens in the browser.
+pub fn set_error_status(err: &crate::error::AppError) {
+    #[cfg(feature = "ssr")]
+    if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
+        && let Ok(status) = http::StatusCode::from_u16(err.status())
+    {
+        res.set_status(status);
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = err;
+}

@@ -5,10 +5,7 @@ use leptos_meta::Title;
 
 #[component]
 pub fn NotFound() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-        res.set_status(http::StatusCode::NOT_FOUND);
-    }
+    crate::ui::set_error_status(&crate::error::AppError::NotFound);
     view! {
         <Title text=t(Msg::NotFoundTitle)/>
         <section class="panel narrow center">

@@ -80,12 +80,7 @@ pub fn AgentPage() -> impl IntoView {
                     }.into_any(),
                     Err(AppError::Unauthenticated) => view! { <Redirect path="/login?next=/agent"/> }.into_any(),
                     Err(e) => {
-                        #[cfg(feature = "ssr")]
-                        if let Some(res) = use_context::<leptos_axum::ResponseOptions>()
-                            && let Ok(status) = http::StatusCode::from_u16(e.status())
-                        {
-                            res.set_status(status);
-                        }
+                        crate::ui::set_error_status(&e);
                         let text = if e == AppError::Forbidden { t(Msg::AgentOnly).to_owned() } else { e.text(locale) };
                         view! { <p class="alert alert-error" role="alert">{text}</p> }.into_any()
                     }

@@ -1,34 +1,11 @@
 use crate::events::queries::list_month_events;
 use crate::events::{EventListItem, EventStatus};
-use crate::i18n::{Msg, fill, t, use_locale};
+use crate::i18n::{Msg, WEEKDAYS, fill, month_title, t, use_locale};
 use chrono::{Datelike, Months, NaiveDate, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-const MONTHS: [Msg; 12] = [
-    Msg::Month1,
-    Msg::Month2,
-    Msg::Month3,
-    Msg::Month4,
-    Msg::Month5,
-    Msg::Month6,
-    Msg::Month7,
-    Msg::Month8,
-    Msg::Month9,
-    Msg::Month10,
-    Msg::Month11,
-    Msg::Month12,
-];
-const WEEKDAYS: [Msg; 7] = [
-    Msg::Wd1,
-    Msg::Wd2,
-    Msg::Wd3,
-    Msg::Wd4,
-    Msg::Wd5,
-    Msg::Wd6,
-    Msg::Wd7,
-];
 /// Events listed in a day cell before "+N more".
 const PER_DAY: usize = 3;
 
@@ -58,7 +35,7 @@ pub fn CalendarPage() -> impl IntoView {
                 let events = events.await;
                 let prev = first.checked_sub_months(Months::new(1)).unwrap_or(first);
                 let next = first.checked_add_months(Months::new(1)).unwrap_or(first);
-                let heading = format!("{} {}", t(MONTHS[first.month0() as usize]), first.year());
+                let heading = month_title(locale, first);
                 match events {
                     Ok(events) => view! {
                         <section class="calendar">

@@ -51,12 +51,7 @@ pub fn EditEventPage() -> impl IntoView {
                 match form.await {
                     Ok((id, form)) => view! { <EventFormView id=Some(id) form/> }.into_any(),
                     Err(e) => {
-                        #[cfg(feature = "ssr")]
-                        if let Some(res) = use_context::<leptos_axum::ResponseOptions>()
-                            && let Ok(status) = http::StatusCode::from_u16(e.status())
-                        {
-                            res.set_status(status);
-                        }
+                        crate::ui::set_error_status(&e);
                         view! { <p class="alert alert-error" role="alert">{e.text(locale)}</p> }.into_any()
                     }
                 }

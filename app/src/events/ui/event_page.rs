@@ -29,12 +29,7 @@ pub fn EventPage() -> impl IntoView {
                 match event.await {
                     Ok(event) => view! { <EventDetailView event locale/> }.into_any(),
                     Err(e) => {
-                        #[cfg(feature = "ssr")]
-                        if let Some(res) = use_context::<leptos_axum::ResponseOptions>()
-                            && let Ok(status) = http::StatusCode::from_u16(e.status())
-                        {
-                            res.set_status(status);
-                        }
+                        crate::ui::set_error_status(&e);
                         view! {
                             <Title text=t(Msg::NotFoundTitle)/>
                             <section class="panel narrow center">
