@@ -5,6 +5,7 @@ use crate::auth::queries::get_current_user;
 use crate::auth::{Role, UserView};
 use crate::error::AppError;
 use crate::i18n::{Locale, Msg, t, use_locale};
+use crate::ui::urlencode;
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
@@ -168,17 +169,4 @@ fn LanguageSwitcher() -> impl IntoView {
             </ul>
         </details>
     }
-}
-
-/// Percent-encodes a path for use as a query value.
-fn urlencode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

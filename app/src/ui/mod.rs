@@ -17,3 +17,16 @@ pub fn set_error_status(err: &crate::error::AppError) {
     #[cfg(not(feature = "ssr"))]
     let _ = err;
 }
+
+/// Percent-encodes a value for a URL query (everything but RFC 3986 unreserved characters).
+pub fn urlencode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

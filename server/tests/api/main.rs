@@ -5,6 +5,7 @@ mod common;
 mod events;
 mod pages;
 
+use app::ui::urlencode;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
@@ -168,15 +169,4 @@ impl TestApp {
         let body = serde_json::json!({"email": email, "password": password}).to_string();
         self.post_json("/api/v1/auth/token", &body, &[]).await
     }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

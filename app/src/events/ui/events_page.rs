@@ -2,6 +2,7 @@ use super::EventCard;
 use crate::events::queries::list_events;
 use crate::events::{Category, EventSearch, EventSort};
 use crate::i18n::{Msg, fill, t, use_locale};
+use crate::ui::urlencode;
 use chrono::{NaiveDate, TimeZone, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -53,21 +54,10 @@ fn page_href(q: &ParamsMap, page: i64) -> String {
         .clone()
         .into_iter()
         .filter(|(k, _)| k != "page")
-        .map(|(k, v)| format!("{k}={}", urlencoding(&v)))
+        .map(|(k, v)| format!("{k}={}", urlencode(&v)))
         .collect();
     pairs.push(format!("page={page}"));
     format!("/events?{}", pairs.join("&"))
-}
-
-fn urlencoding(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// `/events`: search with filters, sort and pages. A plain GET form, so it works without scripts.
@@ -94,10 +84,10 @@ pub fn EventsPage() -> impl IntoView {
                 let mut pairs: Vec<String> = current
                     .into_iter()
                     .filter(|(k, _)| k != "q" && k != "page")
-                    .map(|(k, v)| format!("{k}={}", urlencoding(&v)))
+                    .map(|(k, v)| format!("{k}={}", urlencode(&v)))
                     .collect();
                 if !text.trim().is_empty() {
-                    pairs.push(format!("q={}", urlencoding(&text)));
+                    pairs.push(format!("q={}", urlencode(&text)));
                 }
                 let options = NavigateOptions {
                     replace: true,
