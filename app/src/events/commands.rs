@@ -72,7 +72,7 @@ pub async fn delete_event(id: EventId) -> Result<(), AppError> {
 /// the dashboard. Agents (their own events) and admins.
 #[server]
 pub async fn save_event_form(id: Option<EventId>, form: EventForm) -> Result<(), AppError> {
-    use crate::{auth::Role, events::UpdateEvent, ssr};
+    use crate::{auth::Role, ssr};
     ssr::with_status(
         async {
             let actor = ssr::require(Role::Agent).await?;
@@ -93,22 +93,7 @@ pub async fn save_event_form(id: Option<EventId>, form: EventForm) -> Result<(),
                     commands.create_event(&actor, new).await?;
                 }
                 Some(id) => {
-                    let changes = UpdateEvent {
-                        title: Some(new.title),
-                        summary: Some(new.summary),
-                        description: Some(new.description),
-                        category: Some(new.category),
-                        tags: Some(new.tags),
-                        starts_at: Some(new.starts_at),
-                        ends_at: Some(new.ends_at),
-                        timezone: Some(new.timezone),
-                        venue: Some(new.venue),
-                        address: Some(new.address),
-                        city: Some(new.city),
-                        capacity: Some(new.capacity),
-                        ticket_types: Some(new.ticket_types),
-                    };
-                    commands.update_event(&actor, id, changes).await?;
+                    commands.update_event(&actor, id, new.into()).await?;
                 }
             }
             leptos_axum::redirect("/agent");

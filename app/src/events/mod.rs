@@ -307,3 +307,24 @@ pub struct UpdateEvent {
     /// Replaces all ticket types.
     pub ticket_types: Option<Vec<NewTicketType>>,
 }
+
+/// Saving a whole form changes every field.
+impl From<NewEvent> for UpdateEvent {
+    fn from(new: NewEvent) -> Self {
+        UpdateEvent {
+            title: Some(new.title),
+            summary: Some(new.summary),
+            description: Some(new.description),
+            category: Some(new.category),
+            tags: Some(new.tags),
+            starts_at: Some(new.starts_at),
+            ends_at: Some(new.ends_at),
+            timezone: Some(new.timezone),
+            venue: Some(new.venue),
+            address: Some(new.address),
+            city: Some(new.city),
+            capacity: Some(new.capacity),
+            ticket_types: Some(new.ticket_types),
+        }
+    }
+}
