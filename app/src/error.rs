@@ -42,6 +42,15 @@ pub enum Problem {
     WrongStatus {
         status: String,
     },
+    /// The bytes are not a JPEG, PNG or WebP image, whatever the name or declared type says.
+    ImageFormat,
+    /// The image could not be decoded (truncated or corrupt).
+    ImageDamaged,
+    /// Width or height outside the accepted bounds (pixels).
+    ImageDimensions {
+        min: u32,
+        max: u32,
+    },
     /// A request body that could not be read as the expected JSON (REST only).
     Malformed {
         detail: String,
@@ -72,6 +81,12 @@ impl Problem {
             Problem::WrongStatus { status } => {
                 fill(Msg::FieldWrongStatus.text(locale), &[("status", status)])
             }
+            Problem::ImageFormat => Msg::FieldImageFormat.text(locale).to_owned(),
+            Problem::ImageDamaged => Msg::FieldImageDamaged.text(locale).to_owned(),
+            Problem::ImageDimensions { min, max } => fill(
+                Msg::FieldImageDimensions.text(locale),
+                &[("min", min), ("max", max)],
+            ),
             Problem::Malformed { detail } => detail.clone(),
         }
     }
@@ -108,6 +123,9 @@ pub enum AppError {
     RateLimited { retry_after_secs: u64 },
     #[error("payload too large")]
     PayloadTooLarge,
+    /// An outside service (e.g. image hosting) failed; nothing was changed.
+    #[error("{service} is unavailable")]
+    Unavailable { service: String },
     /// A failure on the server; the cause is in the server log only.
     #[error("internal error")]
     Internal,
@@ -132,6 +150,7 @@ impl AppError {
             AppError::Invalid(_) => "invalid",
             AppError::RateLimited { .. } => "rate_limited",
             AppError::PayloadTooLarge => "payload_too_large",
+            AppError::Unavailable { .. } => "unavailable",
             AppError::Internal | AppError::Transport(_) => "internal",
         }
     }
@@ -146,6 +165,7 @@ impl AppError {
             "invalid" => 422,
             "rate_limited" => 429,
             "payload_too_large" => 413,
+            "unavailable" => 503,
             _ => 500,
         }
     }
@@ -178,6 +198,7 @@ impl AppError {
                 );
             }
             AppError::PayloadTooLarge => Msg::ErrorPayloadTooLarge,
+            AppError::Unavailable { .. } => Msg::ErrorUnavailable,
             AppError::Internal | AppError::Transport(_) => Msg::ErrorInternal,
         };
         msg.text(locale).to_owned()

@@ -19,6 +19,46 @@ pub struct Config {
     pub site_root: PathBuf,
     /// The public URL; `https://…` makes the session cookie `Secure` (`EVENTHUB_PUBLIC_URL`).
     pub public_url: String,
+    /// Images go to Cloudinary when `EVENTHUB_CLOUDINARY_URL` (`cloudinary://key:secret@cloud`)
+    /// is set; otherwise to `data_dir/media`.
+    pub cloudinary: Option<Cloudinary>,
+}
+
+/// A Cloudinary account. `api_base` is `https://api.cloudinary.com` unless
+/// `EVENTHUB_CLOUDINARY_API` points elsewhere (a fake server in tests).
+#[derive(Clone, Debug)]
+pub struct Cloudinary {
+    pub cloud_name: String,
+    pub api_key: String,
+    pub api_secret: Secret,
+    pub api_base: String,
+}
+
+impl Cloudinary {
+    /// Reads `cloudinary://key:secret@cloud`.
+    pub fn parse(url: &str, api_base: &str) -> Result<Self> {
+        let rest = url
+            .strip_prefix("cloudinary://")
+            .context("EVENTHUB_CLOUDINARY_URL must look like cloudinary://key:secret@cloud")?;
+        let (creds, cloud_name) = rest
+            .rsplit_once('@')
+            .context("EVENTHUB_CLOUDINARY_URL lacks @cloud")?;
+        let (api_key, api_secret) = creds
+            .split_once(':')
+            .context("EVENTHUB_CLOUDINARY_URL lacks key:secret")?;
+        if [cloud_name, api_key, api_secret]
+            .iter()
+            .any(|p| p.is_empty())
+        {
+            anyhow::bail!("EVENTHUB_CLOUDINARY_URL has an empty part");
+        }
+        Ok(Cloudinary {
+            cloud_name: cloud_name.trim_end_matches('/').to_owned(),
+            api_key: api_key.to_owned(),
+            api_secret: Secret(api_secret.to_owned()),
+            api_base: api_base.to_owned(),
+        })
+    }
 }
 
 /// A secret string that never shows in logs.
@@ -40,6 +80,7 @@ impl fmt::Debug for Config {
             .field("secret_key", &self.secret_key)
             .field("site_root", &self.site_root)
             .field("public_url", &self.public_url)
+            .field("cloudinary", &self.cloudinary)
             .finish()
     }
 }
@@ -81,7 +122,13 @@ impl Config {
         let site_root =
             PathBuf::from(var("EVENTHUB_SITE_ROOT").unwrap_or_else(|| "target/site".into()));
         let public_url = var("EVENTHUB_PUBLIC_URL").unwrap_or_else(|| format!("http://{addr}"));
+        let cloudinary_api =
+            var("EVENTHUB_CLOUDINARY_API").unwrap_or_else(|| "https://api.cloudinary.com".into());
+        let cloudinary = var("EVENTHUB_CLOUDINARY_URL")
+            .map(|url| Cloudinary::parse(&url, &cloudinary_api))
+            .transpose()?;
         Ok(Config {
+            cloudinary,
             addr,
             data_dir,
             database_url,
@@ -125,6 +172,16 @@ mod tests {
             redact_url("sqlite://data/eventhub.db"),
             "sqlite://data/eventhub.db"
         );
+    }
+
+    #[test]
+    fn cloudinary_urls_are_read_and_their_secret_hidden() {
+        let c = Cloudinary::parse("cloudinary://123:s3cr3t@demo", "https://api.cloudinary.com")
+            .unwrap();
+        assert_eq!((c.api_key.as_str(), c.cloud_name.as_str()), ("123", "demo"));
+        assert!(!format!("{c:?}").contains("s3cr3t"));
+        assert!(Cloudinary::parse("https://x", "").is_err());
+        assert!(Cloudinary::parse("cloudinary://123@demo", "").is_err());
     }
 
     #[test]

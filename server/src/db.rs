@@ -53,7 +53,9 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(Duration::from_secs(10))
+                // Keeps the planner's statistics fresh (search filters rely on them).
+                .optimize_on_close(true, None);
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .connect_with(options)
@@ -68,7 +70,14 @@ impl Db {
     /// Applies the engine's migrations (`migrations/sqlite` or `migrations/postgres`).
     pub async fn migrate(&self) -> Result<()> {
         match self {
-            Db::Sqlite(pool) => sqlx::migrate!("../migrations/sqlite").run(pool).await,
+            Db::Sqlite(pool) => {
+                sqlx::migrate!("../migrations/sqlite").run(pool).await?;
+                sqlx::query("PRAGMA optimize=0x10002")
+                    .execute(pool)
+                    .await
+                    .map(|_| ())
+                    .map_err(Into::into)
+            }
             Db::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await,
         }
         .context("database migration failed")

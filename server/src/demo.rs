@@ -309,10 +309,29 @@ pub async fn seed(
     if agents.len() == 2 {
         for (i, (organizer, event)) in demo_events(DEMO_EVENTS).into_iter().enumerate() {
             let agent = &agents[organizer];
+            let category_code = event.category.clone();
             let id = events
                 .create_event(agent, event)
                 .await
                 .map_err(|e| anyhow::anyhow!("demo event {i}: {e:?}"))?;
+            // Every event but a few gets its own generated poster.
+            if i % 9 != 4 {
+                let category = Category::from_code(&category_code).unwrap_or(Category::Other);
+                let poster = tokio::task::spawn_blocking(move || {
+                    crate::images::resize_and_encode(&crate::posters::draw(category, i as u64))
+                })
+                .await?
+                .map_err(|e| anyhow::anyhow!("demo poster {i}: {e:?}"))?;
+                let stored = events
+                    .images()
+                    .put(poster)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("demo poster {i}: {e:?}"))?;
+                events
+                    .attach_image(id, &stored)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("demo poster {i}: {e:?}"))?;
+            }
             // Most are on sale; a few stay drafts and a few were called off.
             match i % 20 {
                 7 => {}

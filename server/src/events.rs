@@ -1,8 +1,11 @@
 //! Events on either database: search, details, and the organizer's commands with the record
 //! rule (organizer or admin) checked inside each transaction. Implements the app's ports.
+use crate::bind_args;
 use crate::db::{Db, now};
+use crate::images::{self, ImageStore, Stored};
 use crate::on_db;
 use crate::search;
+use crate::sql::Sql;
 use app::auth::UserView;
 use app::error::{AppError, Problem};
 use app::events::ports::{EventCommands, EventQueries};
@@ -41,6 +44,7 @@ struct EventRow {
     organizer_name: String,
     min_price: Option<i64>,
     min_currency: Option<String>,
+    seats_confirmed: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -65,32 +69,20 @@ struct GuardRow {
 
 const EVENT_SELECT: &str = "SELECT e.id, e.organizer_id, e.title, e.summary, e.description, e.category, e.tags, \
     e.starts_at, e.ends_at, e.timezone, e.venue, e.address, e.city, e.capacity, e.image_url, e.status, \
-    e.cancel_reason, e.created_at, e.published_at, u.display_name AS organizer_name, \
-    (SELECT MIN(t.price_amount) FROM ticket_types t WHERE t.event_id = e.id) AS min_price, \
-    (SELECT t.currency FROM ticket_types t WHERE t.event_id = e.id ORDER BY t.price_amount, t.position LIMIT 1) AS min_currency \
+    e.cancel_reason, e.created_at, e.published_at, u.display_name AS organizer_name, e.min_price, e.min_currency, \
+    e.seats_confirmed \
     FROM events e JOIN users u ON u.id = e.organizer_id";
 
-/// The full-text condition on `$2` (folded words in the engine's query syntax, or NULL).
-const SQLITE_MATCH: &str =
-    "($2 IS NULL OR e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH $2))";
-const PG_MATCH: &str = "($2::text IS NULL OR e.search_vector @@ to_tsquery('simple', $2))";
-/// Best match first: bm25 is lower-is-better, ts_rank higher-is-better.
-const SQLITE_RANK: &str = "f.fts_rank, e.starts_at, e.id";
-/// SQLite ranks through one pass over the index, joined in (bm25 needs the MATCH context).
-const SQLITE_RANK_JOIN: &str = "JOIN (SELECT rowid AS fts_id, bm25(events_fts, 10.0, 1.0) AS fts_rank \
-    FROM events_fts WHERE events_fts MATCH $2) f ON f.fts_id = e.id";
-const PG_RANK: &str = "ts_rank(e.search_vector, to_tsquery('simple', $2)) DESC, e.starts_at, e.id";
+/// Keeps the listing columns in step with the ticket types, inside the same transaction.
+const REFRESH_PRICES: &str = "UPDATE events SET \
+    min_price = (SELECT MIN(t.price_amount) FROM ticket_types t WHERE t.event_id = events.id), \
+    min_currency = (SELECT t.currency FROM ticket_types t WHERE t.event_id = events.id ORDER BY t.price_amount, t.position LIMIT 1), \
+    has_free = EXISTS (SELECT 1 FROM ticket_types t WHERE t.event_id = events.id AND t.price_amount = 0) \
+    WHERE id = $1";
 
-/// The filters of a search; `$1` is "now" so past events drop out.
-const SEARCH_WHERE: &str = "WHERE e.status = 'published' AND e.ends_at > $1 \
-    AND {TEXT_MATCH} \
-    AND ($3 IS NULL OR e.category = $3) \
-    AND ($4 IS NULL OR lower(e.city) = lower($4)) \
-    AND ($5 IS NULL OR e.starts_at >= $5) \
-    AND ($6 IS NULL OR e.starts_at <= $6) \
-    AND ($7 IS NULL OR (SELECT MIN(t.price_amount) FROM ticket_types t WHERE t.event_id = e.id) <= $7) \
-    AND ($8 = FALSE OR EXISTS (SELECT 1 FROM ticket_types t WHERE t.event_id = e.id AND t.price_amount = 0)) \
-    AND ($9 = FALSE OR e.capacity > 0)";
+/// Counting stops here: past it the page says "10,000+" (as search engines do) instead of
+/// visiting every match, which keeps broad searches as fast as narrow ones.
+pub const COUNT_CAP: i64 = 10_000;
 
 fn status_of(code: &str) -> Result<EventStatus, AppError> {
     EventStatus::from_code(code).ok_or_else(|| internal(format!("unknown event status {code:?}")))
@@ -125,8 +117,7 @@ impl EventRow {
                 .zip(self.min_currency.clone())
                 .map(|(amount, currency)| Money { amount, currency }),
             capacity: self.capacity,
-            // No seat is booked until registrations exist (issue #4); then this subtracts them.
-            remaining_seats: self.capacity,
+            remaining_seats: self.capacity - self.seats_confirmed,
         })
     }
 }
@@ -163,11 +154,24 @@ impl TicketTypeRow {
 
 pub struct Events {
     db: Db,
+    images: ImageStore,
 }
 
 impl Events {
-    pub fn new(db: Db) -> Arc<Self> {
-        Arc::new(Events { db })
+    pub fn new(db: Db, images: ImageStore) -> Arc<Self> {
+        Arc::new(Events { db, images })
+    }
+
+    /// Sets an already stored image on an event (demo posters); no record rule.
+    pub async fn attach_image(&self, id: EventId, image: &Stored) -> Result<(), AppError> {
+        on_db!(&self.db, pool => sqlx::query("UPDATE events SET image_url = $1, image_provider_id = $2 WHERE id = $3")
+            .bind(&image.url).bind(&image.provider_id).bind(id).execute(pool).await.map(|_| ()))
+        .map_err(internal)
+    }
+
+    /// The image store events use.
+    pub fn images(&self) -> &ImageStore {
+        &self.images
     }
 
     /// Fills the search columns of events stored before full-text search existed.
@@ -256,6 +260,10 @@ macro_rules! insert_ticket_types {
                 .execute($tx)
                 .await?;
         }
+        sqlx::query(REFRESH_PRICES)
+            .bind($event_id)
+            .execute($tx)
+            .await?;
     };
 }
 
@@ -275,66 +283,114 @@ impl EventQueries for Events {
             search.per_page.min(PER_PAGE_MAX)
         };
         let page = search.page.max(1);
-        let words = search::words(search.q.as_deref().unwrap_or_default());
         let sqlite = matches!(self.db, Db::Sqlite(_));
-        let (text_match, rank) = if sqlite {
-            (SQLITE_MATCH, SQLITE_RANK)
-        } else {
-            (PG_MATCH, PG_RANK)
-        };
-        let ranked = search.sort == EventSort::Relevance && !words.is_empty();
-        let join = if ranked && sqlite {
-            SQLITE_RANK_JOIN
-        } else {
-            ""
-        };
-        let order = match search.sort {
-            EventSort::Relevance if ranked => rank,
-            EventSort::StartsAt | EventSort::Relevance => "e.starts_at, e.id",
-            EventSort::Newest => "e.created_at DESC, e.id DESC",
-            EventSort::Price => "min_price, e.starts_at, e.id",
-        };
-        let filters = SEARCH_WHERE.replace("{TEXT_MATCH}", text_match);
-        let list_sql =
-            format!("{EVENT_SELECT} {join} {filters} ORDER BY {order} LIMIT $10 OFFSET $11");
-        let count_sql = format!("SELECT COUNT(*) FROM events e {filters}");
-        let q = (!words.is_empty()).then(|| {
+        let words = search::words(search.q.as_deref().unwrap_or_default());
+        let text = (!words.is_empty()).then(|| {
             if sqlite {
                 search::fts5_query(&words)
             } else {
                 search::tsquery(&words)
             }
         });
-        let category = search.category.map(Category::code);
-        let now = now();
-        macro_rules! bind_search {
-            ($query:expr) => {
-                $query
-                    .bind(now)
-                    .bind(q.clone())
-                    .bind(category)
-                    .bind(search.city.clone())
-                    .bind(search.from)
-                    .bind(search.to)
-                    .bind(search.price_max)
-                    .bind(search.free)
-                    .bind(search.available)
-            };
+        let ranked = search.sort == EventSort::Relevance && text.is_some();
+
+        let mut filters = Sql::new("WHERE e.status = 'published' AND e.ends_at > ");
+        filters.bind(now());
+        if let Some(text) = &text {
+            if !(sqlite && ranked) {
+                if sqlite {
+                    filters
+                        .push(" AND e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ")
+                        .bind(text.as_str())
+                        .push(")");
+                } else {
+                    filters
+                        .push(" AND e.search_vector @@ to_tsquery('simple', ")
+                        .bind(text.as_str())
+                        .push(")");
+                }
+            }
         }
+        if let Some(category) = search.category {
+            filters.push(" AND e.category = ").bind(category.code());
+        }
+        if let Some(city) = search.city.as_deref().filter(|c| !c.trim().is_empty()) {
+            filters
+                .push(" AND lower(e.city) = lower(")
+                .bind(city.trim())
+                .push(")");
+        }
+        if let Some(from) = search.from {
+            filters.push(" AND e.starts_at >= ").bind(from);
+        }
+        if let Some(to) = search.to {
+            filters.push(" AND e.starts_at <= ").bind(to);
+        }
+        if let Some(max) = search.price_max {
+            filters.push(" AND e.min_price <= ").bind(max);
+        }
+        if search.free {
+            filters.push(" AND e.has_free");
+        }
+        if search.available {
+            filters.push(" AND e.seats_confirmed < e.capacity");
+        }
+
+        // SQLite ranks through one pass over the full-text index, joined in: bm25 needs the
+        // MATCH context. Lower bm25 is better; PostgreSQL's ts_rank is higher-is-better.
+        let mut from = Sql::new("");
+        let mut order = Sql::new("");
+        match (search.sort, &text) {
+            (EventSort::Relevance, Some(text)) if sqlite => {
+                from.push(
+                    "JOIN (SELECT rowid AS fts_id, bm25(events_fts, 10.0, 1.0) AS fts_rank \
+                           FROM events_fts WHERE events_fts MATCH ",
+                )
+                .bind(text.as_str())
+                .push(") f ON f.fts_id = e.id ");
+                order.push("f.fts_rank, e.starts_at, e.id")
+            }
+            (EventSort::Relevance, Some(text)) => order
+                .push("ts_rank(e.search_vector, to_tsquery('simple', ")
+                .bind(text.as_str())
+                .push(")) DESC, e.starts_at, e.id"),
+            (EventSort::StartsAt | EventSort::Relevance, _) => order.push("e.starts_at, e.id"),
+            (EventSort::Newest, _) => order.push("e.created_at DESC, e.id DESC"),
+            (EventSort::Price, _) => order.push("e.min_price, e.starts_at, e.id"),
+        };
+        from.append(&filters);
+
+        let mut list = Sql::new(EVENT_SELECT);
+        list.push(" ")
+            .append(&from)
+            .push(" ORDER BY ")
+            .append(&order)
+            .push(" LIMIT ")
+            .bind(per_page)
+            .push(" OFFSET ")
+            .bind((page - 1) * per_page);
+        let mut count = Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM events e ");
+        count
+            .append(&from)
+            .push(" LIMIT ")
+            .bind(COUNT_CAP + 1)
+            .push(") AS matches");
+
         let (rows, total) = on_db!(&self.db, pool => async {
-            let rows = bind_search!(sqlx::query_as::<_, EventRow>(&list_sql))
-                .bind(per_page)
-                .bind((page - 1) * per_page)
+            let rows = bind_args!(sqlx::query_as::<_, EventRow>(&list.text), &list.args)
                 .fetch_all(pool)
                 .await?;
-            let total: i64 = bind_search!(sqlx::query_scalar(&count_sql)).fetch_one(pool).await?;
+            let total: i64 = bind_args!(sqlx::query_scalar(&count.text), &count.args)
+                .fetch_one(pool)
+                .await?;
             Ok::<_, sqlx::Error>((rows, total))
         }.await)
         .map_err(internal)?;
         let items = rows.iter().map(EventRow::item).collect::<Result<_, _>>()?;
         Ok(ResultPage {
             items,
-            total,
+            total: total.min(COUNT_CAP),
+            total_exact: total <= COUNT_CAP,
             page,
             per_page,
         })
@@ -591,5 +647,57 @@ impl EventCommands for Events {
         }.await)?;
         tracing::info!(event_id = id, actor = actor.id, "event deleted");
         Ok(())
+    }
+
+    async fn set_event_image(
+        &self,
+        actor: &UserView,
+        id: EventId,
+        bytes: Vec<u8>,
+    ) -> Result<String, AppError> {
+        // The record rule first: strangers learn nothing and no work is done for them.
+        let guard = on_db!(&self.db, pool => sqlx::query_as::<_, GuardRow>(GUARD_SQL).bind(id).fetch_optional(pool).await)
+            .map_err(internal)?;
+        let (status, _) = Self::check_guard(actor, guard)?;
+        if !matches!(status, EventStatus::Draft | EventStatus::Published) {
+            return Err(wrong_status(status));
+        }
+        let processed = tokio::task::spawn_blocking(move || images::process(&bytes))
+            .await
+            .map_err(internal)??;
+        let stored = self.images.put(processed).await?;
+        let is_admin = actor.role >= app::auth::Role::Admin;
+        let swapped = on_db!(&self.db, pool => async {
+            let mut tx = pool.begin().await?;
+            let old: Option<(Option<String>,)> = sqlx::query_as(
+                "SELECT image_provider_id FROM events WHERE id = $1 AND (organizer_id = $2 OR $3) \
+                 AND status IN ('draft', 'published')")
+                .bind(id).bind(actor.id).bind(is_admin).fetch_optional(&mut *tx).await?;
+            if old.is_some() {
+                sqlx::query("UPDATE events SET image_url = $1, image_provider_id = $2, updated_at = $3 WHERE id = $4")
+                    .bind(&stored.url).bind(&stored.provider_id).bind(now()).bind(id)
+                    .execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(old)
+        }.await);
+        match swapped {
+            Ok(Some((old,))) => {
+                if let Some(old) = old.filter(|old| *old != stored.provider_id) {
+                    self.images.delete(&old).await;
+                }
+                tracing::info!(event_id = id, actor = actor.id, "event image replaced");
+                Ok(stored.url)
+            }
+            // Changed under us (deleted, cancelled): the new file must not linger.
+            Ok(None) => {
+                self.images.delete(&stored.provider_id).await;
+                Err(AppError::NotFound)
+            }
+            Err(e) => {
+                self.images.delete(&stored.provider_id).await;
+                Err(internal(e))
+            }
+        }
     }
 }

@@ -7,11 +7,14 @@ pub mod db;
 pub mod demo;
 pub mod events;
 pub mod ics;
+pub mod images;
 pub mod limiter;
 pub mod markdown;
+pub mod posters;
 pub mod rest;
 pub mod search;
 pub mod sessions;
+pub mod sql;
 pub mod tokens;
 pub mod web;
 
@@ -55,7 +58,8 @@ impl AppState {
         let db = Db::connect(&config.database_url).await?;
         db.migrate().await?;
         let sessions = sessions::Store::open(&db).await?;
-        let events = events::Events::new(db.clone());
+        let images = images::ImageStore::new(&config.data_dir, config.cloudinary.clone())?;
+        let events = events::Events::new(db.clone(), images);
         let reindexed = events.reindex_missing().await?;
         if reindexed > 0 {
             tracing::info!(reindexed, "filled the search index of older events");
@@ -96,22 +100,23 @@ pub fn router(state: AppState) -> Router {
         let options = state.leptos.clone();
         move || app::shell(options.clone())
     };
-    let pkg = ServeDir::new(state.config.site_root.join("pkg"));
+    let pkg = static_files(
+        state.config.site_root.join("pkg"),
+        "public, max-age=300, must-revalidate",
+    );
+    // Stored image names are random and never reused, so browsers may keep them for a year.
+    let media = static_files(
+        state.config.data_dir.join("media"),
+        "public, max-age=31536000, immutable",
+    );
     Router::new()
         .route("/healthz", get(web::healthz))
         .route("/readyz", get(web::readyz))
         .route("/lang", get(web::switch_language))
         .route("/events/{id}/calendar.ics", get(ics::event_calendar))
         .nest("/api/v1", rest::router())
-        .nest_service(
-            "/pkg",
-            tower::ServiceBuilder::new()
-                .layer(SetResponseHeaderLayer::overriding(
-                    http::header::CACHE_CONTROL,
-                    http::HeaderValue::from_static("public, max-age=300, must-revalidate"),
-                ))
-                .service(pkg),
-        )
+        .nest_service("/pkg", pkg)
+        .nest_service(images::LOCAL_PREFIX, media)
         .leptos_routes_with_context(&state, routes, context.clone(), shell)
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
@@ -121,6 +126,19 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(web::client_ip))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Files from `dir` with a `Cache-Control` header.
+fn static_files(
+    dir: std::path::PathBuf,
+    cache_control: &'static str,
+) -> tower_http::set_header::SetResponseHeader<ServeDir, http::HeaderValue> {
+    use tower::Layer;
+    SetResponseHeaderLayer::overriding(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static(cache_control),
+    )
+    .layer(ServeDir::new(dir))
 }
 
 /// Random bytes as lower-case hex (secrets, token ids).

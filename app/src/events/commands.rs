@@ -3,6 +3,7 @@ use super::form::EventForm;
 use super::{EventId, NewEvent};
 use crate::error::AppError;
 use leptos::prelude::*;
+use server_fn::codec::{MultipartData, MultipartFormData};
 
 /// Creates a draft. Agents and admins only.
 #[server]
@@ -97,6 +98,64 @@ pub async fn save_event_form(id: Option<EventId>, form: EventForm) -> Result<(),
                 }
             }
             leptos_axum::redirect("/agent");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// The image form of the edit page (`multipart/form-data`, fields `id` and `image`): replaces
+/// the event's image and returns to the edit page. Works as a plain form post without scripts.
+#[server(input = MultipartFormData)]
+pub async fn upload_event_image(data: MultipartData) -> Result<(), AppError> {
+    use crate::{auth::Role, ssr};
+    ssr::with_status(
+        async {
+            let actor = ssr::require(Role::Agent).await?;
+            let mut form = data.into_inner().ok_or(AppError::Internal)?;
+            let malformed = |detail: String| {
+                AppError::field("image", crate::error::Problem::Malformed { detail })
+            };
+            let (mut id, mut bytes) = (None, None);
+            while let Some(mut field) = form
+                .next_field()
+                .await
+                .map_err(|e| malformed(e.to_string()))?
+            {
+                match field.name() {
+                    Some("id") => {
+                        let text = field.text().await.map_err(|e| malformed(e.to_string()))?;
+                        id = Some(
+                            text.trim()
+                                .parse::<EventId>()
+                                .map_err(|_| AppError::NotFound)?,
+                        );
+                    }
+                    Some("image") => {
+                        // Read at most one byte past the limit, whatever the request claims.
+                        let mut buf = Vec::new();
+                        while let Some(chunk) =
+                            field.chunk().await.map_err(|e| malformed(e.to_string()))?
+                        {
+                            buf.extend_from_slice(&chunk);
+                            if buf.len() > super::MAX_IMAGE_BYTES {
+                                return Err(AppError::PayloadTooLarge);
+                            }
+                        }
+                        bytes = Some(buf);
+                    }
+                    _ => {}
+                }
+            }
+            let id = id.ok_or(AppError::NotFound)?;
+            let bytes = bytes
+                .filter(|b| !b.is_empty())
+                .ok_or_else(|| AppError::field("image", crate::error::Problem::Required))?;
+            ssr::services()?
+                .event_commands
+                .set_event_image(&actor, id, bytes)
+                .await?;
+            leptos_axum::redirect(&format!("/agent/events/{id}/edit?image=saved"));
             Ok(())
         }
         .await,

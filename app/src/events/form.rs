@@ -58,6 +58,9 @@ pub struct EventForm {
     pub capacity: String,
     #[serde(default)]
     pub ticket_types: Vec<TicketTypeForm>,
+    /// The current image, shown beside the form (never posted: images have their own form).
+    #[serde(default, skip_deserializing)]
+    pub image_url: Option<String>,
 }
 
 /// "45", "45.5", "45,50" → 4550 minor units.
@@ -131,6 +134,7 @@ impl EventForm {
             address: event.address.clone(),
             city: item.city.clone(),
             capacity: event.capacity.to_string(),
+            image_url: item.image_url.clone(),
             ticket_types: event
                 .ticket_types
                 .iter()

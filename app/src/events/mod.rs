@@ -280,11 +280,13 @@ pub struct EventSearch {
     pub per_page: i64,
 }
 
-/// One page of results and the total across all pages.
+/// One page of results and the total across all pages. Counting stops at a cap: past it,
+/// `total` is the cap and `total_exact` is false ("10,000+").
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResultPage<T> {
     pub items: Vec<T>,
     pub total: i64,
+    pub total_exact: bool,
     pub page: i64,
     pub per_page: i64,
 }
@@ -326,5 +328,39 @@ impl From<NewEvent> for UpdateEvent {
             capacity: Some(new.capacity),
             ticket_types: Some(new.ticket_types),
         }
+    }
+}
+
+/// The largest image upload accepted, in bytes (5 MB).
+pub const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
+
+/// Width of the small stored size of event images (cards).
+pub const SMALL_IMAGE: u32 = 640;
+
+/// The URL of the small size of a stored image, for cards. Local files carry a suffix;
+/// Cloudinary makes the size on request from a transformation in the path.
+pub fn image_small_url(url: &str) -> String {
+    if let Some((base, rest)) = url.split_once("/image/upload/") {
+        return format!("{base}/image/upload/c_limit,w_{SMALL_IMAGE},f_auto,q_auto/{rest}");
+    }
+    match url.strip_suffix(".jpg") {
+        Some(stem) => format!("{stem}-{SMALL_IMAGE}.jpg"),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod image_url_tests {
+    use super::image_small_url;
+
+    #[test]
+    fn small_urls_for_both_stores() {
+        assert_eq!(image_small_url("/media/ab12.jpg"), "/media/ab12-640.jpg");
+        assert_eq!(
+            image_small_url(
+                "https://res.cloudinary.com/demo/image/upload/v1/eventhub/events/x.jpg"
+            ),
+            "https://res.cloudinary.com/demo/image/upload/c_limit,w_640,f_auto,q_auto/v1/eventhub/events/x.jpg"
+        );
     }
 }

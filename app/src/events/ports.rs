@@ -65,4 +65,14 @@ pub trait EventCommands: Send + Sync {
 
     /// Deletes a draft (organizer) or any event (admin).
     async fn delete_event(&self, actor: &UserView, id: EventId) -> Result<(), AppError>;
+
+    /// Replaces the event's image with `bytes` (JPEG, PNG or WebP, judged by content), checked,
+    /// re-encoded and stored; the previous image is deleted. Returns the new image URL. On any
+    /// failure the event keeps its old image.
+    async fn set_event_image(
+        &self,
+        actor: &UserView,
+        id: EventId,
+        bytes: Vec<u8>,
+    ) -> Result<String, AppError>;
 }

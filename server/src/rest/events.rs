@@ -153,7 +153,9 @@ pub struct EventBody {
 #[derive(Serialize, ToSchema)]
 pub struct EventList {
     pub items: Vec<EventSummary>,
+    /// Matches counted, up to 10,000; past that `total_exact` is false.
     pub total: i64,
+    pub total_exact: bool,
     pub page: i64,
     pub per_page: i64,
 }
@@ -376,6 +378,7 @@ pub async fn list(
     Ok(Json(EventList {
         items: page.items.into_iter().map(Into::into).collect(),
         total: page.total,
+        total_exact: page.total_exact,
         page: page.page,
         per_page: page.per_page,
     }))
@@ -510,4 +513,33 @@ pub async fn delete(
     let actor = caller.require(Role::Agent)?;
     state.events.delete_event(&actor, event_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ImageBody {
+    pub image_url: String,
+}
+
+/// Replaces the event's image. The body is the image itself (JPEG, PNG or WebP, at most 5 MB);
+/// its type is judged by its bytes, not by `Content-Type`. Its organizer or an admin.
+#[utoipa::path(put, path = "/api/v1/events/{id}/image", tag = "events", params(("id" = String, Path)),
+    request_body(content = Vec<u8>, content_type = "image/jpeg"), security(("bearer" = [])),
+    responses((status = 200, body = ImageBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn put_image(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(id): Path<String>,
+    body: axum::body::Body,
+) -> Result<Json<ImageBody>, ApiError> {
+    let actor = caller.require(Role::Agent)?;
+    let id = event_id(&id)?;
+    let bytes = axum::body::to_bytes(body, crate::images::MAX_BYTES)
+        .await
+        .map_err(|_| AppError::PayloadTooLarge)?;
+    let image_url = state
+        .events
+        .set_event_image(&actor, id, bytes.to_vec())
+        .await?;
+    Ok(Json(ImageBody { image_url }))
 }

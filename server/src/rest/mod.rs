@@ -6,7 +6,7 @@ pub mod events;
 
 use crate::AppState;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -15,7 +15,7 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(title = "EventHub API", version = "1", description = "Events, registrations and tickets. Errors share one shape."),
     paths(auth::register, auth::token, auth::me, events::list, events::get, events::create, events::patch,
-          events::publish, events::cancel, events::delete),
+          events::publish, events::cancel, events::delete, events::put_image),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -49,6 +49,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/events/{id}/publish", post(events::publish))
         .route("/events/{id}/cancel", post(events::cancel))
+        .route("/events/{id}/image", put(events::put_image))
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .fallback(|| async { error::ApiError(app::error::AppError::NotFound) })
         .layer(DefaultBodyLimit::max(1024 * 1024))

@@ -3,6 +3,7 @@ mod auth;
 #[path = "../common/mod.rs"]
 mod common;
 mod events;
+mod images;
 mod pages;
 
 use app::ui::urlencode;
@@ -50,7 +51,19 @@ impl Reply {
 
 impl TestApp {
     pub async fn new(engine: Engine) -> Self {
-        let (state, db) = common::state(engine).await;
+        Self::with_config(engine, |_| {}).await
+    }
+
+    /// A test app whose configuration `change` adjusts first (e.g. an image service).
+    pub async fn with_config(
+        engine: Engine,
+        change: impl FnOnce(&mut server::config::Config),
+    ) -> Self {
+        let mut db = common::fresh_db(engine).await;
+        change(&mut db.config);
+        let state = server::AppState::new(db.config.clone())
+            .await
+            .expect("state");
         TestApp {
             router: server::router(state.clone()),
             state,
@@ -163,6 +176,25 @@ impl TestApp {
             None => Body::empty(),
         };
         self.send(req.body(body).unwrap()).await
+    }
+
+    /// Sends raw bytes with `content_type` as the holder of `auth`.
+    pub async fn send_bytes(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+        auth: Option<&str>,
+    ) -> Reply {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::CONTENT_TYPE, content_type);
+        if let Some(a) = auth {
+            req = req.header(header::AUTHORIZATION, a);
+        }
+        self.send(req.body(Body::from(bytes)).unwrap()).await
     }
 
     pub async fn token(&self, email: &str, password: &str) -> Reply {

@@ -66,6 +66,7 @@ pub async fn fresh_db(engine: Engine) -> TestDb {
         secret_key: Secret("test-secret-key-that-is-long-enough-0123456789".into()),
         site_root: PathBuf::from("../target/site"),
         public_url: "http://127.0.0.1".into(),
+        cloudinary: None,
     };
     TestDb { config, _dir: dir }
 }

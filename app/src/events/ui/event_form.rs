@@ -1,4 +1,4 @@
-use crate::events::commands::SaveEventForm;
+use crate::events::commands::{SaveEventForm, UploadEventImage};
 use crate::events::form::{EventForm, TICKET_ROWS, TicketTypeForm};
 use crate::events::queries::get_event_form;
 use crate::events::{Category, EventId};
@@ -49,7 +49,14 @@ pub fn EditEventPage() -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match form.await {
-                    Ok((id, form)) => view! { <EventFormView id=Some(id) form/> }.into_any(),
+                    Ok((id, form)) => {
+                        let image_url = form.image_url.clone();
+                        let title = form.title.clone();
+                        view! {
+                            <EventImageForm id image_url title/>
+                            <EventFormView id=Some(id) form/>
+                        }.into_any()
+                    }
                     Err(e) => {
                         crate::ui::set_error_status(&e);
                         view! { <p class="alert alert-error" role="alert">{e.text(locale)}</p> }.into_any()
@@ -57,6 +64,51 @@ pub fn EditEventPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// The event's image and a form to replace it: a plain multipart post, with or without scripts.
+#[component]
+fn EventImageForm(id: EventId, image_url: Option<String>, title: String) -> impl IntoView {
+    let error = form_error(
+        || None::<Result<(), crate::error::AppError>>,
+        <UploadEventImage as ServerFn>::PATH,
+    );
+    let message = field_message(error, "image");
+    let upload_path = <UploadEventImage as ServerFn>::PATH;
+    let locale = use_locale();
+    let query = leptos_router::hooks::use_query_map();
+    let saved =
+        move || query.read().get("image").as_deref() == Some("saved") && error.get().is_none();
+    let headline = move || {
+        error
+            .get()
+            .filter(|e| e.field_errors().is_empty())
+            .map(|e| e.text(locale))
+    };
+    view! {
+        <section class="panel image-panel" id="image">
+            <h2>{t(Msg::EventImageTitle)}</h2>
+            {match image_url {
+                Some(url) => view! {
+                    <img class="image-preview" src=url alt=crate::i18n::fill(t(Msg::EventImageAlt), &[("title", &title)])/>
+                }.into_any(),
+                None => view! { <p class="field-hint">{t(Msg::EventImageNone)}</p> }.into_any(),
+            }}
+            {move || saved().then(|| view! { <p class="alert alert-ok" role="status">{t(Msg::EventImageSaved)}</p> })}
+            {move || headline().map(|text| view! { <p class="alert alert-error" role="alert">{text}</p> })}
+            <form method="post" enctype="multipart/form-data" action=upload_path class="image-form">
+                <input type="hidden" name="id" value=id.to_string()/>
+                <div class="field" class:field-invalid=move || message.get().is_some()>
+                    <label for="f-image">{t(Msg::EventImageChoose)}</label>
+                    <input id="f-image" name="image" type="file" accept="image/jpeg,image/png,image/webp" required
+                        aria-describedby="f-image-hint"/>
+                    <p class="field-hint" id="f-image-hint">{t(Msg::EventImageHint)}</p>
+                    <p class="field-error" aria-live="polite">{move || message.get()}</p>
+                </div>
+                <button class="btn btn-primary" type="submit">{t(Msg::EventImageUpload)}</button>
+            </form>
+        </section>
     }
 }
 

@@ -81,6 +81,7 @@ pub fn json_ld(event: &EventDetail) -> String {
         },
         "organizer": { "@type": "Organization", "name": event.organizer.display_name },
         "offers": offers,
+        "image": item.image_url,
     });
     // `</` would end the script element early.
     data.to_string().replace("</", "<\\/")
@@ -102,10 +103,33 @@ fn EventDetailView(event: EventDetail, locale: Locale) -> impl IntoView {
     } else {
         format_local(locale, item.local_ends_at)
     };
+    // The server knows only the venue's zone; once the page runs in the browser, the same
+    // instants are also shown in the viewer's zone when it differs.
+    let viewer_time = RwSignal::new(None::<String>);
+    {
+        let (starts, ends) = (item.starts_at, item.ends_at);
+        let venue_start = item.local_starts_at;
+        Effect::new(move |_| {
+            let start = starts.with_timezone(&chrono::Local).naive_local();
+            if start != venue_start {
+                let end = ends.with_timezone(&chrono::Local).naive_local();
+                let end = if end.date() == start.date() {
+                    end.format("%H:%M").to_string()
+                } else {
+                    format_local(locale, end)
+                };
+                viewer_time.set(Some(format!("{} – {end}", format_local(locale, start))));
+            }
+        });
+    }
     view! {
         <Title text=item.title.clone()/>
         <script type="application/ld+json" inner_html=json_ld(&event)></script>
         <article class=format!("event-page category-{}", item.category.code())>
+            {item.image_url.clone().map(|url| view! {
+                <img class="event-image" src=url alt=fill(t(Msg::EventImageAlt), &[("title", &item.title)])
+                    width="1600" height="900"/>
+            })}
             <header class="event-hero">
                 <p class="event-card-category">{t(item.category.label())}
                     {(item.status != EventStatus::Published).then(|| view! { <span class="badge">{t(item.status.label())}</span> })}
@@ -128,6 +152,9 @@ fn EventDetailView(event: EventDetail, locale: Locale) -> impl IntoView {
                             " – "
                             <time datetime=item.ends_at.to_rfc3339()>{end_text}</time>
                             <br/><small class="muted">{fill(t(Msg::EventTimezoneNote), &[("tz", &item.timezone)])}</small>
+                            {move || viewer_time.get().map(|when| view! {
+                                <br/><span class="viewer-time">{fill(t(Msg::EventYourTime), &[("when", &when)])}</span>
+                            })}
                         </dd>
                         <dt>{t(Msg::EventWhere)}</dt>
                         <dd>

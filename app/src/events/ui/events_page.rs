@@ -155,9 +155,12 @@ pub fn EventsPage() -> impl IntoView {
                         let pages = ((page.total + page.per_page - 1) / page.per_page).max(1);
                         let q = query.get_untracked();
                         let prev = (page.page > 1).then(|| page_href(&q, page.page - 1));
-                        let next = (page.page < pages).then(|| page_href(&q, page.page + 1));
+                        let more = page.page < pages
+                            || (!page.total_exact && page.items.len() as i64 == page.per_page);
+                        let next = more.then(|| page_href(&q, page.page + 1));
+                        let found = if page.total_exact { Msg::EventsResults } else { Msg::EventsResultsMany };
                         view! {
-                            <p class="results-count" role="status">{fill(t(Msg::EventsResults), &[("total", &page.total)])}</p>
+                            <p class="results-count" role="status">{fill(t(found), &[("total", &page.total)])}</p>
                             {if page.items.is_empty() {
                                 view! { <p class="empty panel">{t(Msg::EventsEmpty)}</p> }.into_any()
                             } else {

@@ -38,7 +38,13 @@ pub fn EventCard(item: EventListItem) -> impl IntoView {
     };
     view! {
         <article class=format!("event-card category-{}", item.category.code())>
-            <div class="event-card-band" aria-hidden="true"></div>
+            {match item.image_url.as_deref() {
+                Some(url) => view! {
+                    <img class="event-card-image" src=crate::events::image_small_url(url) alt="" loading="lazy"
+                        width="640" height="360"/>
+                }.into_any(),
+                None => view! { <div class="event-card-band" aria-hidden="true"></div> }.into_any(),
+            }}
             <div class="event-card-body">
                 <p class="event-card-category">{t(item.category.label())}</p>
                 <h3 dir="auto"><a href=href>{item.title.clone()}</a></h3>

@@ -1,0 +1,119 @@
+//! SQL text with its arguments, for queries whose conditions depend on the request (the event
+//! search): only the filters a visitor chose reach the planner, so indexes stay usable.
+use chrono::{DateTime, Utc};
+
+/// One bound value; both engines encode every variant.
+#[derive(Clone, Debug)]
+pub enum Arg {
+    Int(i64),
+    Text(String),
+    Time(DateTime<Utc>),
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(v)
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(v)
+    }
+}
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(v.to_owned())
+    }
+}
+impl From<DateTime<Utc>> for Arg {
+    fn from(v: DateTime<Utc>) -> Self {
+        Arg::Time(v)
+    }
+}
+
+/// A query being written: text with `$n` placeholders and the values they stand for.
+#[derive(Clone, Debug, Default)]
+pub struct Sql {
+    pub text: String,
+    pub args: Vec<Arg>,
+}
+
+impl Sql {
+    pub fn new(text: &str) -> Self {
+        Sql {
+            text: text.to_owned(),
+            args: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder for `value`.
+    pub fn bind(&mut self, value: impl Into<Arg>) -> &mut Self {
+        self.args.push(value.into());
+        self.text.push('$');
+        self.text.push_str(&self.args.len().to_string());
+        self
+    }
+
+    /// Appends another query's text and arguments, renumbering its placeholders.
+    pub fn append(&mut self, other: &Sql) -> &mut Self {
+        let offset = self.args.len();
+        let mut rest = other.text.as_str();
+        while let Some(at) = rest.find('$') {
+            self.text.push_str(&rest[..=at]);
+            rest = &rest[at + 1..];
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            if digits > 0 {
+                let n: usize = rest[..digits].parse().unwrap_or(0);
+                self.text.push_str(&(n + offset).to_string());
+                rest = &rest[digits..];
+            }
+        }
+        self.text.push_str(rest);
+        self.args.extend(other.args.iter().cloned());
+        self
+    }
+}
+
+/// Binds a [`Sql`]'s arguments, in order, to a sqlx query of either engine.
+#[macro_export]
+macro_rules! bind_args {
+    ($query:expr, $args:expr) => {{
+        let mut query = $query;
+        for arg in $args {
+            query = match arg {
+                $crate::sql::Arg::Int(v) => query.bind(*v),
+                $crate::sql::Arg::Text(v) => query.bind(v.as_str()),
+                $crate::sql::Arg::Time(v) => query.bind(*v),
+            };
+        }
+        query
+    }};
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_number_in_order_and_renumber_when_appended() {
+        let mut inner = Sql::new("a = ");
+        inner.bind(1i64).push(" AND b = ").bind("x");
+        let mut outer = Sql::new("SELECT * WHERE c = ");
+        outer
+            .bind(7i64)
+            .push(" AND ")
+            .append(&inner)
+            .push(" LIMIT ")
+            .bind(3i64);
+        assert_eq!(
+            outer.text,
+            "SELECT * WHERE c = $1 AND a = $2 AND b = $3 LIMIT $4"
+        );
+        assert_eq!(outer.args.len(), 4);
+    }
+}
