@@ -51,6 +51,14 @@ pub enum Problem {
         min: u32,
         max: u32,
     },
+    /// A ticket type that has bookings cannot be removed.
+    TicketTypeBooked,
+    /// Booking closed: the event has started.
+    EventStarted,
+    /// Booking closed: this ticket type is not on sale yet.
+    SalesNotStarted,
+    /// Booking closed: sales of this ticket type have ended.
+    SalesEnded,
     /// A request body that could not be read as the expected JSON (REST only).
     Malformed {
         detail: String,
@@ -87,6 +95,10 @@ impl Problem {
                 Msg::FieldImageDimensions.text(locale),
                 &[("min", min), ("max", max)],
             ),
+            Problem::TicketTypeBooked => Msg::FieldTicketTypeBooked.text(locale).to_owned(),
+            Problem::EventStarted => Msg::FieldEventStarted.text(locale).to_owned(),
+            Problem::SalesNotStarted => Msg::FieldSalesNotStarted.text(locale).to_owned(),
+            Problem::SalesEnded => Msg::FieldSalesEnded.text(locale).to_owned(),
             Problem::Malformed { detail } => detail.clone(),
         }
     }

@@ -3,6 +3,7 @@
 #![recursion_limit = "256"]
 
 pub mod auth;
+pub mod bookings;
 pub mod error;
 pub mod events;
 pub mod i18n;

@@ -1,6 +1,7 @@
 //! Server-only helpers every server function uses: the services, the caller and the role guard.
 use crate::auth::ports::{AccountCommands, AccountQueries};
 use crate::auth::{Role, UserId, UserView};
+use crate::bookings::ports::{BookingCommands, BookingQueries};
 use crate::error::AppError;
 use crate::events::ports::{EventCommands, EventQueries};
 use http::header::ACCEPT;
@@ -20,6 +21,8 @@ pub struct Services {
     pub account_commands: Arc<dyn AccountCommands>,
     pub event_queries: Arc<dyn EventQueries>,
     pub event_commands: Arc<dyn EventCommands>,
+    pub booking_commands: Arc<dyn BookingCommands>,
+    pub booking_queries: Arc<dyn BookingQueries>,
 }
 
 /// The client's address, put into each request by the server (for rate limits).

@@ -45,6 +45,7 @@ struct EventRow {
     min_price: Option<i64>,
     min_currency: Option<String>,
     seats_confirmed: i64,
+    seats_waitlisted: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -54,6 +55,7 @@ struct TicketTypeRow {
     price_amount: i64,
     currency: String,
     quantity: i64,
+    seats_confirmed: i64,
     max_per_registration: i64,
     sales_start: Option<DateTime<Utc>>,
     sales_end: Option<DateTime<Utc>>,
@@ -67,11 +69,19 @@ struct GuardRow {
     starts_at: DateTime<Utc>,
 }
 
-const EVENT_SELECT: &str = "SELECT e.id, e.organizer_id, e.title, e.summary, e.description, e.category, e.tags, \
-    e.starts_at, e.ends_at, e.timezone, e.venue, e.address, e.city, e.capacity, e.image_url, e.status, \
-    e.cancel_reason, e.created_at, e.published_at, u.display_name AS organizer_name, e.min_price, e.min_currency, \
-    e.seats_confirmed \
-    FROM events e JOIN users u ON u.id = e.organizer_id";
+/// The columns of an `EventRow`, from `events e` and `users u`.
+macro_rules! event_columns {
+    () => {
+        "SELECT e.id, e.organizer_id, e.title, e.summary, e.description, e.category, e.tags, \
+         e.starts_at, e.ends_at, e.timezone, e.venue, e.address, e.city, e.capacity, e.image_url, e.status, \
+         e.cancel_reason, e.created_at, e.published_at, u.display_name AS organizer_name, e.min_price, e.min_currency, \
+         e.seats_confirmed, e.seats_waitlisted"
+    };
+}
+const EVENT_SELECT: &str = concat!(
+    event_columns!(),
+    " FROM events e JOIN users u ON u.id = e.organizer_id"
+);
 
 /// Keeps the listing columns in step with the ticket types, inside the same transaction.
 const REFRESH_PRICES: &str = "UPDATE events SET \
@@ -131,7 +141,7 @@ impl TicketTypeRow {
                 amount: self.price_amount,
                 currency: self.currency,
             },
-            remaining: self.quantity,
+            remaining: self.quantity - self.seats_confirmed,
             quantity: self.quantity,
             max_per_registration: self.max_per_registration,
             sales_start: self.sales_start,
@@ -202,9 +212,17 @@ impl Events {
     }
 
     async fn ticket_types(&self, id: EventId) -> Result<Vec<TicketTypeRow>, AppError> {
-        let sql = "SELECT id, name, price_amount, currency, quantity, max_per_registration, sales_start, sales_end \
+        let sql = "SELECT id, name, price_amount, currency, quantity, seats_confirmed, max_per_registration, sales_start, sales_end \
                    FROM ticket_types WHERE event_id = $1 ORDER BY position";
         on_db!(&self.db, pool => sqlx::query_as::<_, TicketTypeRow>(sql).bind(id).fetch_all(pool).await).map_err(internal)
+    }
+
+    async fn has_registrations(&self, ticket_type: i64) -> Result<bool, AppError> {
+        let found: Option<i64> = on_db!(&self.db, pool => sqlx::query_scalar(
+            "SELECT id FROM registrations WHERE ticket_type_id = $1 LIMIT 1")
+            .bind(ticket_type).fetch_optional(pool).await)
+        .map_err(internal)?;
+        Ok(found.is_some())
     }
 
     /// Loads the guard columns inside a transaction and applies the record rule:
@@ -292,24 +310,29 @@ impl EventQueries for Events {
                 search::tsquery(&words)
             }
         });
-        let ranked = search.sort == EventSort::Relevance && text.is_some();
 
-        let mut filters = Sql::new("WHERE e.status = 'published' AND e.ends_at > ");
+        // Where rows come from. SQLite drives a text search from the full-text index: the
+        // matches (with their bm25 rank, lower is better) come first and each is checked against
+        // the narrow `events_listing` index. CROSS JOIN fixes that order for the planner.
+        let mut source = Sql::new("");
+        match (&text, sqlite) {
+            (Some(text), true) => source
+                .push(
+                    "FROM (SELECT rowid AS fts_id, bm25(events_fts, 10.0, 1.0) AS fts_rank \
+                     FROM events_fts WHERE events_fts MATCH ",
+                )
+                .bind(text.as_str())
+                .push(") f CROSS JOIN events e ON e.id = f.fts_id"),
+            _ => source.push("FROM events e"),
+        };
+
+        let mut filters = Sql::new(" WHERE e.status = 'published' AND e.ends_at > ");
         filters.bind(now());
-        if let Some(text) = &text {
-            if !(sqlite && ranked) {
-                if sqlite {
-                    filters
-                        .push(" AND e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ")
-                        .bind(text.as_str())
-                        .push(")");
-                } else {
-                    filters
-                        .push(" AND e.search_vector @@ to_tsquery('simple', ")
-                        .bind(text.as_str())
-                        .push(")");
-                }
-            }
+        if let (Some(text), false) = (&text, sqlite) {
+            filters
+                .push(" AND e.search_vector @@ to_tsquery('simple', ")
+                .bind(text.as_str())
+                .push(")");
         }
         if let Some(category) = search.category {
             filters.push(" AND e.category = ").bind(category.code());
@@ -336,18 +359,9 @@ impl EventQueries for Events {
             filters.push(" AND e.seats_confirmed < e.capacity");
         }
 
-        // SQLite ranks through one pass over the full-text index, joined in: bm25 needs the
-        // MATCH context. Lower bm25 is better; PostgreSQL's ts_rank is higher-is-better.
-        let mut from = Sql::new("");
         let mut order = Sql::new("");
         match (search.sort, &text) {
-            (EventSort::Relevance, Some(text)) if sqlite => {
-                from.push(
-                    "JOIN (SELECT rowid AS fts_id, bm25(events_fts, 10.0, 1.0) AS fts_rank \
-                           FROM events_fts WHERE events_fts MATCH ",
-                )
-                .bind(text.as_str())
-                .push(") f ON f.fts_id = e.id ");
+            (EventSort::Relevance, Some(_)) if sqlite => {
                 order.push("f.fts_rank, e.starts_at, e.id")
             }
             (EventSort::Relevance, Some(text)) => order
@@ -358,28 +372,46 @@ impl EventQueries for Events {
             (EventSort::Newest, _) => order.push("e.created_at DESC, e.id DESC"),
             (EventSort::Price, _) => order.push("e.min_price, e.starts_at, e.id"),
         };
-        from.append(&filters);
 
-        let mut list = Sql::new(EVENT_SELECT);
-        list.push(" ")
-            .append(&from)
+        // The page's ids first (narrow rows, sorted), then the full rows of just those.
+        let mut page_ids = Sql::new("SELECT e.id ");
+        page_ids
+            .append(&source)
+            .append(&filters)
             .push(" ORDER BY ")
             .append(&order)
             .push(" LIMIT ")
             .bind(per_page)
             .push(" OFFSET ")
             .bind((page - 1) * per_page);
-        let mut count = Sql::new("SELECT COUNT(*) FROM (SELECT 1 FROM events e ");
+        let mut count = Sql::new("SELECT COUNT(*) FROM (SELECT 1 ");
         count
-            .append(&from)
+            .append(&source)
+            .append(&filters)
             .push(" LIMIT ")
             .bind(COUNT_CAP + 1)
             .push(") AS matches");
 
         let (rows, total) = on_db!(&self.db, pool => async {
-            let rows = bind_args!(sqlx::query_as::<_, EventRow>(&list.text), &list.args)
+            let ids: Vec<i64> = bind_args!(sqlx::query_scalar(&page_ids.text), &page_ids.args)
                 .fetch_all(pool)
                 .await?;
+            let mut rows = Vec::new();
+            if !ids.is_empty() {
+                let mut full = Sql::new(EVENT_SELECT);
+                full.push(" WHERE e.id IN (");
+                for (i, id) in ids.iter().enumerate() {
+                    if i > 0 {
+                        full.push(", ");
+                    }
+                    full.bind(*id);
+                }
+                full.push(")");
+                rows = bind_args!(sqlx::query_as::<_, EventRow>(&full.text), &full.args)
+                    .fetch_all(pool)
+                    .await?;
+                rows.sort_by_key(|r: &EventRow| ids.iter().position(|id| *id == r.id));
+            }
             let total: i64 = bind_args!(sqlx::query_scalar(&count.text), &count.args)
                 .fetch_one(pool)
                 .await?;
@@ -423,8 +455,8 @@ impl EventQueries for Events {
                 .collect(),
             address: row.address.clone(),
             capacity: row.capacity,
-            confirmed_seats: 0,
-            waitlisted_seats: 0,
+            confirmed_seats: row.seats_confirmed,
+            waitlisted_seats: row.seats_waitlisted,
             organizer: Organizer {
                 id: row.organizer_id,
                 display_name: row.organizer_name.clone(),
@@ -541,6 +573,38 @@ impl EventCommands for Events {
                 .unwrap_or_else(|| current_types.iter().map(TicketTypeRow::as_new).collect()),
         };
         let event: ValidEvent = validate_event(&merged).map_err(AppError::Invalid)?;
+        // Seats already booked stay booked: limits cannot drop below them, and a ticket type
+        // with bookings cannot be removed.
+        let mut errors = app::error::FieldErrors::new();
+        if event.capacity < current.seats_confirmed {
+            errors.insert(
+                "capacity".into(),
+                Problem::TooSmall {
+                    min: current.seats_confirmed,
+                },
+            );
+        }
+        if replace_types {
+            for (i, old) in current_types.iter().enumerate() {
+                match event.ticket_types.get(i) {
+                    Some(tt) if tt.quantity < old.seats_confirmed => {
+                        errors.insert(
+                            format!("ticket_types[{i}].quantity"),
+                            Problem::TooSmall {
+                                min: old.seats_confirmed,
+                            },
+                        );
+                    }
+                    None if self.has_registrations(old.id).await? => {
+                        errors.insert(format!("ticket_types[{i}].name"), Problem::TicketTypeBooked);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Invalid(errors));
+        }
         if status == EventStatus::Published && event.starts_at <= now() {
             return Err(AppError::field("starts_at", Problem::StartsInPast));
         }
@@ -559,8 +623,28 @@ impl EventCommands for Events {
                 .bind(now()).bind(id).bind(actor.id).bind(is_admin).bind(&search_title).bind(&search_body)
                 .execute(&mut *tx).await?.rows_affected();
             if done == 1 && replace_types {
-                sqlx::query("DELETE FROM ticket_types WHERE event_id = $1").bind(id).execute(&mut *tx).await?;
-                insert_ticket_types!(&mut *tx, id, &event.ticket_types);
+                // In place, row by row: bookings keep pointing at their ticket type.
+                for (position, tt) in event.ticket_types.iter().enumerate() {
+                    match current_types.get(position) {
+                        Some(old) => {
+                            sqlx::query("UPDATE ticket_types SET name = $2, price_amount = $3, currency = $4, quantity = $5, \
+                                         max_per_registration = $6, sales_start = $7, sales_end = $8 WHERE id = $1")
+                                .bind(old.id).bind(&tt.name).bind(tt.price.amount).bind(&tt.price.currency).bind(tt.quantity)
+                                .bind(tt.max_per_registration).bind(tt.sales_start).bind(tt.sales_end)
+                                .execute(&mut *tx).await?;
+                        }
+                        None => {
+                            sqlx::query(INSERT_TICKET_TYPE)
+                                .bind(id).bind(position as i64).bind(&tt.name).bind(tt.price.amount).bind(&tt.price.currency)
+                                .bind(tt.quantity).bind(tt.max_per_registration).bind(tt.sales_start).bind(tt.sales_end)
+                                .execute(&mut *tx).await?;
+                        }
+                    }
+                }
+                for old in current_types.iter().skip(event.ticket_types.len()) {
+                    sqlx::query("DELETE FROM ticket_types WHERE id = $1").bind(old.id).execute(&mut *tx).await?;
+                }
+                sqlx::query(REFRESH_PRICES).bind(id).execute(&mut *tx).await?;
             }
             tx.commit().await?;
             Ok::<_, sqlx::Error>(done)
@@ -625,6 +709,21 @@ impl EventCommands for Events {
             if done != 1 {
                 return Err(wrong_status(EventStatus::Cancelled));
             }
+            // Its bookings end with it, and their holders are told (a notice on /me).
+            let now = now();
+            sqlx::query("INSERT INTO notices (user_id, event_id, kind, detail, created_at) \
+                         SELECT DISTINCT user_id, $1, 'event_cancelled', $2, $3 FROM registrations \
+                         WHERE event_id = $1 AND status IN ('confirmed', 'waitlisted')")
+                .bind(id).bind(&reason).bind(now).execute(&mut *tx).await.map_err(internal)?;
+            sqlx::query("UPDATE tickets SET status = 'cancelled' WHERE event_id = $1")
+                .bind(id).execute(&mut *tx).await.map_err(internal)?;
+            sqlx::query("UPDATE registrations SET status = 'cancelled', waitlist_seq = NULL, cancelled_at = $2, cancelled_by = $3 \
+                         WHERE event_id = $1 AND status IN ('confirmed', 'waitlisted')")
+                .bind(id).bind(now).bind(actor.id).execute(&mut *tx).await.map_err(internal)?;
+            sqlx::query("UPDATE ticket_types SET seats_confirmed = 0 WHERE event_id = $1")
+                .bind(id).execute(&mut *tx).await.map_err(internal)?;
+            sqlx::query("UPDATE events SET seats_confirmed = 0, seats_waitlisted = 0 WHERE id = $1")
+                .bind(id).execute(&mut *tx).await.map_err(internal)?;
             tx.commit().await.map_err(internal)?;
             Ok(())
         }.await)?;

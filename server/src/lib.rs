@@ -2,6 +2,7 @@
 //! REST API and the router that serves pages, server functions and static files.
 //! `router(state)` is what both `main` and the tests call.
 pub mod accounts;
+pub mod bookings;
 pub mod config;
 pub mod db;
 pub mod demo;
@@ -41,6 +42,7 @@ pub struct AppState {
     pub db: Db,
     pub accounts: Arc<Accounts>,
     pub events: Arc<events::Events>,
+    pub bookings: Arc<bookings::Bookings>,
     pub tokens: Arc<TokenKeys>,
     pub sessions: sessions::Store,
     pub leptos: LeptosOptions,
@@ -70,7 +72,9 @@ impl AppState {
             .site_pkg_dir("pkg")
             .site_addr(config.addr)
             .build();
+        let bookings = bookings::Bookings::start(db.clone(), &config.secret_key.0, events.clone());
         Ok(AppState {
+            bookings,
             tokens: Arc::new(TokenKeys::new(&config.secret_key.0)),
             accounts: Accounts::new(db.clone()),
             events,
@@ -88,6 +92,8 @@ impl AppState {
             account_commands: self.accounts.clone(),
             event_queries: self.events.clone(),
             event_commands: self.events.clone(),
+            booking_commands: self.bookings.clone(),
+            booking_queries: self.bookings.clone(),
         }
     }
 }

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { test, expect, hydrated } from '../fixtures';
 
 async function signIn(page, email: string, password: string) {
@@ -8,7 +9,7 @@ async function signIn(page, email: string, password: string) {
   await expect(page.getByRole('banner').getByRole('link', { name: 'Organizer dashboard' })).toBeVisible();
 }
 
-test('an agent creates an event with two ticket types, publishes it, and a visitor finds it', async ({ page, browser }) => {
+test('an agent creates an event with two ticket types and an image, publishes it, and a visitor finds it', async ({ page, browser }) => {
   const word = `kaleidoscope${Date.now()}`;
   const title = `Playwright Premiere ${Date.now()}`;
   await signIn(page, 'noa@eventhub.test', 'demo-agent-2026');
@@ -37,6 +38,18 @@ test('an agent creates an event with two ticket types, publishes it, and a visit
 
   const row = page.getByRole('row').filter({ hasText: title });
   await expect(row).toContainText('Draft');
+
+  // The image has its own form on the edit page (a plain multipart post).
+  await row.getByRole('link', { name: 'Edit' }).click();
+  await expect(page.getByText('No image yet.', { exact: false })).toBeVisible();
+  await page.getByLabel('Image file').setInputFiles(path.join(__dirname, '..', 'assets', 'poster.png'));
+  await page.getByRole('button', { name: 'Upload image' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'The image is saved.' })).toBeVisible();
+  const preview = page.locator('img.image-preview');
+  await expect(preview).toBeVisible();
+  expect(await preview.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(480);
+
+  await page.goto('/agent');
   await row.getByRole('button', { name: 'Publish' }).click();
   await expect(row).toContainText('Published');
 
@@ -46,6 +59,15 @@ test('an agent creates an event with two ticket types, publishes it, and a visit
   await expect(visitor.getByRole('heading', { level: 1 })).toHaveText(title);
   await expect(visitor.getByText('150.50 ILS')).toBeVisible();
   await expect(visitor.getByText('VIP')).toBeVisible();
+  const poster = visitor.locator('img.event-image');
+  await expect(poster).toBeVisible();
+  expect(await poster.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(480);
+  const [download] = await Promise.all([
+    visitor.waitForEvent('download'),
+    visitor.getByRole('link', { name: 'Add to calendar (.ics)' }).click(),
+  ]);
+  const ics = await (await download.createReadStream()).toArray();
+  expect(Buffer.concat(ics).toString('utf8')).toContain(`SUMMARY:${title}`);
   await visitor.close();
 });
 

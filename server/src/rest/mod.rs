@@ -1,6 +1,7 @@
 //! The versioned REST API for other programs (`/api/v1`), documented by OpenAPI 3.1 generated
 //! from these handlers (utoipa) and served at `/api/v1/openapi.json`.
 pub mod auth;
+pub mod bookings;
 pub mod error;
 pub mod events;
 
@@ -15,7 +16,8 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(title = "EventHub API", version = "1", description = "Events, registrations and tickets. Errors share one shape."),
     paths(auth::register, auth::token, auth::me, events::list, events::get, events::create, events::patch,
-          events::publish, events::cancel, events::delete, events::put_image),
+          events::publish, events::cancel, events::delete, events::put_image,
+          bookings::register, bookings::cancel, bookings::get, bookings::mine),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -50,6 +52,12 @@ pub fn router() -> Router<AppState> {
         .route("/events/{id}/publish", post(events::publish))
         .route("/events/{id}/cancel", post(events::cancel))
         .route("/events/{id}/image", put(events::put_image))
+        .route("/events/{id}/registrations", post(bookings::register))
+        .route(
+            "/registrations/{id}",
+            get(bookings::get).delete(bookings::cancel),
+        )
+        .route("/me/registrations", get(bookings::mine))
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .fallback(|| async { error::ApiError(app::error::AppError::NotFound) })
         .layer(DefaultBodyLimit::max(1024 * 1024))

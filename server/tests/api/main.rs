@@ -1,5 +1,6 @@
 //! HTTP tests through the real router: REST, server functions, pages, on both engines.
 mod auth;
+mod bookings;
 #[path = "../common/mod.rs"]
 mod common;
 mod events;
@@ -18,7 +19,7 @@ use tower::ServiceExt;
 pub struct TestApp {
     pub state: server::AppState,
     router: Router,
-    _db: common::TestDb,
+    _db: Option<common::TestDb>,
 }
 
 pub struct Reply {
@@ -67,7 +68,19 @@ impl TestApp {
         TestApp {
             router: server::router(state.clone()),
             state,
-            _db: db,
+            _db: Some(db),
+        }
+    }
+
+    /// Another server process on the same database: its own pools and booking writer.
+    pub async fn second_process(&self) -> Self {
+        let state = server::AppState::new((*self.state.config).clone())
+            .await
+            .expect("second state");
+        TestApp {
+            router: server::router(state.clone()),
+            state,
+            _db: None,
         }
     }
 

@@ -187,6 +187,7 @@ fn EventDetailView(event: EventDetail, locale: Locale) -> impl IntoView {
                             }
                         }).collect_view()}
                     </ul>
+                    <crate::bookings::ui::BookingPanel event=event.clone()/>
                     <a class="btn btn-ghost btn-block" href=ics_href rel="external" download="">{t(Msg::EventAddToCalendar)}</a>
                 </aside>
             </div>

@@ -1,0 +1,207 @@
+//! Booking on the event page and the tickets on `/me`. Every form is a plain form underneath,
+//! so booking and cancelling work without scripts.
+use super::commands::{BookSeats, CancelBooking};
+use super::queries::{get_registration, my_registrations};
+use super::{MyRegistration, Payment, Registration, RegistrationStatus, TicketStatus};
+use crate::events::{EventDetail, EventStatus};
+use crate::i18n::{Msg, fill, format_local, t, use_locale};
+use crate::ui::form::form_error;
+use crate::ui::layout::use_auth;
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_router::hooks::use_query_map;
+
+/// The booking part of an event page: one form per ticket type, or why booking is closed.
+#[component]
+pub fn BookingPanel(event: EventDetail) -> impl IntoView {
+    let auth = use_auth();
+    let book = ServerAction::<BookSeats>::new();
+    let error = form_error(
+        move || book.value().get().map(|r| r.map(|_| ())),
+        <BookSeats as ServerFn>::PATH,
+    );
+    let locale = use_locale();
+    let item = event.item.clone();
+    let open = item.status == EventStatus::Published && item.starts_at > chrono::Utc::now();
+    let next = format!("/login?next=/events/{}", item.id);
+    let types = event.ticket_types.clone();
+    view! {
+        <RegistrationOutcome/>
+        {move || error.get().map(|e| {
+            let text = e.field_errors().values().next().map(|p| p.text(locale)).unwrap_or_else(|| e.text(locale));
+            view! { <p class="alert alert-error" role="alert">{text}</p> }
+        })}
+        <Transition fallback=|| ()>
+            {
+                let types = types.clone();
+                let next = next.clone();
+                move || {
+                    let types = types.clone();
+                    let next = next.clone();
+                    Suspend::new(async move {
+                        let signed_in = matches!(auth.user.await, Ok(Some(_)));
+                        if !open {
+                            return view! { <p class="muted">{t(Msg::BookingClosed)}</p> }.into_any();
+                        }
+                        if !signed_in {
+                            return view! { <a class="btn btn-primary btn-block" href=next>{t(Msg::BookingSignIn)}</a> }.into_any();
+                        }
+                        types.into_iter().map(|tt| {
+                            let waitlist = tt.remaining <= 0;
+                            let label = if waitlist { t(Msg::BookingJoinWaitlist) } else { t(Msg::BookingBook) };
+                            let select_id = format!("quantity-{}", tt.id);
+                            view! {
+                                <ActionForm action=book attr:class="booking-form">
+                                    <input type="hidden" name="event_id" value=item.id.to_string()/>
+                                    <input type="hidden" name="ticket_type_id" value=tt.id.to_string()/>
+                                    <label for=select_id.clone()>{fill(t(Msg::BookingSeatsOf), &[("name", &tt.name)])}</label>
+                                    <select id=select_id name="quantity">
+                                        {(1..=tt.max_per_registration).map(|n| view! { <option value=n.to_string()>{n}</option> }).collect_view()}
+                                    </select>
+                                    <button class="btn btn-primary" type="submit" disabled=move || book.pending().get()>{label}</button>
+                                </ActionForm>
+                            }
+                        }).collect_view().into_any()
+                    })
+                }
+            }
+        </Transition>
+    }
+}
+
+/// After booking, the page shows where the new registration stands (`?registration=`).
+#[component]
+fn RegistrationOutcome() -> impl IntoView {
+    let query = use_query_map();
+    let id = move || {
+        query
+            .read()
+            .get("registration")
+            .and_then(|v| v.parse::<i64>().ok())
+    };
+    let registration = Resource::new(id, |id| async move {
+        match id {
+            Some(id) => get_registration(id).await.ok(),
+            None => None,
+        }
+    });
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                registration.await.map(|r| {
+                    let text = match r.status {
+                        RegistrationStatus::Confirmed => fill(t(Msg::BookingDoneConfirmed), &[("n", &r.quantity)]),
+                        RegistrationStatus::Waitlisted => fill(t(Msg::BookingDoneWaitlisted), &[("position", &r.waitlist_position.unwrap_or(0))]),
+                        RegistrationStatus::Cancelled => t(Msg::BookingCancelled).to_owned(),
+                    };
+                    view! {
+                        <div class="alert alert-ok" role="status" data-testid="booking-outcome">
+                            <p>{text}</p>
+                            <a href="/me#tickets">{t(Msg::BookingSeeTickets)}</a>
+                        </div>
+                    }
+                })
+            })}
+        </Transition>
+    }
+}
+
+/// `/me`'s list of bookings: upcoming first, with tickets, waitlist places and cancel buttons.
+#[component]
+pub fn MyBookings() -> impl IntoView {
+    let cancel = ServerAction::<CancelBooking>::new();
+    let mine = Resource::new(move || cancel.version().get(), |_| my_registrations());
+    let locale = use_locale();
+    view! {
+        <section class="panel" id="tickets" aria-labelledby="tickets-heading">
+            <h2 id="tickets-heading">{t(Msg::MeTickets)}</h2>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match mine.await {
+                        Ok(list) if list.is_empty() => view! {
+                            <p class="muted">{t(Msg::MeNoTickets)}" "<a href="/events">{t(Msg::HomeSeeAll)}</a></p>
+                        }.into_any(),
+                        Ok(list) => {
+                            let now = chrono::Utc::now();
+                            let (upcoming, past): (Vec<MyRegistration>, Vec<MyRegistration>) = list
+                                .into_iter()
+                                .partition(|m| m.event.ends_at > now && m.registration.status != RegistrationStatus::Cancelled);
+                            view! {
+                                <ul class="bookings">
+                                    {upcoming.into_iter().map(|m| view! { <BookingItem mine=m cancel/> }).collect_view()}
+                                </ul>
+                                {(!past.is_empty()).then(|| view! {
+                                    <h3>{t(Msg::MePastTickets)}</h3>
+                                    <ul class="bookings bookings-past">
+                                        {past.into_iter().map(|m| view! { <BookingItem mine=m cancel/> }).collect_view()}
+                                    </ul>
+                                })}
+                            }.into_any()
+                        }
+                        Err(e) => view! { <p class="alert alert-error" role="alert">{e.text(locale)}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn BookingItem(mine: MyRegistration, cancel: ServerAction<CancelBooking>) -> impl IntoView {
+    let locale = use_locale();
+    let MyRegistration {
+        registration: r,
+        event,
+    } = mine;
+    let can_cancel =
+        r.status != RegistrationStatus::Cancelled && event.starts_at > chrono::Utc::now();
+    let status_text = match (r.status, r.waitlist_position) {
+        (RegistrationStatus::Waitlisted, Some(p)) => {
+            fill(t(Msg::BookingPosition), &[("position", &p)])
+        }
+        (status, _) => t(status.label()).to_owned(),
+    };
+    view! {
+        <li class=format!("booking booking-{}", r.status.code()) data-registration=r.id.to_string()>
+            <div class="booking-head">
+                <a href=format!("/events/{}", event.id) dir="auto"><strong>{event.title.clone()}</strong></a>
+                <span class="badge" data-testid="booking-status">{status_text}</span>
+            </div>
+            <p class="muted">
+                <time datetime=event.starts_at.to_rfc3339()>{format_local(locale, event.local_starts_at)}</time>
+                {format!(" · {} · {} × {}", event.venue, r.quantity, r.ticket_type_name)}
+                {(r.payment == Payment::Unpaid && r.status == RegistrationStatus::Confirmed).then(|| view! { " · " {t(Msg::PaymentUnpaid)} })}
+            </p>
+            <Tickets registration=r.clone()/>
+            {can_cancel.then(|| view! {
+                <ActionForm action=cancel attr:class="inline-form">
+                    <input type="hidden" name="id" value=r.id.to_string()/>
+                    <button class="btn btn-ghost btn-sm" type="submit">{t(Msg::BookingCancel)}</button>
+                </ActionForm>
+            })}
+        </li>
+    }
+}
+
+/// The tickets of a confirmed registration, each with its QR code (SVG drawn by the server).
+#[component]
+fn Tickets(registration: Registration) -> impl IntoView {
+    let valid: Vec<_> = registration
+        .tickets
+        .into_iter()
+        .filter(|t| t.status == TicketStatus::Valid)
+        .collect();
+    (!valid.is_empty()).then(|| {
+        let total = valid.len();
+        view! {
+            <ol class="tickets">
+                {valid.into_iter().enumerate().map(|(i, ticket)| view! {
+                    <li class="ticket">
+                        <div class="qr" role="img" aria-label=fill(t(Msg::TicketQrLabel), &[("n", &(i + 1)), ("total", &total)]) inner_html=ticket.qr_svg.clone()></div>
+                        <code class="ticket-code">{ticket.code.clone()}</code>
+                    </li>
+                }).collect_view()}
+            </ol>
+        }
+    })
+}

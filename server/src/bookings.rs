@@ -1,0 +1,688 @@
+//! Bookings on either database, never oversold.
+//!
+//! Every change to seats goes through one writer task per server process. It takes whatever
+//! requests are waiting (up to [`MAX_BATCH`]), runs each inside its own savepoint of one
+//! transaction, commits once, and only then answers them all: one durable commit (one fsync)
+//! carries many bookings. Each booking locks its event row first (`FOR UPDATE` on PostgreSQL;
+//! SQLite's `BEGIN IMMEDIATE` holds the write lock), takes seats with conditional updates
+//! (`seats_confirmed + n <= capacity`), and the CHECK constraints of the seat counters refuse
+//! anything the code might get wrong. Several processes on one PostgreSQL queue on the event
+//! row; batches lock events in id order so they cannot deadlock each other.
+use crate::db::{Db, now};
+use crate::on_db;
+use app::auth::{Role, UserView};
+use app::bookings::ports::{BookingCommands, BookingQueries};
+use app::bookings::rules::{Window, check_cancel, check_open, check_quantity};
+use app::bookings::{
+    MyRegistration, NewRegistration, Payment, Registration, RegistrationId, RegistrationStatus,
+    Ticket, TicketStatus,
+};
+use app::error::AppError;
+use app::events::EventStatus;
+use app::events::ports::EventQueries;
+use app::ssr::internal;
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use sqlx::{PgPool, SqlitePool};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+/// The most requests one transaction carries.
+pub const MAX_BATCH: usize = 256;
+
+/// Signs ticket codes so a door can verify a ticket without the database.
+pub struct TicketKeys {
+    key: Vec<u8>,
+}
+
+impl TicketKeys {
+    pub fn new(secret: &str) -> Self {
+        TicketKeys {
+            key: format!("eventhub-tickets:{secret}").into_bytes(),
+        }
+    }
+
+    /// `code.signature`: the signature covers the event and the code.
+    pub fn token(&self, event_id: i64, code: &str) -> String {
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&self.key).expect("any key length");
+        mac.update(format!("{event_id}:{code}").as_bytes());
+        let sig = data_encoding::BASE32_NOPAD.encode(&mac.finalize().into_bytes()[..10]);
+        format!("{code}.{sig}")
+    }
+
+    /// The code inside a token, when its signature is right for `event_id`.
+    pub fn verify(&self, event_id: i64, token: &str) -> Option<String> {
+        let (code, signature) = token.trim().split_once('.')?;
+        let code = code.to_ascii_uppercase();
+        let presented = format!("{code}.{}", signature.to_ascii_uppercase());
+        (self.token(event_id, &code) == presented).then_some(code)
+    }
+}
+
+/// A new ticket code: 128 random bits, base32 (26 characters, no padding).
+pub fn new_code() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    data_encoding::BASE32_NOPAD.encode(&bytes)
+}
+
+enum Command {
+    Register {
+        actor: UserView,
+        new: NewRegistration,
+    },
+    Cancel {
+        actor: UserView,
+        id: RegistrationId,
+    },
+}
+
+impl Command {
+    /// The event whose row the command locks, for lock ordering; `None` until looked up.
+    fn order_key(&self) -> (i64, i64) {
+        match self {
+            Command::Register { new, .. } => (new.event_id, 0),
+            Command::Cancel { id, .. } => (i64::MAX, *id),
+        }
+    }
+}
+
+struct Job {
+    command: Command,
+    reply: oneshot::Sender<Result<RegistrationId, AppError>>,
+}
+
+/// The guard columns of an event, read under its lock.
+#[derive(sqlx::FromRow)]
+struct EventLock {
+    organizer_id: i64,
+    status: String,
+    starts_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct TypeRow {
+    id: i64,
+    event_id: i64,
+    price_amount: i64,
+    quantity: i64,
+    seats_confirmed: i64,
+    max_per_registration: i64,
+    sales_start: Option<DateTime<Utc>>,
+    sales_end: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct RegRow {
+    id: i64,
+    event_id: i64,
+    ticket_type_id: i64,
+    user_id: i64,
+    quantity: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct WaitingRow {
+    id: i64,
+    ticket_type_id: i64,
+    user_id: i64,
+    quantity: i64,
+}
+
+const TYPE_SQL: &str = "SELECT id, event_id, price_amount, quantity, seats_confirmed, max_per_registration, \
+    sales_start, sales_end FROM ticket_types WHERE id = $1";
+
+/// Writes one command's worth of changes for one engine; the body is the same for both, the
+/// macro only fixes the pool type and the engine's lock clause.
+macro_rules! engine_writer {
+    ($name:ident, $pool:ty, $begin:expr, $lock:expr) => {
+        async fn $name(
+            pool: &$pool,
+            jobs: &[Job],
+        ) -> Result<Vec<Result<RegistrationId, AppError>>, sqlx::Error> {
+            let lock_event = format!(
+                "SELECT organizer_id, status, starts_at FROM events WHERE id = $1{}",
+                $lock
+            );
+            let mut tx = pool.begin_with($begin).await?;
+            let mut results = Vec::with_capacity(jobs.len());
+            for job in jobs {
+                sqlx::query("SAVEPOINT booking").execute(&mut *tx).await?;
+                let now = now();
+                let outcome: Result<RegistrationId, AppError> = async {
+                    match &job.command {
+                        Command::Register { actor, new } => {
+                            let Some(event) = sqlx::query_as::<_, EventLock>(&lock_event)
+                                .bind(new.event_id)
+                                .fetch_optional(&mut *tx)
+                                .await?
+                            else {
+                                return Ok::<_, sqlx::Error>(Err(AppError::NotFound));
+                            };
+                            let status = EventStatus::from_code(&event.status)
+                                .ok_or_else(|| sqlx::Error::Decode("event status".into()))?;
+                            // A draft does not exist for anyone but its organizer.
+                            if status == EventStatus::Draft
+                                && !app::events::rules::can_manage(actor, event.organizer_id)
+                            {
+                                return Ok(Err(AppError::NotFound));
+                            }
+                            let Some(tt) = sqlx::query_as::<_, TypeRow>(TYPE_SQL)
+                                .bind(new.ticket_type_id)
+                                .fetch_optional(&mut *tx)
+                                .await?
+                                .filter(|t| t.event_id == new.event_id)
+                            else {
+                                return Ok(Err(AppError::field(
+                                    "ticket_type_id",
+                                    app::error::Problem::Required,
+                                )));
+                            };
+                            let window = Window {
+                                status,
+                                starts_at: event.starts_at,
+                                sales_start: tt.sales_start,
+                                sales_end: tt.sales_end,
+                            };
+                            if let Err(e) = check_open(&window, now)
+                                .and_then(|()| check_quantity(new.quantity, tt.max_per_registration))
+                            {
+                                return Ok(Err(e));
+                            }
+                            // Nobody overtakes: a group waiting for this ticket type, or one whose
+                            // type has room but waits for the event's seats, keeps newcomers out.
+                            let ahead: Option<i64> = sqlx::query_scalar(
+                                "SELECT r.id FROM registrations r JOIN ticket_types t ON t.id = r.ticket_type_id \
+                                 WHERE r.event_id = $1 AND r.status = 'waitlisted' \
+                                 AND (r.ticket_type_id = $2 OR t.seats_confirmed + r.quantity <= t.quantity) LIMIT 1",
+                            )
+                            .bind(new.event_id)
+                            .bind(tt.id)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                            let payment = if tt.price_amount == 0 { Payment::Free } else { Payment::Unpaid };
+                            let seated = ahead.is_none()
+                                && take_seats!(&mut *tx, new.event_id, tt.id, new.quantity);
+                            let id: i64 = if seated {
+                                let id = sqlx::query_scalar(
+                                    "INSERT INTO registrations (event_id, ticket_type_id, user_id, quantity, status, \
+                                     payment, created_at, confirmed_at) VALUES ($1, $2, $3, $4, 'confirmed', $5, $6, $6) RETURNING id",
+                                )
+                                .bind(new.event_id).bind(tt.id).bind(actor.id).bind(new.quantity)
+                                .bind(payment.code()).bind(now)
+                                .fetch_one(&mut *tx)
+                                .await?;
+                                issue_tickets!(&mut *tx, id, new.event_id, new.quantity);
+                                id
+                            } else {
+                                let seq: i64 = sqlx::query_scalar(
+                                    "UPDATE events SET waitlist_next = waitlist_next + 1, \
+                                     seats_waitlisted = seats_waitlisted + $2 WHERE id = $1 RETURNING waitlist_next",
+                                )
+                                .bind(new.event_id).bind(new.quantity)
+                                .fetch_one(&mut *tx)
+                                .await?;
+                                sqlx::query_scalar(
+                                    "INSERT INTO registrations (event_id, ticket_type_id, user_id, quantity, status, \
+                                     waitlist_seq, payment, created_at) VALUES ($1, $2, $3, $4, 'waitlisted', $5, $6, $7) RETURNING id",
+                                )
+                                .bind(new.event_id).bind(tt.id).bind(actor.id).bind(new.quantity)
+                                .bind(seq).bind(payment.code()).bind(now)
+                                .fetch_one(&mut *tx)
+                                .await?
+                            };
+                            Ok(Ok(id))
+                        }
+                        Command::Cancel { actor, id } => {
+                            let Some(reg) = sqlx::query_as::<_, RegRow>(
+                                "SELECT id, event_id, ticket_type_id, user_id, quantity FROM registrations WHERE id = $1",
+                            )
+                            .bind(id)
+                            .fetch_optional(&mut *tx)
+                            .await?
+                            else {
+                                return Ok::<_, sqlx::Error>(Err(AppError::NotFound));
+                            };
+                            let event = sqlx::query_as::<_, EventLock>(&lock_event)
+                                .bind(reg.event_id)
+                                .fetch_one(&mut *tx)
+                                .await?;
+                            // Re-read under the event's lock: another door may have just changed it.
+                            let status: String = sqlx::query_scalar("SELECT status FROM registrations WHERE id = $1")
+                                .bind(reg.id)
+                                .fetch_one(&mut *tx)
+                                .await?;
+                            if let Err(e) = check_cancel(actor, reg.user_id, event.organizer_id, event.starts_at, now) {
+                                return Ok(Err(e));
+                            }
+                            match status.as_str() {
+                                "confirmed" => {
+                                    sqlx::query("UPDATE events SET seats_confirmed = seats_confirmed - $2 WHERE id = $1")
+                                        .bind(reg.event_id).bind(reg.quantity).execute(&mut *tx).await?;
+                                    sqlx::query("UPDATE ticket_types SET seats_confirmed = seats_confirmed - $2 WHERE id = $1")
+                                        .bind(reg.ticket_type_id).bind(reg.quantity).execute(&mut *tx).await?;
+                                    sqlx::query("UPDATE tickets SET status = 'cancelled' WHERE registration_id = $1")
+                                        .bind(reg.id).execute(&mut *tx).await?;
+                                }
+                                "waitlisted" => {
+                                    sqlx::query("UPDATE events SET seats_waitlisted = seats_waitlisted - $2 WHERE id = $1")
+                                        .bind(reg.event_id).bind(reg.quantity).execute(&mut *tx).await?;
+                                }
+                                _ => return Ok(Ok(reg.id)),
+                            }
+                            sqlx::query(
+                                "UPDATE registrations SET status = 'cancelled', waitlist_seq = NULL, cancelled_at = $2, \
+                                 cancelled_by = $3 WHERE id = $1",
+                            )
+                            .bind(reg.id).bind(now).bind(actor.id)
+                            .execute(&mut *tx)
+                            .await?;
+                            if actor.id != reg.user_id {
+                                notify!(&mut *tx, reg.user_id, reg.event_id, "registration_cancelled", now);
+                            }
+                            promote!(&mut *tx, reg.event_id, now);
+                            Ok(Ok(reg.id))
+                        }
+                    }
+                }
+                .await?;
+                if outcome.is_ok() {
+                    sqlx::query("RELEASE SAVEPOINT booking").execute(&mut *tx).await?;
+                } else {
+                    sqlx::query("ROLLBACK TO SAVEPOINT booking").execute(&mut *tx).await?;
+                    sqlx::query("RELEASE SAVEPOINT booking").execute(&mut *tx).await?;
+                }
+                results.push(outcome);
+            }
+            tx.commit().await?;
+            Ok(results)
+        }
+    };
+}
+
+/// Takes `n` seats of a ticket type and of its event if both have them; evaluates to whether
+/// it did. Conditional updates: the check and the change are one statement.
+macro_rules! take_seats {
+    ($tx:expr, $event_id:expr, $type_id:expr, $n:expr) => {{
+        let event_ok = sqlx::query(
+            "UPDATE events SET seats_confirmed = seats_confirmed + $2 WHERE id = $1 AND seats_confirmed + $2 <= capacity",
+        )
+        .bind($event_id)
+        .bind($n)
+        .execute($tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if event_ok {
+            let type_ok = sqlx::query(
+                "UPDATE ticket_types SET seats_confirmed = seats_confirmed + $2 WHERE id = $1 AND seats_confirmed + $2 <= quantity",
+            )
+            .bind($type_id)
+            .bind($n)
+            .execute($tx)
+            .await?
+            .rows_affected()
+                == 1;
+            if !type_ok {
+                sqlx::query("UPDATE events SET seats_confirmed = seats_confirmed - $2 WHERE id = $1")
+                    .bind($event_id)
+                    .bind($n)
+                    .execute($tx)
+                    .await?;
+            }
+            type_ok
+        } else {
+            false
+        }
+    }};
+}
+
+/// One ticket per seat of a confirmed registration.
+macro_rules! issue_tickets {
+    ($tx:expr, $registration_id:expr, $event_id:expr, $n:expr) => {
+        for _ in 0..$n {
+            sqlx::query("INSERT INTO tickets (registration_id, event_id, code, status) VALUES ($1, $2, $3, 'valid')")
+                .bind($registration_id)
+                .bind($event_id)
+                .bind(new_code())
+                .execute($tx)
+                .await?;
+        }
+    };
+}
+
+macro_rules! notify {
+    ($tx:expr, $user_id:expr, $event_id:expr, $kind:expr, $now:expr) => {
+        sqlx::query(
+            "INSERT INTO notices (user_id, event_id, kind, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind($user_id)
+        .bind($event_id)
+        .bind($kind)
+        .bind($now)
+        .execute($tx)
+        .await?;
+    };
+}
+
+/// Confirms waiting groups of an event in arrival order while seats allow. A group whose ticket
+/// type is full keeps its place and blocks only later groups of that type; a group that fits
+/// its type but not the event's remaining seats stops promotion: the seats are held for it.
+macro_rules! promote {
+    ($tx:expr, $event_id:expr, $now:expr) => {{
+        let waiting = sqlx::query_as::<_, WaitingRow>(
+            "SELECT id, ticket_type_id, user_id, quantity FROM registrations \
+             WHERE event_id = $1 AND status = 'waitlisted' ORDER BY waitlist_seq",
+        )
+        .bind($event_id)
+        .fetch_all($tx)
+        .await?;
+        let mut blocked_types: Vec<i64> = Vec::new();
+        for group in waiting {
+            if blocked_types.contains(&group.ticket_type_id) {
+                continue;
+            }
+            let tt = sqlx::query_as::<_, TypeRow>(TYPE_SQL)
+                .bind(group.ticket_type_id)
+                .fetch_one($tx)
+                .await?;
+            if tt.seats_confirmed + group.quantity > tt.quantity {
+                blocked_types.push(group.ticket_type_id);
+                continue;
+            }
+            if !take_seats!($tx, $event_id, group.ticket_type_id, group.quantity) {
+                break;
+            }
+            sqlx::query(
+                "UPDATE registrations SET status = 'confirmed', waitlist_seq = NULL, confirmed_at = $2 WHERE id = $1",
+            )
+            .bind(group.id)
+            .bind($now)
+            .execute($tx)
+            .await?;
+            sqlx::query("UPDATE events SET seats_waitlisted = seats_waitlisted - $2 WHERE id = $1")
+                .bind($event_id)
+                .bind(group.quantity)
+                .execute($tx)
+                .await?;
+            issue_tickets!($tx, group.id, $event_id, group.quantity);
+            notify!($tx, group.user_id, $event_id, "waitlist_confirmed", $now);
+        }
+    }};
+}
+
+engine_writer!(write_sqlite, SqlitePool, "BEGIN IMMEDIATE", "");
+engine_writer!(write_postgres, PgPool, "BEGIN", " FOR UPDATE");
+
+/// Whether a PostgreSQL error is worth retrying the whole batch for.
+fn transient(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| code == "40P01" || code == "40001")
+}
+
+async fn writer(db: Db, mut rx: mpsc::Receiver<Job>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        // Lock events in one order in every process, so two batches never wait on each other.
+        batch.sort_by_key(|job| job.command.order_key());
+        let mut attempt = 0;
+        let outcome = loop {
+            let result = match &db {
+                Db::Sqlite(pool) => write_sqlite(pool, &batch).await,
+                Db::Postgres(pool) => write_postgres(pool, &batch).await,
+            };
+            match result {
+                Err(e) if transient(&e) && attempt < 5 => attempt += 1,
+                other => break other,
+            }
+        };
+        match outcome {
+            Ok(results) => {
+                for (job, result) in batch.into_iter().zip(results) {
+                    let _ = job.reply.send(result);
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, jobs = batch.len(), "booking batch failed; nothing was committed");
+                for job in batch {
+                    let _ = job.reply.send(Err(AppError::Internal));
+                }
+            }
+        }
+    }
+}
+
+pub struct Bookings {
+    db: Db,
+    keys: Arc<TicketKeys>,
+    jobs: mpsc::Sender<Job>,
+    events: Arc<dyn EventQueries>,
+}
+
+impl Bookings {
+    /// Starts this process's booking writer.
+    pub fn start(db: Db, secret: &str, events: Arc<dyn EventQueries>) -> Arc<Self> {
+        let keys = Arc::new(TicketKeys::new(secret));
+        let (jobs, rx) = mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(writer(db.clone(), rx));
+        Arc::new(Bookings {
+            db,
+            keys,
+            jobs,
+            events,
+        })
+    }
+
+    pub fn keys(&self) -> &TicketKeys {
+        &self.keys
+    }
+
+    async fn submit(&self, command: Command) -> Result<RegistrationId, AppError> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job { command, reply })
+            .await
+            .map_err(|_| internal("the booking writer has stopped"))?;
+        answer
+            .await
+            .map_err(|_| internal("the booking writer dropped a request"))?
+    }
+
+    /// Reads a registration with its tickets and waitlist position (no access rule).
+    async fn load(&self, id: RegistrationId) -> Result<Option<(Registration, i64)>, AppError> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            id: i64,
+            event_id: i64,
+            ticket_type_id: i64,
+            ticket_type_name: String,
+            user_id: i64,
+            quantity: i64,
+            status: String,
+            payment: String,
+            created_at: DateTime<Utc>,
+            position: Option<i64>,
+            organizer_id: i64,
+        }
+        let sql = "SELECT r.id, r.event_id, r.ticket_type_id, t.name AS ticket_type_name, r.user_id, r.quantity, \
+            r.status, r.payment, r.created_at, e.organizer_id, \
+            CASE WHEN r.waitlist_seq IS NULL THEN NULL ELSE \
+              (SELECT COUNT(*) FROM registrations w WHERE w.event_id = r.event_id AND w.waitlist_seq <= r.waitlist_seq) END AS position \
+            FROM registrations r JOIN ticket_types t ON t.id = r.ticket_type_id JOIN events e ON e.id = r.event_id \
+            WHERE r.id = $1";
+        let Some(row) = on_db!(&self.db, pool => sqlx::query_as::<_, Row>(sql).bind(id).fetch_optional(pool).await)
+            .map_err(internal)?
+        else {
+            return Ok(None);
+        };
+        type TicketRow = (String, String, Option<DateTime<Utc>>);
+        let tickets: Vec<TicketRow> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT code, status, checked_in_at FROM tickets WHERE registration_id = $1 ORDER BY id")
+            .bind(id).fetch_all(pool).await)
+        .map_err(internal)?;
+        let registration = Registration {
+            id: row.id,
+            event_id: row.event_id,
+            ticket_type_id: row.ticket_type_id,
+            ticket_type_name: row.ticket_type_name,
+            user_id: row.user_id,
+            quantity: row.quantity,
+            status: RegistrationStatus::from_code(&row.status)
+                .ok_or_else(|| internal("unknown registration status"))?,
+            waitlist_position: row.position,
+            payment: Payment::from_code(&row.payment).ok_or_else(|| internal("unknown payment"))?,
+            tickets: tickets
+                .into_iter()
+                .map(|(code, status, checked_in_at)| {
+                    let token = self.keys.token(row.event_id, &code);
+                    Ticket {
+                        qr_svg: qr_svg(&token),
+                        token,
+                        code,
+                        status: if status == "valid" {
+                            TicketStatus::Valid
+                        } else {
+                            TicketStatus::Cancelled
+                        },
+                        checked_in_at,
+                    }
+                })
+                .collect(),
+            created_at: row.created_at,
+        };
+        Ok(Some((registration, row.organizer_id)))
+    }
+}
+
+/// A QR code of `text` as an SVG document.
+pub fn qr_svg(text: &str) -> String {
+    match qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M) {
+        Ok(code) => code
+            .render::<qrcode::render::svg::Color>()
+            .min_dimensions(176, 176)
+            .quiet_zone(true)
+            .build(),
+        Err(e) => {
+            tracing::error!(%e, "cannot draw a QR code");
+            String::new()
+        }
+    }
+}
+
+fn may_see(actor: &UserView, holder: i64, organizer: i64) -> bool {
+    actor.id == holder
+        || actor.role >= Role::Admin
+        || (actor.role >= Role::Agent && actor.id == organizer)
+}
+
+#[async_trait::async_trait]
+impl BookingCommands for Bookings {
+    async fn register(
+        &self,
+        actor: &UserView,
+        new: NewRegistration,
+    ) -> Result<Registration, AppError> {
+        let event_id = new.event_id;
+        let id = self
+            .submit(Command::Register {
+                actor: actor.clone(),
+                new,
+            })
+            .await?;
+        let (registration, _) = self.load(id).await?.ok_or(AppError::Internal)?;
+        tracing::info!(
+            registration = id,
+            event_id,
+            user = actor.id,
+            status = registration.status.code(),
+            "registered"
+        );
+        Ok(registration)
+    }
+
+    async fn cancel_registration(
+        &self,
+        actor: &UserView,
+        id: RegistrationId,
+    ) -> Result<Registration, AppError> {
+        let id = self
+            .submit(Command::Cancel {
+                actor: actor.clone(),
+                id,
+            })
+            .await?;
+        let (registration, _) = self.load(id).await?.ok_or(AppError::NotFound)?;
+        tracing::info!(
+            registration = id,
+            actor = actor.id,
+            "registration cancelled"
+        );
+        Ok(registration)
+    }
+}
+
+#[async_trait::async_trait]
+impl BookingQueries for Bookings {
+    async fn get_registration(
+        &self,
+        actor: &UserView,
+        id: RegistrationId,
+    ) -> Result<Registration, AppError> {
+        match self.load(id).await? {
+            Some((registration, organizer)) if may_see(actor, registration.user_id, organizer) => {
+                Ok(registration)
+            }
+            _ => Err(AppError::NotFound),
+        }
+    }
+
+    async fn my_registrations(&self, actor: &UserView) -> Result<Vec<MyRegistration>, AppError> {
+        let ids: Vec<(i64,)> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT r.id FROM registrations r JOIN events e ON e.id = r.event_id WHERE r.user_id = $1 \
+             ORDER BY e.starts_at, r.id LIMIT 500")
+            .bind(actor.id).fetch_all(pool).await)
+        .map_err(internal)?;
+        let mut mine = Vec::with_capacity(ids.len());
+        for (id,) in ids {
+            if let Some((registration, _)) = self.load(id).await? {
+                let event = self
+                    .events
+                    .get_event(Some(actor), registration.event_id)
+                    .await?
+                    .item;
+                mine.push(MyRegistration {
+                    registration,
+                    event,
+                });
+            }
+        }
+        Ok(mine)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_carry_128_random_bits_and_tokens_verify_only_for_their_event() {
+        let code = new_code();
+        assert_eq!(code.len(), 26);
+        assert_ne!(code, new_code());
+        let keys = TicketKeys::new("secret-one");
+        let token = keys.token(7, &code);
+        assert_eq!(keys.verify(7, &token), Some(code.clone()));
+        assert_eq!(keys.verify(8, &token), None);
+        assert_eq!(TicketKeys::new("secret-two").verify(7, &token), None);
+        assert_eq!(keys.verify(7, &code), None);
+    }
+}
