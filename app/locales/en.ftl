@@ -267,3 +267,7 @@ me-no-tickets = You have not booked anything yet.
 me-past-tickets = Past and cancelled
 ticket-qr-label = QR code of ticket {n} of {total}
 field-ticket-type-booked = This ticket type has bookings and cannot be removed.
+me-notices = Notices
+notice-event-cancelled = “{title}” was cancelled: {reason}. Your booking is cancelled.
+notice-waitlist-confirmed = Seats freed up: your waitlisted booking for “{title}” is confirmed.
+notice-registration-cancelled = The organizer cancelled your booking for “{title}”.

@@ -267,3 +267,7 @@ me-no-tickets = עדיין לא הזמנת דבר.
 me-past-tickets = עבר ומבוטלים
 ticket-qr-label = קוד QR של כרטיס {n} מתוך {total}
 field-ticket-type-booked = יש הזמנות לסוג כרטיס זה ולכן אי אפשר להסיר אותו.
+me-notices = הודעות
+notice-event-cancelled = „{title}” בוטל: {reason}. ההזמנה שלך בוטלה.
+notice-waitlist-confirmed = התפנו מקומות: ההזמנה שלך מרשימת ההמתנה ל„{title}” אושרה.
+notice-registration-cancelled = המארגנים ביטלו את ההזמנה שלך ל„{title}”.

@@ -267,3 +267,7 @@ me-no-tickets = Nie masz jeszcze żadnych rezerwacji.
 me-past-tickets = Minione i anulowane
 ticket-qr-label = Kod QR biletu {n} z {total}
 field-ticket-type-booked = Ten rodzaj biletu ma rezerwacje i nie można go usunąć.
+me-notices = Powiadomienia
+notice-event-cancelled = „{title}” odwołano: {reason}. Twoja rezerwacja jest anulowana.
+notice-waitlist-confirmed = Zwolniły się miejsca: Twoja rezerwacja z listy oczekujących na „{title}” jest potwierdzona.
+notice-registration-cancelled = Organizator anulował Twoją rezerwację na „{title}”.

@@ -14,8 +14,8 @@ use app::auth::{Role, UserView};
 use app::bookings::ports::{BookingCommands, BookingQueries};
 use app::bookings::rules::{Window, check_cancel, check_open, check_quantity};
 use app::bookings::{
-    MyRegistration, NewRegistration, Payment, Registration, RegistrationId, RegistrationStatus,
-    Ticket, TicketStatus,
+    MyRegistration, NewRegistration, Notice, Payment, Registration, RegistrationId,
+    RegistrationStatus, Ticket, TicketStatus,
 };
 use app::error::AppError;
 use app::events::EventStatus;
@@ -666,6 +666,25 @@ impl BookingQueries for Bookings {
             }
         }
         Ok(mine)
+    }
+
+    async fn my_notices(&self, actor: &UserView) -> Result<Vec<Notice>, AppError> {
+        type Row = (String, Option<i64>, Option<String>, String, DateTime<Utc>);
+        let rows: Vec<Row> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT n.kind, n.event_id, e.title, n.detail, n.created_at FROM notices n \
+             LEFT JOIN events e ON e.id = n.event_id WHERE n.user_id = $1 ORDER BY n.created_at DESC, n.id DESC LIMIT 20")
+            .bind(actor.id).fetch_all(pool).await)
+        .map_err(internal)?;
+        Ok(rows
+            .into_iter()
+            .map(|(kind, event_id, event_title, detail, created_at)| Notice {
+                kind,
+                event_id,
+                event_title,
+                detail,
+                created_at,
+            })
+            .collect())
     }
 }
 

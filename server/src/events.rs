@@ -314,50 +314,70 @@ impl EventQueries for Events {
         // Where rows come from. SQLite drives a text search from the full-text index: the
         // matches (with their bm25 rank, lower is better) come first and each is checked against
         // the narrow `events_listing` index. CROSS JOIN fixes that order for the planner.
+        let fts = sqlite && text.is_some();
         let mut source = Sql::new("");
-        match (&text, sqlite) {
-            (Some(text), true) => source
-                .push(
-                    "FROM (SELECT rowid AS fts_id, bm25(events_fts, 10.0, 1.0) AS fts_rank \
-                     FROM events_fts WHERE events_fts MATCH ",
-                )
-                .bind(text.as_str())
-                .push(") f CROSS JOIN events e ON e.id = f.fts_id"),
+        match &text {
+            Some(text) if sqlite => {
+                // bm25 costs per match: only a relevance sort pays for it.
+                let rank = if search.sort == EventSort::Relevance {
+                    "bm25(events_fts, 10.0, 1.0)"
+                } else {
+                    "0"
+                };
+                source
+                    .push(&format!(
+                        "FROM (SELECT rowid AS fts_id, {rank} AS fts_rank FROM events_fts WHERE events_fts MATCH "
+                    ))
+                    .bind(text.as_str())
+                    .push(") f CROSS JOIN events e ON e.id = f.fts_id")
+            }
             _ => source.push("FROM events e"),
         };
 
-        let mut filters = Sql::new(" WHERE e.status = 'published' AND e.ends_at > ");
-        filters.bind(now());
-        if let (Some(text), false) = (&text, sqlite) {
+        let filters_with = |ends_at: &str| {
+            let mut filters = Sql::new(&format!(" WHERE e.status = 'published' AND {ends_at} > "));
+            filters.bind(now());
+            if let (Some(text), false) = (&text, sqlite) {
+                filters
+                    .push(" AND e.search_vector @@ to_tsquery('simple', ")
+                    .bind(text.as_str())
+                    .push(")");
+            }
+            if let Some(category) = search.category {
+                filters.push(" AND e.category = ").bind(category.code());
+            }
+            if let Some(city) = search.city.as_deref().filter(|c| !c.trim().is_empty()) {
+                filters
+                    .push(" AND lower(e.city) = lower(")
+                    .bind(city.trim())
+                    .push(")");
+            }
+            if let Some(from) = search.from {
+                filters.push(" AND e.starts_at >= ").bind(from);
+            }
+            if let Some(to) = search.to {
+                filters.push(" AND e.starts_at <= ").bind(to);
+            }
+            if let Some(max) = search.price_max {
+                filters.push(" AND e.min_price <= ").bind(max);
+            }
+            if search.free {
+                filters.push(" AND e.has_free");
+            }
+            if search.available {
+                filters.push(" AND e.seats_confirmed < e.capacity");
+            }
             filters
-                .push(" AND e.search_vector @@ to_tsquery('simple', ")
-                .bind(text.as_str())
-                .push(")");
-        }
-        if let Some(category) = search.category {
-            filters.push(" AND e.category = ").bind(category.code());
-        }
-        if let Some(city) = search.city.as_deref().filter(|c| !c.trim().is_empty()) {
-            filters
-                .push(" AND lower(e.city) = lower(")
-                .bind(city.trim())
-                .push(")");
-        }
-        if let Some(from) = search.from {
-            filters.push(" AND e.starts_at >= ").bind(from);
-        }
-        if let Some(to) = search.to {
-            filters.push(" AND e.starts_at <= ").bind(to);
-        }
-        if let Some(max) = search.price_max {
-            filters.push(" AND e.min_price <= ").bind(max);
-        }
-        if search.free {
-            filters.push(" AND e.has_free");
-        }
-        if search.available {
-            filters.push(" AND e.seats_confirmed < e.capacity");
-        }
+        };
+        // Without text, pages come straight off the (status, starts_at) index in order; the
+        // unary `+` keeps SQLite from choosing the ends_at index and sorting every listed event.
+        // Counting has no order to keep and may use the (status, ends_at) index.
+        let filters = filters_with(if sqlite && !fts {
+            "+e.ends_at"
+        } else {
+            "e.ends_at"
+        });
+        let count_filters = filters_with("e.ends_at");
 
         let mut order = Sql::new("");
         match (search.sort, &text) {
@@ -373,8 +393,14 @@ impl EventQueries for Events {
             (EventSort::Price, _) => order.push("e.min_price, e.starts_at, e.id"),
         };
 
-        // The page's ids first (narrow rows, sorted), then the full rows of just those.
-        let mut page_ids = Sql::new("SELECT e.id ");
+        // The page's ids first (narrow rows, sorted), then the full rows of just those. A
+        // text search on SQLite visits every match to sort them anyway, so the same pass
+        // counts them (a window over the matches); other searches count separately, capped.
+        let mut page_ids = Sql::new(if fts {
+            "SELECT e.id, COUNT(*) OVER () "
+        } else {
+            "SELECT e.id, CAST(0 AS BIGINT) "
+        });
         page_ids
             .append(&source)
             .append(&filters)
@@ -387,15 +413,17 @@ impl EventQueries for Events {
         let mut count = Sql::new("SELECT COUNT(*) FROM (SELECT 1 ");
         count
             .append(&source)
-            .append(&filters)
+            .append(&count_filters)
             .push(" LIMIT ")
             .bind(COUNT_CAP + 1)
             .push(") AS matches");
 
         let (rows, total) = on_db!(&self.db, pool => async {
-            let ids: Vec<i64> = bind_args!(sqlx::query_scalar(&page_ids.text), &page_ids.args)
+            let hits: Vec<(i64, i64)> = bind_args!(sqlx::query_as(&page_ids.text), &page_ids.args)
                 .fetch_all(pool)
                 .await?;
+            let ids: Vec<i64> = hits.iter().map(|h| h.0).collect();
+            let counted = hits.first().map(|h| h.1).filter(|_| fts);
             let mut rows = Vec::new();
             if !ids.is_empty() {
                 let mut full = Sql::new(EVENT_SELECT);
@@ -412,9 +440,12 @@ impl EventQueries for Events {
                     .await?;
                 rows.sort_by_key(|r: &EventRow| ids.iter().position(|id| *id == r.id));
             }
-            let total: i64 = bind_args!(sqlx::query_scalar(&count.text), &count.args)
-                .fetch_one(pool)
-                .await?;
+            let total: i64 = match counted {
+                Some(n) => n,
+                None => bind_args!(sqlx::query_scalar(&count.text), &count.args)
+                    .fetch_one(pool)
+                    .await?,
+            };
             Ok::<_, sqlx::Error>((rows, total))
         }.await)
         .map_err(internal)?;

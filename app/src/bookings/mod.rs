@@ -136,3 +136,14 @@ pub struct MyRegistration {
     pub registration: Registration,
     pub event: EventListItem,
 }
+
+/// Something that happened to the user's bookings, shown on `/me`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    /// `event_cancelled` · `waitlist_confirmed` · `registration_cancelled`
+    pub kind: String,
+    pub event_id: Option<EventId>,
+    pub event_title: Option<String>,
+    pub detail: String,
+    pub created_at: DateTime<Utc>,
+}

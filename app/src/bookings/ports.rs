@@ -1,5 +1,5 @@
 //! What the booking server functions and REST handlers need; `server::bookings` implements it.
-use super::{MyRegistration, NewRegistration, Registration, RegistrationId};
+use super::{MyRegistration, NewRegistration, Notice, Registration, RegistrationId};
 use crate::auth::UserView;
 use crate::error::AppError;
 
@@ -36,4 +36,7 @@ pub trait BookingQueries: Send + Sync {
 
     /// The actor's registrations with their events, soonest event first.
     async fn my_registrations(&self, actor: &UserView) -> Result<Vec<MyRegistration>, AppError>;
+
+    /// The actor's latest notices, newest first.
+    async fn my_notices(&self, actor: &UserView) -> Result<Vec<Notice>, AppError>;
 }

@@ -1,5 +1,5 @@
 //! Booking reads for the pages.
-use super::{MyRegistration, Registration, RegistrationId};
+use super::{MyRegistration, Notice, Registration, RegistrationId};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -30,6 +30,19 @@ pub async fn my_registrations() -> Result<Vec<MyRegistration>, AppError> {
                 .booking_queries
                 .my_registrations(&actor)
                 .await
+        }
+        .await,
+    )
+}
+
+/// The signed-in user's latest notices.
+#[server]
+pub async fn my_notices() -> Result<Vec<Notice>, AppError> {
+    use crate::{auth::Role, ssr};
+    ssr::with_status(
+        async {
+            let actor = ssr::require(Role::User).await?;
+            ssr::services()?.booking_queries.my_notices(&actor).await
         }
         .await,
     )

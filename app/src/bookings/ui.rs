@@ -1,7 +1,7 @@
 //! Booking on the event page and the tickets on `/me`. Every form is a plain form underneath,
 //! so booking and cancelling work without scripts.
 use super::commands::{BookSeats, CancelBooking};
-use super::queries::{get_registration, my_registrations};
+use super::queries::{get_registration, my_notices, my_registrations};
 use super::{MyRegistration, Payment, Registration, RegistrationStatus, TicketStatus};
 use crate::events::{EventDetail, EventStatus};
 use crate::i18n::{Msg, fill, format_local, t, use_locale};
@@ -100,6 +100,40 @@ fn RegistrationOutcome() -> impl IntoView {
                             <a href="/me#tickets">{t(Msg::BookingSeeTickets)}</a>
                         </div>
                     }
+                })
+            })}
+        </Transition>
+    }
+}
+
+/// `/me`'s notices: cancelled events, groups confirmed from the waitlist.
+#[component]
+pub fn MyNotices() -> impl IntoView {
+    let notices = Resource::new(|| (), |_| my_notices());
+    let locale = use_locale();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                notices.await.ok().filter(|n| !n.is_empty()).map(|list| view! {
+                    <section class="panel notices" aria-labelledby="notices-heading">
+                        <h2 id="notices-heading">{t(Msg::MeNotices)}</h2>
+                        <ul>
+                            {list.into_iter().map(|n| {
+                                let title = n.event_title.clone().unwrap_or_default();
+                                let text = match n.kind.as_str() {
+                                    "event_cancelled" => fill(t(Msg::NoticeEventCancelled), &[("title", &title), ("reason", &n.detail)]),
+                                    "waitlist_confirmed" => fill(t(Msg::NoticeWaitlistConfirmed), &[("title", &title)]),
+                                    _ => fill(t(Msg::NoticeRegistrationCancelled), &[("title", &title)]),
+                                };
+                                view! {
+                                    <li data-notice=n.kind.clone()>
+                                        <time datetime=n.created_at.to_rfc3339()>{format_local(locale, n.created_at.naive_utc())}</time>
+                                        " " <span dir="auto">{text}</span>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    </section>
                 })
             })}
         </Transition>

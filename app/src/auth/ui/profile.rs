@@ -35,6 +35,7 @@ pub fn ProfilePage() -> impl IntoView {
                                 <button class="btn btn-ghost" type="submit">{t(Msg::ProfileSaveLanguage)}</button>
                             </form>
                         </section>
+                        <crate::bookings::ui::MyNotices/>
                         <crate::bookings::ui::MyBookings/>
                     }.into_any(),
                     _ => view! { <Redirect path="/login?next=/me"/> }.into_any(),
