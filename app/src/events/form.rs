@@ -58,8 +58,9 @@ pub struct EventForm {
     pub capacity: String,
     #[serde(default)]
     pub ticket_types: Vec<TicketTypeForm>,
-    /// The current image, shown beside the form (never posted: images have their own form).
-    #[serde(default, skip_deserializing)]
+    /// The current image, shown beside the form (images have their own form; a posted value
+    /// is ignored).
+    #[serde(default)]
     pub image_url: Option<String>,
 }
 
