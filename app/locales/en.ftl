@@ -271,3 +271,5 @@ me-notices = Notices
 notice-event-cancelled = “{title}” was cancelled: {reason}. Your booking is cancelled.
 notice-waitlist-confirmed = Seats freed up: your waitlisted booking for “{title}” is confirmed.
 notice-registration-cancelled = The organizer cancelled your booking for “{title}”.
+events-sort-popularity = Most popular
+home-trending-title = Trending this week

@@ -271,3 +271,5 @@ me-notices = הודעות
 notice-event-cancelled = „{title}” בוטל: {reason}. ההזמנה שלך בוטלה.
 notice-waitlist-confirmed = התפנו מקומות: ההזמנה שלך מרשימת ההמתנה ל„{title}” אושרה.
 notice-registration-cancelled = המארגנים ביטלו את ההזמנה שלך ל„{title}”.
+events-sort-popularity = הפופולריים ביותר
+home-trending-title = חם השבוע

@@ -271,3 +271,5 @@ me-notices = Powiadomienia
 notice-event-cancelled = „{title}” odwołano: {reason}. Twoja rezerwacja jest anulowana.
 notice-waitlist-confirmed = Zwolniły się miejsca: Twoja rezerwacja z listy oczekujących na „{title}” jest potwierdzona.
 notice-registration-cancelled = Organizator anulował Twoją rezerwację na „{title}”.
+events-sort-popularity = Najpopularniejsze
+home-trending-title = Popularne w tym tygodniu

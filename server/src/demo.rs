@@ -280,6 +280,7 @@ pub fn demo_events(count: usize) -> Vec<(usize, NewEvent)> {
 pub async fn seed(
     accounts: &Accounts,
     events: &Events,
+    bookings: &crate::bookings::Bookings,
     only_if_empty: bool,
 ) -> anyhow::Result<bool> {
     if only_if_empty && accounts.count_users().await? > 0 {
@@ -287,6 +288,7 @@ pub async fn seed(
     }
     println!("Demo accounts (email / password):");
     let mut agents: Vec<UserView> = Vec::new();
+    let mut members: Vec<UserView> = Vec::new();
     for (email, name, role, locale, password) in DEMO_USERS {
         let new = NewUser {
             email: (*email).into(),
@@ -296,8 +298,10 @@ pub async fn seed(
         match accounts.create(new, *role, *locale).await {
             Ok(user) => {
                 println!("  {:<6} {email:<22} {password}", role.code());
-                if *role == Role::Agent {
-                    agents.push(user);
+                match *role {
+                    Role::Agent => agents.push(user),
+                    Role::User => members.push(user),
+                    Role::Admin => {}
                 }
             }
             Err(app::error::AppError::Conflict { .. }) => {
@@ -349,8 +353,56 @@ pub async fn seed(
             }
         }
         println!("Demo events: {DEMO_EVENTS} (10 drafts, 10 cancelled)");
+        book_some(events, bookings, &members).await?;
     }
     Ok(true)
+}
+
+/// The demo members book seats at a few upcoming events, so "trending", seat counts and
+/// `/me` have something to show.
+async fn book_some(
+    events: &Events,
+    bookings: &crate::bookings::Bookings,
+    members: &[UserView],
+) -> anyhow::Result<()> {
+    use app::bookings::NewRegistration;
+    use app::bookings::ports::BookingCommands;
+    use app::events::ports::EventQueries;
+    let page = events
+        .list_events(&app::events::EventSearch {
+            per_page: 12,
+            page: 1,
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let mut booked = 0;
+    for (i, item) in page.items.iter().enumerate() {
+        let detail = events
+            .get_event(None, item.id)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let Some(tt) = detail.ticket_types.first() else {
+            continue;
+        };
+        // Earlier events draw more bookings: they trend.
+        for member in members.iter().take(3 - i % 3) {
+            bookings
+                .register(
+                    member,
+                    NewRegistration {
+                        event_id: item.id,
+                        ticket_type_id: tt.id,
+                        quantity: 1 + (i as i64 % tt.max_per_registration.min(2)),
+                    },
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("demo booking: {e:?}"))?;
+            booked += 1;
+        }
+    }
+    println!("Demo bookings: {booked}");
+    Ok(())
 }
 
 #[cfg(test)]

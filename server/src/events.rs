@@ -391,6 +391,7 @@ impl EventQueries for Events {
             (EventSort::StartsAt | EventSort::Relevance, _) => order.push("e.starts_at, e.id"),
             (EventSort::Newest, _) => order.push("e.created_at DESC, e.id DESC"),
             (EventSort::Price, _) => order.push("e.min_price, e.starts_at, e.id"),
+            (EventSort::Popularity, _) => order.push("e.seats_confirmed DESC, e.starts_at, e.id"),
         };
 
         // The page's ids first (narrow rows, sorted), then the full rows of just those. A
@@ -523,6 +524,22 @@ impl EventQueries for Events {
             .into_iter()
             .filter_map(|(code, n)| Category::from_code(&code).map(|c| (c, n)))
             .collect())
+    }
+
+    async fn trending(&self, limit: i64) -> Result<Vec<EventListItem>, AppError> {
+        let sql = concat!(
+            event_columns!(),
+            " FROM events e JOIN users u ON u.id = e.organizer_id \
+             JOIN (SELECT event_id, COUNT(*) AS bookings FROM registrations \
+                   WHERE created_at > $1 AND status <> 'cancelled' GROUP BY event_id) r ON r.event_id = e.id \
+             WHERE e.status = 'published' AND e.ends_at > $2 \
+             ORDER BY r.bookings DESC, e.starts_at, e.id LIMIT $3"
+        );
+        let now = now();
+        let rows = on_db!(&self.db, pool => sqlx::query_as::<_, EventRow>(sql)
+            .bind(now - chrono::Duration::days(7)).bind(now).bind(limit).fetch_all(pool).await)
+        .map_err(internal)?;
+        rows.iter().map(EventRow::item).collect()
     }
 
     async fn list_managed_events(&self, actor: &UserView) -> Result<Vec<EventListItem>, AppError> {

@@ -249,6 +249,8 @@ pub enum EventSort {
     Price,
     /// Best match first (with a text query; otherwise soonest).
     Relevance,
+    /// Most seats booked first.
+    Popularity,
 }
 
 impl EventSort {
@@ -258,6 +260,7 @@ impl EventSort {
             "-created_at" | "newest" => Some(EventSort::Newest),
             "price" => Some(EventSort::Price),
             "relevance" => Some(EventSort::Relevance),
+            "popularity" => Some(EventSort::Popularity),
             _ => None,
         }
     }

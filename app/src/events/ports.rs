@@ -33,6 +33,9 @@ pub trait EventQueries: Send + Sync {
     /// How many upcoming published events each category has (categories with none are left out).
     async fn category_counts(&self) -> Result<Vec<(Category, i64)>, AppError>;
 
+    /// Upcoming published events with the most registrations made in the last 7 days.
+    async fn trending(&self, limit: i64) -> Result<Vec<EventListItem>, AppError>;
+
     /// The events an agent organizes (all of them for an admin), newest first.
     async fn list_managed_events(&self, actor: &UserView) -> Result<Vec<EventListItem>, AppError>;
 }

@@ -70,6 +70,13 @@ pub async fn get_category_counts() -> Result<Vec<(Category, i64)>, AppError> {
     ssr::with_status(ssr::services()?.event_queries.category_counts().await)
 }
 
+/// Trending: the upcoming events most booked in the last 7 days, for the home page.
+#[server]
+pub async fn get_trending() -> Result<Vec<EventListItem>, AppError> {
+    use crate::ssr;
+    ssr::with_status(ssr::services()?.event_queries.trending(6).await)
+}
+
 /// The events of one month (by the venue's calendar) for `/calendar`. Anyone may ask.
 #[server]
 pub async fn list_month_events(year: i32, month: u32) -> Result<Vec<EventListItem>, AppError> {

@@ -1,5 +1,5 @@
 //! The home page: what EventHub is, what is coming up, and the categories to browse.
-use crate::events::queries::{get_category_counts, get_month_chart, list_events};
+use crate::events::queries::{get_category_counts, get_month_chart, get_trending, list_events};
 use crate::events::ui::EventCard;
 use crate::events::{Category, EventSearch};
 use crate::i18n::{Msg, t};
@@ -22,6 +22,7 @@ pub fn HomePage() -> impl IntoView {
         },
     );
     let counts = Resource::new(|| (), |_| get_category_counts());
+    let trending = Resource::new(|| (), |_| get_trending());
     let chart = Resource::new(|| (), |_| get_month_chart());
     let cta = move || {
         Suspend::new(async move {
@@ -64,6 +65,21 @@ pub fn HomePage() -> impl IntoView {
                 })}
             </Transition>
         </section>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                trending.await.ok().filter(|list| !list.is_empty()).map(|list| view! {
+                    <section aria-labelledby="trending-title">
+                        <div class="section-head">
+                            <h2 id="trending-title">{t(Msg::HomeTrendingTitle)}</h2>
+                            <a href="/events?sort=popularity">{t(Msg::HomeSeeAll)}</a>
+                        </div>
+                        <div class="event-grid">
+                            {list.into_iter().map(|item| view! { <EventCard item/> }).collect_view()}
+                        </div>
+                    </section>
+                })
+            })}
+        </Transition>
         <section aria-labelledby="categories-title">
             <h2 id="categories-title">{t(Msg::HomeCategoriesTitle)}</h2>
             <Transition fallback=|| ()>

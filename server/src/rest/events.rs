@@ -322,7 +322,7 @@ fn parse_search(params: &HashMap<String, String>) -> Result<EventSearch, AppErro
     let sort = match get("sort") {
         None => EventSort::StartsAt,
         Some(s) => EventSort::from_code(s).unwrap_or_else(|| {
-            let detail = format!("sort must be starts_at, -created_at, price or relevance (got {s:?}); popularity comes with bookings");
+            let detail = format!("sort must be starts_at, -created_at, popularity, price or relevance (got {s:?})");
             errors.insert("sort".into(), Problem::Malformed { detail });
             EventSort::StartsAt
         }),

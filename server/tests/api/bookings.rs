@@ -422,3 +422,28 @@ async fn two_server_processes_on_one_postgresql_never_oversell() {
     }
     check_promotions(&first, &event, 50).await;
 }
+
+on_both_engines! {
+    async fn popular_and_trending_events_follow_bookings(engine: Engine) {
+        let app = TestApp::new(engine).await;
+        let (_, agent) = app.bearer(Role::Agent).await;
+        let (_, user) = app.bearer(Role::User).await;
+        let (quiet, _) = published_event(&app, &agent, 10, 10, 4, 0).await;
+        let (busy, busy_tt) = published_event(&app, &agent, 10, 10, 4, 0).await;
+        for _ in 0..3 {
+            assert_eq!(book(&app, &user, &busy, &busy_tt, 2).await.0, StatusCode::CREATED);
+        }
+        let popular = app.get("/api/v1/events?sort=popularity", &[]).await.json();
+        assert_eq!(popular["items"][0]["id"], busy.as_str());
+        assert_eq!(popular["items"][0]["remaining_seats"], 4);
+        assert_eq!(popular["items"][1]["id"], quiet.as_str());
+        let bad = app.get("/api/v1/events?sort=loudest", &[]).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+        let home = app.get("/", &[]).await;
+        assert!(home.body.contains("Trending this week"), "{}", home.body);
+        let trending = home.body.split("Trending this week").nth(1).unwrap();
+        assert!(trending.contains(&format!("/events/{busy}")));
+        assert!(!trending.split("categories-title").next().unwrap().contains(&format!("/events/{quiet}\"")));
+    }
+}

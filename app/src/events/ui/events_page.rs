@@ -134,7 +134,7 @@ pub fn EventsPage() -> impl IntoView {
                 <label>
                     <span>{t(Msg::EventsSort)}</span>
                     <select name="sort">
-                        {[("soonest", Msg::EventsSortSoonest), ("relevance", Msg::EventsSortRelevance), ("newest", Msg::EventsSortNewest), ("price", Msg::EventsSortPrice)]
+                        {[("soonest", Msg::EventsSortSoonest), ("relevance", Msg::EventsSortRelevance), ("newest", Msg::EventsSortNewest), ("popularity", Msg::EventsSortPopularity), ("price", Msg::EventsSortPrice)]
                             .into_iter()
                             .map(|(code, label)| {
                                 let selected = move || query.read().get("sort").as_deref() == Some(code);
