@@ -20,3 +20,5 @@ CREATE INDEX events_status_ends ON events (status, ends_at);
 -- Every column a search filters on, by id: full-text matches are checked against this narrow
 -- index instead of the wide event rows (descriptions make those several pages long).
 CREATE INDEX events_listing ON events (id, status, ends_at, category, city, starts_at, created_at, min_price, has_free, seats_confirmed, capacity);
+-- A category narrows most browsing: its events in date order, with what counting them needs.
+CREATE INDEX events_category ON events (status, category, starts_at, ends_at, has_free, min_price);

@@ -14,8 +14,8 @@ use app::auth::{Role, UserView};
 use app::bookings::ports::{BookingCommands, BookingQueries};
 use app::bookings::rules::{Window, check_cancel, check_open, check_quantity};
 use app::bookings::{
-    MyRegistration, NewRegistration, Notice, Payment, Registration, RegistrationId,
-    RegistrationStatus, Ticket, TicketStatus,
+    MyReactions, MyRegistration, NewRegistration, Notice, Payment, Reaction, Registration,
+    RegistrationId, RegistrationStatus, Ticket, TicketStatus,
 };
 use app::error::AppError;
 use app::events::EventStatus;
@@ -628,10 +628,78 @@ impl BookingCommands for Bookings {
         );
         Ok(registration)
     }
+
+    async fn set_reaction(
+        &self,
+        actor: &UserView,
+        event_id: i64,
+        reaction: Reaction,
+        on: bool,
+    ) -> Result<(), AppError> {
+        // Only events the actor can see can be marked (drafts of others do not exist).
+        self.events.get_event(Some(actor), event_id).await?;
+        let now = now();
+        on_db!(&self.db, pool => async {
+            if on {
+                sqlx::query("INSERT INTO reactions (user_id, event_id, kind, created_at) VALUES ($1, $2, $3, $4) \
+                             ON CONFLICT (user_id, event_id, kind) DO NOTHING")
+                    .bind(actor.id).bind(event_id).bind(reaction.code()).bind(now).execute(pool).await?;
+            } else {
+                sqlx::query("DELETE FROM reactions WHERE user_id = $1 AND event_id = $2 AND kind = $3")
+                    .bind(actor.id).bind(event_id).bind(reaction.code()).execute(pool).await?;
+            }
+            Ok::<_, sqlx::Error>(())
+        }.await)
+        .map_err(internal)
+    }
+}
+
+impl Bookings {
+    async fn marked(
+        &self,
+        actor: &UserView,
+        kind: Reaction,
+    ) -> Result<Vec<app::events::EventListItem>, AppError> {
+        let ids: Vec<(i64,)> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT event_id FROM reactions WHERE user_id = $1 AND kind = $2 ORDER BY created_at DESC LIMIT 200")
+            .bind(actor.id).bind(kind.code()).fetch_all(pool).await)
+        .map_err(internal)?;
+        let mut events = Vec::with_capacity(ids.len());
+        for (id,) in ids {
+            match self.events.get_event(Some(actor), id).await {
+                Ok(detail) => events.push(detail.item),
+                Err(AppError::NotFound) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(events)
+    }
 }
 
 #[async_trait::async_trait]
 impl BookingQueries for Bookings {
+    async fn my_reactions(&self, actor: &UserView) -> Result<MyReactions, AppError> {
+        Ok(MyReactions {
+            likes: self.marked(actor, Reaction::Like).await?,
+            saves: self.marked(actor, Reaction::Save).await?,
+        })
+    }
+
+    async fn reactions_on(
+        &self,
+        actor: &UserView,
+        event_id: i64,
+    ) -> Result<Vec<Reaction>, AppError> {
+        let kinds: Vec<(String,)> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT kind FROM reactions WHERE user_id = $1 AND event_id = $2")
+            .bind(actor.id).bind(event_id).fetch_all(pool).await)
+        .map_err(internal)?;
+        Ok(kinds
+            .iter()
+            .filter_map(|(k,)| Reaction::from_code(k))
+            .collect())
+    }
+
     async fn get_registration(
         &self,
         actor: &UserView,

@@ -470,6 +470,10 @@ impl EventQueries for Events {
         if !can_see(viewer, row.organizer_id, item.status) {
             return Err(AppError::NotFound);
         }
+        let reactions: Vec<(String, i64)> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT kind, COUNT(*) FROM reactions WHERE event_id = $1 GROUP BY kind")
+            .bind(id).fetch_all(pool).await)
+        .map_err(internal)?;
         let ticket_types = self
             .ticket_types(id)
             .await?
@@ -489,6 +493,8 @@ impl EventQueries for Events {
             capacity: row.capacity,
             confirmed_seats: row.seats_confirmed,
             waitlisted_seats: row.seats_waitlisted,
+            likes: reactions.iter().find(|r| r.0 == "like").map_or(0, |r| r.1),
+            saves: reactions.iter().find(|r| r.0 == "save").map_or(0, |r| r.1),
             organizer: Organizer {
                 id: row.organizer_id,
                 display_name: row.organizer_name.clone(),

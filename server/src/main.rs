@@ -64,7 +64,9 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Command::SeedDemo { if_empty } => {
-            if !server::demo::seed(&state.accounts, &state.events, &state.bookings, if_empty).await? {
+            if !server::demo::seed(&state.accounts, &state.events, &state.bookings, if_empty)
+                .await?
+            {
                 println!("the database already has users; demo data not loaded");
             }
             Ok(())

@@ -53,3 +53,27 @@ pub async fn cancel_booking(id: RegistrationId) -> Result<(), AppError> {
         .await,
     )
 }
+
+/// Likes or saves an event (`on`), or takes the mark back. Works as a plain form post.
+#[server]
+pub async fn set_reaction(event_id: EventId, kind: String, on: bool) -> Result<(), AppError> {
+    use crate::{auth::Role, ssr};
+    ssr::with_status(
+        async {
+            let actor = ssr::require(Role::User).await?;
+            let reaction = super::Reaction::from_code(&kind).ok_or_else(|| {
+                AppError::field(
+                    "kind",
+                    crate::error::Problem::Malformed {
+                        detail: "kind must be like or save".into(),
+                    },
+                )
+            })?;
+            ssr::services()?
+                .booking_commands
+                .set_reaction(&actor, event_id, reaction, on)
+                .await
+        }
+        .await,
+    )
+}

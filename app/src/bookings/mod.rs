@@ -147,3 +147,35 @@ pub struct Notice {
     pub detail: String,
     pub created_at: DateTime<Utc>,
 }
+
+/// A visitor's mark on an event: liked (public count) or saved (their own list).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reaction {
+    Like,
+    Save,
+}
+
+impl Reaction {
+    pub fn code(self) -> &'static str {
+        match self {
+            Reaction::Like => "like",
+            Reaction::Save => "save",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "like" => Some(Reaction::Like),
+            "save" => Some(Reaction::Save),
+            _ => None,
+        }
+    }
+}
+
+/// The events a user liked and saved.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyReactions {
+    pub likes: Vec<EventListItem>,
+    pub saves: Vec<EventListItem>,
+}

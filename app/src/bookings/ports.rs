@@ -1,5 +1,7 @@
 //! What the booking server functions and REST handlers need; `server::bookings` implements it.
-use super::{MyRegistration, NewRegistration, Notice, Registration, RegistrationId};
+use super::{
+    MyReactions, MyRegistration, NewRegistration, Notice, Reaction, Registration, RegistrationId,
+};
 use crate::auth::UserView;
 use crate::error::AppError;
 
@@ -22,6 +24,16 @@ pub trait BookingCommands: Send + Sync {
         actor: &UserView,
         id: RegistrationId,
     ) -> Result<Registration, AppError>;
+
+    /// Sets (`on`) or clears a like or save; doing it twice changes nothing. `NotFound` for an
+    /// event the actor may not see.
+    async fn set_reaction(
+        &self,
+        actor: &UserView,
+        event_id: crate::events::EventId,
+        reaction: Reaction,
+        on: bool,
+    ) -> Result<(), AppError>;
 }
 
 /// Reads about registrations.
@@ -39,4 +51,14 @@ pub trait BookingQueries: Send + Sync {
 
     /// The actor's latest notices, newest first.
     async fn my_notices(&self, actor: &UserView) -> Result<Vec<Notice>, AppError>;
+
+    /// The events the actor liked and saved, newest mark first.
+    async fn my_reactions(&self, actor: &UserView) -> Result<MyReactions, AppError>;
+
+    /// Which marks the actor has put on one event.
+    async fn reactions_on(
+        &self,
+        actor: &UserView,
+        event_id: crate::events::EventId,
+    ) -> Result<Vec<Reaction>, AppError>;
 }

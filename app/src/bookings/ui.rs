@@ -1,8 +1,10 @@
 //! Booking on the event page and the tickets on `/me`. Every form is a plain form underneath,
 //! so booking and cancelling work without scripts.
-use super::commands::{BookSeats, CancelBooking};
-use super::queries::{get_registration, my_notices, my_registrations};
-use super::{MyRegistration, Payment, Registration, RegistrationStatus, TicketStatus};
+use super::commands::{BookSeats, CancelBooking, SetReaction};
+use super::queries::{
+    get_my_reactions, get_my_reactions_on, get_registration, my_notices, my_registrations,
+};
+use super::{MyRegistration, Payment, Reaction, Registration, RegistrationStatus, TicketStatus};
 use crate::events::{EventDetail, EventStatus};
 use crate::i18n::{Msg, fill, format_local, t, use_locale};
 use crate::ui::form::form_error;
@@ -238,4 +240,75 @@ fn Tickets(registration: Registration) -> impl IntoView {
             </ol>
         }
     })
+}
+
+/// Like and save on the event page: counts for everyone, toggles for signed-in users (plain
+/// forms, so they work without scripts too).
+#[component]
+pub fn ReactionBar(event_id: crate::events::EventId, likes: i64, saves: i64) -> impl IntoView {
+    let auth = use_auth();
+    let set = ServerAction::<SetReaction>::new();
+    let mine = Resource::new(
+        move || set.version().get(),
+        move |_| get_my_reactions_on(event_id),
+    );
+    // Counts move with this visitor's own toggles; the page's numbers were read without them.
+    let base = Resource::new(|| (), move |_| get_my_reactions_on(event_id));
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let signed_in = matches!(auth.user.await, Ok(Some(_)));
+                let now: Vec<Reaction> = mine.await.unwrap_or_default();
+                let before: Vec<Reaction> = base.await.unwrap_or_default();
+                let count = |r: Reaction, n: i64| n + i64::from(now.contains(&r)) - i64::from(before.contains(&r));
+                let item = |r: Reaction, n: i64, label: Msg, undo: Msg| {
+                    let on = now.contains(&r);
+                    let text = fill(t(label), &[("n", &count(r, n))]);
+                    if signed_in {
+                        view! {
+                            <ActionForm action=set attr:class="reaction-form">
+                                <input type="hidden" name="event_id" value=event_id.to_string()/>
+                                <input type="hidden" name="kind" value=r.code()/>
+                                <input type="hidden" name="on" value=(!on).to_string()/>
+                                <button class="btn btn-ghost btn-sm reaction" type="submit" aria-pressed=on.to_string()
+                                    title=t(undo) data-reaction=r.code()>{text}</button>
+                            </ActionForm>
+                        }.into_any()
+                    } else {
+                        view! { <span class="reaction" data-reaction=r.code()>{text}</span> }.into_any()
+                    }
+                };
+                view! {
+                    <div class="reactions">
+                        {item(Reaction::Like, likes, Msg::ReactionLikes, Msg::ReactionLikeToggle)}
+                        {item(Reaction::Save, saves, Msg::ReactionSaves, Msg::ReactionSaveToggle)}
+                    </div>
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// `/me`'s liked and saved events.
+#[component]
+pub fn MyMarks() -> impl IntoView {
+    let marks = Resource::new(|| (), |_| get_my_reactions());
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                marks.await.ok().filter(|m| !m.likes.is_empty() || !m.saves.is_empty()).map(|m| view! {
+                    <section class="panel" aria-labelledby="saved-heading">
+                        <h2 id="saved-heading">{t(Msg::MeSaved)}</h2>
+                        <div class="event-grid">
+                            {m.saves.into_iter().map(|item| view! { <crate::events::ui::EventCard item/> }).collect_view()}
+                        </div>
+                        <h3>{t(Msg::MeLiked)}</h3>
+                        <div class="event-grid">
+                            {m.likes.into_iter().map(|item| view! { <crate::events::ui::EventCard item/> }).collect_view()}
+                        </div>
+                    </section>
+                })
+            })}
+        </Transition>
+    }
 }

@@ -200,6 +200,8 @@ pub struct EventDetail {
     pub capacity: i64,
     pub confirmed_seats: i64,
     pub waitlisted_seats: i64,
+    pub likes: i64,
+    pub saves: i64,
     pub organizer: Organizer,
     pub cancel_reason: Option<String>,
     pub ticket_types: Vec<TicketTypeView>,

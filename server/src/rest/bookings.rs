@@ -5,7 +5,7 @@ use super::events::EventSummary;
 use crate::AppState;
 use app::auth::Role;
 use app::bookings::ports::{BookingCommands, BookingQueries};
-use app::bookings::{NewRegistration, Registration, TicketStatus};
+use app::bookings::{NewRegistration, Reaction, Registration, TicketStatus};
 use app::error::{AppError, Problem};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -200,4 +200,63 @@ pub async fn mine(
         })
         .collect();
     Ok(Json(MyRegistrations { items }))
+}
+
+fn reaction(kind: &str) -> Result<Reaction, ApiError> {
+    Reaction::from_code(kind).ok_or(ApiError(AppError::NotFound))
+}
+
+/// Likes or saves an event; idempotent. Signed-in users.
+#[utoipa::path(put, path = "/api/v1/events/{id}/reactions/{kind}", tag = "reactions",
+    params(("id" = String, Path), ("kind" = String, Path, description = "like or save")), security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn react(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path((event, kind)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let actor = caller.require(Role::User)?;
+    state
+        .bookings
+        .set_reaction(&actor, id(&event)?, reaction(&kind)?, true)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Takes a like or save back; idempotent. Signed-in users.
+#[utoipa::path(delete, path = "/api/v1/events/{id}/reactions/{kind}", tag = "reactions",
+    params(("id" = String, Path), ("kind" = String, Path, description = "like or save")), security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn unreact(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path((event, kind)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let actor = caller.require(Role::User)?;
+    state
+        .bookings
+        .set_reaction(&actor, id(&event)?, reaction(&kind)?, false)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MyReactionsBody {
+    pub likes: Vec<EventSummary>,
+    pub saves: Vec<EventSummary>,
+}
+
+/// The events the caller liked and saved.
+#[utoipa::path(get, path = "/api/v1/me/reactions", tag = "reactions", security(("bearer" = [])),
+    responses((status = 200, body = MyReactionsBody), (status = 401, body = ErrorBody)))]
+pub async fn my_reactions(
+    State(state): State<AppState>,
+    caller: ApiUser,
+) -> Result<Json<MyReactionsBody>, ApiError> {
+    let actor = caller.require(Role::User)?;
+    let mine = state.bookings.my_reactions(&actor).await?;
+    Ok(Json(MyReactionsBody {
+        likes: mine.likes.into_iter().map(Into::into).collect(),
+        saves: mine.saves.into_iter().map(Into::into).collect(),
+    }))
 }

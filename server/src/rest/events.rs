@@ -136,9 +136,8 @@ impl From<EventDetail> for EventDto {
                 id: e.organizer.id.to_string(),
                 display_name: e.organizer.display_name,
             },
-            // Reactions arrive with issue #4; until then no event has any.
-            likes: 0,
-            saves: 0,
+            likes: e.likes,
+            saves: e.saves,
             cancel_reason: e.cancel_reason,
             summary: e.item.into(),
         }
@@ -322,7 +321,9 @@ fn parse_search(params: &HashMap<String, String>) -> Result<EventSearch, AppErro
     let sort = match get("sort") {
         None => EventSort::StartsAt,
         Some(s) => EventSort::from_code(s).unwrap_or_else(|| {
-            let detail = format!("sort must be starts_at, -created_at, popularity, price or relevance (got {s:?})");
+            let detail = format!(
+                "sort must be starts_at, -created_at, popularity, price or relevance (got {s:?})"
+            );
             errors.insert("sort".into(), Problem::Malformed { detail });
             EventSort::StartsAt
         }),

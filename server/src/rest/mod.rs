@@ -17,7 +17,8 @@ use utoipa::{Modify, OpenApi};
     info(title = "EventHub API", version = "1", description = "Events, registrations and tickets. Errors share one shape."),
     paths(auth::register, auth::token, auth::me, events::list, events::get, events::create, events::patch,
           events::publish, events::cancel, events::delete, events::put_image,
-          bookings::register, bookings::cancel, bookings::get, bookings::mine),
+          bookings::register, bookings::cancel, bookings::get, bookings::mine,
+          bookings::react, bookings::unreact, bookings::my_reactions),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -58,6 +59,11 @@ pub fn router() -> Router<AppState> {
             get(bookings::get).delete(bookings::cancel),
         )
         .route("/me/registrations", get(bookings::mine))
+        .route(
+            "/events/{id}/reactions/{kind}",
+            put(bookings::react).delete(bookings::unreact),
+        )
+        .route("/me/reactions", get(bookings::my_reactions))
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .fallback(|| async { error::ApiError(app::error::AppError::NotFound) })
         .layer(DefaultBodyLimit::max(1024 * 1024))

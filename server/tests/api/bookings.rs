@@ -447,3 +447,49 @@ on_both_engines! {
         assert!(!trending.split("categories-title").next().unwrap().contains(&format!("/events/{quiet}\"")));
     }
 }
+
+on_both_engines! {
+    async fn likes_and_saves_are_idempotent_toggles(engine: Engine) {
+        let app = TestApp::new(engine).await;
+        let (_, agent) = app.bearer(Role::Agent).await;
+        let (_, user) = app.bearer(Role::User).await;
+        let (_, other) = app.bearer(Role::User).await;
+        let (event, _) = published_event(&app, &agent, 10, 10, 4, 0).await;
+        let mark = |method: Method, kind: &'static str, auth: Option<String>| {
+            let path = format!("/api/v1/events/{event}/reactions/{kind}");
+            let app = &app;
+            async move { app.call(method, &path, None, auth.as_deref()).await.status }
+        };
+        assert_eq!(mark(Method::PUT, "like", None).await, StatusCode::UNAUTHORIZED);
+        assert_eq!(mark(Method::PUT, "like", Some(user.clone())).await, StatusCode::NO_CONTENT);
+        assert_eq!(mark(Method::PUT, "like", Some(user.clone())).await, StatusCode::NO_CONTENT);
+        assert_eq!(mark(Method::PUT, "like", Some(other.clone())).await, StatusCode::NO_CONTENT);
+        assert_eq!(mark(Method::PUT, "save", Some(user.clone())).await, StatusCode::NO_CONTENT);
+        assert_eq!(mark(Method::PUT, "cheer", Some(user.clone())).await, StatusCode::NOT_FOUND);
+        let detail = app.get(&format!("/api/v1/events/{event}"), &[]).await.json();
+        assert_eq!((detail["event"]["likes"].clone(), detail["event"]["saves"].clone()), (json!(2), json!(1)));
+
+        assert_eq!(mark(Method::DELETE, "like", Some(other.clone())).await, StatusCode::NO_CONTENT);
+        assert_eq!(mark(Method::DELETE, "like", Some(other.clone())).await, StatusCode::NO_CONTENT);
+        let detail = app.get(&format!("/api/v1/events/{event}"), &[]).await.json();
+        assert_eq!(detail["event"]["likes"], 1);
+
+        let mine = app.call(Method::GET, "/api/v1/me/reactions", None, Some(&user)).await.json();
+        assert_eq!(mine["likes"][0]["id"], event.as_str());
+        assert_eq!(mine["saves"][0]["id"], event.as_str());
+        let theirs = app.call(Method::GET, "/api/v1/me/reactions", None, Some(&other)).await.json();
+        assert!(theirs["likes"].as_array().unwrap().is_empty());
+
+        // Another agent's draft cannot be marked: it does not exist for this user.
+        let start = chrono::Utc::now() + chrono::Duration::days(5);
+        let draft = app.call(Method::POST, "/api/v1/events", Some(json!({
+            "title": "Secret", "summary": "s", "description": "d", "category": "talk", "tags": [],
+            "starts_at": start, "ends_at": start + chrono::Duration::hours(1), "timezone": "UTC",
+            "venue": "v", "address": "", "city": "c", "capacity": 5,
+            "ticket_types": [{"name": "G", "price": {"amount": 0, "currency": "EUR"}, "quantity": 5, "max_per_registration": 1}]
+        })), Some(&agent)).await.json();
+        let draft_id = draft["event"]["id"].as_str().unwrap();
+        let reply = app.call(Method::PUT, &format!("/api/v1/events/{draft_id}/reactions/like"), None, Some(&user)).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    }
+}

@@ -37,6 +37,7 @@ pub fn ProfilePage() -> impl IntoView {
                         </section>
                         <crate::bookings::ui::MyNotices/>
                         <crate::bookings::ui::MyBookings/>
+                        <crate::bookings::ui::MyMarks/>
                     }.into_any(),
                     _ => view! { <Redirect path="/login?next=/me"/> }.into_any(),
                 }

@@ -136,6 +136,7 @@ fn EventDetailView(event: EventDetail, locale: Locale) -> impl IntoView {
                 </p>
                 <h1 dir="auto">{item.title.clone()}</h1>
                 <p class="lead" dir="auto">{item.summary.clone()}</p>
+                <crate::bookings::ui::ReactionBar event_id=item.id likes=event.likes saves=event.saves/>
             </header>
             {cancelled.then(|| view! {
                 <div class="alert alert-error" role="alert">
