@@ -497,8 +497,13 @@ impl Bookings {
             .map_err(|_| internal("the booking writer dropped a request"))?
     }
 
-    /// Reads a registration with its tickets and waitlist position (no access rule).
-    async fn load(&self, id: RegistrationId) -> Result<Option<(Registration, i64)>, AppError> {
+    /// Reads a registration with its tickets and waitlist position (no access rule); QR codes
+    /// are drawn only for pages (`with_qr`), API answers carry the token text.
+    async fn load(
+        &self,
+        id: RegistrationId,
+        with_qr: bool,
+    ) -> Result<Option<(Registration, i64)>, AppError> {
         #[derive(sqlx::FromRow)]
         struct Row {
             id: i64,
@@ -545,7 +550,11 @@ impl Bookings {
                 .map(|(code, status, checked_in_at)| {
                     let token = self.keys.token(row.event_id, &code);
                     Ticket {
-                        qr_svg: qr_svg(&token),
+                        qr_svg: if with_qr {
+                            qr_svg(&token)
+                        } else {
+                            String::new()
+                        },
                         token,
                         code,
                         status: if status == "valid" {
@@ -598,7 +607,7 @@ impl BookingCommands for Bookings {
                 new,
             })
             .await?;
-        let (registration, _) = self.load(id).await?.ok_or(AppError::Internal)?;
+        let (registration, _) = self.load(id, false).await?.ok_or(AppError::Internal)?;
         tracing::info!(
             registration = id,
             event_id,
@@ -620,7 +629,7 @@ impl BookingCommands for Bookings {
                 id,
             })
             .await?;
-        let (registration, _) = self.load(id).await?.ok_or(AppError::NotFound)?;
+        let (registration, _) = self.load(id, false).await?.ok_or(AppError::NotFound)?;
         tracing::info!(
             registration = id,
             actor = actor.id,
@@ -705,7 +714,7 @@ impl BookingQueries for Bookings {
         actor: &UserView,
         id: RegistrationId,
     ) -> Result<Registration, AppError> {
-        match self.load(id).await? {
+        match self.load(id, true).await? {
             Some((registration, organizer)) if may_see(actor, registration.user_id, organizer) => {
                 Ok(registration)
             }
@@ -721,7 +730,7 @@ impl BookingQueries for Bookings {
         .map_err(internal)?;
         let mut mine = Vec::with_capacity(ids.len());
         for (id,) in ids {
-            if let Some((registration, _)) = self.load(id).await? {
+            if let Some((registration, _)) = self.load(id, true).await? {
                 let event = self
                     .events
                     .get_event(Some(actor), registration.event_id)

@@ -128,13 +128,16 @@ impl EventRow {
                 .map(|(amount, currency)| Money { amount, currency }),
             capacity: self.capacity,
             remaining_seats: self.capacity - self.seats_confirmed,
+            waitlisted_seats: self.seats_waitlisted,
         })
     }
 }
 
 impl TicketTypeRow {
-    fn view(self) -> TicketTypeView {
+    fn view(self, timezone: &str) -> TicketTypeView {
         TicketTypeView {
+            local_sales_start: self.sales_start.map(|t| local(t, timezone)),
+            local_sales_end: self.sales_end.map(|t| local(t, timezone)),
             id: self.id,
             name: self.name,
             price: Money {
@@ -478,7 +481,7 @@ impl EventQueries for Events {
             .ticket_types(id)
             .await?
             .into_iter()
-            .map(TicketTypeRow::view)
+            .map(|t| t.view(&row.timezone))
             .collect();
         Ok(EventDetail {
             description_html: crate::markdown::render(&row.description),

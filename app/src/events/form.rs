@@ -20,6 +20,12 @@ pub struct TicketTypeForm {
     pub quantity: String,
     #[serde(default)]
     pub max_per_registration: String,
+    /// Venue wall-clock time (`datetime-local`); empty means "from publication".
+    #[serde(default)]
+    pub sales_start: String,
+    /// Venue wall-clock time; empty means "until the event starts".
+    #[serde(default)]
+    pub sales_end: String,
 }
 
 impl TicketTypeForm {
@@ -145,6 +151,14 @@ impl EventForm {
                     currency: t.price.currency.clone(),
                     quantity: t.quantity.to_string(),
                     max_per_registration: t.max_per_registration.to_string(),
+                    sales_start: t
+                        .local_sales_start
+                        .map(|t| t.format("%Y-%m-%dT%H:%M").to_string())
+                        .unwrap_or_default(),
+                    sales_end: t
+                        .local_sales_end
+                        .map(|t| t.format("%Y-%m-%dT%H:%M").to_string())
+                        .unwrap_or_default(),
                 })
                 .collect(),
         }
@@ -183,8 +197,8 @@ impl EventForm {
                         &f("max_per_registration"),
                         &t.max_per_registration,
                     ),
-                    sales_start: None,
-                    sales_end: None,
+                    sales_start: Some(t.sales_start.trim().to_owned()).filter(|v| !v.is_empty()),
+                    sales_end: Some(t.sales_end.trim().to_owned()).filter(|v| !v.is_empty()),
                 }
             })
             .collect();

@@ -167,6 +167,8 @@ pub struct EventListItem {
     pub min_price: Option<Money>,
     pub capacity: i64,
     pub remaining_seats: i64,
+    /// Seats wanted by groups on the waitlist.
+    pub waitlisted_seats: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -179,6 +181,9 @@ pub struct TicketTypeView {
     pub max_per_registration: i64,
     pub sales_start: Option<DateTime<Utc>>,
     pub sales_end: Option<DateTime<Utc>>,
+    /// The sales window on the venue's wall clock, for the organizer form.
+    pub local_sales_start: Option<chrono::NaiveDateTime>,
+    pub local_sales_end: Option<chrono::NaiveDateTime>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -493,3 +493,60 @@ on_both_engines! {
         assert_eq!(reply.status, StatusCode::NOT_FOUND);
     }
 }
+
+on_both_engines! {
+    async fn sales_windows_and_booked_limits_are_kept(engine: Engine) {
+        let app = TestApp::new(engine).await;
+        let (_, agent) = app.bearer(Role::Agent).await;
+        let (_, user) = app.bearer(Role::User).await;
+        let start = chrono::Utc::now() + chrono::Duration::days(9);
+        let created = app.call(Method::POST, "/api/v1/events", Some(json!({
+            "title": "Windowed", "summary": "s", "description": "d", "category": "music", "tags": [],
+            "starts_at": start, "ends_at": start + chrono::Duration::hours(2), "timezone": "Europe/Warsaw",
+            "venue": "v", "address": "", "city": "Kraków", "capacity": 10,
+            "ticket_types": [
+                {"name": "Early", "price": {"amount": 0, "currency": "PLN"}, "quantity": 5, "max_per_registration": 4,
+                 "sales_end": chrono::Utc::now() - chrono::Duration::minutes(1)},
+                {"name": "Later", "price": {"amount": 0, "currency": "PLN"}, "quantity": 5, "max_per_registration": 4,
+                 "sales_start": chrono::Utc::now() + chrono::Duration::days(2)},
+                {"name": "Now", "price": {"amount": 0, "currency": "PLN"}, "quantity": 5, "max_per_registration": 4}
+            ]
+        })), Some(&agent)).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        let event = created.json()["event"].clone();
+        let id = event["id"].as_str().unwrap();
+        let tt = |i: usize| event["ticket_types"][i]["id"].as_str().unwrap().to_owned();
+        app.call(Method::POST, &format!("/api/v1/events/{id}/publish"), None, Some(&agent)).await;
+
+        let (status, body) = book(&app, &user, id, &tt(0), 1).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert_eq!(body["error"]["message"], "Sales of this ticket type have ended.");
+        let (status, body) = book(&app, &user, id, &tt(1), 1).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert_eq!(body["error"]["message"], "Tickets of this type are not on sale yet.");
+        let (status, _) = book(&app, &user, id, &tt(2), 4).await;
+        assert_eq!(status, StatusCode::CREATED);
+
+        // Booked seats bound what the organizer may change; the bookings keep their ticket type.
+        let types = |now_quantity: i64| json!({"ticket_types": [
+            {"name": "Early", "price": {"amount": 0, "currency": "PLN"}, "quantity": 5, "max_per_registration": 4},
+            {"name": "Later", "price": {"amount": 0, "currency": "PLN"}, "quantity": 5, "max_per_registration": 4},
+            {"name": "Now (renamed)", "price": {"amount": 0, "currency": "PLN"}, "quantity": now_quantity, "max_per_registration": 4}
+        ]});
+        let refused = app.call(Method::PATCH, &format!("/api/v1/events/{id}"), Some(types(3)), Some(&agent)).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+        assert_eq!(refused.json()["error"]["fields"]["ticket_types[2].quantity"], "Must be at least 4.");
+        let small = app.call(Method::PATCH, &format!("/api/v1/events/{id}"), Some(json!({"capacity": 3})), Some(&agent)).await;
+        assert_eq!(small.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let dropped = app.call(Method::PATCH, &format!("/api/v1/events/{id}"), Some(json!({"ticket_types": [
+            {"name": "Early", "price": {"amount": 0, "currency": "PLN"}, "quantity": 5, "max_per_registration": 4}
+        ]})), Some(&agent)).await;
+        assert_eq!(dropped.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", dropped.body);
+        let renamed = app.call(Method::PATCH, &format!("/api/v1/events/{id}"), Some(types(8)), Some(&agent)).await;
+        assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.body);
+        let after = renamed.json()["event"].clone();
+        assert_eq!(after["ticket_types"][2]["id"].as_str().unwrap(), tt(2));
+        assert_eq!(after["ticket_types"][2]["remaining"], 4);
+        assert_eq!(assert_consistent(&app, id, 10).await, 4);
+    }
+}

@@ -68,6 +68,8 @@ pub fn AgentPage() -> impl IntoView {
                                         <th scope="col">{t(Msg::AgentColWhen)}</th>
                                         <th scope="col">{t(Msg::AgentColStatus)}</th>
                                         <th scope="col" class="num">{t(Msg::AgentColCapacity)}</th>
+                                        <th scope="col" class="num">{t(Msg::AgentColConfirmed)}</th>
+                                        <th scope="col" class="num">{t(Msg::AgentColWaitlisted)}</th>
                                         <th scope="col" class="num">{t(Msg::AgentColLeft)}</th>
                                         <th scope="col">{t(Msg::AgentColActions)}</th>
                                     </tr>
@@ -107,6 +109,8 @@ fn AgentRow(
             <td>{format_local(locale, item.local_starts_at)}</td>
             <td><span class=format!("status status-{}", status.code())>{t(status.label())}</span></td>
             <td class="num">{item.capacity}</td>
+            <td class="num">{item.capacity - item.remaining_seats}</td>
+            <td class="num">{item.waitlisted_seats}</td>
             <td class="num">{item.remaining_seats}</td>
             <td class="actions">
                 {can_change.then(|| view! { <a class="btn btn-ghost btn-sm" href=format!("/agent/events/{}/edit", item.id)>{t(Msg::AgentEdit)}</a> })}

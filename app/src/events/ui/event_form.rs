@@ -217,6 +217,8 @@ fn EventFormView(id: Option<EventId>, form: EventForm) -> impl IntoView {
                                 </div>
                                 <Field label=Msg::FormTtQuantity name=name("quantity") kind="number" value=value(&row.quantity) error=err("quantity")/>
                                 <Field label=Msg::FormTtMax name=name("max_per_registration") kind="number" value=value(&row.max_per_registration) error=err("max_per_registration")/>
+                                <Field label=Msg::FormTtSalesStart name=name("sales_start") kind="datetime-local" value=value(&row.sales_start) error=err("sales_start") hint=Msg::FormTtSalesStartHint/>
+                                <Field label=Msg::FormTtSalesEnd name=name("sales_end") kind="datetime-local" value=value(&row.sales_end) error=err("sales_end") hint=Msg::FormTtSalesEndHint/>
                             </div>
                         }
                     }).collect_view()}
