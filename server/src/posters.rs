@@ -57,7 +57,7 @@ pub fn draw(category: Category, seed: u64) -> DynamicImage {
     let sun_x = w * (0.2 + 0.6 * unit(seed, 1));
     let sun_y = h * (0.25 + 0.25 * unit(seed, 2));
     let sun_r = h * (0.12 + 0.12 * unit(seed, 3));
-    let phase = unit(seed, 4) * 6.283;
+    let phase = unit(seed, 4) * std::f32::consts::TAU;
     let freq = 1.5 + 3.0 * unit(seed, 5);
     let stripes = 10.0 + 30.0 * unit(seed, 6);
     let image = RgbImage::from_fn(WIDTH, HEIGHT, |x, y| {
@@ -69,7 +69,7 @@ pub fn draw(category: Category, seed: u64) -> DynamicImage {
         } else if d < sun_r * 1.6 {
             c = mix(sun, c, (d - sun_r) / (sun_r * 0.6));
         }
-        let ridge = h * (0.68 + 0.08 * (fx / w * freq * 6.283 + phase).sin());
+        let ridge = h * (0.68 + 0.08 * (fx / w * freq * std::f32::consts::TAU + phase).sin());
         if fy > ridge {
             c = hill;
             // Diagonal stripes over the hills.

@@ -264,10 +264,13 @@ async fn sqlx_promote(app: &TestApp, email: &str) {
         .expect("promote");
 }
 
-/// What the fake Cloudinary server saw.
+/// The multipart fields of one request: name and bytes.
+type Fields = Vec<(String, Vec<u8>)>;
+
+/// What the fake Cloudinary server saw: each request's path and fields.
 #[derive(Default)]
 struct Seen {
-    requests: Vec<(String, Vec<(String, Vec<u8>)>)>,
+    requests: Vec<(String, Fields)>,
 }
 
 /// A fake Cloudinary API on loopback: answers uploads with a made-up asset (or `fail_with`).
@@ -316,7 +319,7 @@ async fn fake_cloudinary(fail_with: Option<StatusCode>) -> (String, Arc<Mutex<Se
     (url, seen)
 }
 
-fn field<'a>(fields: &'a [(String, Vec<u8>)], name: &str) -> &'a [u8] {
+fn field<'a>(fields: &'a Fields, name: &str) -> &'a [u8] {
     &fields
         .iter()
         .find(|(n, _)| n == name)
@@ -324,7 +327,7 @@ fn field<'a>(fields: &'a [(String, Vec<u8>)], name: &str) -> &'a [u8] {
         .1
 }
 
-fn text(fields: &[(String, Vec<u8>)], name: &str) -> String {
+fn text(fields: &Fields, name: &str) -> String {
     String::from_utf8(field(fields, name).to_vec()).unwrap()
 }
 
