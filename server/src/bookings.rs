@@ -7,7 +7,8 @@
 //! SQLite's `BEGIN IMMEDIATE` holds the write lock), takes seats with conditional updates
 //! (`seats_confirmed + n <= capacity`), and the CHECK constraints of the seat counters refuse
 //! anything the code might get wrong. Several processes on one PostgreSQL queue on the event
-//! row; batches lock events in id order so they cannot deadlock each other.
+//! row; bookings in a batch lock events in id order, and a batch that still meets a deadlock
+//! (PostgreSQL aborts one side) is retried whole, since nothing of it was committed.
 use crate::db::{Db, now};
 use crate::on_db;
 use app::auth::{Role, UserView};
@@ -79,7 +80,7 @@ enum Command {
 }
 
 impl Command {
-    /// The event whose row the command locks, for lock ordering; `None` until looked up.
+    /// Sort key for lock ordering: bookings by event id; cancellations last, by registration.
     fn order_key(&self) -> (i64, i64) {
         match self {
             Command::Register { new, .. } => (new.event_id, 0),
@@ -432,7 +433,8 @@ async fn writer(db: Db, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        // Lock events in one order in every process, so two batches never wait on each other.
+        // Bookings lock events in id order in every process (cancellations, whose event is only
+        // known inside the transaction, go last); a deadlock that remains is retried below.
         batch.sort_by_key(|job| job.command.order_key());
         let mut attempt = 0;
         let outcome = loop {

@@ -211,14 +211,24 @@ fn reaction(kind: &str) -> Result<Reaction, ApiError> {
     params(("id" = String, Path), ("kind" = String, Path, description = "like or save")), security(("bearer" = [])),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn react(
+    state: State<AppState>,
+    caller: ApiUser,
+    path: Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    mark(state, caller, path, true).await
+}
+
+/// Sets or clears one mark: the body of both reaction handlers.
+async fn mark(
     State(state): State<AppState>,
     caller: ApiUser,
     Path((event, kind)): Path<(String, String)>,
+    on: bool,
 ) -> Result<StatusCode, ApiError> {
     let actor = caller.require(Role::User)?;
     state
         .bookings
-        .set_reaction(&actor, id(&event)?, reaction(&kind)?, true)
+        .set_reaction(&actor, id(&event)?, reaction(&kind)?, on)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -228,16 +238,11 @@ pub async fn react(
     params(("id" = String, Path), ("kind" = String, Path, description = "like or save")), security(("bearer" = [])),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn unreact(
-    State(state): State<AppState>,
+    state: State<AppState>,
     caller: ApiUser,
-    Path((event, kind)): Path<(String, String)>,
+    path: Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let actor = caller.require(Role::User)?;
-    state
-        .bookings
-        .set_reaction(&actor, id(&event)?, reaction(&kind)?, false)
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
+    mark(state, caller, path, false).await
 }
 
 #[derive(Serialize, ToSchema)]
