@@ -13,6 +13,7 @@ pub mod ui;
 
 use crate::i18n::{Msg, t, use_locale};
 use auth::ui::{LoginPage, ProfilePage, RegisterPage};
+use bookings::door_ui::{AttendeesPage, CheckInPage};
 use events::ui::{AgentPage, CalendarPage, EditEventPage, EventPage, EventsPage, NewEventPage};
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -74,6 +75,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("agent") view=AgentPage ssr=SsrMode::Async/>
                         <Route path=path!("agent/events/new") view=NewEventPage ssr=SsrMode::Async/>
                         <Route path=path!("agent/events/:id/edit") view=EditEventPage ssr=SsrMode::Async/>
+                        <Route path=path!("agent/events/:id/attendees") view=AttendeesPage ssr=SsrMode::Async/>
+                        <Route path=path!("agent/events/:id/check-in") view=CheckInPage ssr=SsrMode::Async/>
                         <Route path=path!("login") view=LoginPage ssr=SsrMode::Async/>
                         <Route path=path!("register") view=RegisterPage ssr=SsrMode::Async/>
                         <Route path=path!("me") view=ProfilePage ssr=SsrMode::Async/>

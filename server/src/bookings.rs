@@ -10,13 +10,14 @@
 //! row; bookings in a batch lock events in id order, and a batch that still meets a deadlock
 //! (PostgreSQL aborts one side) is retried whole, since nothing of it was committed.
 use crate::db::{Db, now};
+use crate::live::SeatChanges;
 use crate::on_db;
 use app::auth::{Role, UserView};
 use app::bookings::ports::{BookingCommands, BookingQueries};
 use app::bookings::rules::{Window, check_cancel, check_open, check_quantity};
 use app::bookings::{
-    MyReactions, MyRegistration, NewRegistration, Notice, Payment, Reaction, Registration,
-    RegistrationId, RegistrationStatus, Ticket, TicketStatus,
+    AttendeePage, AttendeeSearch, CheckIn, MyReactions, MyRegistration, NewRegistration, Notice,
+    Payment, Reaction, Registration, RegistrationId, RegistrationStatus, Ticket, TicketStatus,
 };
 use app::error::AppError;
 use app::events::EventStatus;
@@ -134,6 +135,12 @@ struct WaitingRow {
 const TYPE_SQL: &str = "SELECT id, event_id, price_amount, quantity, seats_confirmed, max_per_registration, \
     sales_start, sales_end FROM ticket_types WHERE id = $1";
 
+/// What a committed batch did: one answer per job, and the events whose seats changed.
+struct Written {
+    results: Vec<Result<RegistrationId, AppError>>,
+    touched: Vec<i64>,
+}
+
 /// Writes one command's worth of changes for one engine; the body is the same for both, the
 /// macro only fixes the pool type and the engine's lock clause.
 macro_rules! engine_writer {
@@ -141,13 +148,14 @@ macro_rules! engine_writer {
         async fn $name(
             pool: &$pool,
             jobs: &[Job],
-        ) -> Result<Vec<Result<RegistrationId, AppError>>, sqlx::Error> {
+        ) -> Result<Written, sqlx::Error> {
             let lock_event = format!(
                 "SELECT organizer_id, status, starts_at FROM events WHERE id = $1{}",
                 $lock
             );
             let mut tx = pool.begin_with($begin).await?;
             let mut results = Vec::with_capacity(jobs.len());
+            let mut touched = Vec::new();
             for job in jobs {
                 sqlx::query("SAVEPOINT booking").execute(&mut *tx).await?;
                 let now = now();
@@ -233,6 +241,7 @@ macro_rules! engine_writer {
                                 .fetch_one(&mut *tx)
                                 .await?
                             };
+                            touched.push(new.event_id);
                             Ok(Ok(id))
                         }
                         Command::Cancel { actor, id } => {
@@ -272,6 +281,7 @@ macro_rules! engine_writer {
                                 }
                                 _ => return Ok(Ok(reg.id)),
                             }
+                            touched.push(reg.event_id);
                             sqlx::query(
                                 "UPDATE registrations SET status = 'cancelled', waitlist_seq = NULL, cancelled_at = $2, \
                                  cancelled_by = $3 WHERE id = $1",
@@ -297,7 +307,7 @@ macro_rules! engine_writer {
                 results.push(outcome);
             }
             tx.commit().await?;
-            Ok(results)
+            Ok(Written { results, touched })
         }
     };
 }
@@ -424,7 +434,7 @@ fn transient(error: &sqlx::Error) -> bool {
         .is_some_and(|code| code == "40P01" || code == "40001")
 }
 
-async fn writer(db: Db, mut rx: mpsc::Receiver<Job>) {
+async fn writer(db: Db, mut rx: mpsc::Receiver<Job>, seat_changes: Arc<SeatChanges>) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -448,10 +458,16 @@ async fn writer(db: Db, mut rx: mpsc::Receiver<Job>) {
             }
         };
         match outcome {
-            Ok(results) => {
+            Ok(Written {
+                results,
+                mut touched,
+            }) => {
                 for (job, result) in batch.into_iter().zip(results) {
                     let _ = job.reply.send(result);
                 }
+                touched.sort_unstable();
+                touched.dedup();
+                seat_changes.changed(&touched).await;
             }
             Err(e) => {
                 tracing::error!(error = %e, jobs = batch.len(), "booking batch failed; nothing was committed");
@@ -472,10 +488,15 @@ pub struct Bookings {
 
 impl Bookings {
     /// Starts this process's booking writer.
-    pub fn start(db: Db, secret: &str, events: Arc<dyn EventQueries>) -> Arc<Self> {
+    pub fn start(
+        db: Db,
+        secret: &str,
+        events: Arc<dyn EventQueries>,
+        seat_changes: Arc<SeatChanges>,
+    ) -> Arc<Self> {
         let keys = Arc::new(TicketKeys::new(secret));
         let (jobs, rx) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(writer(db.clone(), rx));
+        tokio::spawn(writer(db.clone(), rx, seat_changes));
         Arc::new(Bookings {
             db,
             keys,
@@ -663,6 +684,19 @@ impl BookingCommands for Bookings {
         }.await)
         .map_err(internal)
     }
+
+    async fn mark_paid(&self, actor: &UserView, id: RegistrationId) -> Result<(), AppError> {
+        crate::door::mark_paid(&self.db, actor, id).await
+    }
+
+    async fn check_in(
+        &self,
+        actor: &UserView,
+        event_id: i64,
+        code: &str,
+    ) -> Result<CheckIn, AppError> {
+        crate::door::check_in(&self.db, &self.keys, actor, event_id, code).await
+    }
 }
 
 impl Bookings {
@@ -709,6 +743,35 @@ impl BookingQueries for Bookings {
             .iter()
             .filter_map(|(k,)| Reaction::from_code(k))
             .collect())
+    }
+
+    async fn all_marks(&self, actor: &UserView) -> Result<Vec<(i64, Reaction)>, AppError> {
+        let rows: Vec<(i64, String)> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT event_id, kind FROM reactions WHERE user_id = $1 ORDER BY created_at DESC LIMIT 5000")
+            .bind(actor.id).fetch_all(pool).await)
+        .map_err(internal)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(event, kind)| Reaction::from_code(&kind).map(|k| (event, k)))
+            .collect())
+    }
+
+    async fn attendees(
+        &self,
+        actor: &UserView,
+        event_id: i64,
+        search: AttendeeSearch,
+    ) -> Result<AttendeePage, AppError> {
+        crate::door::attendees(&self.db, actor, event_id, search).await
+    }
+
+    async fn find_ticket(
+        &self,
+        actor: &UserView,
+        event_id: i64,
+        code: &str,
+    ) -> Result<Option<app::bookings::ScannedTicket>, AppError> {
+        crate::door::find_ticket(&self.db, actor, event_id, code).await
     }
 
     async fn get_registration(

@@ -6,10 +6,12 @@ pub mod bookings;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod door;
 pub mod events;
 pub mod ics;
 pub mod images;
 pub mod limiter;
+pub mod live;
 pub mod markdown;
 pub mod posters;
 pub mod rest;
@@ -43,6 +45,7 @@ pub struct AppState {
     pub accounts: Arc<Accounts>,
     pub events: Arc<events::Events>,
     pub bookings: Arc<bookings::Bookings>,
+    pub seat_changes: Arc<live::SeatChanges>,
     pub tokens: Arc<TokenKeys>,
     pub sessions: sessions::Store,
     pub leptos: LeptosOptions,
@@ -72,9 +75,16 @@ impl AppState {
             .site_pkg_dir("pkg")
             .site_addr(config.addr)
             .build();
-        let bookings = bookings::Bookings::start(db.clone(), &config.secret_key.0, events.clone());
+        let seat_changes = live::SeatChanges::start(db.clone());
+        let bookings = bookings::Bookings::start(
+            db.clone(),
+            &config.secret_key.0,
+            events.clone(),
+            seat_changes.clone(),
+        );
         Ok(AppState {
             bookings,
+            seat_changes,
             tokens: Arc::new(TokenKeys::new(&config.secret_key.0)),
             accounts: Accounts::new(db.clone()),
             events,
@@ -120,6 +130,11 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(web::readyz))
         .route("/lang", get(web::switch_language))
         .route("/events/{id}/calendar.ics", get(ics::event_calendar))
+        .route("/events/{id}/seats", get(live::seats_stream))
+        .route(
+            "/agent/events/{id}/attendees.csv",
+            get(rest::bookings::attendees_csv_page),
+        )
         .nest("/api/v1", rest::router())
         .nest_service("/pkg", pkg)
         .nest_service(images::LOCAL_PREFIX, media)

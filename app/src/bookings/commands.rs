@@ -77,3 +77,49 @@ pub async fn set_reaction(event_id: EventId, kind: String, on: bool) -> Result<(
         .await,
     )
 }
+
+/// Marks a registration paid at the venue (the event's organizer or an admin).
+#[server]
+pub async fn mark_paid(id: RegistrationId) -> Result<(), AppError> {
+    use crate::{auth::Role, ssr};
+    ssr::with_status(
+        async {
+            let actor = ssr::require(Role::Agent).await?;
+            ssr::services()?
+                .booking_commands
+                .mark_paid(&actor, id)
+                .await
+        }
+        .await,
+    )
+}
+
+/// Checks a ticket in at the door, then shows the outcome on the check-in page
+/// (`?code=…&result=…`), so scanning works the same with and without scripts.
+#[server]
+pub async fn check_in_ticket(event_id: EventId, code: String) -> Result<(), AppError> {
+    use super::CheckIn;
+    use crate::{auth::Role, ssr};
+    ssr::with_status(
+        async {
+            let actor = ssr::require(Role::Agent).await?;
+            let outcome = ssr::services()?
+                .booking_commands
+                .check_in(&actor, event_id, &code)
+                .await?;
+            let (result, code) = match &outcome {
+                CheckIn::Admitted(t) => ("admitted", t.code.as_str()),
+                CheckIn::AlreadyCheckedIn(t) => ("repeat", t.code.as_str()),
+                CheckIn::Cancelled(t) => ("cancelled", t.code.as_str()),
+                CheckIn::OtherEvent => ("other_event", ""),
+                CheckIn::Unknown => ("unknown", ""),
+            };
+            leptos_axum::redirect(&format!(
+                "/agent/events/{event_id}/check-in?result={result}&code={code}&at={}",
+                chrono::Utc::now().timestamp_millis()
+            ));
+            Ok(())
+        }
+        .await,
+    )
+}

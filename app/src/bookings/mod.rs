@@ -3,6 +3,8 @@
 //! frees seats and promotes waiting groups in the same transaction. Organizers see attendees and
 //! check tickets in at the door.
 pub mod commands;
+pub mod door_ui;
+pub mod live;
 #[cfg(feature = "ssr")]
 pub mod ports;
 pub mod queries;
@@ -178,4 +180,109 @@ impl Reaction {
 pub struct MyReactions {
     pub likes: Vec<EventListItem>,
     pub saves: Vec<EventListItem>,
+}
+
+/// One registration as its event's organizer sees it in the attendee list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attendee {
+    pub registration_id: RegistrationId,
+    pub user_id: i64,
+    pub name: String,
+    pub email: String,
+    pub ticket_type_name: String,
+    pub quantity: i64,
+    pub status: RegistrationStatus,
+    pub waitlist_position: Option<i64>,
+    pub payment: Payment,
+    pub created_at: DateTime<Utc>,
+    pub tickets: Vec<AttendeeTicket>,
+}
+
+impl Attendee {
+    pub fn checked_in(&self) -> usize {
+        self.tickets
+            .iter()
+            .filter(|t| t.checked_in_at.is_some())
+            .count()
+    }
+}
+
+/// A ticket in the attendee list: its code (without the signature) and door status.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttendeeTicket {
+    pub code: String,
+    pub status: TicketStatus,
+    pub checked_in_at: Option<DateTime<Utc>>,
+}
+
+/// What the attendee list shows: a name, email or ticket code to look for, and a page.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttendeeSearch {
+    pub q: String,
+    /// 1-based; `None` means every row (the CSV export).
+    pub page: Option<u32>,
+}
+
+pub const ATTENDEES_PER_PAGE: u32 = 50;
+
+/// A page of an event's attendees with the event's door numbers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttendeePage {
+    pub event_id: EventId,
+    pub event_title: String,
+    pub items: Vec<Attendee>,
+    /// Registrations matching the search.
+    pub total: i64,
+    pub page: u32,
+    pub per_page: u32,
+    /// Valid tickets of the event, and how many of them are checked in.
+    pub tickets: i64,
+    pub checked_in: i64,
+}
+
+/// The ticket a door scanned, with the person holding it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScannedTicket {
+    pub code: String,
+    pub registration_id: RegistrationId,
+    pub attendee_id: i64,
+    pub attendee_name: String,
+    pub attendee_email: String,
+    pub ticket_type_name: String,
+    pub checked_in_at: Option<DateTime<Utc>>,
+    /// The same instant on the clock of the event's time zone, for the door's screen.
+    pub checked_in_local: Option<chrono::NaiveDateTime>,
+    /// Who checked it in (the organizer or a helper at the door).
+    pub checked_in_by: Option<String>,
+}
+
+/// What a door learns when it checks a code in. Exactly one of several doors scanning the same
+/// code at once is `Admitted`; the others get `AlreadyCheckedIn` with the first scan's time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CheckIn {
+    Admitted(ScannedTicket),
+    AlreadyCheckedIn(ScannedTicket),
+    /// The ticket's registration was cancelled.
+    Cancelled(ScannedTicket),
+    /// A real ticket, but for another event.
+    OtherEvent,
+    /// No ticket has this code (or its signature is wrong).
+    Unknown,
+}
+
+/// Seat numbers of one event, pushed to open event pages when they change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveSeats {
+    pub event_id: EventId,
+    pub remaining: i64,
+    pub confirmed: i64,
+    pub waitlisted: i64,
+    /// `(ticket type id, seats left)`.
+    pub types: Vec<(TicketTypeId, i64)>,
+}
+
+impl LiveSeats {
+    pub fn type_remaining(&self, id: TicketTypeId) -> Option<i64> {
+        self.types.iter().find(|(t, _)| *t == id).map(|(_, n)| *n)
+    }
 }

@@ -1,6 +1,7 @@
 //! What the booking server functions and REST handlers need; `server::bookings` implements it.
 use super::{
-    MyReactions, MyRegistration, NewRegistration, Notice, Reaction, Registration, RegistrationId,
+    AttendeePage, AttendeeSearch, CheckIn, MyReactions, MyRegistration, NewRegistration, Notice,
+    Reaction, Registration, RegistrationId, ScannedTicket,
 };
 use crate::auth::UserView;
 use crate::error::AppError;
@@ -34,6 +35,20 @@ pub trait BookingCommands: Send + Sync {
         reaction: Reaction,
         on: bool,
     ) -> Result<(), AppError>;
+
+    /// Marks a confirmed, unpaid registration paid at the venue (the event's organizer or an
+    /// admin); marking it twice changes nothing.
+    async fn mark_paid(&self, actor: &UserView, id: RegistrationId) -> Result<(), AppError>;
+
+    /// Checks a ticket in at the door of `event_id` (its organizer or an admin). `code` is what
+    /// the QR code holds (code and signature) or the bare code typed by hand. The check and the
+    /// change are one conditional update, so of two doors scanning at once exactly one admits.
+    async fn check_in(
+        &self,
+        actor: &UserView,
+        event_id: crate::events::EventId,
+        code: &str,
+    ) -> Result<CheckIn, AppError>;
 }
 
 /// Reads about registrations.
@@ -61,4 +76,28 @@ pub trait BookingQueries: Send + Sync {
         actor: &UserView,
         event_id: crate::events::EventId,
     ) -> Result<Vec<Reaction>, AppError>;
+
+    /// Every mark the actor has put on any event (for the toggles on event cards).
+    async fn all_marks(
+        &self,
+        actor: &UserView,
+    ) -> Result<Vec<(crate::events::EventId, Reaction)>, AppError>;
+
+    /// An event's registrations with their holders and tickets (its organizer or an admin;
+    /// `NotFound` for anyone else), confirmed first, then the waitlist in order, then cancelled.
+    async fn attendees(
+        &self,
+        actor: &UserView,
+        event_id: crate::events::EventId,
+        search: AttendeeSearch,
+    ) -> Result<AttendeePage, AppError>;
+
+    /// A ticket of `event_id` with its holder and door status, for the check-in page (its
+    /// organizer or an admin); `None` when the event has no ticket with this code.
+    async fn find_ticket(
+        &self,
+        actor: &UserView,
+        event_id: crate::events::EventId,
+        code: &str,
+    ) -> Result<Option<ScannedTicket>, AppError>;
 }

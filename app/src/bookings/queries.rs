@@ -82,3 +82,64 @@ pub async fn get_my_reactions() -> Result<MyReactions, AppError> {
         .await,
     )
 }
+
+/// A page of an event's attendees for its organizer or an admin.
+#[server]
+pub async fn get_attendees(
+    event_id: crate::events::EventId,
+    q: String,
+    page: u32,
+) -> Result<super::AttendeePage, AppError> {
+    use crate::{auth::Role, ssr};
+    ssr::with_status(
+        async {
+            let actor = ssr::require(Role::Agent).await?;
+            ssr::services()?
+                .booking_queries
+                .attendees(
+                    &actor,
+                    event_id,
+                    super::AttendeeSearch {
+                        q,
+                        page: Some(page.max(1)),
+                    },
+                )
+                .await
+        }
+        .await,
+    )
+}
+
+/// The ticket a door just scanned, to show who holds it and when it was checked in.
+#[server]
+pub async fn get_scanned_ticket(
+    event_id: crate::events::EventId,
+    code: String,
+) -> Result<Option<super::ScannedTicket>, AppError> {
+    use crate::{auth::Role, ssr};
+    ssr::with_status(
+        async {
+            let actor = ssr::require(Role::Agent).await?;
+            ssr::services()?
+                .booking_queries
+                .find_ticket(&actor, event_id, &code)
+                .await
+        }
+        .await,
+    )
+}
+
+/// Every mark of the signed-in user, for the like / save toggles on cards (none for visitors).
+#[server]
+pub async fn get_my_marks() -> Result<Vec<(crate::events::EventId, Reaction)>, AppError> {
+    use crate::ssr;
+    ssr::with_status(
+        async {
+            match ssr::current_user().await? {
+                Some(actor) => ssr::services()?.booking_queries.all_marks(&actor).await,
+                None => Ok(Vec::new()),
+            }
+        }
+        .await,
+    )
+}

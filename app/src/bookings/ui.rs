@@ -2,7 +2,8 @@
 //! so booking and cancelling work without scripts.
 use super::commands::{BookSeats, CancelBooking, SetReaction};
 use super::queries::{
-    get_my_reactions, get_my_reactions_on, get_registration, my_notices, my_registrations,
+    get_my_marks, get_my_reactions, get_my_reactions_on, get_registration, my_notices,
+    my_registrations,
 };
 use super::{MyRegistration, Payment, Reaction, Registration, RegistrationStatus, TicketStatus};
 use crate::events::{EventDetail, EventStatus};
@@ -48,9 +49,13 @@ pub fn BookingPanel(event: EventDetail) -> impl IntoView {
                         if !signed_in {
                             return view! { <a class="btn btn-primary btn-block" href=next>{t(Msg::BookingSignIn)}</a> }.into_any();
                         }
+                        let feed = use_context::<super::live::SeatsFeed>();
                         types.into_iter().map(|tt| {
-                            let waitlist = tt.remaining <= 0;
-                            let label = if waitlist { t(Msg::BookingJoinWaitlist) } else { t(Msg::BookingBook) };
+                            let (type_id, rendered) = (tt.id, tt.remaining);
+                            let label = move || {
+                                let left = feed.map_or(rendered, |f| f.type_remaining(type_id, rendered));
+                                if left <= 0 { t(Msg::BookingJoinWaitlist) } else { t(Msg::BookingBook) }
+                            };
                             let select_id = format!("quantity-{}", tt.id);
                             view! {
                                 <ActionForm action=book attr:class="booking-form">
@@ -81,12 +86,17 @@ fn RegistrationOutcome() -> impl IntoView {
             .get("registration")
             .and_then(|v| v.parse::<i64>().ok())
     };
-    let registration = Resource::new(id, |id| async move {
-        match id {
-            Some(id) => get_registration(id).await.ok(),
-            None => None,
-        }
-    });
+    // Seat changes pushed to the page may be this visitor's group leaving the waitlist.
+    let changes = use_context::<super::live::SeatsFeed>().map(|f| f.changes);
+    let registration = Resource::new(
+        move || (id(), changes.map(|c| c.get())),
+        |(id, _)| async move {
+            match id {
+                Some(id) => get_registration(id).await.ok(),
+                None => None,
+            }
+        },
+    );
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
@@ -289,9 +299,62 @@ pub fn ReactionBar(event_id: crate::events::EventId, likes: i64, saves: i64) -> 
     }
 }
 
+/// The signed-in visitor's likes and saves for the cards of a page: one request for all cards,
+/// refreshed after each toggle.
+#[derive(Clone, Copy)]
+pub struct CardMarks {
+    set: ServerAction<SetReaction>,
+    marks: Resource<Result<Vec<(crate::events::EventId, Reaction)>, crate::error::AppError>>,
+}
+
+/// Turns on like / save toggles for the event cards below (call once per page).
+pub fn provide_card_marks() -> CardMarks {
+    let set = ServerAction::<SetReaction>::new();
+    let marks = Resource::new(move || set.version().get(), |_| get_my_marks());
+    let card_marks = CardMarks { set, marks };
+    provide_context(card_marks);
+    card_marks
+}
+
+/// Like and save toggles on an event card (signed-in visitors; plain forms underneath).
+#[component]
+pub fn CardReactions(event_id: crate::events::EventId) -> impl IntoView {
+    let auth = use_auth();
+    let card_marks = use_context::<CardMarks>();
+    card_marks.map(|CardMarks { set, marks }| view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let signed_in = matches!(auth.user.await, Ok(Some(_)));
+                let marks = marks.await.unwrap_or_default();
+                signed_in.then(|| {
+                    let toggle = |r: Reaction, label: Msg| {
+                        let on = marks.contains(&(event_id, r));
+                        view! {
+                            <ActionForm action=set attr:class="reaction-form">
+                                <input type="hidden" name="event_id" value=event_id.to_string()/>
+                                <input type="hidden" name="kind" value=r.code()/>
+                                <input type="hidden" name="on" value=(!on).to_string()/>
+                                <button class="btn btn-ghost btn-sm reaction" type="submit" aria-pressed=on.to_string()
+                                    data-reaction=r.code()>{t(label)}</button>
+                            </ActionForm>
+                        }
+                    };
+                    view! {
+                        <div class="reactions card-reactions">
+                            {toggle(Reaction::Like, Msg::ReactionLike)}
+                            {toggle(Reaction::Save, Msg::ReactionSave)}
+                        </div>
+                    }
+                })
+            })}
+        </Transition>
+    })
+}
+
 /// `/me`'s liked and saved events.
 #[component]
 pub fn MyMarks() -> impl IntoView {
+    provide_card_marks();
     let marks = Resource::new(|| (), |_| get_my_reactions());
     view! {
         <Transition fallback=|| ()>

@@ -10,6 +10,7 @@ use leptos_meta::Title;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
+    crate::bookings::ui::provide_card_marks();
     let auth = use_auth();
     let upcoming = Resource::new(
         || (),

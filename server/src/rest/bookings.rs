@@ -4,12 +4,17 @@ use super::error::{ApiError, ApiJson, ErrorBody};
 use super::events::EventSummary;
 use crate::AppState;
 use app::auth::Role;
+use app::auth::ports::AccountQueries;
 use app::bookings::ports::{BookingCommands, BookingQueries};
-use app::bookings::{NewRegistration, Reaction, Registration, TicketStatus};
+use app::bookings::{
+    Attendee, AttendeePage, AttendeeSearch, CheckIn, NewRegistration, Reaction, Registration,
+    ScannedTicket, TicketStatus,
+};
 use app::error::{AppError, Problem};
 use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -54,11 +59,7 @@ impl From<Registration> for RegistrationDto {
                 .into_iter()
                 .map(|t| TicketDto {
                     code: t.token,
-                    status: match t.status {
-                        TicketStatus::Valid => "valid",
-                        TicketStatus::Cancelled => "cancelled",
-                    }
-                    .into(),
+                    status: ticket_status(t.status),
                     checked_in_at: t.checked_in_at,
                 })
                 .collect(),
@@ -263,5 +264,300 @@ pub async fn my_reactions(
     Ok(Json(MyReactionsBody {
         likes: mine.likes.into_iter().map(Into::into).collect(),
         saves: mine.saves.into_iter().map(Into::into).collect(),
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AttendeeTicketDto {
+    /// The ticket's code (without the signature).
+    pub code: String,
+    /// valid · cancelled
+    pub status: String,
+    pub checked_in_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AttendeeUser {
+    pub id: String,
+    pub display_name: String,
+    pub email: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AttendeeDto {
+    pub registration_id: String,
+    pub user: AttendeeUser,
+    pub ticket_type: String,
+    pub quantity: i64,
+    /// confirmed · waitlisted · cancelled
+    pub status: String,
+    pub waitlist_position: Option<i64>,
+    /// free · unpaid · paid
+    pub payment: String,
+    pub tickets: Vec<AttendeeTicketDto>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AttendeesBody {
+    pub items: Vec<AttendeeDto>,
+    pub total: i64,
+    /// Valid tickets of the event and how many are checked in.
+    pub tickets: i64,
+    pub checked_in: i64,
+}
+
+fn ticket_status(status: TicketStatus) -> String {
+    match status {
+        TicketStatus::Valid => "valid",
+        TicketStatus::Cancelled => "cancelled",
+    }
+    .into()
+}
+
+impl From<Attendee> for AttendeeDto {
+    fn from(a: Attendee) -> Self {
+        AttendeeDto {
+            registration_id: a.registration_id.to_string(),
+            user: AttendeeUser {
+                id: a.user_id.to_string(),
+                display_name: a.name,
+                email: a.email,
+            },
+            ticket_type: a.ticket_type_name,
+            quantity: a.quantity,
+            status: a.status.code().into(),
+            waitlist_position: a.waitlist_position,
+            payment: a.payment.code().into(),
+            tickets: a
+                .tickets
+                .into_iter()
+                .map(|t| AttendeeTicketDto {
+                    code: t.code,
+                    status: ticket_status(t.status),
+                    checked_in_at: t.checked_in_at,
+                })
+                .collect(),
+            created_at: a.created_at,
+        }
+    }
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AttendeesQuery {
+    /// A name, an email or a ticket code.
+    pub q: Option<String>,
+    /// `json` (default) or `csv`.
+    pub format: Option<String>,
+}
+
+/// The attendee list as a CSV download.
+fn csv_response(page: &AttendeePage) -> Result<Response, ApiError> {
+    let body = crate::door::attendees_csv(page)?;
+    let name = format!("attachment; filename=\"attendees-{}.csv\"", page.event_id);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, name),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// An event's registrations with their holders and tickets (its organizer, admin);
+/// `?format=csv` gives the same rows as CSV.
+#[utoipa::path(get, path = "/api/v1/events/{id}/attendees", tag = "registrations",
+    params(("id" = String, Path), AttendeesQuery), security(("bearer" = [])),
+    responses((status = 200, body = AttendeesBody), (status = 200, content_type = "text/csv", body = String),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn attendees(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(event): Path<String>,
+    Query(query): Query<AttendeesQuery>,
+) -> Result<Response, ApiError> {
+    let actor = caller.require(Role::User)?;
+    let search = AttendeeSearch {
+        q: query.q.unwrap_or_default(),
+        page: None,
+    };
+    let page = state
+        .bookings
+        .attendees(&actor, id(&event)?, search)
+        .await?;
+    match query.format.as_deref() {
+        None | Some("json") => Ok(Json(AttendeesBody {
+            total: page.total,
+            tickets: page.tickets,
+            checked_in: page.checked_in,
+            items: page.items.into_iter().map(Into::into).collect(),
+        })
+        .into_response()),
+        Some("csv") => csv_response(&page),
+        Some(_) => Err(AppError::field(
+            "format",
+            Problem::Malformed {
+                detail: "format must be json or csv".into(),
+            },
+        )
+        .into()),
+    }
+}
+
+/// `/agent/events/{id}/attendees.csv`: the download link of the attendee page, for a signed-in
+/// session (the page has no bearer token).
+pub async fn attendees_csv_page(
+    State(state): State<AppState>,
+    session: tower_sessions::Session,
+    Path(event): Path<String>,
+    Query(query): Query<AttendeesQuery>,
+) -> Result<Response, ApiError> {
+    let user_id = session
+        .get::<i64>(app::ssr::SESSION_USER_KEY)
+        .await
+        .map_err(app::ssr::internal)?
+        .ok_or(AppError::Unauthenticated)?;
+    let actor = match state.accounts.get_user(user_id).await? {
+        Some(record) if !record.blocked => record.user,
+        _ => return Err(AppError::Unauthenticated.into()),
+    };
+    let search = AttendeeSearch {
+        q: query.q.unwrap_or_default(),
+        page: None,
+    };
+    let page = state
+        .bookings
+        .attendees(&actor, id(&event)?, search)
+        .await?;
+    csv_response(&page)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CheckInRequest {
+    /// What the QR code holds (`CODE.SIGNATURE`) or the code typed by hand.
+    pub code: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CheckedTicket {
+    pub code: String,
+    pub registration_id: String,
+    pub ticket_type: String,
+    pub checked_in_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CheckInBody {
+    pub ticket: CheckedTicket,
+    pub attendee: AttendeeUser,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RepeatCheckIn {
+    pub error: super::error::ErrorDetail,
+    pub first_checked_in_at: Option<DateTime<Utc>>,
+    /// Who checked the ticket in the first time.
+    pub first_checked_in_by: Option<String>,
+    pub attendee: AttendeeUser,
+}
+
+fn refusal(status: StatusCode, kind: &str, message: &str) -> Response {
+    (
+        status,
+        Json(ErrorBody {
+            error: super::error::ErrorDetail {
+                kind: kind.into(),
+                message: message.into(),
+                fields: Default::default(),
+            },
+        }),
+    )
+        .into_response()
+}
+
+/// Checks a ticket in at the door (its organizer, admin): `200` the first time; `409` with
+/// the first scan's time on a repeat or for a cancelled ticket; `404` for a code of another
+/// event or no ticket at all. Of two doors scanning the same code at once exactly one gets 200.
+#[utoipa::path(post, path = "/api/v1/events/{id}/check-in", tag = "registrations", params(("id" = String, Path)),
+    request_body = CheckInRequest, security(("bearer" = [])),
+    responses((status = 200, body = CheckInBody), (status = 409, body = RepeatCheckIn),
+        (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn check_in(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(event): Path<String>,
+    ApiJson(req): ApiJson<CheckInRequest>,
+) -> Result<Response, ApiError> {
+    let actor = caller.require(Role::User)?;
+    let attendee = |t: &ScannedTicket| AttendeeUser {
+        id: t.attendee_id.to_string(),
+        display_name: t.attendee_name.clone(),
+        email: t.attendee_email.clone(),
+    };
+    Ok(
+        match state
+            .bookings
+            .check_in(&actor, id(&event)?, &req.code)
+            .await?
+        {
+            CheckIn::Admitted(t) => Json(CheckInBody {
+                attendee: attendee(&t),
+                ticket: CheckedTicket {
+                    code: t.code,
+                    registration_id: t.registration_id.to_string(),
+                    ticket_type: t.ticket_type_name,
+                    checked_in_at: t.checked_in_at,
+                },
+            })
+            .into_response(),
+            CheckIn::AlreadyCheckedIn(t) => (
+                StatusCode::CONFLICT,
+                Json(RepeatCheckIn {
+                    error: super::error::ErrorDetail {
+                        kind: "conflict".into(),
+                        message: "this ticket was already checked in".into(),
+                        fields: Default::default(),
+                    },
+                    attendee: attendee(&t),
+                    first_checked_in_at: t.checked_in_at,
+                    first_checked_in_by: t.checked_in_by,
+                }),
+            )
+                .into_response(),
+            CheckIn::Cancelled(_) => refusal(
+                StatusCode::CONFLICT,
+                "conflict",
+                "this ticket was cancelled",
+            ),
+            CheckIn::OtherEvent => refusal(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "this ticket is for another event",
+            ),
+            CheckIn::Unknown => refusal(StatusCode::NOT_FOUND, "not_found", "no such ticket"),
+        },
+    )
+}
+
+/// Marks a confirmed registration of a paid ticket type paid at the venue (the event's
+/// organizer, admin); idempotent.
+#[utoipa::path(post, path = "/api/v1/registrations/{id}/paid", tag = "registrations", params(("id" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, body = RegistrationBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn mark_paid(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(registration): Path<String>,
+) -> Result<Json<RegistrationBody>, ApiError> {
+    let actor = caller.require(Role::User)?;
+    let id = id(&registration)?;
+    state.bookings.mark_paid(&actor, id).await?;
+    let registration = state.bookings.get_registration(&actor, id).await?;
+    Ok(Json(RegistrationBody {
+        registration: registration.into(),
     }))
 }

@@ -18,7 +18,8 @@ use utoipa::{Modify, OpenApi};
     paths(auth::register, auth::token, auth::me, events::list, events::get, events::create, events::patch,
           events::publish, events::cancel, events::delete, events::put_image,
           bookings::register, bookings::cancel, bookings::get, bookings::mine,
-          bookings::react, bookings::unreact, bookings::my_reactions),
+          bookings::react, bookings::unreact, bookings::my_reactions, bookings::attendees,
+          bookings::check_in, bookings::mark_paid),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -58,6 +59,9 @@ pub fn router() -> Router<AppState> {
             "/registrations/{id}",
             get(bookings::get).delete(bookings::cancel),
         )
+        .route("/registrations/{id}/paid", post(bookings::mark_paid))
+        .route("/events/{id}/attendees", get(bookings::attendees))
+        .route("/events/{id}/check-in", post(bookings::check_in))
         .route("/me/registrations", get(bookings::mine))
         .route(
             "/events/{id}/reactions/{kind}",

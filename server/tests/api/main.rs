@@ -3,6 +3,7 @@ mod auth;
 mod bookings;
 #[path = "../common/mod.rs"]
 mod common;
+mod door;
 mod events;
 mod images;
 mod pages;
@@ -208,6 +209,29 @@ impl TestApp {
             req = req.header(header::AUTHORIZATION, a);
         }
         self.send(req.body(Body::from(bytes)).unwrap()).await
+    }
+
+    /// A new account with `role`, a bearer token and a signed-in session cookie for it.
+    pub async fn signed_in(&self, role: app::auth::Role) -> (app::auth::UserView, String, String) {
+        use leptos::server_fn::ServerFn;
+        let (user, bearer) = self.bearer(role).await;
+        let reply = self
+            .server_fn(
+                app::auth::commands::SignIn::PATH,
+                &[("email", &user.email), ("password", "granite-lily-42")],
+                None,
+            )
+            .await;
+        let cookie = reply
+            .cookie(server::sessions::SESSION_COOKIE)
+            .expect("session cookie");
+        (user, bearer, cookie)
+    }
+
+    /// The response of `GET path` with its body still streaming (server-sent events).
+    pub async fn open_stream(&self, path: &str) -> axum::response::Response {
+        let req = Request::get(path).body(Body::empty()).unwrap();
+        self.router.clone().oneshot(req).await.unwrap()
     }
 
     pub async fn token(&self, email: &str, password: &str) -> Reply {

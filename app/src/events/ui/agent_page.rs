@@ -114,6 +114,10 @@ fn AgentRow(
             <td class="num">{item.remaining_seats}</td>
             <td class="actions">
                 {can_change.then(|| view! { <a class="btn btn-ghost btn-sm" href=format!("/agent/events/{}/edit", item.id)>{t(Msg::AgentEdit)}</a> })}
+                {(status != EventStatus::Draft).then(|| view! {
+                    <a class="btn btn-ghost btn-sm" href=format!("/agent/events/{id}/attendees")>{t(Msg::AgentAttendees)}</a>
+                    <a class="btn btn-ghost btn-sm" href=format!("/agent/events/{id}/check-in")>{t(Msg::CheckinTitle)}</a>
+                })}
                 {(status == EventStatus::Draft).then(|| view! {
                     <ActionForm action=publish attr:class="inline-form">
                         <input type="hidden" name="id" value=id.to_string()/>

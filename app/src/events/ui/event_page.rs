@@ -106,6 +106,8 @@ fn EventDetailView(event: EventDetail, locale: Locale) -> impl IntoView {
     // The server knows only the venue's zone; once the page runs in the browser, the same
     // instants are also shown in the viewer's zone when it differs.
     let viewer_time = RwSignal::new(None::<String>);
+    let feed = crate::bookings::live::follow_seats(item.id);
+    provide_context(feed);
     {
         let (starts, ends) = (item.starts_at, item.ends_at);
         let venue_start = item.local_starts_at;
@@ -177,11 +179,14 @@ fn EventDetailView(event: EventDetail, locale: Locale) -> impl IntoView {
                     <ul class="ticket-types">
                         {event.ticket_types.iter().map(|tt| {
                             let price = if tt.price.amount == 0 { t(Msg::EventFree).to_owned() } else { tt.price.display() };
+                            let (type_id, rendered) = (tt.id, tt.remaining);
                             view! {
                                 <li>
                                     <div class="tt-row"><strong>{tt.name.clone()}</strong><span>{price}</span></div>
                                     <div class="tt-row muted">
-                                        <span>{fill(t(Msg::EventTicketLeft), &[("n", &tt.remaining)])}</span>
+                                        <span data-testid="seats-left" data-ticket-type=type_id.to_string()>
+                                            {move || fill(t(Msg::EventTicketLeft), &[("n", &feed.type_remaining(type_id, rendered))])}
+                                        </span>
                                         <span>{fill(t(Msg::EventTicketMax), &[("n", &tt.max_per_registration)])}</span>
                                     </div>
                                 </li>

@@ -63,6 +63,7 @@ fn page_href(q: &ParamsMap, page: i64) -> String {
 /// `/events`: search with filters, sort and pages. A plain GET form, so it works without scripts.
 #[component]
 pub fn EventsPage() -> impl IntoView {
+    crate::bookings::ui::provide_card_marks();
     let locale = use_locale();
     let query = use_query_map();
     let results = Resource::new(move || search_from_query(&query.get()), list_events);

@@ -56,6 +56,7 @@ pub fn EventCard(item: EventListItem) -> impl IntoView {
                     <span class="price">{price_text(&item)}</span>
                     <span class="seats">{seats}</span>
                 </p>
+                <crate::bookings::ui::CardReactions event_id=item.id/>
             </div>
         </article>
     }
