@@ -148,11 +148,13 @@ pub async fn seats_stream(
     let first = live_seats(&state.db, id).await?;
     let rx = state.seat_changes.subscribe();
     let db = state.db.clone();
+    // Every change is sent, even when the numbers look the same: a cancellation that promotes
+    // a waiting group of the same size leaves them equal, yet that group's page must update.
     let stream = futures_util::stream::unfold(
-        (Some(first.clone()), first, rx, db),
-        move |(pending, last, mut rx, db)| async move {
+        (Some(first), rx, db),
+        move |(pending, mut rx, db)| async move {
             if let Some(seats) = pending {
-                return Some((Ok(to_event(&seats)), (None, last, rx, db)));
+                return Some((Ok(to_event(&seats)), (None, rx, db)));
             }
             loop {
                 match rx.recv().await {
@@ -163,13 +165,8 @@ pub async fn seats_stream(
                 // Let a burst of bookings settle, then send one update for all of it.
                 tokio::time::sleep(THROTTLE).await;
                 while let Ok(_) | Err(broadcast::error::TryRecvError::Lagged(_)) = rx.try_recv() {}
-                match live_seats(&db, id).await {
-                    Ok(seats) if seats != last => {
-                        return Some((Ok(to_event(&seats)), (None, seats, rx, db)));
-                    }
-                    Ok(_) => continue,
-                    Err(_) => return None,
-                }
+                let seats = live_seats(&db, id).await.ok()?;
+                return Some((Ok(to_event(&seats)), (None, rx, db)));
             }
         },
     );

@@ -64,13 +64,42 @@ test('a user books two seats and sees QR tickets; the next one waits; a cancella
   await other.getByRole('button', { name: 'Book' }).click();
   await expect(other.getByTestId('booking-outcome')).toContainText('waitlist at position 1');
 
-  // The first user cancels; the waiting group is confirmed in the same transaction.
+  // The first user cancels; the waiting group is confirmed in the same transaction, and the
+  // second user's open page says so without being reloaded (server-sent events).
+  await other.evaluate(() => { (window as unknown as { notReloaded: boolean }).notReloaded = true; });
   await booking.getByRole('button', { name: 'Cancel booking' }).click();
   await expect(page.locator('li.booking').filter({ hasText: title }).getByTestId('booking-status')).toHaveText('Cancelled');
+  await expect(other.getByTestId('booking-outcome')).toContainText('2 seat(s) confirmed');
+  await expect(other.getByTestId('seats-left')).toHaveText('1 left');
+  expect(await other.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
   await other.goto('/me');
   const waiting = other.locator('li.booking').filter({ hasText: title });
   await expect(waiting.getByTestId('booking-status')).toHaveText('Confirmed');
   await expect(waiting.locator('.qr svg')).toHaveCount(2);
   await expect(other.locator('[data-notice="waitlist_confirmed"]')).toContainText(title);
+  const code = (await waiting.locator('.ticket-code').first().textContent())!.trim();
   await other.close();
+
+  // At the door: the organizer checks the ticket in, then the same ticket again is refused.
+  const door = await browser.newPage();
+  await signIn(door, 'noa@eventhub.test', 'demo-agent-2026');
+  await door.goto('/agent');
+  await door.getByRole('row').filter({ hasText: title }).getByRole('link', { name: 'Check-in' }).click();
+  await expect(door.getByRole('heading', { name: 'Check-in' })).toBeVisible();
+  await hydrated(door);
+  await door.getByLabel('Ticket code').fill(code);
+  await door.getByRole('button', { name: 'Check in' }).click();
+  await expect(door.getByTestId('scan-result')).toHaveAttribute('data-result', 'admitted');
+  await expect(door.getByTestId('scan-result')).toContainText('Welcome, Ola');
+  await expect(door.getByTestId('door-count')).toContainText('1 of 2 tickets checked in');
+  await door.getByLabel('Ticket code').fill(code.toLowerCase());
+  await door.getByRole('button', { name: 'Check in' }).click();
+  await expect(door.getByTestId('scan-result')).toHaveAttribute('data-result', 'repeat');
+  await expect(door.getByTestId('scan-result')).toContainText('already checked in at');
+  await expect(door.getByTestId('scan-result')).toContainText('by Noa');
+
+  // The attendee list shows the same numbers and who holds the seats.
+  await door.getByRole('link', { name: 'Attendees' }).click();
+  await expect(door.getByRole('row').filter({ hasText: 'ola@eventhub.test' })).toContainText('1/2');
+  await door.close();
 });
