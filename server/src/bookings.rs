@@ -92,7 +92,28 @@ impl Command {
 
 struct Job {
     command: Command,
-    reply: oneshot::Sender<Result<RegistrationId, AppError>>,
+    reply: oneshot::Sender<Result<Done, AppError>>,
+}
+
+/// What the writer did for one job. A booking carries everything its answer needs, so the
+/// answer costs no read after the commit.
+enum Done {
+    Booked(Booked),
+    Cancelled(RegistrationId),
+}
+
+struct Booked {
+    id: RegistrationId,
+    event_id: i64,
+    ticket_type_id: i64,
+    ticket_type_name: String,
+    user_id: i64,
+    quantity: i64,
+    status: RegistrationStatus,
+    waitlist_position: Option<i64>,
+    payment: Payment,
+    codes: Vec<String>,
+    created_at: DateTime<Utc>,
 }
 
 /// The guard columns of an event, read under its lock.
@@ -107,6 +128,7 @@ struct EventLock {
 struct TypeRow {
     id: i64,
     event_id: i64,
+    name: String,
     price_amount: i64,
     quantity: i64,
     seats_confirmed: i64,
@@ -132,23 +154,24 @@ struct WaitingRow {
     quantity: i64,
 }
 
-const TYPE_SQL: &str = "SELECT id, event_id, price_amount, quantity, seats_confirmed, max_per_registration, \
+const TYPE_SQL: &str = "SELECT id, event_id, name, price_amount, quantity, seats_confirmed, max_per_registration, \
     sales_start, sales_end FROM ticket_types WHERE id = $1";
 
 /// What a committed batch did: one answer per job, and the events whose seats changed.
 struct Written {
-    results: Vec<Result<RegistrationId, AppError>>,
+    results: Vec<Result<Done, AppError>>,
     touched: Vec<i64>,
 }
 
-/// Writes one command's worth of changes for one engine; the body is the same for both, the
-/// macro only fixes the pool type and the engine's lock clause.
+/// Writes one batch for one engine; the body is the same for both, the macro only fixes the
+/// pool type and the engine's lock clause.
+///
+/// No savepoints: every refusal is decided before the job writes anything (or, for seats taken
+/// from the event but not from the ticket type, undone at once), so a refused job leaves the
+/// transaction as it found it; a database error fails the whole batch, which commits nothing.
 macro_rules! engine_writer {
     ($name:ident, $pool:ty, $begin:expr, $lock:expr) => {
-        async fn $name(
-            pool: &$pool,
-            jobs: &[Job],
-        ) -> Result<Written, sqlx::Error> {
+        async fn $name(pool: &$pool, jobs: &[Job]) -> Result<Written, sqlx::Error> {
             let lock_event = format!(
                 "SELECT organizer_id, status, starts_at FROM events WHERE id = $1{}",
                 $lock
@@ -157,17 +180,23 @@ macro_rules! engine_writer {
             let mut results = Vec::with_capacity(jobs.len());
             let mut touched = Vec::new();
             for job in jobs {
-                sqlx::query("SAVEPOINT booking").execute(&mut *tx).await?;
                 let now = now();
-                let outcome: Result<RegistrationId, AppError> = async {
+                let outcome: Result<Done, AppError> = async {
                     match &job.command {
                         Command::Register { actor, new } => {
+                            // The common case in four statements: an open event nobody waits
+                            // for, seats in both counters, a type on sale (the conditions of
+                            // the checks below, written into the updates).
+                            if let Some(booked) = fast_booking!(&mut *tx, actor, new, now) {
+                                touched.push(new.event_id);
+                                return Ok::<_, sqlx::Error>(Ok(Done::Booked(booked)));
+                            }
                             let Some(event) = sqlx::query_as::<_, EventLock>(&lock_event)
                                 .bind(new.event_id)
                                 .fetch_optional(&mut *tx)
                                 .await?
                             else {
-                                return Ok::<_, sqlx::Error>(Err(AppError::NotFound));
+                                return Ok(Err(AppError::NotFound));
                             };
                             let status = EventStatus::from_code(&event.status)
                                 .ok_or_else(|| sqlx::Error::Decode("event status".into()))?;
@@ -213,8 +242,21 @@ macro_rules! engine_writer {
                             let payment = if tt.price_amount == 0 { Payment::Free } else { Payment::Unpaid };
                             let seated = ahead.is_none()
                                 && take_seats!(&mut *tx, new.event_id, tt.id, new.quantity);
-                            let id: i64 = if seated {
-                                let id = sqlx::query_scalar(
+                            let mut booked = Booked {
+                                id: 0,
+                                event_id: new.event_id,
+                                ticket_type_id: tt.id,
+                                ticket_type_name: tt.name,
+                                user_id: actor.id,
+                                quantity: new.quantity,
+                                status: RegistrationStatus::Confirmed,
+                                waitlist_position: None,
+                                payment,
+                                codes: Vec::new(),
+                                created_at: now,
+                            };
+                            if seated {
+                                booked.id = sqlx::query_scalar(
                                     "INSERT INTO registrations (event_id, ticket_type_id, user_id, quantity, status, \
                                      payment, created_at, confirmed_at) VALUES ($1, $2, $3, $4, 'confirmed', $5, $6, $6) RETURNING id",
                                 )
@@ -222,8 +264,7 @@ macro_rules! engine_writer {
                                 .bind(payment.code()).bind(now)
                                 .fetch_one(&mut *tx)
                                 .await?;
-                                issue_tickets!(&mut *tx, id, new.event_id, new.quantity);
-                                id
+                                booked.codes = issue_tickets!(&mut *tx, booked.id, new.event_id, new.quantity);
                             } else {
                                 let seq: i64 = sqlx::query_scalar(
                                     "UPDATE events SET waitlist_next = waitlist_next + 1, \
@@ -232,17 +273,24 @@ macro_rules! engine_writer {
                                 .bind(new.event_id).bind(new.quantity)
                                 .fetch_one(&mut *tx)
                                 .await?;
-                                sqlx::query_scalar(
+                                booked.id = sqlx::query_scalar(
                                     "INSERT INTO registrations (event_id, ticket_type_id, user_id, quantity, status, \
                                      waitlist_seq, payment, created_at) VALUES ($1, $2, $3, $4, 'waitlisted', $5, $6, $7) RETURNING id",
                                 )
                                 .bind(new.event_id).bind(tt.id).bind(actor.id).bind(new.quantity)
                                 .bind(seq).bind(payment.code()).bind(now)
                                 .fetch_one(&mut *tx)
-                                .await?
-                            };
+                                .await?;
+                                booked.status = RegistrationStatus::Waitlisted;
+                                booked.waitlist_position = Some(sqlx::query_scalar(
+                                    "SELECT COUNT(*) FROM registrations WHERE event_id = $1 AND waitlist_seq <= $2",
+                                )
+                                .bind(new.event_id).bind(seq)
+                                .fetch_one(&mut *tx)
+                                .await?);
+                            }
                             touched.push(new.event_id);
-                            Ok(Ok(id))
+                            Ok(Ok(Done::Booked(booked)))
                         }
                         Command::Cancel { actor, id } => {
                             let Some(reg) = sqlx::query_as::<_, RegRow>(
@@ -279,7 +327,7 @@ macro_rules! engine_writer {
                                     sqlx::query("UPDATE events SET seats_waitlisted = seats_waitlisted - $2 WHERE id = $1")
                                         .bind(reg.event_id).bind(reg.quantity).execute(&mut *tx).await?;
                                 }
-                                _ => return Ok(Ok(reg.id)),
+                                _ => return Ok(Ok(Done::Cancelled(reg.id))),
                             }
                             touched.push(reg.event_id);
                             sqlx::query(
@@ -293,23 +341,95 @@ macro_rules! engine_writer {
                                 notify!(&mut *tx, reg.user_id, reg.event_id, "registration_cancelled", now);
                             }
                             promote!(&mut *tx, reg.event_id, now);
-                            Ok(Ok(reg.id))
+                            Ok(Ok(Done::Cancelled(reg.id)))
                         }
                     }
                 }
                 .await?;
-                if outcome.is_ok() {
-                    sqlx::query("RELEASE SAVEPOINT booking").execute(&mut *tx).await?;
-                } else {
-                    sqlx::query("ROLLBACK TO SAVEPOINT booking").execute(&mut *tx).await?;
-                    sqlx::query("RELEASE SAVEPOINT booking").execute(&mut *tx).await?;
-                }
                 results.push(outcome);
             }
             tx.commit().await?;
             Ok(Written { results, touched })
         }
     };
+}
+
+/// The common booking as conditional updates: seats taken from an open event with nobody
+/// waiting and from a ticket type on sale, the registration and its tickets written. Evaluates
+/// to `None`, having changed nothing, when any condition fails; the full path then finds out
+/// which and answers with the reason (or the waitlist).
+macro_rules! fast_booking {
+    ($tx:expr, $actor:expr, $new:expr, $now:expr) => {{
+        let (actor, new, now) = ($actor, $new, $now);
+        let event_taken = sqlx::query(
+            "UPDATE events SET seats_confirmed = seats_confirmed + $2 WHERE id = $1 AND status = 'published' \
+             AND starts_at > $3 AND seats_waitlisted = 0 AND seats_confirmed + $2 <= capacity",
+        )
+        .bind(new.event_id)
+        .bind(new.quantity)
+        .bind(now)
+        .execute($tx)
+        .await?
+        .rows_affected()
+            == 1;
+        let ticket_type: Option<(String, i64)> = if event_taken {
+            sqlx::query_as(
+                "UPDATE ticket_types SET seats_confirmed = seats_confirmed + $2 WHERE id = $1 AND event_id = $3 \
+                 AND seats_confirmed + $2 <= quantity AND $2 >= 1 AND $2 <= max_per_registration \
+                 AND (sales_start IS NULL OR sales_start <= $4) AND (sales_end IS NULL OR sales_end > $4) \
+                 RETURNING name, price_amount",
+            )
+            .bind(new.ticket_type_id)
+            .bind(new.quantity)
+            .bind(new.event_id)
+            .bind(now)
+            .fetch_optional($tx)
+            .await?
+        } else {
+            None
+        };
+        match ticket_type {
+            Some((name, price)) => {
+                let payment = if price == 0 { Payment::Free } else { Payment::Unpaid };
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO registrations (event_id, ticket_type_id, user_id, quantity, status, \
+                     payment, created_at, confirmed_at) VALUES ($1, $2, $3, $4, 'confirmed', $5, $6, $6) RETURNING id",
+                )
+                .bind(new.event_id)
+                .bind(new.ticket_type_id)
+                .bind(actor.id)
+                .bind(new.quantity)
+                .bind(payment.code())
+                .bind(now)
+                .fetch_one($tx)
+                .await?;
+                let codes = issue_tickets!($tx, id, new.event_id, new.quantity);
+                Some(Booked {
+                    id,
+                    event_id: new.event_id,
+                    ticket_type_id: new.ticket_type_id,
+                    ticket_type_name: name,
+                    user_id: actor.id,
+                    quantity: new.quantity,
+                    status: RegistrationStatus::Confirmed,
+                    waitlist_position: None,
+                    payment,
+                    codes,
+                    created_at: now,
+                })
+            }
+            None => {
+                if event_taken {
+                    sqlx::query("UPDATE events SET seats_confirmed = seats_confirmed - $2 WHERE id = $1")
+                        .bind(new.event_id)
+                        .bind(new.quantity)
+                        .execute($tx)
+                        .await?;
+                }
+                None
+            }
+        }
+    }};
 }
 
 /// Takes `n` seats of a ticket type and of its event if both have them; evaluates to whether
@@ -349,18 +469,25 @@ macro_rules! take_seats {
     }};
 }
 
-/// One ticket per seat of a confirmed registration.
+/// One ticket per seat of a confirmed registration, in one statement; evaluates to the codes.
 macro_rules! issue_tickets {
-    ($tx:expr, $registration_id:expr, $event_id:expr, $n:expr) => {
-        for _ in 0..$n {
-            sqlx::query("INSERT INTO tickets (registration_id, event_id, code, status) VALUES ($1, $2, $3, 'valid')")
-                .bind($registration_id)
-                .bind($event_id)
-                .bind(new_code())
-                .execute($tx)
-                .await?;
+    ($tx:expr, $registration_id:expr, $event_id:expr, $n:expr) => {{
+        let codes: Vec<String> = (0..$n).map(|_| new_code()).collect();
+        let mut sql =
+            String::from("INSERT INTO tickets (registration_id, event_id, code, status) VALUES ");
+        for i in 0..codes.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("($1, $2, ${}, 'valid')", i + 3));
         }
-    };
+        let mut insert = sqlx::query(&sql).bind($registration_id).bind($event_id);
+        for code in &codes {
+            insert = insert.bind(code.as_str());
+        }
+        insert.execute($tx).await?;
+        codes
+    }};
 }
 
 macro_rules! notify {
@@ -509,7 +636,7 @@ impl Bookings {
         &self.keys
     }
 
-    async fn submit(&self, command: Command) -> Result<RegistrationId, AppError> {
+    async fn submit(&self, command: Command) -> Result<Done, AppError> {
         let (reply, answer) = oneshot::channel();
         self.jobs
             .send(Job { command, reply })
@@ -623,22 +750,47 @@ impl BookingCommands for Bookings {
         actor: &UserView,
         new: NewRegistration,
     ) -> Result<Registration, AppError> {
-        let event_id = new.event_id;
-        let id = self
+        let Done::Booked(booked) = self
             .submit(Command::Register {
                 actor: actor.clone(),
                 new,
             })
-            .await?;
-        let (registration, _) = self.load(id, false).await?.ok_or(AppError::Internal)?;
+            .await?
+        else {
+            return Err(internal(
+                "the booking writer answered a booking with a cancellation",
+            ));
+        };
         tracing::info!(
-            registration = id,
-            event_id,
+            registration = booked.id,
+            event_id = booked.event_id,
             user = actor.id,
-            status = registration.status.code(),
+            status = booked.status.code(),
             "registered"
         );
-        Ok(registration)
+        Ok(Registration {
+            id: booked.id,
+            event_id: booked.event_id,
+            ticket_type_id: booked.ticket_type_id,
+            ticket_type_name: booked.ticket_type_name,
+            user_id: booked.user_id,
+            quantity: booked.quantity,
+            status: booked.status,
+            waitlist_position: booked.waitlist_position,
+            payment: booked.payment,
+            tickets: booked
+                .codes
+                .into_iter()
+                .map(|code| Ticket {
+                    token: self.keys.token(booked.event_id, &code),
+                    code,
+                    status: TicketStatus::Valid,
+                    checked_in_at: None,
+                    qr_svg: String::new(),
+                })
+                .collect(),
+            created_at: booked.created_at,
+        })
     }
 
     async fn cancel_registration(
@@ -646,12 +798,17 @@ impl BookingCommands for Bookings {
         actor: &UserView,
         id: RegistrationId,
     ) -> Result<Registration, AppError> {
-        let id = self
+        let Done::Cancelled(id) = self
             .submit(Command::Cancel {
                 actor: actor.clone(),
                 id,
             })
-            .await?;
+            .await?
+        else {
+            return Err(internal(
+                "the booking writer answered a cancellation with a booking",
+            ));
+        };
         let (registration, _) = self.load(id, false).await?.ok_or(AppError::NotFound)?;
         tracing::info!(
             registration = id,

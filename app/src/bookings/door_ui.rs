@@ -187,6 +187,7 @@ fn AttendeeRow(
             <td data-testid="payment">{t(a.payment.label())}</td>
             <td class="num">{format!("{checked}/{valid}")}</td>
             <td class="actions">
+                <div class="row-actions">
                 {unpaid.then(|| view! {
                     <ActionForm action=mark_paid attr:class="inline-form">
                         <input type="hidden" name="id" value=a.registration_id.to_string()/>
@@ -202,6 +203,7 @@ fn AttendeeRow(
                         </ActionForm>
                     </details>
                 })}
+                </div>
             </td>
         </tr>
     }
@@ -214,7 +216,7 @@ const SCANNER_JS: &str = r#"(() => {
   const video = document.getElementById('scan-video');
   const input = document.getElementById('check-in-code');
   if (!button || !video || !input || !('BarcodeDetector' in window) || !navigator.mediaDevices) return;
-  button.hidden = false;
+  BarcodeDetector.getSupportedFormats().then((formats) => { button.hidden = !formats.includes('qr_code'); });
   let stream = null;
   const stop = () => { if (stream) { stream.getTracks().forEach((t) => t.stop()); stream = null; } video.hidden = true; };
   button.addEventListener('click', async () => {

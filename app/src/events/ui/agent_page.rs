@@ -113,6 +113,7 @@ fn AgentRow(
             <td class="num">{item.waitlisted_seats}</td>
             <td class="num">{item.remaining_seats}</td>
             <td class="actions">
+                <div class="row-actions">
                 {can_change.then(|| view! { <a class="btn btn-ghost btn-sm" href=format!("/agent/events/{}/edit", item.id)>{t(Msg::AgentEdit)}</a> })}
                 {(status != EventStatus::Draft).then(|| view! {
                     <a class="btn btn-ghost btn-sm" href=format!("/agent/events/{id}/attendees")>{t(Msg::AgentAttendees)}</a>
@@ -143,6 +144,7 @@ fn AgentRow(
                         </ActionForm>
                     </details>
                 })}
+                </div>
             </td>
         </tr>
     }
