@@ -314,3 +314,10 @@ checkin-repeat = Refused: {name}'s ticket was already checked in at {time} by {p
 checkin-cancelled = Refused: {name}'s ticket was cancelled.
 checkin-other-event = Refused: this ticket is for another event.
 checkin-unknown = Refused: no ticket has this code.
+
+## Printable tickets
+ticket-page-title = Your tickets
+ticket-print = Print tickets
+ticket-checked-in = Checked in
+ticket-open = Printable tickets
+ticket-n-of = Ticket {n} of {total}

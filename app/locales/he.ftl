@@ -314,3 +314,10 @@ checkin-repeat = נדחה: הכרטיס של {name} כבר נסרק ב-{time} ע
 checkin-cancelled = נדחה: הכרטיס של {name} בוטל.
 checkin-other-event = נדחה: הכרטיס הזה שייך לאירוע אחר.
 checkin-unknown = נדחה: אין כרטיס עם הקוד הזה.
+
+## Printable tickets
+ticket-page-title = הכרטיסים שלך
+ticket-print = הדפסת כרטיסים
+ticket-checked-in = נסרק בכניסה
+ticket-open = כרטיסים להדפסה
+ticket-n-of = כרטיס {n} מתוך {total}

@@ -314,3 +314,10 @@ checkin-repeat = Odmowa: bilet osoby {name} został już zeskanowany o {time} pr
 checkin-cancelled = Odmowa: bilet osoby {name} został anulowany.
 checkin-other-event = Odmowa: ten bilet jest na inne wydarzenie.
 checkin-unknown = Odmowa: nie ma biletu z tym kodem.
+
+## Printable tickets
+ticket-page-title = Twoje bilety
+ticket-print = Drukuj bilety
+ticket-checked-in = Wpuszczono
+ticket-open = Bilety do druku
+ticket-n-of = Bilet {n} z {total}

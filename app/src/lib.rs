@@ -14,6 +14,7 @@ pub mod ui;
 use crate::i18n::{Msg, t, use_locale};
 use auth::ui::{LoginPage, ProfilePage, RegisterPage};
 use bookings::door_ui::{AttendeesPage, CheckInPage};
+use bookings::ticket_page::TicketPage;
 use events::ui::{AgentPage, CalendarPage, EditEventPage, EventPage, EventsPage, NewEventPage};
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -80,6 +81,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("login") view=LoginPage ssr=SsrMode::Async/>
                         <Route path=path!("register") view=RegisterPage ssr=SsrMode::Async/>
                         <Route path=path!("me") view=ProfilePage ssr=SsrMode::Async/>
+                        <Route path=path!("tickets/:id") view=TicketPage ssr=SsrMode::Async/>
                     </Routes>
                 </ErrorBoundary>
             </Layout>

@@ -9,6 +9,7 @@ pub mod live;
 pub mod ports;
 pub mod queries;
 pub mod rules;
+pub mod ticket_page;
 pub mod ui;
 
 use crate::events::{EventId, EventListItem, TicketTypeId};

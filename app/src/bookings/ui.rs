@@ -219,6 +219,9 @@ fn BookingItem(mine: MyRegistration, cancel: ServerAction<CancelBooking>) -> imp
                 {(r.payment == Payment::Unpaid && r.status == RegistrationStatus::Confirmed).then(|| view! { " · " {t(Msg::PaymentUnpaid)} })}
             </p>
             <Tickets registration=r.clone()/>
+            {(r.status == RegistrationStatus::Confirmed).then(|| view! {
+                <a class="btn btn-ghost btn-sm" href=format!("/tickets/{}", r.id)>{t(Msg::TicketOpen)}</a>
+            })}
             {can_cancel.then(|| view! {
                 <ActionForm action=cancel attr:class="inline-form">
                     <input type="hidden" name="id" value=r.id.to_string()/>

@@ -353,3 +353,32 @@ on_both_engines! {
         assert!(!visitor.body.contains("data-reaction=\"like\""));
     }
 }
+
+on_both_engines! {
+    async fn the_printable_ticket_page_is_for_the_holder_and_the_organizer(engine: Engine) {
+        let app = TestApp::new(engine).await;
+        let (_, owner, owner_cookie) = app.signed_in(Role::Agent).await;
+        let (_, user, cookie) = app.signed_in(Role::User).await;
+        let (_, _, stranger) = app.signed_in(Role::User).await;
+        let (id, tt) = event(&app, &owner, 10, 0).await;
+        let group = book(&app, &user, &id, &tt, 2).await;
+        let path = format!("/tickets/{}", group["id"].as_str().unwrap());
+        let page = |cookie: String| {
+            let (app, path) = (&app, path.clone());
+            async move {
+                let session = format!("{}={cookie}", server::sessions::SESSION_COOKIE);
+                app.get(&path, &[("accept", "text/html"), ("cookie", session.as_str())]).await
+            }
+        };
+        for who in [cookie, owner_cookie] {
+            let shown = page(who).await;
+            assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
+            assert!(shown.body.contains("Door night"));
+            assert_eq!(shown.body.matches("class=\"qr\"").count(), 2, "one QR code per seat");
+            assert!(shown.body.contains(code(&group, 1).split('.').next().unwrap()));
+        }
+        assert_eq!(page(stranger).await.status, StatusCode::NOT_FOUND);
+        let visitor = app.get(&path, &[("accept", "text/html")]).await;
+        assert_eq!(visitor.status, StatusCode::FOUND);
+    }
+}
