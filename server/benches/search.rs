@@ -1,7 +1,8 @@
 //! Search benchmark (issue #3): fills a database with 100,000 events and measures the query
 //! behind `/events` for typical searches, p50 and p99 server time, on SQLite and — when
 //! `EVENTHUB_BENCH_PG_URL` points at a PostgreSQL database it may fill — on PostgreSQL.
-//! Results go to `bench-results/search.md`. Run: `cargo bench -p server --bench search`.
+//! Results go to `bench-results/search.md`. Run: `cargo bench -p server --bench search`
+//! (`EVENTHUB_BENCH_DB=/some/file.db` keeps the filled SQLite database for the next run).
 use app::events::ports::EventQueries;
 use app::events::{Category, EventSearch, EventSort};
 use chrono::{Duration, Utc};
@@ -217,6 +218,18 @@ async fn measure(state: &AppState, report: &mut String) -> anyhow::Result<()> {
 
 async fn run(engine: &str, database_url: String, report: &mut String) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
+    // A filled SQLite file may be kept between runs (`EVENTHUB_BENCH_DB=path`): filling takes
+    // minutes, measuring seconds.
+    let kept = (engine == "SQLite")
+        .then(|| std::env::var("EVENTHUB_BENCH_DB").ok())
+        .flatten();
+    let reuse = kept
+        .as_deref()
+        .is_some_and(|p| std::path::Path::new(p).exists());
+    let database_url = match &kept {
+        Some(path) => format!("sqlite://{path}"),
+        None => database_url,
+    };
     let config = Config {
         addr: "127.0.0.1:0".parse()?,
         data_dir: dir.path().to_path_buf(),
@@ -227,12 +240,14 @@ async fn run(engine: &str, database_url: String, report: &mut String) -> anyhow:
         cloudinary: None,
     };
     let state = AppState::new(config).await?;
-    let t = Instant::now();
-    fill(&state).await?;
-    println!(
-        "{engine}: {EVENTS} events loaded in {:.1} s",
-        t.elapsed().as_secs_f64()
-    );
+    if !reuse {
+        let t = Instant::now();
+        fill(&state).await?;
+        println!(
+            "{engine}: {EVENTS} events loaded in {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
+    }
     writeln!(
         report,
         "\n## {engine} ({EVENTS} events, {RUNS} runs per query)\n"
