@@ -2,6 +2,7 @@
 //! into the server and with `hydrate` into the browser's WASM. One folder per feature.
 #![recursion_limit = "256"]
 
+pub mod admin;
 pub mod auth;
 pub mod bookings;
 pub mod error;
@@ -12,6 +13,7 @@ pub mod ssr;
 pub mod ui;
 
 use crate::i18n::{Msg, t, use_locale};
+use admin::ui::{AdminPage, AgentRequestsPage, AuditPage};
 use auth::ui::{LoginPage, ProfilePage, RegisterPage};
 use bookings::door_ui::{AttendeesPage, CheckInPage};
 use bookings::ticket_page::TicketPage;
@@ -82,6 +84,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("register") view=RegisterPage ssr=SsrMode::Async/>
                         <Route path=path!("me") view=ProfilePage ssr=SsrMode::Async/>
                         <Route path=path!("tickets/:id") view=TicketPage ssr=SsrMode::Async/>
+                        <Route path=path!("admin") view=AdminPage ssr=SsrMode::Async/>
+                        <Route path=path!("admin/agent-requests") view=AgentRequestsPage ssr=SsrMode::Async/>
+                        <Route path=path!("admin/audit") view=AuditPage ssr=SsrMode::Async/>
                     </Routes>
                 </ErrorBoundary>
             </Layout>

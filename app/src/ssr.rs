@@ -1,4 +1,5 @@
 //! Server-only helpers every server function uses: the services, the caller and the role guard.
+use crate::admin::ports::{AdminCommands, AdminQueries};
 use crate::auth::ports::{AccountCommands, AccountQueries};
 use crate::auth::{Role, UserId, UserView};
 use crate::bookings::ports::{BookingCommands, BookingQueries};
@@ -23,6 +24,8 @@ pub struct Services {
     pub event_commands: Arc<dyn EventCommands>,
     pub booking_commands: Arc<dyn BookingCommands>,
     pub booking_queries: Arc<dyn BookingQueries>,
+    pub admin_commands: Arc<dyn AdminCommands>,
+    pub admin_queries: Arc<dyn AdminQueries>,
 }
 
 /// The client's address, put into each request by the server (for rate limits).

@@ -2,6 +2,7 @@
 //! REST API and the router that serves pages, server functions and static files.
 //! `router(state)` is what both `main` and the tests call.
 pub mod accounts;
+pub mod admin;
 pub mod bookings;
 pub mod config;
 pub mod db;
@@ -43,6 +44,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
     pub accounts: Arc<Accounts>,
+    pub admin: Arc<admin::Admin>,
     pub events: Arc<events::Events>,
     pub bookings: Arc<bookings::Bookings>,
     pub seat_changes: Arc<live::SeatChanges>,
@@ -87,6 +89,7 @@ impl AppState {
             seat_changes,
             tokens: Arc::new(TokenKeys::new(&config.secret_key.0)),
             accounts: Accounts::new(db.clone()),
+            admin: admin::Admin::new(db.clone()),
             events,
             config: Arc::new(config),
             db,
@@ -104,6 +107,8 @@ impl AppState {
             event_commands: self.events.clone(),
             booking_commands: self.bookings.clone(),
             booking_queries: self.bookings.clone(),
+            admin_commands: self.admin.clone(),
+            admin_queries: self.admin.clone(),
         }
     }
 }

@@ -135,6 +135,8 @@ pub fn MyNotices() -> impl IntoView {
                                 let text = match n.kind.as_str() {
                                     "event_cancelled" => fill(t(Msg::NoticeEventCancelled), &[("title", &title), ("reason", &n.detail)]),
                                     "waitlist_confirmed" => fill(t(Msg::NoticeWaitlistConfirmed), &[("title", &title)]),
+                                    "agent_approved" => t(Msg::NoticeAgentApproved).to_owned(),
+                                    "agent_rejected" => fill(t(Msg::NoticeAgentRejected), &[("note", &n.detail)]),
                                     _ => fill(t(Msg::NoticeRegistrationCancelled), &[("title", &title)]),
                                 };
                                 view! {

@@ -105,6 +105,7 @@ fn UserMenu() -> impl IntoView {
                         let organizer = user.role >= Role::Agent;
                         view! {
                             <div class="user-menu">
+                                {(user.role >= Role::Admin).then(|| view! { <a class="btn btn-ghost" href="/admin">{t(Msg::NavAdmin)}</a> })}
                                 {organizer.then(|| view! { <a class="btn btn-ghost" href="/agent">{t(Msg::NavAgent)}</a> })}
                                 {badge.map(|b| view! { <span class="badge">{t(b)}</span> })}
                                 <a class="user-name" href="/me" title=t(Msg::NavProfile)>{user.display_name}</a>

@@ -1,5 +1,6 @@
 //! The versioned REST API for other programs (`/api/v1`), documented by OpenAPI 3.1 generated
 //! from these handlers (utoipa) and served at `/api/v1/openapi.json`.
+pub mod admin;
 pub mod auth;
 pub mod bookings;
 pub mod error;
@@ -19,7 +20,8 @@ use utoipa::{Modify, OpenApi};
           events::publish, events::cancel, events::delete, events::put_image,
           bookings::register, bookings::cancel, bookings::get, bookings::mine,
           bookings::react, bookings::unreact, bookings::my_reactions, bookings::attendees,
-          bookings::check_in, bookings::mark_paid),
+          bookings::check_in, bookings::mark_paid, admin::file, admin::mine, admin::list, admin::approve,
+          admin::reject, admin::audit),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -68,6 +70,12 @@ pub fn router() -> Router<AppState> {
             put(bookings::react).delete(bookings::unreact),
         )
         .route("/me/reactions", get(bookings::my_reactions))
+        .route("/agent-requests", post(admin::file))
+        .route("/me/agent-request", get(admin::mine))
+        .route("/admin/agent-requests", get(admin::list))
+        .route("/admin/agent-requests/{id}/approve", post(admin::approve))
+        .route("/admin/agent-requests/{id}/reject", post(admin::reject))
+        .route("/admin/audit", get(admin::audit))
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .fallback(|| async { error::ApiError(app::error::AppError::NotFound) })
         .layer(DefaultBodyLimit::max(1024 * 1024))

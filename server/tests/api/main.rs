@@ -1,4 +1,5 @@
 //! HTTP tests through the real router: REST, server functions, pages, on both engines.
+mod admin;
 mod auth;
 mod bookings;
 #[path = "../common/mod.rs"]

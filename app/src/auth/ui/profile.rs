@@ -35,6 +35,7 @@ pub fn ProfilePage() -> impl IntoView {
                                 <button class="btn btn-ghost" type="submit">{t(Msg::ProfileSaveLanguage)}</button>
                             </form>
                         </section>
+                        {(user.role == crate::auth::Role::User).then(|| view! { <crate::admin::ui::AgentRequestPanel role=user.role/> })}
                         <crate::bookings::ui::MyNotices/>
                         <crate::bookings::ui::MyBookings/>
                         <crate::bookings::ui::MyMarks/>

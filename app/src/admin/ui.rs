@@ -1,0 +1,315 @@
+//! Administration pages: the organizer request panel on `/me`, `/admin` (the overview),
+//! `/admin/agent-requests` and `/admin/audit`. Every action is a plain form underneath.
+use super::commands::{DecideAgentRequest, RequestAgent};
+use super::queries::{get_audit_log, list_agent_requests, my_agent_request};
+use super::{AgentRequest, AgentRequestStatus, AuditFilter};
+use crate::auth::Role;
+use crate::error::AppError;
+use crate::i18n::{Locale, Msg, fill, format_local, t, use_locale};
+use crate::ui::form::{ErrorSummary, Field, form_error};
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::use_query_map;
+
+/// Times on admin pages: UTC, said so (admins read logs across time zones).
+fn utc(locale: Locale, at: chrono::DateTime<chrono::Utc>) -> String {
+    format!("{} UTC", format_local(locale, at.naive_utc()))
+}
+
+/// `/me`: ask to become an organizer, and see where the request stands.
+#[component]
+pub fn AgentRequestPanel(role: Role) -> impl IntoView {
+    let locale = use_locale();
+    let ask = ServerAction::<RequestAgent>::new();
+    let latest = Resource::new(move || ask.version().get(), |_| my_agent_request());
+    let error = form_error(move || ask.value().get(), <RequestAgent as ServerFn>::PATH);
+    let field = move |name: &'static str| {
+        Signal::derive(move || {
+            error
+                .get()
+                .and_then(|e| e.field_errors().get(name).map(|p| p.text(locale)))
+        })
+    };
+    view! {
+        <section class="panel" aria-labelledby="agent-request-heading" data-testid="agent-request">
+            <h2 id="agent-request-heading">{t(Msg::AgentRequestTitle)}</h2>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let latest = latest.await.ok().flatten();
+                    let status = latest.as_ref().map(|r| r.status);
+                    let may_ask = role == Role::User && status != Some(AgentRequestStatus::Pending);
+                    view! {
+                        {latest.map(|r| {
+                            let text = match r.status {
+                                AgentRequestStatus::Pending => fill(t(Msg::AgentRequestIsPending), &[("organisation", &r.organisation)]),
+                                AgentRequestStatus::Approved => t(Msg::AgentRequestIsApproved).to_owned(),
+                                AgentRequestStatus::Rejected => t(Msg::AgentRequestIsRejected).to_owned(),
+                            };
+                            view! {
+                                <p class=format!("status-line status-{}", r.status.code()) data-status=r.status.code()>
+                                    <span class=format!("status status-{}", r.status.code())>{t(r.status.label())}</span>
+                                    " " {text}
+                                    <small class="muted">" · " {utc(locale, r.created_at)}</small>
+                                </p>
+                                {(!r.note.is_empty()).then(|| view! {
+                                    <blockquote class="admin-note" dir="auto">{fill(t(Msg::AgentRequestNote), &[("note", &r.note)])}</blockquote>
+                                })}
+                                {(r.status == AgentRequestStatus::Approved).then(|| view! {
+                                    <a class="btn btn-primary" href="/agent">{t(Msg::NavAgent)}</a>
+                                })}
+                            }
+                        })}
+                        {(role == Role::User && status.is_none()).then(|| view! { <p class="muted">{t(Msg::AgentRequestLead)}</p> })}
+                        {may_ask.then(|| view! {
+                            <ErrorSummary error/>
+                            <ActionForm action=ask attr:class="stack">
+                                <Field label=Msg::AgentRequestOrganisation name="organisation" error=field("organisation") required=true/>
+                                <div class="field" class:field-invalid=move || field("message").get().is_some()>
+                                    <label for="agent-request-message">{t(Msg::AgentRequestMessage)}</label>
+                                    <textarea id="agent-request-message" name="message" rows="3" required maxlength="2000"></textarea>
+                                    <p class="field-error" aria-live="polite">{move || field("message").get()}</p>
+                                </div>
+                                <button class="btn btn-primary" type="submit" disabled=move || ask.pending().get()>{t(Msg::AgentRequestSend)}</button>
+                            </ActionForm>
+                        })}
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// What every admin page shows for a visitor or a non-admin.
+fn refusal(e: AppError, here: &str, locale: Locale) -> AnyView {
+    match e {
+        AppError::Unauthenticated => {
+            view! { <Redirect path=format!("/login?next={here}")/> }.into_any()
+        }
+        e => {
+            crate::ui::set_error_status(&e);
+            let text = if e == AppError::Forbidden {
+                t(Msg::AdminOnly).to_owned()
+            } else {
+                e.text(locale)
+            };
+            view! { <p class="alert alert-error" role="alert">{text}</p> }.into_any()
+        }
+    }
+}
+
+/// `/admin`: where the admin pages are.
+#[component]
+pub fn AdminPage() -> impl IntoView {
+    let locale = use_locale();
+    let pending = Resource::new(|| (), |_| list_agent_requests("pending".into()));
+    view! {
+        <Title text=t(Msg::AdminTitle)/>
+        <h1>{t(Msg::AdminTitle)}</h1>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match pending.await {
+                    Err(e) => refusal(e, "/admin", locale),
+                    Ok(list) => view! {
+                        <div class="admin-cards">
+                            <a class="panel admin-card" href="/admin/agent-requests?status=pending">
+                                <h2>{t(Msg::AdminAgentRequests)}</h2>
+                                <p>{fill(t(Msg::AdminPendingCount), &[("n", &list.len())])}</p>
+                            </a>
+                            <a class="panel admin-card" href="/admin/audit">
+                                <h2>{t(Msg::AdminAudit)}</h2>
+                                <p class="muted">{t(Msg::AdminAuditLead)}</p>
+                            </a>
+                        </div>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// `/admin/agent-requests`: pending first; approve or reject each with a note.
+#[component]
+pub fn AgentRequestsPage() -> impl IntoView {
+    let locale = use_locale();
+    let query = use_query_map();
+    let decide = ServerAction::<DecideAgentRequest>::new();
+    let status = move || query.read().get("status").unwrap_or_default();
+    let list = Resource::new(
+        move || (status(), decide.version().get()),
+        |(status, _)| list_agent_requests(status),
+    );
+    let error = form_error(
+        move || decide.value().get(),
+        <DecideAgentRequest as ServerFn>::PATH,
+    );
+    view! {
+        <Title text=t(Msg::AdminAgentRequests)/>
+        <div class="section-head">
+            <h1>{t(Msg::AdminAgentRequests)}</h1>
+            <nav class="filter-tabs" aria-label=t(Msg::AdminFilterStatus)>
+                {[("", Msg::AdminAll), ("pending", Msg::AgentRequestPending), ("approved", Msg::AgentRequestApproved), ("rejected", Msg::AgentRequestRejected)]
+                    .into_iter()
+                    .map(|(code, label)| {
+                        let current = move || if status() == code { "page" } else { "false" };
+                        view! { <a class="btn btn-ghost btn-sm" href=format!("/admin/agent-requests?status={code}") aria-current=current>{t(label)}</a> }
+                    })
+                    .collect_view()}
+            </nav>
+        </div>
+        <ErrorSummary error/>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match list.await {
+                    Err(e) => refusal(e, "/admin/agent-requests", locale),
+                    Ok(list) if list.is_empty() => view! { <p class="empty panel">{t(Msg::AdminNoRequests)}</p> }.into_any(),
+                    Ok(list) => view! {
+                        <ul class="request-list">
+                            {list.into_iter().map(|r| view! { <RequestItem r decide locale/> }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn RequestItem(
+    r: AgentRequest,
+    decide: ServerAction<DecideAgentRequest>,
+    locale: Locale,
+) -> impl IntoView {
+    let pending = r.status == AgentRequestStatus::Pending;
+    let id = r.id.to_string();
+    let actions_id = id.clone();
+    view! {
+        <li class="panel request" data-request=id data-status=r.status.code()>
+            <div class="request-head">
+                <div>
+                    <strong dir="auto">{r.organisation.clone()}</strong>
+                    <span class="muted">" · " <span dir="auto">{r.user_name.clone()}</span> " · " <bdi>{r.user_email.clone()}</bdi></span>
+                </div>
+                <span class=format!("status status-{}", r.status.code())>{t(r.status.label())}</span>
+            </div>
+            <p class="request-message" dir="auto">{r.message.clone()}</p>
+            <p class="muted"><small>{utc(locale, r.created_at)}
+                {r.decided_at.map(|at| view! { " · " {fill(t(Msg::AdminDecidedBy), &[("who", &r.decided_by.clone().unwrap_or_default()), ("when", &utc(locale, at))])} })}
+            </small></p>
+            {(!r.note.is_empty()).then(|| view! { <blockquote class="admin-note" dir="auto">{r.note.clone()}</blockquote> })}
+            {pending.then(|| { let (approve_id, reject_id) = (actions_id.clone(), actions_id); view! {
+                <div class="row-actions">
+                    <ActionForm action=decide attr:class="inline-form">
+                        <input type="hidden" name="id" value=approve_id/>
+                        <input type="hidden" name="approve" value="true"/>
+                        <input type="hidden" name="note" value=""/>
+                        <button class="btn btn-primary btn-sm" type="submit">{t(Msg::AdminApprove)}</button>
+                    </ActionForm>
+                    <details class="cancel-box">
+                        <summary class="btn btn-ghost btn-sm">{t(Msg::AdminReject)}</summary>
+                        <ActionForm action=decide attr:class="stack-sm">
+                            <input type="hidden" name="id" value=reject_id/>
+                            <input type="hidden" name="approve" value="false"/>
+                            <label>
+                                <span>{t(Msg::AdminRejectNote)}</span>
+                                <textarea name="note" rows="2" maxlength="1000"></textarea>
+                            </label>
+                            <button class="btn btn-danger btn-sm" type="submit">{t(Msg::AdminRejectConfirm)}</button>
+                        </ActionForm>
+                    </details>
+                </div>
+            }})}
+        </li>
+    }
+}
+
+/// `/admin/audit`: every administrative change, newest first, filtered by actor, action and
+/// dates (the URL holds the filter).
+#[component]
+pub fn AuditPage() -> impl IntoView {
+    let locale = use_locale();
+    let query = use_query_map();
+    let value = move |key: &str| query.read().get(key).unwrap_or_default();
+    let day = |text: String, end: bool| {
+        chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| {
+                if end {
+                    d.and_hms_opt(23, 59, 59)
+                } else {
+                    d.and_hms_opt(0, 0, 0)
+                }
+            })
+            .map(|t| t.and_utc())
+    };
+    let filter = move || AuditFilter {
+        actor: Some(value("actor")).filter(|v| !v.trim().is_empty()),
+        action: Some(value("action")).filter(|v| !v.trim().is_empty()),
+        from: day(value("from"), false),
+        to: day(value("to"), true),
+        page: value("page").parse().unwrap_or(1),
+    };
+    let log = Resource::new(filter, get_audit_log);
+    view! {
+        <Title text=t(Msg::AdminAudit)/>
+        <h1>{t(Msg::AdminAudit)}</h1>
+        <form class="search-form panel audit-filter" method="get" action="/admin/audit">
+            <div class="filters">
+                <label><span>{t(Msg::AuditActor)}</span><input name="actor" value=move || value("actor")/></label>
+                <label><span>{t(Msg::AuditAction)}</span><input name="action" placeholder="agent_request.approve" value=move || value("action")/></label>
+                <label><span>{t(Msg::EventsFilterFrom)}</span><input name="from" type="date" value=move || value("from")/></label>
+                <label><span>{t(Msg::EventsFilterTo)}</span><input name="to" type="date" value=move || value("to")/></label>
+                <button class="btn btn-primary" type="submit">{t(Msg::EventsApply)}</button>
+            </div>
+        </form>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match log.await {
+                    Err(e) => refusal(e, "/admin/audit", locale),
+                    Ok(page) if page.items.is_empty() => view! { <p class="empty panel">{t(Msg::AuditEmpty)}</p> }.into_any(),
+                    Ok(page) => {
+                        let link = |n: u32| {
+                            let q = query.get_untracked();
+                            let mut parts: Vec<String> = ["actor", "action", "from", "to"].iter()
+                                .filter_map(|k| q.get(k).map(|v| format!("{k}={}", crate::ui::urlencode(&v))))
+                                .collect();
+                            parts.push(format!("page={n}"));
+                            format!("/admin/audit?{}", parts.join("&"))
+                        };
+                        let prev = (page.page > 1).then(|| link(page.page - 1));
+                        let next = page.more.then(|| link(page.page + 1));
+                        view! {
+                            <div class="table-wrap panel">
+                                <table class="data-table audit">
+                                    <thead><tr>
+                                        <th scope="col">{t(Msg::AuditWhen)}</th>
+                                        <th scope="col">{t(Msg::AuditActor)}</th>
+                                        <th scope="col">{t(Msg::AuditAction)}</th>
+                                        <th scope="col">{t(Msg::AuditTarget)}</th>
+                                        <th scope="col">{t(Msg::AuditDetails)}</th>
+                                    </tr></thead>
+                                    <tbody>
+                                        {page.items.into_iter().map(|e| view! {
+                                            <tr data-action=e.action.clone()>
+                                                <td>{utc(locale, e.at)}</td>
+                                                <td dir="auto">{e.actor.clone().unwrap_or_default()}</td>
+                                                <td><code>{e.action.clone()}</code></td>
+                                                <td><code>{e.target.clone()}</code></td>
+                                                <td><code class="audit-details" dir="ltr">{e.details.clone()}</code></td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                            <nav class="pager" aria-label=t(Msg::EventsPage)>
+                                {prev.map(|href| view! { <a class="btn btn-ghost" rel="prev" href=href>{t(Msg::EventsPrev)}</a> })}
+                                {next.map(|href| view! { <a class="btn btn-ghost" rel="next" href=href>{t(Msg::EventsNext)}</a> })}
+                            </nav>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}

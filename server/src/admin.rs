@@ -1,0 +1,330 @@
+//! The administration ports on the database: organizer requests and the audit log.
+//!
+//! A decision is one transaction: the conditional update of the request (`… AND status =
+//! 'pending'`, so of two admins deciding at once exactly one changes it), the role change, the
+//! user's notice and the audit entry commit together or not at all.
+use crate::db::{Db, now};
+use crate::sql::Sql;
+use crate::{bind_args, on_db};
+use app::admin::ports::{AdminCommands, AdminQueries};
+use app::admin::rules::{check_note, validate_agent_request};
+use app::admin::{
+    AUDIT_PER_PAGE, AgentRequest, AgentRequestId, AgentRequestStatus, AuditEntry, AuditFilter,
+    AuditPage, NewAgentRequest,
+};
+use app::auth::rules::check_role;
+use app::auth::{Role, UserView};
+use app::error::{AppError, Problem};
+use app::ssr::internal;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+pub struct Admin {
+    db: Db,
+}
+
+impl Admin {
+    pub fn new(db: Db) -> Arc<Self> {
+        Arc::new(Admin { db })
+    }
+}
+
+/// Appends one entry to the audit log inside the caller's transaction.
+#[macro_export]
+macro_rules! audit {
+    ($tx:expr, $actor:expr, $action:expr, $target:expr, $details:expr) => {
+        sqlx::query(
+            "INSERT INTO audit_log (at, actor_id, action, target, details) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind($crate::db::now())
+        .bind($actor)
+        .bind($action)
+        .bind($target)
+        .bind($details.to_string())
+        .execute($tx)
+        .await?
+    };
+}
+
+const REQUEST_SELECT: &str = "SELECT r.id, r.user_id, u.display_name AS user_name, u.email AS user_email, \
+    r.organisation, r.message, r.status, r.note, r.created_at, r.decided_at, d.display_name AS decided_by \
+    FROM agent_requests r JOIN users u ON u.id = r.user_id LEFT JOIN users d ON d.id = r.decided_by";
+
+#[derive(sqlx::FromRow)]
+struct RequestRow {
+    id: i64,
+    user_id: i64,
+    user_name: String,
+    user_email: String,
+    organisation: String,
+    message: String,
+    status: String,
+    note: String,
+    created_at: DateTime<Utc>,
+    decided_at: Option<DateTime<Utc>>,
+    decided_by: Option<String>,
+}
+
+impl RequestRow {
+    fn into_request(self) -> Result<AgentRequest, AppError> {
+        Ok(AgentRequest {
+            id: self.id,
+            user_id: self.user_id,
+            user_name: self.user_name,
+            user_email: self.user_email,
+            organisation: self.organisation,
+            message: self.message,
+            status: AgentRequestStatus::from_code(&self.status)
+                .ok_or_else(|| internal("unknown agent request status"))?,
+            note: self.note,
+            created_at: self.created_at,
+            decided_at: self.decided_at,
+            decided_by: self.decided_by,
+        })
+    }
+}
+
+impl Admin {
+    async fn request(&self, id: AgentRequestId) -> Result<Option<AgentRequest>, AppError> {
+        let sql = format!("{REQUEST_SELECT} WHERE r.id = $1");
+        let row: Option<RequestRow> = on_db!(&self.db, pool => sqlx::query_as(&sql)
+            .bind(id).fetch_optional(pool).await)
+        .map_err(internal)?;
+        row.map(RequestRow::into_request).transpose()
+    }
+}
+
+/// Whether a database error is the unique index that allows one pending request per user.
+fn one_pending_violated(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .is_some_and(|d| d.is_unique_violation())
+}
+
+#[async_trait::async_trait]
+impl AdminCommands for Admin {
+    async fn request_agent(
+        &self,
+        actor: &UserView,
+        new: NewAgentRequest,
+    ) -> Result<AgentRequest, AppError> {
+        check_role(actor, Role::User)?;
+        if actor.role != Role::User {
+            return Err(AppError::Conflict {
+                field: "role".into(),
+                problem: Problem::WrongStatus {
+                    status: actor.role.code().into(),
+                },
+            });
+        }
+        let new = validate_agent_request(&new).map_err(AppError::Invalid)?;
+        let inserted = on_db!(&self.db, pool => sqlx::query_scalar::<_, i64>(
+            "INSERT INTO agent_requests (user_id, organisation, message, status, created_at) \
+             VALUES ($1, $2, $3, 'pending', $4) RETURNING id")
+            .bind(actor.id).bind(&new.organisation).bind(&new.message).bind(now())
+            .fetch_one(pool).await);
+        let id = match inserted {
+            Ok(id) => id,
+            Err(e) if one_pending_violated(&e) => {
+                return Err(AppError::Conflict {
+                    field: "status".into(),
+                    problem: Problem::WrongStatus {
+                        status: "pending".into(),
+                    },
+                });
+            }
+            Err(e) => return Err(internal(e)),
+        };
+        tracing::info!(request = id, user = actor.id, "agent request filed");
+        self.request(id).await?.ok_or(AppError::Internal)
+    }
+
+    async fn decide_agent_request(
+        &self,
+        actor: &UserView,
+        id: AgentRequestId,
+        approve: bool,
+        note: &str,
+    ) -> Result<AgentRequest, AppError> {
+        check_role(actor, Role::Admin)?;
+        check_note(note).map_err(|p| AppError::field("note", p))?;
+        let note = note.trim();
+        let status = if approve {
+            AgentRequestStatus::Approved
+        } else {
+            AgentRequestStatus::Rejected
+        };
+        let decided = on_db!(&self.db, pool => async {
+            let mut tx = pool.begin().await?;
+            // The write comes first, so SQLite takes its write lock before reading anything.
+            let Some((user_id, organisation)) = sqlx::query_as::<_, (i64, String)>(
+                "UPDATE agent_requests SET status = $2, note = $3, decided_at = $4, decided_by = $5 \
+                 WHERE id = $1 AND status = 'pending' RETURNING user_id, organisation")
+                .bind(id).bind(status.code()).bind(note).bind(now()).bind(actor.id)
+                .fetch_optional(&mut *tx).await?
+            else {
+                return Ok::<_, sqlx::Error>(false);
+            };
+            let role_before: String = sqlx::query_scalar("SELECT role FROM users WHERE id = $1")
+                .bind(user_id).fetch_one(&mut *tx).await?;
+            let mut details = serde_json::json!({
+                "user_id": user_id, "organisation": organisation, "note": note,
+                "status": {"before": "pending", "after": status.code()},
+            });
+            if approve && role_before == "user" {
+                sqlx::query("UPDATE users SET role = 'agent', updated_at = $2 WHERE id = $1")
+                    .bind(user_id).bind(now()).execute(&mut *tx).await?;
+                details["role"] = serde_json::json!({"before": "user", "after": "agent"});
+            }
+            sqlx::query("INSERT INTO notices (user_id, kind, detail, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(user_id)
+                .bind(if approve { "agent_approved" } else { "agent_rejected" })
+                .bind(note)
+                .bind(now())
+                .execute(&mut *tx).await?;
+            let action = if approve { "agent_request.approve" } else { "agent_request.reject" };
+            audit!(&mut *tx, actor.id, action, format!("agent_request:{id}"), details);
+            tx.commit().await?;
+            Ok(true)
+        }.await)
+        .map_err(internal)?;
+        let request = self.request(id).await?.ok_or(AppError::NotFound)?;
+        if !decided {
+            return Err(AppError::Conflict {
+                field: "status".into(),
+                problem: Problem::WrongStatus {
+                    status: request.status.code().into(),
+                },
+            });
+        }
+        tracing::info!(
+            request = id,
+            admin = actor.id,
+            approve,
+            "agent request decided"
+        );
+        Ok(request)
+    }
+}
+
+#[async_trait::async_trait]
+impl AdminQueries for Admin {
+    async fn my_agent_request(&self, actor: &UserView) -> Result<Option<AgentRequest>, AppError> {
+        let sql = format!(
+            "{REQUEST_SELECT} WHERE r.user_id = $1 ORDER BY r.created_at DESC, r.id DESC LIMIT 1"
+        );
+        let row: Option<RequestRow> = on_db!(&self.db, pool => sqlx::query_as(&sql)
+            .bind(actor.id).fetch_optional(pool).await)
+        .map_err(internal)?;
+        row.map(RequestRow::into_request).transpose()
+    }
+
+    async fn agent_requests(
+        &self,
+        actor: &UserView,
+        status: Option<AgentRequestStatus>,
+    ) -> Result<Vec<AgentRequest>, AppError> {
+        check_role(actor, Role::Admin)?;
+        let mut sql = Sql::new(REQUEST_SELECT);
+        if let Some(status) = status {
+            sql.push(" WHERE r.status = ").bind(status.code());
+        }
+        // Pending first, oldest first (who has waited longest); then decisions, newest first.
+        sql.push(
+            " ORDER BY CASE WHEN r.status = 'pending' THEN 0 ELSE 1 END, \
+             CASE WHEN r.status = 'pending' THEN r.created_at END, r.decided_at DESC, r.id DESC LIMIT 500",
+        );
+        let rows: Vec<RequestRow> =
+            on_db!(&self.db, pool => bind_args!(sqlx::query_as(&sql.text), &sql.args)
+            .fetch_all(pool).await)
+            .map_err(internal)?;
+        rows.into_iter().map(RequestRow::into_request).collect()
+    }
+
+    async fn audit_log(
+        &self,
+        actor: &UserView,
+        filter: AuditFilter,
+    ) -> Result<AuditPage, AppError> {
+        check_role(actor, Role::Admin)?;
+        let page = filter.page.max(1);
+        let mut sql = Sql::new(
+            "SELECT a.id, a.at, a.actor_id, u.display_name AS actor, a.action, a.target, a.details \
+             FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id WHERE 1 = 1",
+        );
+        if let Some(who) = filter
+            .actor
+            .as_deref()
+            .map(str::trim)
+            .filter(|w| !w.is_empty())
+        {
+            let pattern = format!(
+                "%{}%",
+                who.to_lowercase()
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
+            sql.push(" AND (lower(u.email) LIKE ")
+                .bind(pattern.clone())
+                .push(" ESCAPE '\\' OR lower(u.display_name) LIKE ")
+                .bind(pattern)
+                .push(" ESCAPE '\\')");
+        }
+        if let Some(action) = filter
+            .action
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+        {
+            // `event` finds every `event.*` action; a full name finds itself.
+            sql.push(" AND (a.action = ")
+                .bind(action)
+                .push(" OR a.action LIKE ")
+                .bind(format!("{}.%", action.replace('%', "").replace('_', "\\_")))
+                .push(" ESCAPE '\\')");
+        }
+        if let Some(from) = filter.from {
+            sql.push(" AND a.at >= ").bind(from);
+        }
+        if let Some(to) = filter.to {
+            sql.push(" AND a.at <= ").bind(to);
+        }
+        sql.push(" ORDER BY a.at DESC, a.id DESC LIMIT ")
+            .bind(i64::from(AUDIT_PER_PAGE) + 1)
+            .push(" OFFSET ")
+            .bind(i64::from((page - 1) * AUDIT_PER_PAGE));
+        type Row = (
+            i64,
+            DateTime<Utc>,
+            Option<i64>,
+            Option<String>,
+            String,
+            String,
+            String,
+        );
+        let mut rows: Vec<Row> =
+            on_db!(&self.db, pool => bind_args!(sqlx::query_as(&sql.text), &sql.args)
+            .fetch_all(pool).await)
+            .map_err(internal)?;
+        let more = rows.len() > AUDIT_PER_PAGE as usize;
+        rows.truncate(AUDIT_PER_PAGE as usize);
+        Ok(AuditPage {
+            items: rows
+                .into_iter()
+                .map(
+                    |(id, at, actor_id, actor, action, target, details)| AuditEntry {
+                        id,
+                        at,
+                        actor_id,
+                        actor,
+                        action,
+                        target,
+                        details,
+                    },
+                )
+                .collect(),
+            page,
+            more,
+        })
+    }
+}

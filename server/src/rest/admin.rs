@@ -1,0 +1,273 @@
+//! `/api/v1` organizer requests and administration: the same commands the pages use.
+use super::auth::ApiUser;
+use super::error::{ApiError, ApiJson, ErrorBody};
+use crate::AppState;
+use app::admin::ports::{AdminCommands, AdminQueries};
+use app::admin::{AgentRequest, AgentRequestStatus, AuditFilter, NewAgentRequest};
+use app::auth::Role;
+use app::error::{AppError, Problem};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema)]
+pub struct AgentRequestDto {
+    pub id: String,
+    pub user: RequestUser,
+    pub organisation: String,
+    pub message: String,
+    /// pending · approved · rejected
+    pub status: String,
+    pub note: String,
+    pub created_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decided_by: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RequestUser {
+    pub id: String,
+    pub display_name: String,
+    pub email: String,
+}
+
+impl From<AgentRequest> for AgentRequestDto {
+    fn from(r: AgentRequest) -> Self {
+        AgentRequestDto {
+            id: r.id.to_string(),
+            user: RequestUser {
+                id: r.user_id.to_string(),
+                display_name: r.user_name,
+                email: r.user_email,
+            },
+            organisation: r.organisation,
+            message: r.message,
+            status: r.status.code().into(),
+            note: r.note,
+            created_at: r.created_at,
+            decided_at: r.decided_at,
+            decided_by: r.decided_by,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AgentRequestBody {
+    pub agent_request: AgentRequestDto,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AgentRequests {
+    pub items: Vec<AgentRequestDto>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AgentRequestInput {
+    pub organisation: String,
+    pub message: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct DecisionInput {
+    /// Shown to the user (optional, ≤ 1000 characters).
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Asks to become an organizer; one pending request at a time (`409` otherwise).
+#[utoipa::path(post, path = "/api/v1/agent-requests", tag = "administration", request_body = AgentRequestInput,
+    security(("bearer" = [])),
+    responses((status = 201, body = AgentRequestBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn file(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    ApiJson(req): ApiJson<AgentRequestInput>,
+) -> Result<(StatusCode, Json<AgentRequestBody>), ApiError> {
+    let actor = caller.require(Role::User)?;
+    let new = NewAgentRequest {
+        organisation: req.organisation,
+        message: req.message,
+    };
+    let request = state.admin.request_agent(&actor, new).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(AgentRequestBody {
+            agent_request: request.into(),
+        }),
+    ))
+}
+
+/// The caller's latest organizer request, or `404`.
+#[utoipa::path(get, path = "/api/v1/me/agent-request", tag = "administration", security(("bearer" = [])),
+    responses((status = 200, body = AgentRequestBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn mine(
+    State(state): State<AppState>,
+    caller: ApiUser,
+) -> Result<Json<AgentRequestBody>, ApiError> {
+    let actor = caller.require(Role::User)?;
+    let request = state
+        .admin
+        .my_agent_request(&actor)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Json(AgentRequestBody {
+        agent_request: request.into(),
+    }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatusQuery {
+    /// pending · approved · rejected (all when absent)
+    pub status: Option<String>,
+}
+
+/// Organizer requests, pending first (admins).
+#[utoipa::path(get, path = "/api/v1/admin/agent-requests", tag = "administration", params(StatusQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = AgentRequests), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Query(query): Query<StatusQuery>,
+) -> Result<Json<AgentRequests>, ApiError> {
+    let actor = caller.require(Role::Admin)?;
+    let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(code) => Some(AgentRequestStatus::from_code(code).ok_or_else(|| {
+            AppError::field(
+                "status",
+                Problem::Malformed {
+                    detail: "status must be pending, approved or rejected".into(),
+                },
+            )
+        })?),
+    };
+    let items = state.admin.agent_requests(&actor, status).await?;
+    Ok(Json(AgentRequests {
+        items: items.into_iter().map(Into::into).collect(),
+    }))
+}
+
+async fn decide(
+    state: AppState,
+    caller: ApiUser,
+    id: String,
+    approve: bool,
+    note: String,
+) -> Result<Json<AgentRequestBody>, ApiError> {
+    let actor = caller.require(Role::Admin)?;
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let request = state
+        .admin
+        .decide_agent_request(&actor, id, approve, &note)
+        .await?;
+    Ok(Json(AgentRequestBody {
+        agent_request: request.into(),
+    }))
+}
+
+/// Approves a pending request: the user becomes an agent in the same transaction (admins).
+/// `409` when the request was already decided.
+#[utoipa::path(post, path = "/api/v1/admin/agent-requests/{id}/approve", tag = "administration",
+    params(("id" = String, Path)), request_body = DecisionInput, security(("bearer" = [])),
+    responses((status = 200, body = AgentRequestBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn approve(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<DecisionInput>,
+) -> Result<Json<AgentRequestBody>, ApiError> {
+    decide(state, caller, id, true, req.note).await
+}
+
+/// Rejects a pending request with a note the user sees (admins). `409` when already decided.
+#[utoipa::path(post, path = "/api/v1/admin/agent-requests/{id}/reject", tag = "administration",
+    params(("id" = String, Path)), request_body = DecisionInput, security(("bearer" = [])),
+    responses((status = 200, body = AgentRequestBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn reject(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<DecisionInput>,
+) -> Result<Json<AgentRequestBody>, ApiError> {
+    decide(state, caller, id, false, req.note).await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditItem {
+    pub at: DateTime<Utc>,
+    /// The acting user's display name.
+    pub actor: Option<String>,
+    pub actor_id: Option<String>,
+    pub action: String,
+    pub target: String,
+    /// The facts of the change, `{before, after}` where something changed.
+    pub details: serde_json::Value,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditBody {
+    pub items: Vec<AuditItem>,
+    pub page: u32,
+    pub more: bool,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    pub page: Option<u32>,
+    /// Email or name (part of it).
+    pub actor: Option<String>,
+    /// A full action (`event.cancel`) or its prefix (`event`).
+    pub action: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// The audit log, newest first (admins). Append-only: no endpoint changes it.
+#[utoipa::path(get, path = "/api/v1/admin/audit", tag = "administration", params(AuditQuery), security(("bearer" = [])),
+    responses((status = 200, body = AuditBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn audit(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Query(query): Query<AuditQuery>,
+) -> Result<Json<AuditBody>, ApiError> {
+    let actor = caller.require(Role::Admin)?;
+    let page = state
+        .admin
+        .audit_log(
+            &actor,
+            AuditFilter {
+                actor: query.actor,
+                action: query.action,
+                from: query.from,
+                to: query.to,
+                page: query.page.unwrap_or(1),
+            },
+        )
+        .await?;
+    Ok(Json(AuditBody {
+        page: page.page,
+        more: page.more,
+        items: page
+            .items
+            .into_iter()
+            .map(|e| AuditItem {
+                at: e.at,
+                actor: e.actor,
+                actor_id: e.actor_id.map(|id| id.to_string()),
+                action: e.action,
+                target: e.target,
+                details: serde_json::from_str(&e.details).unwrap_or(serde_json::Value::Null),
+            })
+            .collect(),
+    }))
+}

@@ -1,0 +1,153 @@
+//! Organizer requests and the audit log through REST on both engines: filing, deciding, races
+//! between two admins, who may do what, and a log nobody can rewrite.
+use super::TestApp;
+use crate::common::Engine;
+use crate::on_both_engines;
+use app::auth::Role;
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+async fn file(app: &TestApp, auth: Option<&str>, organisation: &str) -> (StatusCode, Value) {
+    let reply = app
+        .call(
+            Method::POST,
+            "/api/v1/agent-requests",
+            Some(json!({
+                "organisation": organisation, "message": "We run stand-up nights every Thursday."
+            })),
+            auth,
+        )
+        .await;
+    let body = serde_json::from_str(&reply.body).unwrap_or(Value::Null);
+    (reply.status, body)
+}
+
+async fn decide(
+    app: &TestApp,
+    auth: &str,
+    id: &str,
+    verdict: &str,
+    note: &str,
+) -> (StatusCode, Value) {
+    let reply = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/admin/agent-requests/{id}/{verdict}"),
+            Some(json!({"note": note})),
+            Some(auth),
+        )
+        .await;
+    let body = serde_json::from_str(&reply.body).unwrap_or(Value::Null);
+    (reply.status, body)
+}
+
+on_both_engines! {
+    async fn a_user_asks_to_organize_and_an_admin_decides(engine: Engine) {
+        let app = TestApp::new(engine).await;
+        let (_, admin) = app.bearer(Role::Admin).await;
+        let (_, agent) = app.bearer(Role::Agent).await;
+        let (dana, user) = app.bearer(Role::User).await;
+        let (_, other) = app.bearer(Role::User).await;
+
+        assert_eq!(file(&app, None, "Basement").await.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(file(&app, Some(&agent), "Basement").await.0, StatusCode::CONFLICT);
+        let reply = app.call(Method::POST, "/api/v1/agent-requests", Some(json!({"organisation": " ", "message": "hi"})), Some(&user)).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let fields = reply.json()["error"]["fields"].clone();
+        assert!(fields["organisation"].is_string() && fields["message"].is_string(), "{fields}");
+        assert_eq!(app.call(Method::GET, "/api/v1/me/agent-request", None, Some(&user)).await.status, StatusCode::NOT_FOUND);
+
+        let (status, filed) = file(&app, Some(&user), "Comedy Basement").await;
+        assert_eq!(status, StatusCode::CREATED, "{filed}");
+        let id = filed["agent_request"]["id"].as_str().unwrap().to_owned();
+        assert_eq!(filed["agent_request"]["status"], "pending");
+        assert_eq!(file(&app, Some(&user), "Again").await.0, StatusCode::CONFLICT, "one pending at a time");
+        let mine = app.call(Method::GET, "/api/v1/me/agent-request", None, Some(&user)).await.json();
+        assert_eq!(mine["agent_request"]["id"], id.as_str());
+
+        for outsider in [&user, &agent] {
+            assert_eq!(app.call(Method::GET, "/api/v1/admin/agent-requests", None, Some(outsider)).await.status, StatusCode::FORBIDDEN);
+            assert_eq!(decide(&app, outsider, &id, "approve", "").await.0, StatusCode::FORBIDDEN);
+        }
+        let (_, theirs) = file(&app, Some(&other), "Jazz Cellar").await;
+        let pending = app.call(Method::GET, "/api/v1/admin/agent-requests?status=pending", None, Some(&admin)).await.json();
+        assert_eq!(pending["items"].as_array().unwrap().len(), 2);
+        assert_eq!(pending["items"][0]["id"], id.as_str(), "the oldest first");
+        assert_eq!(app.call(Method::GET, "/api/v1/admin/agent-requests?status=maybe", None, Some(&admin)).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+        let (status, approved) = decide(&app, &admin, &id, "approve", "Welcome!").await;
+        assert_eq!(status, StatusCode::OK, "{approved}");
+        assert_eq!(approved["agent_request"]["status"], "approved");
+        // The role is read afresh: the same token now acts as an agent.
+        let me = app.call(Method::GET, "/api/v1/me", None, Some(&user)).await.json();
+        assert_eq!(me["user"]["role"], "agent");
+        assert_eq!(decide(&app, &admin, &id, "reject", "").await.0, StatusCode::CONFLICT);
+        assert_eq!(decide(&app, &admin, "999999", "approve", "").await.0, StatusCode::NOT_FOUND);
+        let long = "x".repeat(1001);
+        let theirs_id = theirs["agent_request"]["id"].as_str().unwrap().to_owned();
+        assert_eq!(decide(&app, &admin, &theirs_id, "reject", &long).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+
+        let (status, rejected) = decide(&app, &admin, &theirs_id, "reject", "Tell us more about the venue.").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(rejected["agent_request"]["note"], "Tell us more about the venue.");
+        let (status, _) = file(&app, Some(&other), "Jazz Cellar").await;
+        assert_eq!(status, StatusCode::CREATED, "a rejected user may ask again");
+
+        let notices: Vec<String> = server::on_db!(&app.state.db, pool => sqlx::query_scalar(
+            "SELECT kind FROM notices WHERE user_id = $1").bind(dana.id).fetch_all(pool).await).unwrap();
+        assert_eq!(notices, vec!["agent_approved".to_owned()]);
+
+        let audit = app.call(Method::GET, "/api/v1/admin/audit?action=agent_request", None, Some(&admin)).await.json();
+        let items = audit["items"].as_array().unwrap();
+        assert_eq!(items.len(), 2, "{audit}");
+        assert_eq!(items[0]["action"], "agent_request.reject");
+        assert_eq!(items[1]["action"], "agent_request.approve");
+        assert_eq!(items[1]["target"], format!("agent_request:{id}"));
+        assert_eq!(items[1]["details"]["role"], json!({"before": "user", "after": "agent"}));
+        assert_eq!(app.call(Method::GET, "/api/v1/admin/audit", None, Some(&agent)).await.status, StatusCode::FORBIDDEN);
+    }
+
+    async fn two_admins_deciding_one_request_at_once_make_exactly_one_decision(engine: Engine) {
+        let app = Arc::new(TestApp::new(engine).await);
+        let (_, first_admin) = app.bearer(Role::Admin).await;
+        let (_, second_admin) = app.bearer(Role::Admin).await;
+        for round in 0..6 {
+            let (user, auth) = app.bearer(Role::User).await;
+            let (_, filed) = file(&app, Some(&auth), &format!("Org {round}")).await;
+            let id = filed["agent_request"]["id"].as_str().unwrap().to_owned();
+            let approve = {
+                let (app, admin, id) = (app.clone(), first_admin.clone(), id.clone());
+                tokio::spawn(async move { decide(&app, &admin, &id, "approve", "").await.0 })
+            };
+            let reject = {
+                let (app, admin, id) = (app.clone(), second_admin.clone(), id.clone());
+                tokio::spawn(async move { decide(&app, &admin, &id, "reject", "no").await.0 })
+            };
+            let (approved, rejected) = (approve.await.unwrap(), reject.await.unwrap());
+            let mut statuses = [approved, rejected];
+            statuses.sort();
+            assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT]);
+            let role: String = server::on_db!(&app.state.db, pool => sqlx::query_scalar(
+                "SELECT role FROM users WHERE id = $1").bind(user.id).fetch_one(pool).await).unwrap();
+            assert_eq!(role == "agent", approved == StatusCode::OK, "the role follows the one decision made");
+            let entries: i64 = server::on_db!(&app.state.db, pool => sqlx::query_scalar(
+                "SELECT COUNT(*) FROM audit_log WHERE target = $1").bind(format!("agent_request:{id}")).fetch_one(pool).await).unwrap();
+            assert_eq!(entries, 1);
+        }
+    }
+
+    async fn the_audit_log_cannot_be_changed_or_emptied(engine: Engine) {
+        let app = TestApp::new(engine).await;
+        let (_, admin) = app.bearer(Role::Admin).await;
+        let (_, user) = app.bearer(Role::User).await;
+        let (_, filed) = file(&app, Some(&user), "Puppet Theatre").await;
+        decide(&app, &admin, filed["agent_request"]["id"].as_str().unwrap(), "approve", "").await;
+        let update = server::on_db!(&app.state.db, pool => sqlx::query("UPDATE audit_log SET action = 'nothing'").execute(pool).await.map(|_| ()));
+        assert!(update.is_err(), "an update must be refused");
+        let delete = server::on_db!(&app.state.db, pool => sqlx::query("DELETE FROM audit_log").execute(pool).await.map(|_| ()));
+        assert!(delete.is_err(), "a delete must be refused");
+        let kept: i64 = server::on_db!(&app.state.db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(pool).await).unwrap();
+        assert_eq!(kept, 1);
+    }
+}
