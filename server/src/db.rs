@@ -54,6 +54,11 @@ impl Db {
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
+                // Reads through a memory map share the OS page cache between the pool's
+                // connections (each has its own small page cache otherwise): searches stop
+                // paying a system call per index page.
+                .pragma("mmap_size", "268435456")
+                .pragma("cache_size", "-16384")
                 // Keeps the planner's statistics fresh (search filters rely on them).
                 .optimize_on_close(true, None);
             let pool = SqlitePoolOptions::new()

@@ -94,6 +94,10 @@ const REFRESH_PRICES: &str = "UPDATE events SET \
 /// visiting every match, which keeps broad searches as fast as narrow ones.
 pub const COUNT_CAP: i64 = 10_000;
 
+/// Above this many full-text matches, a SQLite search sorted by time walks events in page
+/// order instead of sorting every match (see `list_events`).
+const WALK_FROM: i64 = 2_000;
+
 fn status_of(code: &str) -> Result<EventStatus, AppError> {
     EventStatus::from_code(code).ok_or_else(|| internal(format!("unknown event status {code:?}")))
 }
@@ -317,6 +321,21 @@ impl EventQueries for Events {
         // Where rows come from. SQLite drives a text search from the full-text index: the
         // matches (with their bm25 rank, lower is better) come first and each is checked against
         // the narrow `events_listing` index. CROSS JOIN fixes that order for the planner.
+        // When a word is common (more than WALK_FROM matches) and the order is not relevance,
+        // it is cheaper to walk events in page order and keep those in the match set: the page
+        // is found after a few hundred rows, and the count stops at its cap.
+        let common = match (&text, &self.db) {
+            (Some(text), Db::Sqlite(pool)) if search.sort != EventSort::Relevance => {
+                let matches: i64 =
+                    sqlx::query_scalar("SELECT COUNT(*) FROM events_fts WHERE events_fts MATCH $1")
+                        .bind(text.as_str())
+                        .fetch_one(pool)
+                        .await
+                        .map_err(internal)?;
+                matches > WALK_FROM
+            }
+            _ => false,
+        };
         let fts = sqlite && text.is_some();
         let mut source = Sql::new("");
         match &text {
@@ -336,9 +355,19 @@ impl EventQueries for Events {
             }
             _ => source.push("FROM events e"),
         };
+        let mut walk_source = Sql::new("FROM events e");
+        if let (true, Some(text)) = (common, &text) {
+            walk_source
+                .push(" WHERE +e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ")
+                .bind(text.as_str())
+                .push(")");
+        }
 
-        let filters_with = |ends_at: &str| {
-            let mut filters = Sql::new(&format!(" WHERE e.status = 'published' AND {ends_at} > "));
+        let filters_with = |ends_at: &str, joined: bool| {
+            let mut filters = Sql::new(&format!(
+                " {} e.status = 'published' AND {ends_at} > ",
+                if joined { "AND" } else { "WHERE" }
+            ));
             filters.bind(now());
             if let (Some(text), false) = (&text, sqlite) {
                 filters
@@ -375,12 +404,15 @@ impl EventQueries for Events {
         // Without text, pages come straight off the (status, starts_at) index in order; the
         // unary `+` keeps SQLite from choosing the ends_at index and sorting every listed event.
         // Counting has no order to keep and may use the (status, ends_at) index.
-        let filters = filters_with(if sqlite && !fts {
-            "+e.ends_at"
-        } else {
-            "e.ends_at"
-        });
-        let count_filters = filters_with("e.ends_at");
+        let filters = filters_with(
+            if sqlite && (!fts || common) {
+                "+e.ends_at"
+            } else {
+                "e.ends_at"
+            },
+            common,
+        );
+        let count_filters = filters_with("e.ends_at", false);
 
         let mut order = Sql::new("");
         match (search.sort, &text) {
@@ -400,13 +432,14 @@ impl EventQueries for Events {
         // The page's ids first (narrow rows, sorted), then the full rows of just those. A
         // text search on SQLite visits every match to sort them anyway, so the same pass
         // counts them (a window over the matches); other searches count separately, capped.
-        let mut page_ids = Sql::new(if fts {
+        let counted_in_page = fts && !common;
+        let mut page_ids = Sql::new(if counted_in_page {
             "SELECT e.id, COUNT(*) OVER () "
         } else {
             "SELECT e.id, CAST(0 AS BIGINT) "
         });
         page_ids
-            .append(&source)
+            .append(if common { &walk_source } else { &source })
             .append(&filters)
             .push(" ORDER BY ")
             .append(&order)
@@ -427,7 +460,7 @@ impl EventQueries for Events {
                 .fetch_all(pool)
                 .await?;
             let ids: Vec<i64> = hits.iter().map(|h| h.0).collect();
-            let counted = hits.first().map(|h| h.1).filter(|_| fts);
+            let counted = hits.first().map(|h| h.1).filter(|_| counted_in_page);
             let mut rows = Vec::new();
             if !ids.is_empty() {
                 let mut full = Sql::new(EVENT_SELECT);

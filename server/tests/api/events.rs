@@ -324,3 +324,54 @@ on_both_engines! {
         assert!(hebrew.contains("אירועים לפי קטגוריה"));
     }
 }
+
+on_both_engines! {
+    async fn a_common_word_pages_and_counts_the_same_as_a_rare_one(engine: Engine) {
+        // Over 2,000 matches SQLite walks events in time order instead of sorting all matches;
+        // the page and the total must be what sorting everything gives.
+        use app::events::ports::EventQueries;
+        let app = TestApp::new(engine).await;
+        let (agent, _) = app.bearer(Role::Agent).await;
+        let now = chrono::Utc::now();
+        server::on_db!(&app.state.db, pool => async {
+            let mut tx = pool.begin().await.unwrap();
+            for i in 0..2_600i64 {
+                let starts = now + chrono::Duration::minutes(60 + (i * 7919) % 100_000);
+                // A few that must not show: drafts, ended, another word.
+                let status = if i % 97 == 0 { "draft" } else { "published" };
+                let (starts, word) = if i % 89 == 0 { (now - chrono::Duration::days(3), "jazz") } else if i % 5 == 0 { (starts, "tango") } else { (starts, "jazz") };
+                sqlx::query(
+                    "INSERT INTO events (organizer_id, title, slug, summary, description, category, tags, starts_at, ends_at, \
+                     timezone, venue, address, city, capacity, status, created_at, updated_at, search_title, search_body, \
+                     min_price, min_currency, has_free) \
+                     VALUES ($1, $2, 's', '', '', $3, '', $4, $5, 'UTC', 'V', '', $6, 10, $7, $8, $8, $2, '', 0, 'ILS', TRUE)")
+                    .bind(agent.id).bind(format!("{word} {i}")).bind(if i % 2 == 0 { "music" } else { "talk" })
+                    .bind(starts).bind(starts + chrono::Duration::hours(2)).bind(if i % 3 == 0 { "Haifa" } else { "Tel Aviv" })
+                    .bind(status).bind(now)
+                    .execute(&mut *tx).await.unwrap();
+            }
+            tx.commit().await.unwrap();
+        }.await);
+        let expected: Vec<i64> = server::on_db!(&app.state.db, pool => sqlx::query_scalar(
+            "SELECT id FROM events WHERE status = 'published' AND ends_at > $1 AND search_title LIKE 'jazz%' \
+             AND category = 'music' ORDER BY starts_at, id")
+            .bind(now).fetch_all(pool).await).unwrap();
+        assert!(expected.len() > 900, "{}", expected.len());
+        for page in [1, 2, 40] {
+            let search = app::events::EventSearch {
+                q: Some("jazz".into()),
+                category: Some(app::events::Category::Music),
+                page,
+                per_page: 25,
+                ..Default::default()
+            };
+            let found = app.state.events.list_events(&search).await.unwrap();
+            let ids: Vec<i64> = found.items.iter().map(|e| e.id).collect();
+            let start = ((page - 1) * 25) as usize;
+            let want: Vec<i64> = expected.iter().skip(start).take(25).copied().collect();
+            assert_eq!(ids, want, "page {page}");
+            assert_eq!(found.total, expected.len() as i64);
+            assert!(found.total_exact);
+        }
+    }
+}
