@@ -198,6 +198,8 @@ async fn measure(state: &AppState, report: &mut String) -> anyhow::Result<()> {
     for (name, search) in queries() {
         let mut times = Vec::with_capacity(RUNS);
         let mut total = String::new();
+        // One unmeasured run first: a running server has the query's pages in memory.
+        state.events.list_events(&search).await?;
         for _ in 0..RUNS {
             let t = Instant::now();
             let page = state.events.list_events(&search).await?;
@@ -258,7 +260,7 @@ async fn run(engine: &str, database_url: String, report: &mut String) -> anyhow:
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut report = format!(
-        "# Search benchmark\n\nRun at {} on {} cores. Target: p99 < 20 ms on SQLite.\nCorpus: 100,000 published events, a 400-word vocabulary (a typical word is in ~6% of events), one broad word in 60%. Times are for the whole `list_events` call: the page of 12 and the total (counted up to 10,000).\n",
+        "# Search benchmark\n\nRun at {} on {} cores. Target: p99 < 20 ms on SQLite.\nCorpus: 100,000 published events, a 400-word vocabulary (a typical word is in ~6% of events), one broad word in 60%. Times are for the whole `list_events` call: the page of 12 and the total (counted up to 10,000), after one unmeasured warm-up run per query.\n",
         Utc::now().format("%Y-%m-%d %H:%M UTC"),
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
