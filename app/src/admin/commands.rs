@@ -1,5 +1,5 @@
 //! Administration server functions for the pages (the REST API calls the same ports).
-use super::{AgentRequestId, NewAgentRequest};
+use super::AgentRequestId;
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -14,7 +14,7 @@ pub async fn request_agent(organisation: String, message: String) -> Result<(), 
                 .admin_commands
                 .request_agent(
                     &actor,
-                    NewAgentRequest {
+                    super::NewAgentRequest {
                         organisation,
                         message,
                     },

@@ -1,5 +1,5 @@
 //! Administration reads for the pages (the REST API calls the same ports).
-use super::{AgentRequest, AgentRequestStatus, AuditFilter, AuditPage};
+use super::{AgentRequest, AuditFilter, AuditPage};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -28,7 +28,7 @@ pub async fn list_agent_requests(status: String) -> Result<Vec<AgentRequest>, Ap
             let actor = ssr::require(Role::Admin).await?;
             let status = match status.as_str() {
                 "" | "all" => None,
-                code => Some(AgentRequestStatus::from_code(code).ok_or_else(|| {
+                code => Some(super::AgentRequestStatus::from_code(code).ok_or_else(|| {
                     AppError::field(
                         "status",
                         crate::error::Problem::Malformed {
