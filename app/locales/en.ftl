@@ -358,3 +358,15 @@ audit-empty = Nothing logged matches.
 nav-admin = Admin
 notice-agent-approved = You are an organizer now: the organizer dashboard is in the menu.
 notice-agent-rejected = Your organizer request was not approved. {note}
+
+## Administration: users
+admin-users = Users
+admin-users-search = Name or email
+admin-users-count = {n} user(s)
+admin-users-blocked = Blocked
+admin-users-lead = Search, change roles, block and unblock.
+admin-save = Save
+admin-block = Block
+admin-unblock = Unblock
+field-last-admin = The last admin cannot lose the role or be blocked.
+field-cannot-block-self = You cannot block your own account.

@@ -358,3 +358,15 @@ audit-empty = אין רשומות מתאימות.
 nav-admin = ניהול
 notice-agent-approved = את/ה מארגן/ת עכשיו: לוח המארגן נמצא בתפריט.
 notice-agent-rejected = בקשת המארגן שלך לא אושרה. {note}
+
+## Administration: users
+admin-users = משתמשים
+admin-users-search = שם או אימייל
+admin-users-count = {n} משתמשים
+admin-users-blocked = חסום
+admin-users-lead = חיפוש, שינוי תפקידים, חסימה ושחרור.
+admin-save = שמירה
+admin-block = חסימה
+admin-unblock = שחרור חסימה
+field-last-admin = אי אפשר להוריד את התפקיד או לחסום את המנהל/ת האחרון/ה.
+field-cannot-block-self = אי אפשר לחסום את החשבון של עצמך.

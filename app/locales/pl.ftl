@@ -358,3 +358,15 @@ audit-empty = Brak pasujących wpisów.
 nav-admin = Administracja
 notice-agent-approved = Jesteś teraz organizatorem: panel organizatora jest w menu.
 notice-agent-rejected = Twoja prośba o rolę organizatora nie została zatwierdzona. {note}
+
+## Administration: users
+admin-users = Użytkownicy
+admin-users-search = Imię lub e-mail
+admin-users-count = Użytkownicy: {n}
+admin-users-blocked = Zablokowany
+admin-users-lead = Wyszukiwanie, zmiana ról, blokowanie i odblokowanie.
+admin-save = Zapisz
+admin-block = Zablokuj
+admin-unblock = Odblokuj
+field-last-admin = Ostatni administrator nie może stracić roli ani zostać zablokowany.
+field-cannot-block-self = Nie możesz zablokować własnego konta.

@@ -59,6 +59,10 @@ pub enum Problem {
     SalesNotStarted,
     /// Booking closed: sales of this ticket type have ended.
     SalesEnded,
+    /// The platform keeps at least one active admin.
+    LastAdmin,
+    /// An admin cannot block their own account.
+    CannotBlockSelf,
     /// A request body that could not be read as the expected JSON (REST only).
     Malformed {
         detail: String,
@@ -86,6 +90,8 @@ impl Problem {
             Problem::TimezoneUnknown => Msg::FieldTimezoneUnknown.text(locale).to_owned(),
             Problem::CurrencyUnknown => Msg::FieldCurrencyUnknown.text(locale).to_owned(),
             Problem::CategoryUnknown => Msg::FieldCategoryUnknown.text(locale).to_owned(),
+            Problem::LastAdmin => Msg::FieldLastAdmin.text(locale).to_owned(),
+            Problem::CannotBlockSelf => Msg::FieldCannotBlockSelf.text(locale).to_owned(),
             Problem::WrongStatus { status } => {
                 fill(Msg::FieldWrongStatus.text(locale), &[("status", status)])
             }

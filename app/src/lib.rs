@@ -13,7 +13,7 @@ pub mod ssr;
 pub mod ui;
 
 use crate::i18n::{Msg, t, use_locale};
-use admin::ui::{AdminPage, AgentRequestsPage, AuditPage};
+use admin::ui::{AdminPage, AgentRequestsPage, AuditPage, UsersPage};
 use auth::ui::{LoginPage, ProfilePage, RegisterPage};
 use bookings::door_ui::{AttendeesPage, CheckInPage};
 use bookings::ticket_page::TicketPage;
@@ -87,6 +87,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("admin") view=AdminPage ssr=SsrMode::Async/>
                         <Route path=path!("admin/agent-requests") view=AgentRequestsPage ssr=SsrMode::Async/>
                         <Route path=path!("admin/audit") view=AuditPage ssr=SsrMode::Async/>
+                        <Route path=path!("admin/users") view=UsersPage ssr=SsrMode::Async/>
                     </Routes>
                 </ErrorBoundary>
             </Layout>

@@ -9,12 +9,13 @@ use crate::{bind_args, on_db};
 use app::admin::ports::{AdminCommands, AdminQueries};
 use app::admin::rules::{check_note, validate_agent_request};
 use app::admin::{
-    AUDIT_PER_PAGE, AgentRequest, AgentRequestId, AgentRequestStatus, AuditEntry, AuditFilter,
-    AuditPage, NewAgentRequest,
+    AUDIT_PER_PAGE, AdminUser, AgentRequest, AgentRequestId, AgentRequestStatus, AuditEntry,
+    AuditFilter, AuditPage, NewAgentRequest, USERS_PER_PAGE, UserChange, UserFilter, UserPage,
 };
 use app::auth::rules::check_role;
 use app::auth::{Role, UserView};
 use app::error::{AppError, Problem};
+use app::i18n::Locale;
 use app::ssr::internal;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -84,7 +85,45 @@ impl RequestRow {
     }
 }
 
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    email: String,
+    display_name: String,
+    role: String,
+    blocked: bool,
+    locale: String,
+    created_at: DateTime<Utc>,
+}
+
+impl UserRow {
+    fn into_user(self) -> Result<AdminUser, AppError> {
+        Ok(AdminUser {
+            user: UserView {
+                id: self.id,
+                email: self.email,
+                display_name: self.display_name,
+                role: Role::from_code(&self.role).ok_or_else(|| internal("unknown role"))?,
+                locale: Locale::from_tag(&self.locale).unwrap_or_default(),
+                created_at: self.created_at,
+            },
+            blocked: self.blocked,
+        })
+    }
+}
+
+const USER_SELECT: &str =
+    "SELECT id, email, display_name, role, blocked, locale, created_at FROM users";
+
 impl Admin {
+    async fn user(&self, id: i64) -> Result<Option<AdminUser>, AppError> {
+        let sql = format!("{USER_SELECT} WHERE id = $1");
+        let row: Option<UserRow> = on_db!(&self.db, pool => sqlx::query_as(&sql)
+            .bind(id).fetch_optional(pool).await)
+        .map_err(internal)?;
+        row.map(UserRow::into_user).transpose()
+    }
+
     async fn request(&self, id: AgentRequestId) -> Result<Option<AgentRequest>, AppError> {
         let sql = format!("{REQUEST_SELECT} WHERE r.id = $1");
         let row: Option<RequestRow> = on_db!(&self.db, pool => sqlx::query_as(&sql)
@@ -204,6 +243,72 @@ impl AdminCommands for Admin {
         );
         Ok(request)
     }
+    async fn update_user(
+        &self,
+        actor: &UserView,
+        id: i64,
+        change: UserChange,
+    ) -> Result<AdminUser, AppError> {
+        check_role(actor, Role::Admin)?;
+        if change.blocked == Some(true) && id == actor.id {
+            return Err(AppError::Conflict {
+                field: "blocked".into(),
+                problem: Problem::CannotBlockSelf,
+            });
+        }
+        let sqlite = matches!(self.db, Db::Sqlite(_));
+        let outcome = on_db!(&self.db, pool => async {
+            let mut tx = pool.begin().await?;
+            // Serialise changes that could remove the last admin. PostgreSQL: lock every active
+            // admin row (a concurrent demotion waits, then sees this one's result). SQLite: take
+            // the database's write lock before reading anything.
+            if sqlite {
+                sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = $1")
+                    .bind(id).execute(&mut *tx).await?;
+            } else {
+                sqlx::query("SELECT id FROM users WHERE role = 'admin' AND NOT blocked ORDER BY id FOR UPDATE")
+                    .execute(&mut *tx).await?;
+            }
+            let Some((role, blocked)) = sqlx::query_as::<_, (String, bool)>(
+                "SELECT role, blocked FROM users WHERE id = $1")
+                .bind(id).fetch_optional(&mut *tx).await?
+            else {
+                return Ok::<_, sqlx::Error>(Err(AppError::NotFound));
+            };
+            let new_role = change.role.map_or(role.clone(), |r| r.code().to_owned());
+            let new_blocked = change.blocked.unwrap_or(blocked);
+            let was_active_admin = role == "admin" && !blocked;
+            let stays_active_admin = new_role == "admin" && !new_blocked;
+            if was_active_admin && !stays_active_admin {
+                let others: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM users WHERE role = 'admin' AND NOT blocked AND id <> $1")
+                    .bind(id).fetch_one(&mut *tx).await?;
+                if others == 0 {
+                    let field = if new_blocked { "blocked" } else { "role" };
+                    return Ok(Err(AppError::Conflict { field: field.into(), problem: Problem::LastAdmin }));
+                }
+            }
+            if new_role != role {
+                sqlx::query("UPDATE users SET role = $2, updated_at = $3 WHERE id = $1")
+                    .bind(id).bind(&new_role).bind(now()).execute(&mut *tx).await?;
+                audit!(&mut *tx, actor.id, "user.role", format!("user:{id}"),
+                    serde_json::json!({"role": {"before": role, "after": new_role}}));
+            }
+            if new_blocked != blocked {
+                sqlx::query("UPDATE users SET blocked = $2, updated_at = $3 WHERE id = $1")
+                    .bind(id).bind(new_blocked).bind(now()).execute(&mut *tx).await?;
+                let action = if new_blocked { "user.block" } else { "user.unblock" };
+                audit!(&mut *tx, actor.id, action, format!("user:{id}"),
+                    serde_json::json!({"blocked": {"before": blocked, "after": new_blocked}}));
+            }
+            tx.commit().await?;
+            Ok(Ok(()))
+        }.await)
+        .map_err(internal)?;
+        outcome?;
+        tracing::info!(user = id, admin = actor.id, ?change, "user changed");
+        self.user(id).await?.ok_or(AppError::NotFound)
+    }
 }
 
 #[async_trait::async_trait]
@@ -240,6 +345,47 @@ impl AdminQueries for Admin {
         rows.into_iter().map(RequestRow::into_request).collect()
     }
 
+    async fn users(&self, actor: &UserView, filter: UserFilter) -> Result<UserPage, AppError> {
+        check_role(actor, Role::Admin)?;
+        let page = filter.page.max(1);
+        let mut conditions = Sql::new(" WHERE 1 = 1");
+        let q = filter.q.trim();
+        if !q.is_empty() {
+            let pattern = crate::sql::like_contains(q);
+            conditions
+                .push(" AND (lower(email) LIKE ")
+                .bind(pattern.clone())
+                .push(" ESCAPE '\\' OR lower(display_name) LIKE ")
+                .bind(pattern)
+                .push(" ESCAPE '\\')");
+        }
+        if let Some(role) = filter.role {
+            conditions.push(" AND role = ").bind(role.code());
+        }
+        let mut list = Sql::new(USER_SELECT);
+        list.append(&conditions)
+            .push(" ORDER BY created_at DESC, id DESC LIMIT ")
+            .bind(i64::from(USERS_PER_PAGE))
+            .push(" OFFSET ")
+            .bind(i64::from((page - 1) * USERS_PER_PAGE));
+        let mut count = Sql::new("SELECT COUNT(*) FROM users");
+        count.append(&conditions);
+        let (rows, total): (Vec<UserRow>, i64) = on_db!(&self.db, pool => async {
+            let rows = bind_args!(sqlx::query_as(&list.text), &list.args).fetch_all(pool).await?;
+            let total = bind_args!(sqlx::query_scalar(&count.text), &count.args).fetch_one(pool).await?;
+            Ok::<_, sqlx::Error>((rows, total))
+        }.await)
+        .map_err(internal)?;
+        Ok(UserPage {
+            items: rows
+                .into_iter()
+                .map(UserRow::into_user)
+                .collect::<Result<_, _>>()?,
+            total,
+            page,
+        })
+    }
+
     async fn audit_log(
         &self,
         actor: &UserView,
@@ -257,13 +403,7 @@ impl AdminQueries for Admin {
             .map(str::trim)
             .filter(|w| !w.is_empty())
         {
-            let pattern = format!(
-                "%{}%",
-                who.to_lowercase()
-                    .replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            );
+            let pattern = crate::sql::like_contains(who);
             sql.push(" AND (lower(u.email) LIKE ")
                 .bind(pattern.clone())
                 .push(" ESCAPE '\\' OR lower(u.display_name) LIKE ")

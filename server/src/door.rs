@@ -70,12 +70,7 @@ fn attendee_filter(event_id: EventId, q: &str) -> Sql {
     sql.bind(event_id);
     let q = q.trim();
     if !q.is_empty() {
-        let escaped = q
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        let pattern = format!("%{escaped}%");
+        let pattern = crate::sql::like_contains(q);
         sql.push(" AND (lower(u.display_name) LIKE ")
             .bind(pattern.clone())
             .push(" ESCAPE '\\' OR lower(u.email) LIKE ")

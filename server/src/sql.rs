@@ -79,6 +79,17 @@ impl Sql {
     }
 }
 
+/// A `LIKE … ESCAPE '\'` pattern finding `text` anywhere (lower-cased), with LIKE's own
+/// characters taken literally.
+pub fn like_contains(text: &str) -> String {
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
 /// Binds a [`Sql`]'s arguments, in order, to a sqlx query of either engine.
 #[macro_export]
 macro_rules! bind_args {

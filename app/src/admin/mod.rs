@@ -107,3 +107,34 @@ pub struct AuditPage {
     /// Whether another page follows.
     pub more: bool,
 }
+
+/// A user as admins see them: the account and whether it is blocked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminUser {
+    pub user: crate::auth::UserView,
+    pub blocked: bool,
+}
+
+/// Which users to list: part of a name or email, a role, a page.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserFilter {
+    pub q: String,
+    pub role: Option<crate::auth::Role>,
+    pub page: u32,
+}
+
+pub const USERS_PER_PAGE: u32 = 50;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserPage {
+    pub items: Vec<AdminUser>,
+    pub total: i64,
+    pub page: u32,
+}
+
+/// An admin's change to a user: a new role, blocked or not (each optional).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserChange {
+    pub role: Option<crate::auth::Role>,
+    pub blocked: Option<bool>,
+}

@@ -1,6 +1,7 @@
 //! What the administration server functions and REST handlers need; `server::admin` implements it.
 use super::{
-    AgentRequest, AgentRequestId, AgentRequestStatus, AuditFilter, AuditPage, NewAgentRequest,
+    AdminUser, AgentRequest, AgentRequestId, AgentRequestStatus, AuditFilter, AuditPage,
+    NewAgentRequest, UserChange, UserFilter, UserPage,
 };
 use crate::auth::UserView;
 use crate::error::AppError;
@@ -25,6 +26,16 @@ pub trait AdminCommands: Send + Sync {
         approve: bool,
         note: &str,
     ) -> Result<AgentRequest, AppError>;
+
+    /// Changes a user's role and / or blocked flag (admins), with an audit entry per change.
+    /// The last active admin cannot be demoted or blocked, and nobody blocks themself
+    /// (`Conflict`). A block acts at once: sessions and tokens check the flag on every request.
+    async fn update_user(
+        &self,
+        actor: &UserView,
+        id: i64,
+        change: UserChange,
+    ) -> Result<AdminUser, AppError>;
 }
 
 #[async_trait::async_trait]
@@ -39,6 +50,9 @@ pub trait AdminQueries: Send + Sync {
         actor: &UserView,
         status: Option<AgentRequestStatus>,
     ) -> Result<Vec<AgentRequest>, AppError>;
+
+    /// Users for admins: by name or email, by role, a page at a time.
+    async fn users(&self, actor: &UserView, filter: UserFilter) -> Result<UserPage, AppError>;
 
     /// The audit log for admins, newest first.
     async fn audit_log(&self, actor: &UserView, filter: AuditFilter)

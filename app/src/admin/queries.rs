@@ -61,3 +61,30 @@ pub async fn get_audit_log(filter: AuditFilter) -> Result<AuditPage, AppError> {
         .await,
     )
 }
+
+/// A page of users for admins (`role` empty for all).
+#[server]
+pub async fn list_users(q: String, role: String, page: u32) -> Result<super::UserPage, AppError> {
+    use crate::{auth::Role, ssr};
+    ssr::with_status(
+        async {
+            let actor = ssr::require(Role::Admin).await?;
+            let role = match role.as_str() {
+                "" => None,
+                code => Some(Role::from_code(code).ok_or_else(|| {
+                    AppError::field(
+                        "role",
+                        crate::error::Problem::Malformed {
+                            detail: "role must be user, agent or admin".into(),
+                        },
+                    )
+                })?),
+            };
+            ssr::services()?
+                .admin_queries
+                .users(&actor, super::UserFilter { q, role, page })
+                .await
+        }
+        .await,
+    )
+}

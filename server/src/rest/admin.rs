@@ -271,3 +271,109 @@ pub async fn audit(
             .collect(),
     }))
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct AdminUserDto {
+    #[serde(flatten)]
+    pub user: super::auth::User,
+    pub blocked: bool,
+}
+
+impl From<app::admin::AdminUser> for AdminUserDto {
+    fn from(u: app::admin::AdminUser) -> Self {
+        AdminUserDto {
+            user: u.user.into(),
+            blocked: u.blocked,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AdminUserBody {
+    pub user: AdminUserDto,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AdminUsers {
+    pub items: Vec<AdminUserDto>,
+    pub total: i64,
+    pub page: u32,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UsersQuery {
+    /// Part of a name or email.
+    pub q: Option<String>,
+    /// user · agent · admin
+    pub role: Option<String>,
+    pub page: Option<u32>,
+}
+
+fn role(code: &str) -> Result<Role, ApiError> {
+    Role::from_code(code).ok_or_else(|| {
+        AppError::field(
+            "role",
+            Problem::Malformed {
+                detail: "role must be user, agent or admin".into(),
+            },
+        )
+        .into()
+    })
+}
+
+/// Users, newest first, by name or email and role (admins).
+#[utoipa::path(get, path = "/api/v1/admin/users", tag = "administration", params(UsersQuery), security(("bearer" = [])),
+    responses((status = 200, body = AdminUsers), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn users(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Query(query): Query<UsersQuery>,
+) -> Result<Json<AdminUsers>, ApiError> {
+    let actor = caller.require(Role::Admin)?;
+    let filter = app::admin::UserFilter {
+        q: query.q.unwrap_or_default(),
+        role: query
+            .role
+            .as_deref()
+            .filter(|r| !r.is_empty())
+            .map(role)
+            .transpose()?,
+        page: query.page.unwrap_or(1),
+    };
+    let page = state.admin.users(&actor, filter).await?;
+    Ok(Json(AdminUsers {
+        total: page.total,
+        page: page.page,
+        items: page.items.into_iter().map(Into::into).collect(),
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct UserPatch {
+    /// user · agent · admin
+    pub role: Option<String>,
+    pub blocked: Option<bool>,
+}
+
+/// Changes a user's role and / or blocked flag (admins). `409` for the last admin or for
+/// blocking oneself. A block acts at once on the user's sessions and tokens.
+#[utoipa::path(patch, path = "/api/v1/admin/users/{id}", tag = "administration", params(("id" = String, Path)),
+    request_body = UserPatch, security(("bearer" = [])),
+    responses((status = 200, body = AdminUserBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn patch_user(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<UserPatch>,
+) -> Result<Json<AdminUserBody>, ApiError> {
+    let actor = caller.require(Role::Admin)?;
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let change = app::admin::UserChange {
+        role: req.role.as_deref().map(role).transpose()?,
+        blocked: req.blocked,
+    };
+    let user = state.admin.update_user(&actor, id, change).await?;
+    Ok(Json(AdminUserBody { user: user.into() }))
+}

@@ -21,7 +21,7 @@ use utoipa::{Modify, OpenApi};
           bookings::register, bookings::cancel, bookings::get, bookings::mine,
           bookings::react, bookings::unreact, bookings::my_reactions, bookings::attendees,
           bookings::check_in, bookings::mark_paid, admin::file, admin::mine, admin::list, admin::approve,
-          admin::reject, admin::audit),
+          admin::reject, admin::audit, admin::users, admin::patch_user),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -76,6 +76,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/agent-requests/{id}/approve", post(admin::approve))
         .route("/admin/agent-requests/{id}/reject", post(admin::reject))
         .route("/admin/audit", get(admin::audit))
+        .route("/admin/users", get(admin::users))
+        .route("/admin/users/{id}", axum::routing::patch(admin::patch_user))
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .fallback(|| async { error::ApiError(app::error::AppError::NotFound) })
         .layer(DefaultBodyLimit::max(1024 * 1024))

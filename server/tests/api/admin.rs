@@ -151,3 +151,83 @@ on_both_engines! {
         assert_eq!(kept, 1);
     }
 }
+
+on_both_engines! {
+    async fn admins_find_users_change_roles_and_blocks_act_at_once(engine: Engine) {
+        let app = TestApp::new(engine).await;
+        let (me, admin) = app.bearer(Role::Admin).await;
+        let (_, agent) = app.bearer(Role::Agent).await;
+        let (dana, user, cookie) = app.signed_in(Role::User).await;
+        let patch = |id: i64, body: Value, auth: String| {
+            let app = &app;
+            async move {
+                let reply = app.call(Method::PATCH, &format!("/api/v1/admin/users/{id}"), Some(body), Some(&auth)).await;
+                (reply.status, serde_json::from_str::<Value>(&reply.body).unwrap_or(Value::Null))
+            }
+        };
+
+        let found = app.call(Method::GET, &format!("/api/v1/admin/users?q={}", &dana.email[..8].to_uppercase()), None, Some(&admin)).await.json();
+        assert_eq!(found["items"][0]["email"], dana.email.as_str());
+        let agents = app.call(Method::GET, "/api/v1/admin/users?role=agent", None, Some(&admin)).await.json();
+        assert_eq!(agents["total"], 1);
+        assert_eq!(app.call(Method::GET, "/api/v1/admin/users", None, Some(&agent)).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(patch(dana.id, json!({"role": "agent"}), agent.clone()).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(patch(dana.id, json!({"role": "boss"}), admin.clone()).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(patch(999_999, json!({"blocked": true}), admin.clone()).await.0, StatusCode::NOT_FOUND);
+
+        let (status, changed) = patch(dana.id, json!({"role": "agent"}), admin.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{changed}");
+        assert_eq!(changed["user"]["role"], "agent");
+        assert_eq!(app.call(Method::GET, "/api/v1/me", None, Some(&user)).await.json()["user"]["role"], "agent");
+
+        // A block acts at once on the token and on the browser session.
+        let session = format!("{}={cookie}", server::sessions::SESSION_COOKIE);
+        assert_eq!(app.get("/me", &[("accept", "text/html"), ("cookie", session.as_str())]).await.status, StatusCode::OK);
+        let (status, blocked) = patch(dana.id, json!({"blocked": true}), admin.clone()).await;
+        assert_eq!((status, blocked["user"]["blocked"].clone()), (StatusCode::OK, json!(true)));
+        assert_eq!(app.call(Method::GET, "/api/v1/me", None, Some(&user)).await.status, StatusCode::FORBIDDEN);
+        let page = app.get("/me", &[("accept", "text/html"), ("cookie", session.as_str())]).await;
+        assert_eq!(page.status, StatusCode::FOUND, "signed out");
+        assert_eq!(patch(dana.id, json!({"blocked": false}), admin.clone()).await.0, StatusCode::OK);
+        assert_eq!(app.call(Method::GET, "/api/v1/me", None, Some(&user)).await.status, StatusCode::OK);
+
+        // The last admin stays an admin, and nobody blocks themself.
+        let (status, body) = patch(me.id, json!({"role": "user"}), admin.clone()).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert_eq!(body["error"]["fields"]["role"], "The last admin cannot lose the role or be blocked.");
+        let (status, body) = patch(me.id, json!({"blocked": true}), admin.clone()).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert_eq!(body["error"]["fields"]["blocked"], "You cannot block your own account.");
+        let (other, _) = app.bearer(Role::Admin).await;
+        assert_eq!(patch(other.id, json!({"blocked": true}), admin.clone()).await.0, StatusCode::OK);
+        assert_eq!(patch(me.id, json!({"role": "agent"}), admin.clone()).await.0, StatusCode::CONFLICT, "a blocked admin does not count");
+
+        let audit = app.call(Method::GET, "/api/v1/admin/audit?action=user", None, Some(&admin)).await.json();
+        let actions: Vec<&str> = audit["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+        assert_eq!(actions, vec!["user.block", "user.unblock", "user.block", "user.role"]);
+        assert_eq!(audit["items"][3]["details"]["role"], json!({"before": "user", "after": "agent"}));
+    }
+
+    async fn two_admins_demoting_each_other_at_once_leave_one_admin(engine: Engine) {
+        let app = Arc::new(TestApp::new(engine).await);
+        for _ in 0..4 {
+            let (first, first_auth) = app.bearer(Role::Admin).await;
+            let (second, second_auth) = app.bearer(Role::Admin).await;
+            // Only these two are active admins: everyone else made admin earlier is demoted.
+            server::on_db!(&app.state.db, pool => sqlx::query("UPDATE users SET role = 'user' WHERE role = 'admin' AND id NOT IN ($1, $2)")
+                .bind(first.id).bind(second.id).execute(pool).await.map(|_| ())).unwrap();
+            let demote = |auth: String, id: i64| {
+                let app = app.clone();
+                tokio::spawn(async move {
+                    app.call(Method::PATCH, &format!("/api/v1/admin/users/{id}"), Some(json!({"role": "user"})), Some(&auth)).await.status
+                })
+            };
+            let (a, b) = (demote(first_auth, second.id), demote(second_auth, first.id));
+            let statuses = [a.await.unwrap(), b.await.unwrap()];
+            assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 1, "{statuses:?}");
+            let admins: i64 = server::on_db!(&app.state.db, pool => sqlx::query_scalar(
+                "SELECT COUNT(*) FROM users WHERE role = 'admin' AND NOT blocked").fetch_one(pool).await).unwrap();
+            assert_eq!(admins, 1);
+        }
+    }
+}
