@@ -30,7 +30,8 @@ impl Admin {
     }
 }
 
-/// Appends one entry to the audit log inside the caller's transaction.
+/// Appends one entry to the audit log inside the caller's transaction; evaluates to the
+/// statement's result.
 #[macro_export]
 macro_rules! audit {
     ($tx:expr, $actor:expr, $action:expr, $target:expr, $details:expr) => {
@@ -43,7 +44,7 @@ macro_rules! audit {
         .bind($target)
         .bind($details.to_string())
         .execute($tx)
-        .await?
+        .await
     };
 }
 
@@ -221,7 +222,7 @@ impl AdminCommands for Admin {
                 .bind(now())
                 .execute(&mut *tx).await?;
             let action = if approve { "agent_request.approve" } else { "agent_request.reject" };
-            audit!(&mut *tx, actor.id, action, format!("agent_request:{id}"), details);
+            audit!(&mut *tx, actor.id, action, format!("agent_request:{id}"), details)?;
             tx.commit().await?;
             Ok(true)
         }.await)
@@ -292,14 +293,14 @@ impl AdminCommands for Admin {
                 sqlx::query("UPDATE users SET role = $2, updated_at = $3 WHERE id = $1")
                     .bind(id).bind(&new_role).bind(now()).execute(&mut *tx).await?;
                 audit!(&mut *tx, actor.id, "user.role", format!("user:{id}"),
-                    serde_json::json!({"role": {"before": role, "after": new_role}}));
+                    serde_json::json!({"role": {"before": role, "after": new_role}}))?;
             }
             if new_blocked != blocked {
                 sqlx::query("UPDATE users SET blocked = $2, updated_at = $3 WHERE id = $1")
                     .bind(id).bind(new_blocked).bind(now()).execute(&mut *tx).await?;
                 let action = if new_blocked { "user.block" } else { "user.unblock" };
                 audit!(&mut *tx, actor.id, action, format!("user:{id}"),
-                    serde_json::json!({"blocked": {"before": blocked, "after": new_blocked}}));
+                    serde_json::json!({"blocked": {"before": blocked, "after": new_blocked}}))?;
             }
             tx.commit().await?;
             Ok(Ok(()))

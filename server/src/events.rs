@@ -765,6 +765,8 @@ impl EventCommands for Events {
             if done != 1 {
                 return Err(wrong_status(EventStatus::Published));
             }
+            crate::audit!(&mut *tx, actor.id, "event.publish", format!("event:{id}"),
+                serde_json::json!({"status": {"before": "draft", "after": "published"}})).map_err(internal)?;
             tx.commit().await.map_err(internal)?;
             Ok(())
         }.await)?;
@@ -814,6 +816,9 @@ impl EventCommands for Events {
                 .bind(id).execute(&mut *tx).await.map_err(internal)?;
             sqlx::query("UPDATE events SET seats_confirmed = 0, seats_waitlisted = 0 WHERE id = $1")
                 .bind(id).execute(&mut *tx).await.map_err(internal)?;
+            crate::audit!(&mut *tx, actor.id, "event.cancel", format!("event:{id}"),
+                serde_json::json!({"status": {"before": status.code(), "after": "cancelled"}, "reason": reason}))
+                .map_err(internal)?;
             tx.commit().await.map_err(internal)?;
             Ok(())
         }.await)?;
@@ -831,6 +836,8 @@ impl EventCommands for Events {
                 return Err(wrong_status(status));
             }
             sqlx::query("DELETE FROM events WHERE id = $1").bind(id).execute(&mut *tx).await.map_err(internal)?;
+            crate::audit!(&mut *tx, actor.id, "event.delete", format!("event:{id}"),
+                serde_json::json!({"status": {"before": status.code(), "after": null}})).map_err(internal)?;
             tx.commit().await.map_err(internal)?;
             Ok(())
         }.await)?;

@@ -231,3 +231,34 @@ on_both_engines! {
         }
     }
 }
+
+on_both_engines! {
+    async fn event_status_changes_are_in_the_audit_log(engine: Engine) {
+        let app = TestApp::new(engine).await;
+        let (_, admin) = app.bearer(Role::Admin).await;
+        let (organizer, agent) = app.bearer(Role::Agent).await;
+        let start = chrono::Utc::now() + chrono::Duration::days(4);
+        let body = json!({
+            "title": "Audited night", "summary": "s", "description": "d", "category": "music", "tags": [],
+            "starts_at": start, "ends_at": start + chrono::Duration::hours(2), "timezone": "UTC",
+            "venue": "v", "address": "", "city": "c", "capacity": 5,
+            "ticket_types": [{"name": "G", "price": {"amount": 0, "currency": "EUR"}, "quantity": 5, "max_per_registration": 1}]
+        });
+        let id = app.call(Method::POST, "/api/v1/events", Some(body.clone()), Some(&agent)).await.json()["event"]["id"].as_str().unwrap().to_owned();
+        assert_eq!(app.call(Method::POST, &format!("/api/v1/events/{id}/publish"), None, Some(&agent)).await.status, StatusCode::OK);
+        let cancelled = app.call(Method::POST, &format!("/api/v1/events/{id}/cancel"), Some(json!({"reason": "Storm"})), Some(&admin)).await;
+        assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.body);
+        let draft = app.call(Method::POST, "/api/v1/events", Some(body), Some(&agent)).await.json()["event"]["id"].as_str().unwrap().to_owned();
+        assert_eq!(app.call(Method::DELETE, &format!("/api/v1/events/{draft}"), None, Some(&agent)).await.status, StatusCode::NO_CONTENT);
+
+        let log = app.call(Method::GET, "/api/v1/admin/audit?action=event", None, Some(&admin)).await.json();
+        let items = log["items"].as_array().unwrap();
+        let actions: Vec<&str> = items.iter().map(|e| e["action"].as_str().unwrap()).collect();
+        assert_eq!(actions, vec!["event.delete", "event.cancel", "event.publish"]);
+        assert_eq!(items[1]["details"]["status"], json!({"before": "published", "after": "cancelled"}));
+        assert_eq!(items[1]["details"]["reason"], "Storm");
+        assert_eq!(items[2]["actor_id"], organizer.id.to_string());
+        let by_agent = app.call(Method::GET, &format!("/api/v1/admin/audit?actor={}", app::ui::urlencode(&organizer.email)), None, Some(&admin)).await.json();
+        assert_eq!(by_agent["items"].as_array().unwrap().len(), 2);
+    }
+}
