@@ -10,7 +10,6 @@ use crate::ui::form::{ErrorSummary, Field, form_error};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
-use leptos_router::components::Redirect;
 use leptos_router::hooks::use_query_map;
 
 /// Times on admin pages: UTC, said so (admins read logs across time zones).
@@ -83,20 +82,7 @@ pub fn AgentRequestPanel(role: Role) -> impl IntoView {
 
 /// What every admin page shows for a visitor or a non-admin.
 fn refusal(e: AppError, here: &str, locale: Locale) -> AnyView {
-    match e {
-        AppError::Unauthenticated => {
-            view! { <Redirect path=format!("/login?next={here}")/> }.into_any()
-        }
-        e => {
-            crate::ui::set_error_status(&e);
-            let text = if e == AppError::Forbidden {
-                t(Msg::AdminOnly).to_owned()
-            } else {
-                e.text(locale)
-            };
-            view! { <p class="alert alert-error" role="alert">{text}</p> }.into_any()
-        }
-    }
+    crate::ui::refusal(e, here, Msg::AdminOnly, locale)
 }
 
 /// `/admin`: where the admin pages are.

@@ -11,30 +11,11 @@ use crate::ui::urlencode;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
-use leptos_router::components::Redirect;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 fn event_id_param() -> Memo<Option<i64>> {
     let params = use_params_map();
     Memo::new(move |_| params.read().get("id").and_then(|id| id.parse().ok()))
-}
-
-/// What every organizer page shows for an error: sign in, not yours, or the error itself.
-fn error_view(e: AppError, here: String, locale: Locale) -> AnyView {
-    match e {
-        AppError::Unauthenticated => {
-            view! { <Redirect path=format!("/login?next={here}")/> }.into_any()
-        }
-        e => {
-            crate::ui::set_error_status(&e);
-            let text = if e == AppError::Forbidden {
-                t(Msg::AgentOnly).to_owned()
-            } else {
-                e.text(locale)
-            };
-            view! { <p class="alert alert-error" role="alert">{text}</p> }.into_any()
-        }
-    }
 }
 
 /// `/agent/events/:id/attendees`.
@@ -87,7 +68,7 @@ pub fn AttendeesPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 let here = format!("/agent/events/{}/attendees", id.get_untracked().unwrap_or_default());
                 match list.await {
-                    Err(e) => error_view(e, here, locale),
+                    Err(e) => crate::ui::refusal(e, &here, Msg::AgentOnly, locale),
                     Ok(list) => {
                         let pages = ((list.total + i64::from(ATTENDEES_PER_PAGE) - 1) / i64::from(ATTENDEES_PER_PAGE)).max(1);
                         let q_now = q();
@@ -273,7 +254,7 @@ pub fn CheckInPage() -> impl IntoView {
                 let event_id = id.get_untracked().unwrap_or_default();
                 let here = format!("/agent/events/{event_id}/check-in");
                 match door.await {
-                    Err(e) => error_view(e, here, locale),
+                    Err(e) => crate::ui::refusal(e, &here, Msg::AgentOnly, locale),
                     Ok(door) => view! {
                         <div class="section-head">
                             <div>

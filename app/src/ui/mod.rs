@@ -18,6 +18,29 @@ pub fn set_error_status(err: &crate::error::AppError) {
     let _ = err;
 }
 
+/// What a role-gated page shows instead of itself: visitors are sent to sign in and brought
+/// back to `here`; others see why (`forbidden` names who may open the page) with its status.
+pub fn refusal(
+    err: crate::error::AppError,
+    here: &str,
+    forbidden: crate::i18n::Msg,
+    locale: crate::i18n::Locale,
+) -> leptos::prelude::AnyView {
+    use crate::error::AppError;
+    use leptos::prelude::*;
+    if err == AppError::Unauthenticated {
+        let path = format!("/login?next={here}");
+        return view! { <leptos_router::components::Redirect path/> }.into_any();
+    }
+    set_error_status(&err);
+    let text = if err == AppError::Forbidden {
+        crate::i18n::t(forbidden).to_owned()
+    } else {
+        err.text(locale)
+    };
+    view! { <p class="alert alert-error" role="alert">{text}</p> }.into_any()
+}
+
 /// Percent-encodes a value for a URL query (everything but RFC 3986 unreserved characters).
 pub fn urlencode(value: &str) -> String {
     value

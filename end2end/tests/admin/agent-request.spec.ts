@@ -1,13 +1,4 @@
-import { test, expect, hydrated, uniqueEmail } from '../fixtures';
-import type { Page } from '@playwright/test';
-
-async function signIn(page: Page, email: string, password: string) {
-  await page.goto('/login');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('banner').getByRole('button', { name: 'Sign out' })).toBeVisible();
-}
+import { test, expect, hydrated, signIn, uniqueEmail } from '../fixtures';
 
 test('a user asks to become an organizer, an admin approves, and the user gets the dashboard', async ({ page, browser, request }) => {
   const email = uniqueEmail('organizer');

@@ -1,5 +1,5 @@
-import { test, expect, hydrated } from '../fixtures';
-import type { APIRequestContext, Page } from '@playwright/test';
+import { test, expect, hydrated, signIn } from '../fixtures';
+import type { APIRequestContext } from '@playwright/test';
 
 async function token(request: APIRequestContext, email: string, password: string) {
   const reply = await request.post('/api/v1/auth/token', { data: { email, password } });
@@ -25,14 +25,6 @@ async function smallEvent(request: APIRequestContext, title: string) {
   const id = (await created.json()).event.id;
   expect((await request.post(`/api/v1/events/${id}/publish`, { headers: { authorization: auth } })).ok()).toBeTruthy();
   return id as string;
-}
-
-async function signIn(page: Page, email: string, password: string) {
-  await page.goto('/login');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('banner').getByRole('button', { name: 'Sign out' })).toBeVisible();
 }
 
 test('a user books two seats and sees QR tickets; the next one waits; a cancellation confirms them', async ({ page, browser, request }) => {

@@ -1,13 +1,5 @@
 import path from 'node:path';
-import { test, expect, hydrated } from '../fixtures';
-
-async function signIn(page, email: string, password: string) {
-  await page.goto('/login');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('banner').getByRole('link', { name: 'Organizer dashboard' })).toBeVisible();
-}
+import { test, expect, hydrated, signIn } from '../fixtures';
 
 test('an agent creates an event with two ticket types and an image, publishes it, and a visitor finds it', async ({ page, browser }) => {
   const word = `kaleidoscope${Date.now()}`;
