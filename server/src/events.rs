@@ -172,11 +172,21 @@ impl TicketTypeRow {
 pub struct Events {
     db: Db,
     images: ImageStore,
+    /// Open event pages hear when an edit or a cancellation changes the seats.
+    seat_changes: Arc<crate::live::SeatChanges>,
 }
 
 impl Events {
-    pub fn new(db: Db, images: ImageStore) -> Arc<Self> {
-        Arc::new(Events { db, images })
+    pub fn new(
+        db: Db,
+        images: ImageStore,
+        seat_changes: Arc<crate::live::SeatChanges>,
+    ) -> Arc<Self> {
+        Arc::new(Events {
+            db,
+            images,
+            seat_changes,
+        })
     }
 
     /// Sets an already stored image on an event (demo posters); no record rule.
@@ -741,6 +751,7 @@ impl EventCommands for Events {
         }.await)
         .map_err(internal)?;
         if changed == 1 {
+            self.seat_changes.changed(&[id]).await;
             Ok(())
         } else {
             Err(AppError::NotFound)
@@ -822,6 +833,7 @@ impl EventCommands for Events {
             tx.commit().await.map_err(internal)?;
             Ok(())
         }.await)?;
+        self.seat_changes.changed(&[id]).await;
         tracing::info!(event_id = id, actor = actor.id, "event cancelled");
         Ok(())
     }

@@ -66,7 +66,8 @@ impl AppState {
         db.migrate().await?;
         let sessions = sessions::Store::open(&db).await?;
         let images = images::ImageStore::new(&config.data_dir, config.cloudinary.clone())?;
-        let events = events::Events::new(db.clone(), images);
+        let seat_changes = live::SeatChanges::start(db.clone());
+        let events = events::Events::new(db.clone(), images, seat_changes.clone());
         let reindexed = events.reindex_missing().await?;
         if reindexed > 0 {
             tracing::info!(reindexed, "filled the search index of older events");
@@ -77,7 +78,6 @@ impl AppState {
             .site_pkg_dir("pkg")
             .site_addr(config.addr)
             .build();
-        let seat_changes = live::SeatChanges::start(db.clone());
         let bookings = bookings::Bookings::start(
             db.clone(),
             &config.secret_key.0,

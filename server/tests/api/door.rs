@@ -324,6 +324,11 @@ on_both_engines! {
         book(&app, &user, &id, &tt, 4).await;
         let waiting = next_seats().await;
         assert_eq!(waiting["waitlisted"], 4);
+        // Cancelling the event frees everything, and open pages hear it too.
+        let cancelled = app.call(Method::POST, &format!("/api/v1/events/{id}/cancel"), Some(json!({"reason": "Flood"})), Some(&owner)).await;
+        assert_eq!(cancelled.status, StatusCode::OK);
+        let after_cancel = next_seats().await;
+        assert_eq!((after_cancel["confirmed"].clone(), after_cancel["waitlisted"].clone()), (json!(0), json!(0)));
 
         let start = chrono::Utc::now() + chrono::Duration::days(3);
         let draft = app.call(Method::POST, "/api/v1/events", Some(json!({
