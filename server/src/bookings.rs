@@ -968,21 +968,37 @@ impl BookingQueries for Bookings {
     }
 
     async fn my_notices(&self, actor: &UserView) -> Result<Vec<Notice>, AppError> {
-        type Row = (String, Option<i64>, Option<String>, String, DateTime<Utc>);
+        type Row = (
+            String,
+            Option<i64>,
+            Option<String>,
+            Option<String>,
+            String,
+            DateTime<Utc>,
+        );
         let rows: Vec<Row> = on_db!(&self.db, pool => sqlx::query_as(
-            "SELECT n.kind, n.event_id, e.title, n.detail, n.created_at FROM notices n \
+            "SELECT n.kind, n.event_id, e.title, e.timezone, n.detail, n.created_at FROM notices n \
              LEFT JOIN events e ON e.id = n.event_id WHERE n.user_id = $1 ORDER BY n.created_at DESC, n.id DESC LIMIT 20")
             .bind(actor.id).fetch_all(pool).await)
         .map_err(internal)?;
         Ok(rows
             .into_iter()
-            .map(|(kind, event_id, event_title, detail, created_at)| Notice {
-                kind,
-                event_id,
-                event_title,
-                detail,
-                created_at,
-            })
+            .map(
+                |(kind, event_id, event_title, timezone, detail, created_at)| {
+                    let zone = timezone
+                        .and_then(|z| z.parse::<chrono_tz::Tz>().ok())
+                        .unwrap_or(chrono_tz::UTC);
+                    Notice {
+                        kind,
+                        event_id,
+                        event_title,
+                        detail,
+                        created_local: created_at.with_timezone(&zone).naive_local(),
+                        timezone: zone.name().to_owned(),
+                        created_at,
+                    }
+                },
+            )
             .collect())
     }
 }

@@ -149,6 +149,10 @@ pub struct Notice {
     pub event_title: Option<String>,
     pub detail: String,
     pub created_at: DateTime<Utc>,
+    /// The same instant on the event's clock (its venue's zone); UTC for notices without one.
+    pub created_local: chrono::NaiveDateTime,
+    /// The zone `created_local` is in (an IANA name, or `UTC`).
+    pub timezone: String,
 }
 
 /// A visitor's mark on an event: liked (public count) or saved (their own list).

@@ -141,7 +141,7 @@ pub fn MyNotices() -> impl IntoView {
                                 };
                                 view! {
                                     <li data-notice=n.kind.clone()>
-                                        <time datetime=n.created_at.to_rfc3339()>{format_local(locale, n.created_at.naive_utc())}</time>
+                                        <time datetime=n.created_at.to_rfc3339() title=n.timezone.clone()>{format_local(locale, n.created_local)}</time>
                                         " " <span dir="auto">{text}</span>
                                     </li>
                                 }
