@@ -370,3 +370,4 @@ admin-block = Block
 admin-unblock = Unblock
 field-last-admin = The last admin cannot lose the role or be blocked.
 field-cannot-block-self = You cannot block your own account.
+pager-label = Pages

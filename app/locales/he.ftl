@@ -370,3 +370,4 @@ admin-block = חסימה
 admin-unblock = שחרור חסימה
 field-last-admin = אי אפשר להוריד את התפקיד או לחסום את המנהל/ת האחרון/ה.
 field-cannot-block-self = אי אפשר לחסום את החשבון של עצמך.
+pager-label = עמודים

@@ -370,3 +370,4 @@ admin-block = Zablokuj
 admin-unblock = Odblokuj
 field-last-admin = Ostatni administrator nie może stracić roli ani zostać zablokowany.
 field-cannot-block-self = Nie możesz zablokować własnego konta.
+pager-label = Strony

@@ -292,10 +292,7 @@ pub fn AuditPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
-                            <nav class="pager" aria-label=t(Msg::EventsPage)>
-                                {prev.map(|href| view! { <a class="btn btn-ghost" rel="prev" href=href>{t(Msg::EventsPrev)}</a> })}
-                                {next.map(|href| view! { <a class="btn btn-ghost" rel="next" href=href>{t(Msg::EventsNext)}</a> })}
-                            </nav>
+                            <crate::ui::Pager prev next page=i64::from(page.page)/>
                         }.into_any()
                     }
                 }
@@ -406,11 +403,7 @@ pub fn UsersPage() -> impl IntoView {
                                     </tbody>
                                 </table>
                             </div>
-                            <nav class="pager" aria-label=t(Msg::EventsPage)>
-                                {prev.map(|href| view! { <a class="btn btn-ghost" rel="prev" href=href>{t(Msg::EventsPrev)}</a> })}
-                                <span>{fill(t(Msg::EventsPage), &[("page", &page.page), ("pages", &pages)])}</span>
-                                {next.map(|href| view! { <a class="btn btn-ghost" rel="next" href=href>{t(Msg::EventsNext)}</a> })}
-                            </nav>
+                            <crate::ui::Pager prev next page=i64::from(page.page) pages/>
                         }.into_any()
                     }
                 }

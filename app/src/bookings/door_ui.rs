@@ -124,11 +124,7 @@ pub fn AttendeesPage() -> impl IntoView {
                                     </div>
                                 }.into_any()
                             }}
-                            <nav class="pager" aria-label=t(Msg::EventsPage)>
-                                {prev.map(|href| view! { <a class="btn btn-ghost" rel="prev" href=href>{t(Msg::EventsPrev)}</a> })}
-                                <span>{fill(t(Msg::EventsPage), &[("page", &list.page), ("pages", &pages)])}</span>
-                                {next.map(|href| view! { <a class="btn btn-ghost" rel="next" href=href>{t(Msg::EventsNext)}</a> })}
-                            </nav>
+                            <crate::ui::Pager prev next page=i64::from(list.page) pages/>
                         }.into_any()
                     }
                 }

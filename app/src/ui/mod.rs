@@ -41,6 +41,26 @@ pub fn refusal(
     view! { <p class="alert alert-error" role="alert">{text}</p> }.into_any()
 }
 
+/// Previous / next links of a paged list, with "Page n of m" between them when `pages` is
+/// known. Plain links, so paging works without scripts.
+#[leptos::component]
+pub fn Pager(
+    prev: Option<String>,
+    next: Option<String>,
+    page: i64,
+    #[prop(optional)] pages: Option<i64>,
+) -> impl leptos::IntoView {
+    use crate::i18n::{Msg, fill, t};
+    use leptos::prelude::*;
+    view! {
+        <nav class="pager" aria-label=t(Msg::PagerLabel)>
+            {prev.map(|href| view! { <a class="btn btn-ghost" rel="prev" href=href>{t(Msg::EventsPrev)}</a> })}
+            {pages.map(|pages| view! { <span>{fill(t(Msg::EventsPage), &[("page", &page), ("pages", &pages)])}</span> })}
+            {next.map(|href| view! { <a class="btn btn-ghost" rel="next" href=href>{t(Msg::EventsNext)}</a> })}
+        </nav>
+    }
+}
+
 /// Percent-encodes a value for a URL query (everything but RFC 3986 unreserved characters).
 pub fn urlencode(value: &str) -> String {
     value

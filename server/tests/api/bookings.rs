@@ -17,32 +17,8 @@ async fn published_event(
     max: i64,
     price: i64,
 ) -> (String, String) {
-    let start = chrono::Utc::now() + chrono::Duration::days(5);
-    let body = json!({
-        "title": "Race night", "summary": "s", "description": "d", "category": "music", "tags": [],
-        "starts_at": start, "ends_at": start + chrono::Duration::hours(2), "timezone": "Asia/Jerusalem",
-        "venue": "Barby", "address": "", "city": "Tel Aviv", "capacity": capacity,
-        "ticket_types": [{"name": "General", "price": {"amount": price, "currency": "ILS"}, "quantity": quantity, "max_per_registration": max}]
-    });
-    let created = app
-        .call(Method::POST, "/api/v1/events", Some(body), Some(auth))
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
-    let event = created.json()["event"].clone();
-    let id = event["id"].as_str().unwrap().to_owned();
-    let published = app
-        .call(
-            Method::POST,
-            &format!("/api/v1/events/{id}/publish"),
-            None,
-            Some(auth),
-        )
-        .await;
-    assert_eq!(published.status, StatusCode::OK, "{}", published.body);
-    (
-        id,
-        event["ticket_types"][0]["id"].as_str().unwrap().to_owned(),
-    )
+    app.published_event(auth, "Race night", capacity, quantity, max, price)
+        .await
 }
 
 async fn book(

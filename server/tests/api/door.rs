@@ -13,31 +13,8 @@ use std::sync::Arc;
 
 /// A published event with one ticket type; returns (event id, ticket type id).
 async fn event(app: &TestApp, auth: &str, seats: i64, price: i64) -> (String, String) {
-    let start = chrono::Utc::now() + chrono::Duration::days(3);
-    let created = app
-        .call(Method::POST, "/api/v1/events", Some(json!({
-            "title": "Door night", "summary": "s", "description": "d", "category": "stand-up", "tags": [],
-            "starts_at": start, "ends_at": start + chrono::Duration::hours(2), "timezone": "Asia/Jerusalem",
-            "venue": "Tmuna", "address": "", "city": "Tel Aviv", "capacity": seats,
-            "ticket_types": [{"name": "Standing", "price": {"amount": price, "currency": "ILS"}, "quantity": seats, "max_per_registration": 4}]
-        })), Some(auth))
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
-    let event = created.json()["event"].clone();
-    let id = event["id"].as_str().unwrap().to_owned();
-    let published = app
-        .call(
-            Method::POST,
-            &format!("/api/v1/events/{id}/publish"),
-            None,
-            Some(auth),
-        )
-        .await;
-    assert_eq!(published.status, StatusCode::OK, "{}", published.body);
-    (
-        id,
-        event["ticket_types"][0]["id"].as_str().unwrap().to_owned(),
-    )
+    app.published_event(auth, "Door night", seats, seats, 4, price)
+        .await
 }
 
 async fn book(app: &TestApp, auth: &str, event: &str, tt: &str, quantity: i64) -> Value {
@@ -167,7 +144,7 @@ on_both_engines! {
         let (status, first) = check_in(&app, Some(&owner), &id, &code(&group, 0)).await;
         assert_eq!(status, StatusCode::OK, "{first}");
         assert_eq!(first["attendee"]["display_name"], holder.display_name.as_str());
-        assert_eq!(first["ticket"]["ticket_type"], "Standing");
+        assert_eq!(first["ticket"]["ticket_type"], "General");
         let (status, again) = check_in(&app, Some(&admin), &id, &code(&group, 0)).await;
         assert_eq!(status, StatusCode::CONFLICT, "{again}");
         assert_eq!(again["error"]["kind"], "conflict");

@@ -229,6 +229,45 @@ impl TestApp {
         (user, bearer, cookie)
     }
 
+    /// A published event with one ticket type, made as the holder of `auth` through the API;
+    /// returns (event id, ticket type id).
+    pub async fn published_event(
+        &self,
+        auth: &str,
+        title: &str,
+        capacity: i64,
+        quantity: i64,
+        max: i64,
+        price: i64,
+    ) -> (String, String) {
+        let start = chrono::Utc::now() + chrono::Duration::days(5);
+        let body = serde_json::json!({
+            "title": title, "summary": "s", "description": "d", "category": "music", "tags": [],
+            "starts_at": start, "ends_at": start + chrono::Duration::hours(2), "timezone": "Asia/Jerusalem",
+            "venue": "Barby", "address": "", "city": "Tel Aviv", "capacity": capacity,
+            "ticket_types": [{"name": "General", "price": {"amount": price, "currency": "ILS"}, "quantity": quantity, "max_per_registration": max}]
+        });
+        let created = self
+            .call(Method::POST, "/api/v1/events", Some(body), Some(auth))
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        let event = created.json()["event"].clone();
+        let id = event["id"].as_str().unwrap().to_owned();
+        let published = self
+            .call(
+                Method::POST,
+                &format!("/api/v1/events/{id}/publish"),
+                None,
+                Some(auth),
+            )
+            .await;
+        assert_eq!(published.status, StatusCode::OK, "{}", published.body);
+        (
+            id,
+            event["ticket_types"][0]["id"].as_str().unwrap().to_owned(),
+        )
+    }
+
     /// The response of `GET path` with its body still streaming (server-sent events).
     pub async fn open_stream(&self, path: &str) -> axum::response::Response {
         let req = Request::get(path).body(Body::empty()).unwrap();

@@ -171,11 +171,7 @@ pub fn EventsPage() -> impl IntoView {
                                     </div>
                                 }.into_any()
                             }}
-                            <nav class="pager" aria-label=t(Msg::EventsPage)>
-                                {prev.map(|href| view! { <a class="btn btn-ghost" rel="prev" href=href>{t(Msg::EventsPrev)}</a> })}
-                                <span>{fill(t(Msg::EventsPage), &[("page", &page.page), ("pages", &pages)])}</span>
-                                {next.map(|href| view! { <a class="btn btn-ghost" rel="next" href=href>{t(Msg::EventsNext)}</a> })}
-                            </nav>
+                            <crate::ui::Pager prev next page=page.page pages/>
                         }.into_any()
                     }
                     Err(e) => view! { <p class="alert alert-error" role="alert">{e.text(locale)}</p> }.into_any(),
