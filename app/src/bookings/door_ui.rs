@@ -11,18 +11,13 @@ use crate::ui::urlencode;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
-
-fn event_id_param() -> Memo<Option<i64>> {
-    let params = use_params_map();
-    Memo::new(move |_| params.read().get("id").and_then(|id| id.parse().ok()))
-}
+use leptos_router::hooks::use_query_map;
 
 /// `/agent/events/:id/attendees`.
 #[component]
 pub fn AttendeesPage() -> impl IntoView {
     let locale = use_locale();
-    let id = event_id_param();
+    let id = crate::ui::id_param();
     let query = use_query_map();
     let q = move || query.read().get("q").unwrap_or_default();
     let page = move || {
@@ -217,7 +212,7 @@ const SCANNER_JS: &str = r#"(() => {
 #[component]
 pub fn CheckInPage() -> impl IntoView {
     let locale = use_locale();
-    let id = event_id_param();
+    let id = crate::ui::id_param();
     let query = use_query_map();
     let check_in = ServerAction::<CheckInTicket>::new();
     let error = form_error(

@@ -8,19 +8,12 @@ use crate::i18n::{Msg, fill, format_local, t, use_locale};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
-use leptos_router::hooks::use_params_map;
 
 #[component]
 pub fn TicketPage() -> impl IntoView {
     let locale = use_locale();
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|id| id.parse::<i64>().ok())
-    };
-    let tickets = Resource::new(id, |id| async move {
+    let id = crate::ui::id_param();
+    let tickets = Resource::new(move || id.get(), |id| async move {
         let id = id.ok_or(AppError::NotFound)?;
         let registration = get_registration(id).await?;
         let event = get_event(registration.event_id).await?;
@@ -32,7 +25,7 @@ pub fn TicketPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match tickets.await {
                     Err(AppError::Unauthenticated) => {
-                        let next = format!("/login?next=/tickets/{}", id().unwrap_or_default());
+                        let next = format!("/login?next=/tickets/{}", id.get_untracked().unwrap_or_default());
                         view! { <Redirect path=next/> }.into_any()
                     }
                     Err(e) => {

@@ -41,6 +41,13 @@ pub fn refusal(
     view! { <p class="alert alert-error" role="alert">{text}</p> }.into_any()
 }
 
+/// The route's `:id` as a number (`None` when it is not one), for pages of one thing.
+pub fn id_param() -> leptos::prelude::Memo<Option<i64>> {
+    use leptos::prelude::*;
+    let params = leptos_router::hooks::use_params_map();
+    Memo::new(move |_| params.read().get("id").and_then(|id| id.parse().ok()))
+}
+
 /// Previous / next links of a paged list, with "Page n of m" between them when `pages` is
 /// known. Plain links, so paging works without scripts.
 #[leptos::component]

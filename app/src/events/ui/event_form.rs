@@ -7,7 +7,6 @@ use crate::ui::form::{ErrorSummary, Field, field_id, field_message, form_error};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 
 /// Time zones offered in the form (the server accepts any IANA zone).
 const TIMEZONES: [&str; 8] = [
@@ -32,14 +31,8 @@ pub fn NewEventPage() -> impl IntoView {
 #[component]
 pub fn EditEventPage() -> impl IntoView {
     let locale = use_locale();
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|id| id.parse::<EventId>().ok())
-    };
-    let form = Resource::new(id, |id| async move {
+    let id = crate::ui::id_param();
+    let form = Resource::new(move || id.get(), |id| async move {
         match id {
             Some(id) => get_event_form(id).await.map(|f| (id, f)),
             None => Err(crate::error::AppError::NotFound),

@@ -4,20 +4,13 @@ use crate::events::{EventDetail, EventStatus};
 use crate::i18n::{Locale, Msg, fill, format_local, t, use_locale};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 
 /// `/events/:id`: everything about one event.
 #[component]
 pub fn EventPage() -> impl IntoView {
     let locale = use_locale();
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|id| id.parse::<i64>().ok())
-    };
-    let event = Resource::new(id, |id| async move {
+    let id = crate::ui::id_param();
+    let event = Resource::new(move || id.get(), |id| async move {
         match id {
             Some(id) => get_event(id).await,
             None => Err(crate::error::AppError::NotFound),
