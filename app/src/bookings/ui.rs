@@ -257,6 +257,28 @@ fn Tickets(registration: Registration) -> impl IntoView {
     })
 }
 
+/// One like or save toggle: a plain form that sets the mark when it is off and clears it
+/// when it is on (pages and cards share it).
+fn reaction_toggle(
+    set: ServerAction<SetReaction>,
+    event_id: crate::events::EventId,
+    r: Reaction,
+    on: bool,
+    text: String,
+    title: Option<&'static str>,
+) -> AnyView {
+    view! {
+        <ActionForm action=set attr:class="reaction-form">
+            <input type="hidden" name="event_id" value=event_id.to_string()/>
+            <input type="hidden" name="kind" value=r.code()/>
+            <input type="hidden" name="on" value=(!on).to_string()/>
+            <button class="btn btn-ghost btn-sm reaction" type="submit" aria-pressed=on.to_string()
+                title=title data-reaction=r.code()>{text}</button>
+        </ActionForm>
+    }
+    .into_any()
+}
+
 /// Like and save on the event page: counts for everyone, toggles for signed-in users (plain
 /// forms, so they work without scripts too).
 #[component]
@@ -280,15 +302,7 @@ pub fn ReactionBar(event_id: crate::events::EventId, likes: i64, saves: i64) -> 
                     let on = now.contains(&r);
                     let text = fill(t(label), &[("n", &count(r, n))]);
                     if signed_in {
-                        view! {
-                            <ActionForm action=set attr:class="reaction-form">
-                                <input type="hidden" name="event_id" value=event_id.to_string()/>
-                                <input type="hidden" name="kind" value=r.code()/>
-                                <input type="hidden" name="on" value=(!on).to_string()/>
-                                <button class="btn btn-ghost btn-sm reaction" type="submit" aria-pressed=on.to_string()
-                                    title=t(undo) data-reaction=r.code()>{text}</button>
-                            </ActionForm>
-                        }.into_any()
+                        reaction_toggle(set, event_id, r, on, text, Some(t(undo)))
                     } else {
                         view! { <span class="reaction" data-reaction=r.code()>{text}</span> }.into_any()
                     }
@@ -334,15 +348,7 @@ pub fn CardReactions(event_id: crate::events::EventId) -> impl IntoView {
                 signed_in.then(|| {
                     let toggle = |r: Reaction, label: Msg| {
                         let on = marks.contains(&(event_id, r));
-                        view! {
-                            <ActionForm action=set attr:class="reaction-form">
-                                <input type="hidden" name="event_id" value=event_id.to_string()/>
-                                <input type="hidden" name="kind" value=r.code()/>
-                                <input type="hidden" name="on" value=(!on).to_string()/>
-                                <button class="btn btn-ghost btn-sm reaction" type="submit" aria-pressed=on.to_string()
-                                    data-reaction=r.code()>{t(label)}</button>
-                            </ActionForm>
-                        }
+                        reaction_toggle(set, event_id, r, on, t(label).to_owned(), None)
                     };
                     view! {
                         <div class="reactions card-reactions">
