@@ -922,6 +922,14 @@ impl BookingQueries for Bookings {
         crate::door::attendees(&self.db, actor, event_id, search).await
     }
 
+    async fn door_count(
+        &self,
+        actor: &UserView,
+        event_id: i64,
+    ) -> Result<app::bookings::DoorCount, AppError> {
+        crate::door::door_count(&self.db, actor, event_id).await
+    }
+
     async fn find_ticket(
         &self,
         actor: &UserView,

@@ -10,8 +10,8 @@ use crate::sql::Sql;
 use crate::{bind_args, on_db};
 use app::auth::UserView;
 use app::bookings::{
-    ATTENDEES_PER_PAGE, Attendee, AttendeePage, AttendeeSearch, AttendeeTicket, CheckIn, Payment,
-    RegistrationId, RegistrationStatus, ScannedTicket, TicketStatus,
+    ATTENDEES_PER_PAGE, Attendee, AttendeePage, AttendeeSearch, AttendeeTicket, CheckIn, DoorCount,
+    Payment, RegistrationId, RegistrationStatus, ScannedTicket, TicketStatus,
 };
 use app::error::{AppError, Problem};
 use app::events::EventId;
@@ -88,7 +88,7 @@ pub async fn attendees(
     event_id: EventId,
     search: AttendeeSearch,
 ) -> Result<AttendeePage, AppError> {
-    let event_title = managed_event(db, actor, event_id).await?;
+    let door = door_count(db, actor, event_id).await?;
     let filter = attendee_filter(event_id, &search.q);
     let mut rows = Sql::new(
         "SELECT r.id, r.user_id, u.display_name AS name, u.email, t.name AS ticket_type_name, r.quantity, \
@@ -112,13 +112,10 @@ pub async fn attendees(
     };
     let mut count = Sql::new("SELECT COUNT(*)");
     count.append(&filter);
-    let (found, total, (tickets, checked_in)): (Vec<AttendeeRow>, i64, (i64, i64)) = on_db!(db, pool => async {
+    let (found, total): (Vec<AttendeeRow>, i64) = on_db!(db, pool => async {
         let found = bind_args!(sqlx::query_as::<_, AttendeeRow>(&rows.text), &rows.args).fetch_all(pool).await?;
         let total = bind_args!(sqlx::query_scalar(&count.text), &count.args).fetch_one(pool).await?;
-        let door = sqlx::query_as(
-            "SELECT COUNT(*), COUNT(checked_in_at) FROM tickets WHERE event_id = $1 AND status = 'valid'")
-            .bind(event_id).fetch_one(pool).await?;
-        Ok::<_, sqlx::Error>((found, total, door))
+        Ok::<_, sqlx::Error>((found, total))
     }.await)
     .map_err(internal)?;
     let mut tickets_of = tickets_of(db, &found.iter().map(|r| r.id).collect::<Vec<_>>()).await?;
@@ -143,12 +140,28 @@ pub async fn attendees(
         })
         .collect::<Result<Vec<_>, AppError>>()?;
     Ok(AttendeePage {
-        event_id,
-        event_title,
+        door,
         items,
         total,
         page,
         per_page,
+    })
+}
+
+/// The event's title and its valid and checked-in tickets, for its organizer or an admin.
+pub async fn door_count(
+    db: &Db,
+    actor: &UserView,
+    event_id: EventId,
+) -> Result<DoorCount, AppError> {
+    let event_title = managed_event(db, actor, event_id).await?;
+    let (tickets, checked_in): (i64, i64) = on_db!(db, pool => sqlx::query_as(
+        "SELECT COUNT(*), COUNT(checked_in_at) FROM tickets WHERE event_id = $1 AND status = 'valid'")
+        .bind(event_id).fetch_one(pool).await)
+    .map_err(internal)?;
+    Ok(DoorCount {
+        event_id,
+        event_title,
         tickets,
         checked_in,
     })

@@ -2,7 +2,7 @@
 //! cancel) and `/agent/events/:id/check-in` (type or scan a code). Every action is a plain
 //! form underneath, so both pages work without scripts.
 use super::commands::{CancelBooking, CheckInTicket, MarkPaid};
-use super::queries::{get_attendees, get_scanned_ticket};
+use super::queries::{get_attendees, get_door_count, get_scanned_ticket};
 use super::{ATTENDEES_PER_PAGE, Attendee, Payment, RegistrationStatus};
 use crate::error::AppError;
 use crate::i18n::{Locale, Msg, fill, format_local, t, use_locale};
@@ -72,19 +72,19 @@ pub fn AttendeesPage() -> impl IntoView {
                         };
                         let prev = (list.page > 1).then(|| link(list.page - 1));
                         let next = (i64::from(list.page) < pages).then(|| link(list.page + 1));
-                        let csv = format!("/agent/events/{}/attendees.csv?q={}", list.event_id, urlencode(&q_now));
+                        let csv = format!("/agent/events/{}/attendees.csv?q={}", list.door.event_id, urlencode(&q_now));
                         view! {
                             <div class="section-head">
                                 <div>
                                     <h1>{t(Msg::AttendeesTitle)}</h1>
-                                    <p class="muted" dir="auto"><a href=format!("/events/{}", list.event_id)>{list.event_title.clone()}</a></p>
+                                    <p class="muted" dir="auto"><a href=format!("/events/{}", list.door.event_id)>{list.door.event_title.clone()}</a></p>
                                     <p data-testid="door-count">
                                         {fill(t(Msg::AttendeesCount), &[("n", &list.total)])} " · "
-                                        {fill(t(Msg::AttendeesDoor), &[("checked", &list.checked_in), ("tickets", &list.tickets)])}
+                                        {fill(t(Msg::AttendeesDoor), &[("checked", &list.door.checked_in), ("tickets", &list.door.tickets)])}
                                     </p>
                                 </div>
                                 <div class="actions">
-                                    <a class="btn btn-primary" href=format!("/agent/events/{}/check-in", list.event_id)>{t(Msg::AttendeesCheckIn)}</a>
+                                    <a class="btn btn-primary" href=format!("/agent/events/{}/check-in", list.door.event_id)>{t(Msg::AttendeesCheckIn)}</a>
                                     <a class="btn btn-ghost" href=csv rel="external" download="">{t(Msg::AttendeesCsv)}</a>
                                 </div>
                             </div>
@@ -219,12 +219,12 @@ pub fn CheckInPage() -> impl IntoView {
         move || check_in.value().get(),
         <CheckInTicket as ServerFn>::PATH,
     );
-    // The door's numbers and the event's title (the first attendee page carries both).
+    // The door's numbers, read again after each scan.
     let door = Resource::new(
         move || (id.get(), query.read().get("at")),
         |(id, _)| async move {
             match id {
-                Some(id) => get_attendees(id, String::new(), 1).await,
+                Some(id) => get_door_count(id).await,
                 None => Err(AppError::NotFound),
             }
         },

@@ -230,19 +230,24 @@ pub struct AttendeeSearch {
 
 pub const ATTENDEES_PER_PAGE: u32 = 50;
 
+/// An event's door numbers: its valid tickets and how many of them are checked in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DoorCount {
+    pub event_id: EventId,
+    pub event_title: String,
+    pub tickets: i64,
+    pub checked_in: i64,
+}
+
 /// A page of an event's attendees with the event's door numbers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttendeePage {
-    pub event_id: EventId,
-    pub event_title: String,
+    pub door: DoorCount,
     pub items: Vec<Attendee>,
     /// Registrations matching the search.
     pub total: i64,
     pub page: u32,
     pub per_page: u32,
-    /// Valid tickets of the event, and how many of them are checked in.
-    pub tickets: i64,
-    pub checked_in: i64,
 }
 
 /// The ticket a door scanned, with the person holding it.

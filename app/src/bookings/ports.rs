@@ -1,7 +1,7 @@
 //! What the booking server functions and REST handlers need; `server::bookings` implements it.
 use super::{
-    AttendeePage, AttendeeSearch, CheckIn, MyReactions, MyRegistration, NewRegistration, Notice,
-    Reaction, Registration, RegistrationId, ScannedTicket,
+    AttendeePage, AttendeeSearch, CheckIn, DoorCount, MyReactions, MyRegistration, NewRegistration,
+    Notice, Reaction, Registration, RegistrationId, ScannedTicket,
 };
 use crate::auth::UserView;
 use crate::error::AppError;
@@ -91,6 +91,13 @@ pub trait BookingQueries: Send + Sync {
         event_id: crate::events::EventId,
         search: AttendeeSearch,
     ) -> Result<AttendeePage, AppError>;
+
+    /// The event's title and door numbers (its organizer or an admin; `NotFound` otherwise).
+    async fn door_count(
+        &self,
+        actor: &UserView,
+        event_id: crate::events::EventId,
+    ) -> Result<DoorCount, AppError>;
 
     /// A ticket of `event_id` with its holder and door status, for the check-in page (its
     /// organizer or an admin); `None` when the event has no ticket with this code.

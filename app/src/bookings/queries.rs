@@ -110,6 +110,24 @@ pub async fn get_attendees(
     )
 }
 
+/// The check-in page's header: the event's title and how many tickets are checked in.
+#[server]
+pub async fn get_door_count(
+    event_id: crate::events::EventId,
+) -> Result<super::DoorCount, AppError> {
+    use crate::{auth::Role, ssr};
+    ssr::with_status(
+        async {
+            let actor = ssr::require(Role::Agent).await?;
+            ssr::services()?
+                .booking_queries
+                .door_count(&actor, event_id)
+                .await
+        }
+        .await,
+    )
+}
+
 /// The ticket a door just scanned, to show who holds it and when it was checked in.
 #[server]
 pub async fn get_scanned_ticket(

@@ -13,12 +13,15 @@ use leptos_router::components::Redirect;
 pub fn TicketPage() -> impl IntoView {
     let locale = use_locale();
     let id = crate::ui::id_param();
-    let tickets = Resource::new(move || id.get(), |id| async move {
-        let id = id.ok_or(AppError::NotFound)?;
-        let registration = get_registration(id).await?;
-        let event = get_event(registration.event_id).await?;
-        Ok::<_, AppError>((registration, event))
-    });
+    let tickets = Resource::new(
+        move || id.get(),
+        |id| async move {
+            let id = id.ok_or(AppError::NotFound)?;
+            let registration = get_registration(id).await?;
+            let event = get_event(registration.event_id).await?;
+            Ok::<_, AppError>((registration, event))
+        },
+    );
     view! {
         <Title text=t(Msg::TicketPageTitle)/>
         <Transition fallback=|| ()>

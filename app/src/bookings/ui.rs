@@ -340,25 +340,27 @@ pub fn provide_card_marks() -> CardMarks {
 pub fn CardReactions(event_id: crate::events::EventId) -> impl IntoView {
     let auth = use_auth();
     let card_marks = use_context::<CardMarks>();
-    card_marks.map(|CardMarks { set, marks }| view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                let signed_in = matches!(auth.user.await, Ok(Some(_)));
-                let marks = marks.await.unwrap_or_default();
-                signed_in.then(|| {
-                    let toggle = |r: Reaction, label: Msg| {
-                        let on = marks.contains(&(event_id, r));
-                        reaction_toggle(set, event_id, r, on, t(label).to_owned(), None)
-                    };
-                    view! {
-                        <div class="reactions card-reactions">
-                            {toggle(Reaction::Like, Msg::ReactionLike)}
-                            {toggle(Reaction::Save, Msg::ReactionSave)}
-                        </div>
-                    }
-                })
-            })}
-        </Transition>
+    card_marks.map(|CardMarks { set, marks }| {
+        view! {
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let signed_in = matches!(auth.user.await, Ok(Some(_)));
+                    let marks = marks.await.unwrap_or_default();
+                    signed_in.then(|| {
+                        let toggle = |r: Reaction, label: Msg| {
+                            let on = marks.contains(&(event_id, r));
+                            reaction_toggle(set, event_id, r, on, t(label).to_owned(), None)
+                        };
+                        view! {
+                            <div class="reactions card-reactions">
+                                {toggle(Reaction::Like, Msg::ReactionLike)}
+                                {toggle(Reaction::Save, Msg::ReactionSave)}
+                            </div>
+                        }
+                    })
+                })}
+            </Transition>
+        }
     })
 }
 

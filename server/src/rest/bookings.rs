@@ -355,7 +355,10 @@ pub struct AttendeesQuery {
 /// The attendee list as a CSV download.
 fn csv_response(page: &AttendeePage) -> Result<Response, ApiError> {
     let body = crate::door::attendees_csv(page)?;
-    let name = format!("attachment; filename=\"attendees-{}.csv\"", page.event_id);
+    let name = format!(
+        "attachment; filename=\"attendees-{}.csv\"",
+        page.door.event_id
+    );
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
@@ -391,8 +394,8 @@ pub async fn attendees(
     match query.format.as_deref() {
         None | Some("json") => Ok(Json(AttendeesBody {
             total: page.total,
-            tickets: page.tickets,
-            checked_in: page.checked_in,
+            tickets: page.door.tickets,
+            checked_in: page.door.checked_in,
             items: page.items.into_iter().map(Into::into).collect(),
         })
         .into_response()),

@@ -32,12 +32,15 @@ pub fn NewEventPage() -> impl IntoView {
 pub fn EditEventPage() -> impl IntoView {
     let locale = use_locale();
     let id = crate::ui::id_param();
-    let form = Resource::new(move || id.get(), |id| async move {
-        match id {
-            Some(id) => get_event_form(id).await.map(|f| (id, f)),
-            None => Err(crate::error::AppError::NotFound),
-        }
-    });
+    let form = Resource::new(
+        move || id.get(),
+        |id| async move {
+            match id {
+                Some(id) => get_event_form(id).await.map(|f| (id, f)),
+                None => Err(crate::error::AppError::NotFound),
+            }
+        },
+    );
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {

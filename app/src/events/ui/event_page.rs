@@ -10,12 +10,15 @@ use leptos_meta::Title;
 pub fn EventPage() -> impl IntoView {
     let locale = use_locale();
     let id = crate::ui::id_param();
-    let event = Resource::new(move || id.get(), |id| async move {
-        match id {
-            Some(id) => get_event(id).await,
-            None => Err(crate::error::AppError::NotFound),
-        }
-    });
+    let event = Resource::new(
+        move || id.get(),
+        |id| async move {
+            match id {
+                Some(id) => get_event(id).await,
+                None => Err(crate::error::AppError::NotFound),
+            }
+        },
+    );
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
