@@ -857,6 +857,50 @@ impl BookingCommands for Bookings {
 }
 
 impl Bookings {
+    /// One registration for its holder, the event's organizer or an admin; QR codes are drawn
+    /// only when a page shows them (`with_qr`), API answers carry the token text.
+    pub async fn registration(
+        &self,
+        actor: &UserView,
+        id: RegistrationId,
+        with_qr: bool,
+    ) -> Result<Registration, AppError> {
+        match self.load(id, with_qr).await? {
+            Some((registration, organizer)) if may_see(actor, registration.user_id, organizer) => {
+                Ok(registration)
+            }
+            _ => Err(AppError::NotFound),
+        }
+    }
+
+    /// The actor's registrations with their events, soonest event first.
+    pub async fn registrations_of(
+        &self,
+        actor: &UserView,
+        with_qr: bool,
+    ) -> Result<Vec<MyRegistration>, AppError> {
+        let ids: Vec<(i64,)> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT r.id FROM registrations r JOIN events e ON e.id = r.event_id WHERE r.user_id = $1 \
+             ORDER BY e.starts_at, r.id LIMIT 500")
+            .bind(actor.id).fetch_all(pool).await)
+        .map_err(internal)?;
+        let mut mine = Vec::with_capacity(ids.len());
+        for (id,) in ids {
+            if let Some((registration, _)) = self.load(id, with_qr).await? {
+                let event = self
+                    .events
+                    .get_event(Some(actor), registration.event_id)
+                    .await?
+                    .item;
+                mine.push(MyRegistration {
+                    registration,
+                    event,
+                });
+            }
+        }
+        Ok(mine)
+    }
+
     async fn marked(
         &self,
         actor: &UserView,
@@ -944,35 +988,11 @@ impl BookingQueries for Bookings {
         actor: &UserView,
         id: RegistrationId,
     ) -> Result<Registration, AppError> {
-        match self.load(id, true).await? {
-            Some((registration, organizer)) if may_see(actor, registration.user_id, organizer) => {
-                Ok(registration)
-            }
-            _ => Err(AppError::NotFound),
-        }
+        self.registration(actor, id, true).await
     }
 
     async fn my_registrations(&self, actor: &UserView) -> Result<Vec<MyRegistration>, AppError> {
-        let ids: Vec<(i64,)> = on_db!(&self.db, pool => sqlx::query_as(
-            "SELECT r.id FROM registrations r JOIN events e ON e.id = r.event_id WHERE r.user_id = $1 \
-             ORDER BY e.starts_at, r.id LIMIT 500")
-            .bind(actor.id).fetch_all(pool).await)
-        .map_err(internal)?;
-        let mut mine = Vec::with_capacity(ids.len());
-        for (id,) in ids {
-            if let Some((registration, _)) = self.load(id, true).await? {
-                let event = self
-                    .events
-                    .get_event(Some(actor), registration.event_id)
-                    .await?
-                    .item;
-                mine.push(MyRegistration {
-                    registration,
-                    event,
-                });
-            }
-        }
-        Ok(mine)
+        self.registrations_of(actor, true).await
     }
 
     async fn my_notices(&self, actor: &UserView) -> Result<Vec<Notice>, AppError> {

@@ -175,7 +175,7 @@ pub async fn get(
     let actor = caller.require(Role::User)?;
     let registration = state
         .bookings
-        .get_registration(&actor, id(&registration)?)
+        .registration(&actor, id(&registration)?, false)
         .await?;
     Ok(Json(RegistrationBody {
         registration: registration.into(),
@@ -192,7 +192,7 @@ pub async fn mine(
     let actor = caller.require(Role::User)?;
     let items = state
         .bookings
-        .my_registrations(&actor)
+        .registrations_of(&actor, false)
         .await?
         .into_iter()
         .map(|m| MyRegistrationDto {
@@ -559,7 +559,7 @@ pub async fn mark_paid(
     let actor = caller.require(Role::User)?;
     let id = id(&registration)?;
     state.bookings.mark_paid(&actor, id).await?;
-    let registration = state.bookings.get_registration(&actor, id).await?;
+    let registration = state.bookings.registration(&actor, id, false).await?;
     Ok(Json(RegistrationBody {
         registration: registration.into(),
     }))
