@@ -594,7 +594,7 @@ async fn writer(db: Db, mut rx: mpsc::Receiver<Job>, seat_changes: Arc<SeatChang
                 }
                 touched.sort_unstable();
                 touched.dedup();
-                seat_changes.changed(&touched).await;
+                seat_changes.changed(&touched);
             }
             Err(e) => {
                 tracing::error!(error = %e, jobs = batch.len(), "booking batch failed; nothing was committed");

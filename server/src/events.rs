@@ -751,7 +751,7 @@ impl EventCommands for Events {
         }.await)
         .map_err(internal)?;
         if changed == 1 {
-            self.seat_changes.changed(&[id]).await;
+            self.seat_changes.changed(&[id]);
             Ok(())
         } else {
             Err(AppError::NotFound)
@@ -833,7 +833,7 @@ impl EventCommands for Events {
             tx.commit().await.map_err(internal)?;
             Ok(())
         }.await)?;
-        self.seat_changes.changed(&[id]).await;
+        self.seat_changes.changed(&[id]);
         tracing::info!(event_id = id, actor = actor.id, "event cancelled");
         Ok(())
     }

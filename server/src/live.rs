@@ -51,7 +51,12 @@ impl SeatChanges {
     }
 
     /// Tells open pages of these events that seats changed (after the change committed).
-    pub async fn changed(&self, event_ids: &[i64]) {
+    /// Returns at once: the booking writer calls it between batches, so telling the other
+    /// processes (one `NOTIFY` round trip on PostgreSQL) runs on its own task.
+    pub fn changed(&self, event_ids: &[i64]) {
+        if event_ids.is_empty() {
+            return;
+        }
         for id in event_ids {
             // No receiver is not an error: nobody is watching.
             let _ = self.tx.send(*id);
@@ -59,14 +64,17 @@ impl SeatChanges {
         if let Db::Postgres(pool) = &self.db {
             let ids: Vec<String> = event_ids.iter().map(i64::to_string).collect();
             let payload = format!("{}:{}", self.origin, ids.join(","));
-            if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(CHANNEL)
-                .bind(payload)
-                .execute(pool)
-                .await
-            {
-                tracing::warn!(error = %e, "cannot tell other processes about seat changes");
-            }
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(CHANNEL)
+                    .bind(payload)
+                    .execute(&pool)
+                    .await
+                {
+                    tracing::warn!(error = %e, "cannot tell other processes about seat changes");
+                }
+            });
         }
     }
 }

@@ -28,20 +28,7 @@ async fn book(
     tt: &str,
     quantity: i64,
 ) -> (StatusCode, Value) {
-    let reply = app
-        .call(
-            Method::POST,
-            &format!("/api/v1/events/{event}/registrations"),
-            Some(json!({"ticket_type_id": tt, "quantity": quantity})),
-            Some(auth),
-        )
-        .await;
-    let body = if reply.body.is_empty() {
-        Value::Null
-    } else {
-        reply.json()
-    };
-    (reply.status, body)
+    app.book(auth, event, tt, quantity).await
 }
 
 async fn registration(app: &TestApp, auth: &str, id: &str) -> Value {

@@ -18,16 +18,9 @@ async fn event(app: &TestApp, auth: &str, seats: i64, price: i64) -> (String, St
 }
 
 async fn book(app: &TestApp, auth: &str, event: &str, tt: &str, quantity: i64) -> Value {
-    let reply = app
-        .call(
-            Method::POST,
-            &format!("/api/v1/events/{event}/registrations"),
-            Some(json!({"ticket_type_id": tt, "quantity": quantity})),
-            Some(auth),
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
-    reply.json()["registration"].clone()
+    let (status, body) = app.book(auth, event, tt, quantity).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body["registration"].clone()
 }
 
 async fn check_in(

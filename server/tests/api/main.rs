@@ -247,25 +247,54 @@ impl TestApp {
             "venue": "Barby", "address": "", "city": "Tel Aviv", "capacity": capacity,
             "ticket_types": [{"name": "General", "price": {"amount": price, "currency": "ILS"}, "quantity": quantity, "max_per_registration": max}]
         });
+        let event = self.create_event(auth, body, true).await;
+        (
+            event["id"].as_str().unwrap().to_owned(),
+            event["ticket_types"][0]["id"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// Creates an event from a JSON body as the holder of `auth` (and publishes it when asked);
+    /// returns the created event as the API wrote it.
+    pub async fn create_event(&self, auth: &str, body: Value, publish: bool) -> Value {
         let created = self
             .call(Method::POST, "/api/v1/events", Some(body), Some(auth))
             .await;
         assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
         let event = created.json()["event"].clone();
-        let id = event["id"].as_str().unwrap().to_owned();
-        let published = self
+        if publish {
+            let id = event["id"].as_str().unwrap();
+            let published = self
+                .call(
+                    Method::POST,
+                    &format!("/api/v1/events/{id}/publish"),
+                    None,
+                    Some(auth),
+                )
+                .await;
+            assert_eq!(published.status, StatusCode::OK, "{}", published.body);
+        }
+        event
+    }
+
+    /// Books `quantity` seats of a ticket type as the holder of `auth`: the status and the body.
+    pub async fn book(
+        &self,
+        auth: &str,
+        event: &str,
+        tt: &str,
+        quantity: i64,
+    ) -> (StatusCode, Value) {
+        let reply = self
             .call(
                 Method::POST,
-                &format!("/api/v1/events/{id}/publish"),
-                None,
+                &format!("/api/v1/events/{event}/registrations"),
+                Some(serde_json::json!({"ticket_type_id": tt, "quantity": quantity})),
                 Some(auth),
             )
             .await;
-        assert_eq!(published.status, StatusCode::OK, "{}", published.body);
-        (
-            id,
-            event["ticket_types"][0]["id"].as_str().unwrap().to_owned(),
-        )
+        let body = serde_json::from_str(&reply.body).unwrap_or(Value::Null);
+        (reply.status, body)
     }
 
     /// The response of `GET path` with its body still streaming (server-sent events).
