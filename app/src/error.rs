@@ -53,6 +53,8 @@ pub enum Problem {
     },
     /// A ticket type that has bookings cannot be removed.
     TicketTypeBooked,
+    /// An event with bookings cannot go back to draft (cancel it, so its ticket holders are told).
+    HasBookings,
     /// Booking closed: the event has started.
     EventStarted,
     /// Booking closed: this ticket type is not on sale yet.
@@ -102,6 +104,7 @@ impl Problem {
                 &[("min", min), ("max", max)],
             ),
             Problem::TicketTypeBooked => Msg::FieldTicketTypeBooked.text(locale).to_owned(),
+            Problem::HasBookings => Msg::FieldHasBookings.text(locale).to_owned(),
             Problem::EventStarted => Msg::FieldEventStarted.text(locale).to_owned(),
             Problem::SalesNotStarted => Msg::FieldSalesNotStarted.text(locale).to_owned(),
             Problem::SalesEnded => Msg::FieldSalesEnded.text(locale).to_owned(),

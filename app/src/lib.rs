@@ -8,12 +8,13 @@ pub mod bookings;
 pub mod error;
 pub mod events;
 pub mod i18n;
+pub mod reports;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 pub mod ui;
 
 use crate::i18n::{Msg, t, use_locale};
-use admin::ui::{AdminPage, AgentRequestsPage, AuditPage, UsersPage};
+use admin::ui::{AdminEventsPage, AdminPage, AgentRequestsPage, AuditPage, UsersPage};
 use auth::ui::{LoginPage, ProfilePage, RegisterPage};
 use bookings::door_ui::{AttendeesPage, CheckInPage};
 use bookings::ticket_page::TicketPage;
@@ -22,6 +23,7 @@ use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
+use reports::ui::{AdminReportsPage, AgentReportsPage};
 use ui::home::HomePage;
 use ui::layout::{Auth, Layout};
 use ui::not_found::NotFound;
@@ -88,6 +90,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("admin/agent-requests") view=AgentRequestsPage ssr=SsrMode::Async/>
                         <Route path=path!("admin/audit") view=AuditPage ssr=SsrMode::Async/>
                         <Route path=path!("admin/users") view=UsersPage ssr=SsrMode::Async/>
+                        <Route path=path!("admin/events") view=AdminEventsPage ssr=SsrMode::Async/>
+                        <Route path=path!("admin/reports") view=AdminReportsPage ssr=SsrMode::Async/>
+                        <Route path=path!("agent/reports") view=AgentReportsPage ssr=SsrMode::Async/>
                     </Routes>
                 </ErrorBoundary>
             </Layout>

@@ -26,6 +26,7 @@ pub struct Services {
     pub booking_queries: Arc<dyn BookingQueries>,
     pub admin_commands: Arc<dyn AdminCommands>,
     pub admin_queries: Arc<dyn AdminQueries>,
+    pub report_queries: Arc<dyn crate::reports::ports::ReportQueries>,
 }
 
 /// The client's address, put into each request by the server (for rate limits).

@@ -404,7 +404,7 @@ pub fn attendees_csv(page: &AttendeePage) -> Result<String, AppError> {
 
 /// Text a person typed, made harmless for spreadsheets: a cell starting with `=`, `+`, `-` or
 /// `@` would be run as a formula, so it gets a leading apostrophe (OWASP's advice).
-fn csv_safe(text: &str) -> String {
+pub(crate) fn csv_safe(text: &str) -> String {
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{text}")
     } else {

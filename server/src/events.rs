@@ -11,8 +11,9 @@ use app::error::{AppError, Problem};
 use app::events::ports::{EventCommands, EventQueries};
 use app::events::rules::{ValidEvent, can_manage, can_see, validate_event};
 use app::events::{
-    Category, EventDetail, EventId, EventListItem, EventSearch, EventSort, EventStatus, Money,
-    NewEvent, NewTicketType, Organizer, ResultPage, TicketTypeView, UpdateEvent,
+    Category, EventDetail, EventFilter, EventId, EventListItem, EventSearch, EventSort,
+    EventStatus, MANAGED_PER_PAGE, ManagedEvent, ManagedEventPage, Money, NewEvent, NewTicketType,
+    Organizer, ResultPage, TicketTypeView, UpdateEvent,
 };
 use app::ssr::internal;
 use chrono::{DateTime, Utc};
@@ -48,6 +49,27 @@ struct EventRow {
     seats_waitlisted: i64,
 }
 
+/// An event row with what the admin table adds: the organizer's email and the featured flag.
+#[derive(sqlx::FromRow)]
+struct ManagedRow {
+    #[sqlx(flatten)]
+    event: EventRow,
+    organizer_email: String,
+    featured: bool,
+}
+
+impl ManagedRow {
+    fn into_managed(self) -> Result<ManagedEvent, AppError> {
+        Ok(ManagedEvent {
+            item: self.event.item()?,
+            organizer_id: self.event.organizer_id,
+            organizer_name: self.event.organizer_name,
+            organizer_email: self.organizer_email,
+            featured: self.featured,
+        })
+    }
+}
+
 #[derive(sqlx::FromRow)]
 struct TicketTypeRow {
     id: i64,
@@ -78,6 +100,11 @@ macro_rules! event_columns {
          e.seats_confirmed, e.seats_waitlisted"
     };
 }
+const MANAGED_SELECT: &str = concat!(
+    event_columns!(),
+    ", u.email AS organizer_email, e.featured FROM events e JOIN users u ON u.id = e.organizer_id"
+);
+
 const EVENT_SELECT: &str = concat!(
     event_columns!(),
     " FROM events e JOIN users u ON u.id = e.organizer_id"
@@ -177,6 +204,15 @@ pub struct Events {
 }
 
 impl Events {
+    /// One event as the admin table lists it (for the REST answer to an admin's change).
+    pub async fn managed_event(&self, id: EventId) -> Result<ManagedEvent, AppError> {
+        let sql = format!("{MANAGED_SELECT} WHERE e.id = $1");
+        let row: Option<ManagedRow> = on_db!(&self.db, pool => sqlx::query_as(&sql)
+            .bind(id).fetch_optional(pool).await)
+        .map_err(internal)?;
+        row.ok_or(AppError::NotFound)?.into_managed()
+    }
+
     pub fn new(
         db: Db,
         images: ImageStore,
@@ -594,6 +630,75 @@ impl EventQueries for Events {
         rows.iter().map(EventRow::item).collect()
     }
 
+    async fn featured(&self, limit: i64) -> Result<Vec<EventListItem>, AppError> {
+        let sql = format!(
+            "{EVENT_SELECT} WHERE e.featured AND e.status = 'published' AND e.ends_at > $1 \
+             ORDER BY e.starts_at, e.id LIMIT $2"
+        );
+        let rows = on_db!(&self.db, pool => sqlx::query_as::<_, EventRow>(&sql)
+            .bind(now()).bind(limit).fetch_all(pool).await)
+        .map_err(internal)?;
+        rows.iter().map(EventRow::item).collect()
+    }
+
+    async fn all_events(
+        &self,
+        actor: &UserView,
+        filter: EventFilter,
+    ) -> Result<ManagedEventPage, AppError> {
+        app::auth::rules::check_role(actor, app::auth::Role::Admin)?;
+        let page = filter.page.max(1);
+        let mut conditions = Sql::new(" WHERE 1 = 1");
+        if let Some(status) = filter.status {
+            conditions.push(" AND e.status = ").bind(status.code());
+        }
+        let organizer = filter.organizer.trim();
+        if !organizer.is_empty() {
+            let pattern = crate::sql::like_contains(organizer);
+            conditions
+                .push(" AND (lower(u.email) LIKE ")
+                .bind(pattern.clone())
+                .push(" ESCAPE '\\' OR lower(u.display_name) LIKE ")
+                .bind(pattern)
+                .push(" ESCAPE '\\')");
+        }
+        let day = |d: chrono::NaiveDate| {
+            chrono::TimeZone::from_utc_datetime(&Utc, &d.and_hms_opt(0, 0, 0).expect("midnight"))
+        };
+        if let Some(from) = filter.from {
+            conditions.push(" AND e.starts_at >= ").bind(day(from));
+        }
+        if let Some(to) = filter.to {
+            conditions
+                .push(" AND e.starts_at < ")
+                .bind(day(to.succ_opt().unwrap_or(to)));
+        }
+        let per_page = i64::from(MANAGED_PER_PAGE);
+        let mut list = Sql::new(MANAGED_SELECT);
+        list.append(&conditions)
+            .push(" ORDER BY e.starts_at DESC, e.id DESC LIMIT ")
+            .bind(per_page)
+            .push(" OFFSET ")
+            .bind(i64::from(page - 1) * per_page);
+        let mut count =
+            Sql::new("SELECT COUNT(*) FROM events e JOIN users u ON u.id = e.organizer_id");
+        count.append(&conditions);
+        let (rows, total): (Vec<ManagedRow>, i64) = on_db!(&self.db, pool => async {
+            let rows = bind_args!(sqlx::query_as(&list.text), &list.args).fetch_all(pool).await?;
+            let total = bind_args!(sqlx::query_scalar(&count.text), &count.args).fetch_one(pool).await?;
+            Ok::<_, sqlx::Error>((rows, total))
+        }.await)
+        .map_err(internal)?;
+        Ok(ManagedEventPage {
+            items: rows
+                .into_iter()
+                .map(ManagedRow::into_managed)
+                .collect::<Result<_, AppError>>()?,
+            total,
+            page,
+        })
+    }
+
     async fn list_managed_events(&self, actor: &UserView) -> Result<Vec<EventListItem>, AppError> {
         let is_admin = actor.role >= app::auth::Role::Admin;
         let sql = format!(
@@ -785,6 +890,71 @@ impl EventCommands for Events {
         Ok(())
     }
 
+    async fn unpublish_event(&self, actor: &UserView, id: EventId) -> Result<(), AppError> {
+        on_db!(&self.db, pool => async {
+            let mut tx = pool.begin().await.map_err(internal)?;
+            let guard = sqlx::query_as::<_, GuardRow>(GUARD_SQL).bind(id).fetch_optional(&mut *tx).await.map_err(internal)?;
+            let (status, _) = Self::check_guard(actor, guard)?;
+            if status != EventStatus::Published {
+                return Err(wrong_status(status));
+            }
+            // The conditional update takes the write lock first (so no booking slips in
+            // between) and refuses when seats are held or wanted.
+            let done = sqlx::query("UPDATE events SET status = 'draft', published_at = NULL, featured = FALSE, updated_at = $1 \
+                                    WHERE id = $2 AND status = 'published' AND seats_confirmed = 0 AND seats_waitlisted = 0")
+                .bind(now()).bind(id).execute(&mut *tx).await.map_err(internal)?.rows_affected();
+            if done != 1 {
+                return Err(AppError::Conflict { field: "status".into(), problem: Problem::HasBookings });
+            }
+            crate::audit!(&mut *tx, actor.id, "event.unpublish", format!("event:{id}"),
+                serde_json::json!({"status": {"before": "published", "after": "draft"}})).map_err(internal)?;
+            tx.commit().await.map_err(internal)?;
+            Ok(())
+        }.await)?;
+        self.seat_changes.changed(&[id]);
+        tracing::info!(event_id = id, actor = actor.id, "event unpublished");
+        Ok(())
+    }
+
+    async fn set_featured(
+        &self,
+        actor: &UserView,
+        id: EventId,
+        featured: bool,
+    ) -> Result<(), AppError> {
+        app::auth::rules::check_role(actor, app::auth::Role::Admin)?;
+        // The conditional update first: it takes the write lock, and of two admins toggling at
+        // once each change is judged against what the other left.
+        on_db!(&self.db, pool => async {
+            let mut tx = pool.begin().await.map_err(internal)?;
+            let done = sqlx::query("UPDATE events SET featured = $1, updated_at = $2 \
+                                    WHERE id = $3 AND featured <> $1 AND (NOT $1 OR status = 'published')")
+                .bind(featured).bind(now()).bind(id).execute(&mut *tx).await.map_err(internal)?.rows_affected();
+            if done != 1 {
+                let row: Option<(bool, String)> = sqlx::query_as("SELECT featured, status FROM events WHERE id = $1")
+                    .bind(id).fetch_optional(&mut *tx).await.map_err(internal)?;
+                let (now_featured, status) = row.ok_or(AppError::NotFound)?;
+                return if now_featured == featured {
+                    Ok(())
+                } else {
+                    Err(wrong_status(status_of(&status)?))
+                };
+            }
+            let action = if featured { "event.feature" } else { "event.unfeature" };
+            crate::audit!(&mut *tx, actor.id, action, format!("event:{id}"),
+                serde_json::json!({"featured": {"before": !featured, "after": featured}})).map_err(internal)?;
+            tx.commit().await.map_err(internal)?;
+            Ok(())
+        }.await)?;
+        tracing::info!(
+            event_id = id,
+            actor = actor.id,
+            featured,
+            "event featuring changed"
+        );
+        Ok(())
+    }
+
     async fn cancel_event(
         &self,
         actor: &UserView,
@@ -806,7 +976,7 @@ impl EventCommands for Events {
             if !matches!(status, EventStatus::Draft | EventStatus::Published) {
                 return Err(wrong_status(status));
             }
-            let done = sqlx::query("UPDATE events SET status = 'cancelled', cancel_reason = $1, updated_at = $2 \
+            let done = sqlx::query("UPDATE events SET status = 'cancelled', cancel_reason = $1, featured = FALSE, updated_at = $2 \
                                     WHERE id = $3 AND status IN ('draft', 'published')")
                 .bind(&reason).bind(now()).bind(id).execute(&mut *tx).await.map_err(internal)?.rows_affected();
             if done != 1 {

@@ -15,6 +15,7 @@ pub mod limiter;
 pub mod live;
 pub mod markdown;
 pub mod posters;
+pub mod reports;
 pub mod rest;
 pub mod search;
 pub mod sessions;
@@ -47,6 +48,7 @@ pub struct AppState {
     pub admin: Arc<admin::Admin>,
     pub events: Arc<events::Events>,
     pub bookings: Arc<bookings::Bookings>,
+    pub reports: Arc<reports::Reports>,
     pub seat_changes: Arc<live::SeatChanges>,
     pub tokens: Arc<TokenKeys>,
     pub sessions: sessions::Store,
@@ -90,6 +92,7 @@ impl AppState {
             tokens: Arc::new(TokenKeys::new(&config.secret_key.0)),
             accounts: Accounts::new(db.clone()),
             admin: admin::Admin::new(db.clone()),
+            reports: reports::Reports::new(db.clone()),
             events,
             config: Arc::new(config),
             db,
@@ -109,6 +112,7 @@ impl AppState {
             booking_queries: self.bookings.clone(),
             admin_commands: self.admin.clone(),
             admin_queries: self.admin.clone(),
+            report_queries: self.reports.clone(),
         }
     }
 }
@@ -140,6 +144,8 @@ pub fn router(state: AppState) -> Router {
             "/agent/events/{id}/attendees.csv",
             get(rest::bookings::attendees_csv_page),
         )
+        .route("/admin/reports/{file}", get(rest::reports::admin_csv))
+        .route("/agent/reports/{file}", get(rest::reports::agent_csv))
         .nest("/api/v1", rest::router())
         .nest_service("/pkg", pkg)
         .nest_service(images::LOCAL_PREFIX, media)

@@ -87,3 +87,42 @@ pub async fn update_user(id: i64, role: String, blocked: String) -> Result<(), A
         .await,
     )
 }
+
+/// A change from the admin events table: `status` (published · draft · cancelled, the last
+/// with `reason`) and / or `featured` (true · false); an empty value leaves that part alone.
+#[server]
+pub async fn change_event(
+    id: crate::events::EventId,
+    status: String,
+    featured: String,
+    reason: String,
+) -> Result<(), AppError> {
+    use crate::events::{EventChange, EventStatus};
+    use crate::{auth::Role, error::Problem, ssr};
+    ssr::with_status(
+        async {
+            let actor = ssr::require(Role::Admin).await?;
+            let malformed = |field: &str, detail: &str| {
+                AppError::field(
+                    field,
+                    Problem::Malformed {
+                        detail: detail.into(),
+                    },
+                )
+            };
+            let change = EventChange {
+                status: EventStatus::parse_field(&status)?,
+                featured: match featured.as_str() {
+                    "" => None,
+                    "true" => Some(true),
+                    "false" => Some(false),
+                    _ => return Err(malformed("featured", "featured must be true or false")),
+                },
+                reason,
+            };
+            let commands = ssr::services()?.event_commands;
+            crate::events::ports::change_event(commands.as_ref(), &actor, id, change).await
+        }
+        .await,
+    )
+}

@@ -88,3 +88,27 @@ pub async fn list_users(q: String, role: String, page: u32) -> Result<super::Use
         .await,
     )
 }
+
+/// A page of every organizer's events for admins, as the events table's filter form sends it
+/// (`status` code, part of an organizer's name or email, `YYYY-MM-DD` days; empty for none).
+#[server]
+pub async fn list_all_events(
+    status: String,
+    organizer: String,
+    from: String,
+    to: String,
+    page: u32,
+) -> Result<crate::events::ManagedEventPage, AppError> {
+    use crate::{auth::Role, ssr};
+    ssr::with_status(
+        async {
+            let actor = ssr::require(Role::Admin).await?;
+            let filter = crate::events::EventFilter::parse(&status, &organizer, &from, &to, page)?;
+            ssr::services()?
+                .event_queries
+                .all_events(&actor, filter)
+                .await
+        }
+        .await,
+    )
+}

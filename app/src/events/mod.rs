@@ -97,6 +97,22 @@ pub enum EventStatus {
 }
 
 impl EventStatus {
+    /// A status code from a form or query (`None` when empty), or a field error naming the
+    /// codes.
+    pub fn parse_field(code: &str) -> Result<Option<Self>, crate::error::AppError> {
+        match code.trim() {
+            "" => Ok(None),
+            code => Self::from_code(code).map(Some).ok_or_else(|| {
+                crate::error::AppError::field(
+                    "status",
+                    crate::error::Problem::Malformed {
+                        detail: "status must be draft, published, cancelled or completed".into(),
+                    },
+                )
+            }),
+        }
+    }
+
     pub const ALL: [EventStatus; 4] = [
         EventStatus::Draft,
         EventStatus::Published,
@@ -299,6 +315,82 @@ pub struct ResultPage<T> {
     pub total_exact: bool,
     pub page: i64,
     pub per_page: i64,
+}
+
+/// An event as the admin events table shows it: the card facts, who organizes it, and
+/// whether it is featured on the home page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManagedEvent {
+    pub item: EventListItem,
+    pub organizer_id: UserId,
+    pub organizer_name: String,
+    pub organizer_email: String,
+    pub featured: bool,
+}
+
+/// Which events the admin table lists: by status, organizer (part of a name or email) and the
+/// days they start (inclusive, UTC); a page at a time, the latest starting first.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventFilter {
+    pub status: Option<EventStatus>,
+    pub organizer: String,
+    pub from: Option<chrono::NaiveDate>,
+    pub to: Option<chrono::NaiveDate>,
+    pub page: u32,
+}
+
+impl EventFilter {
+    /// Reads the filter as a form or query string carries it (a status code, part of a name or
+    /// email, `YYYY-MM-DD` days; empty for none), refusing what it cannot read.
+    pub fn parse(
+        status: &str,
+        organizer: &str,
+        from: &str,
+        to: &str,
+        page: u32,
+    ) -> Result<Self, crate::error::AppError> {
+        use crate::error::{AppError, FieldErrors};
+        let mut errors = FieldErrors::new();
+        let status = EventStatus::parse_field(status).unwrap_or_else(|e| {
+            errors.extend(e.field_errors());
+            None
+        });
+        let mut day = |field: &str, text: &str| {
+            rules::parse_day(text).unwrap_or_else(|p| {
+                errors.insert(field.into(), p);
+                None
+            })
+        };
+        let (from, to) = (day("from", from), day("to", to));
+        if !errors.is_empty() {
+            return Err(AppError::Invalid(errors));
+        }
+        Ok(EventFilter {
+            status,
+            organizer: organizer.trim().to_owned(),
+            from,
+            to,
+            page,
+        })
+    }
+}
+
+pub const MANAGED_PER_PAGE: u32 = 50;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManagedEventPage {
+    pub items: Vec<ManagedEvent>,
+    pub total: i64,
+    pub page: u32,
+}
+
+/// An admin's change from the events table: a new status (published, draft or cancelled, the
+/// last with a reason) and / or featured or not.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventChange {
+    pub status: Option<EventStatus>,
+    pub featured: Option<bool>,
+    pub reason: String,
 }
 
 /// A partial change of an event: only the fields present change.

@@ -1,9 +1,11 @@
 //! What the event server functions and REST handlers need; `server::events` implements it.
 use super::{
-    Category, EventDetail, EventId, EventListItem, EventSearch, NewEvent, ResultPage, UpdateEvent,
+    Category, EventChange, EventDetail, EventFilter, EventId, EventListItem, EventSearch,
+    EventStatus, ManagedEventPage, NewEvent, ResultPage, UpdateEvent,
 };
 use crate::auth::UserView;
 use crate::error::AppError;
+use crate::error::Problem;
 
 /// Reads about events. Visitors see published, cancelled and completed events; drafts only
 /// their organizer and admins (to anyone else a draft does not exist).
@@ -36,6 +38,16 @@ pub trait EventQueries: Send + Sync {
     /// Upcoming published events with the most registrations made in the last 7 days.
     async fn trending(&self, limit: i64) -> Result<Vec<EventListItem>, AppError>;
 
+    /// Upcoming published events an admin featured, soonest first.
+    async fn featured(&self, limit: i64) -> Result<Vec<EventListItem>, AppError>;
+
+    /// Every organizer's events for admins, filtered, the latest starting first.
+    async fn all_events(
+        &self,
+        actor: &UserView,
+        filter: EventFilter,
+    ) -> Result<ManagedEventPage, AppError>;
+
     /// The events an agent organizes (all of them for an admin), newest first.
     async fn list_managed_events(&self, actor: &UserView) -> Result<Vec<EventListItem>, AppError>;
 }
@@ -58,6 +70,19 @@ pub trait EventCommands: Send + Sync {
     /// Draft → published; the event must start in the future.
     async fn publish_event(&self, actor: &UserView, id: EventId) -> Result<(), AppError>;
 
+    /// Published → draft, while nobody holds a booking (`Conflict` with `HasBookings`
+    /// otherwise: such an event is cancelled, so its holders are told).
+    async fn unpublish_event(&self, actor: &UserView, id: EventId) -> Result<(), AppError>;
+
+    /// Features the event on the home page or stops featuring it (admins). Only a published
+    /// event can be featured.
+    async fn set_featured(
+        &self,
+        actor: &UserView,
+        id: EventId,
+        featured: bool,
+    ) -> Result<(), AppError>;
+
     /// Draft or published → cancelled, with a reason shown on the event page.
     async fn cancel_event(
         &self,
@@ -78,4 +103,41 @@ pub trait EventCommands: Send + Sync {
         id: EventId,
         bytes: Vec<u8>,
     ) -> Result<String, AppError>;
+}
+
+/// Applies an admin's change from the events table (or `PATCH /api/v1/admin/events/{id}`)
+/// through the same commands the organizer forms use: publish, unpublish, cancel, feature.
+pub async fn change_event(
+    commands: &dyn EventCommands,
+    actor: &UserView,
+    id: EventId,
+    change: EventChange,
+) -> Result<(), AppError> {
+    crate::auth::rules::check_role(actor, crate::auth::Role::Admin)?;
+    if change.status.is_none() && change.featured.is_none() {
+        return Err(AppError::field(
+            "status",
+            Problem::Malformed {
+                detail: "give a status or featured".into(),
+            },
+        ));
+    }
+    match change.status {
+        None => {}
+        Some(EventStatus::Published) => commands.publish_event(actor, id).await?,
+        Some(EventStatus::Draft) => commands.unpublish_event(actor, id).await?,
+        Some(EventStatus::Cancelled) => commands.cancel_event(actor, id, change.reason).await?,
+        Some(EventStatus::Completed) => {
+            return Err(AppError::field(
+                "status",
+                Problem::WrongStatus {
+                    status: EventStatus::Completed.code().into(),
+                },
+            ));
+        }
+    }
+    if let Some(featured) = change.featured {
+        commands.set_featured(actor, id, featured).await?;
+    }
+    Ok(())
 }

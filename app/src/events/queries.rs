@@ -115,6 +115,7 @@ pub async fn get_month_chart() -> Result<crate::ui::chart::ChartData, AppError> 
     use crate::events::EventStatus;
     use crate::i18n::{Locale, Msg};
     use crate::ssr;
+    use crate::ui::chart::{ChartData, ChartRow, Kind, Plot};
     use chrono::{Datelike, Months, TimeZone, Utc};
     ssr::with_status(
         async {
@@ -131,7 +132,7 @@ pub async fn get_month_chart() -> Result<crate::ui::chart::ChartData, AppError> 
                 .event_queries
                 .list_between(at(first), at(next))
                 .await?;
-            let rows: Vec<(String, i64)> = Category::ALL
+            let counts: Vec<(String, i64)> = Category::ALL
                 .into_iter()
                 .map(|c| {
                     let n = events
@@ -146,15 +147,37 @@ pub async fn get_month_chart() -> Result<crate::ui::chart::ChartData, AppError> 
                 &[("month", &crate::i18n::month_title(locale, first))],
             );
             let series = Msg::HomeChartEvents.text(locale);
-            let svg = crate::ui::chart::bar_chart(&title, series, &rows, locale.dir() == "rtl")?;
-            Ok(crate::ui::chart::ChartData {
+            let plot = Plot {
+                kind: Kind::Bar,
+                title: &title,
+                labels: counts.iter().map(|(l, _)| l.clone()).collect(),
+                series: vec![(
+                    series.to_owned(),
+                    counts.iter().map(|(_, n)| *n as f64).collect(),
+                )],
+            };
+            Ok(ChartData {
+                id: "month-categories".into(),
+                svg: plot.svg(locale.dir() == "rtl")?,
                 title,
-                svg,
-                rows,
                 label_header: Msg::EventsFilterCategory.text(locale).to_owned(),
-                value_header: series.to_owned(),
+                columns: vec![series.to_owned()],
+                rows: counts
+                    .into_iter()
+                    .map(|(label, n)| ChartRow {
+                        label,
+                        values: vec![n.to_string()],
+                    })
+                    .collect(),
             })
         }
         .await,
     )
+}
+
+/// Upcoming events an admin featured, for the home page. Anyone may ask.
+#[server]
+pub async fn get_featured() -> Result<Vec<EventListItem>, AppError> {
+    use crate::ssr;
+    ssr::with_status(ssr::services()?.event_queries.featured(6).await)
 }

@@ -261,6 +261,17 @@ pub fn validate_event(new: &NewEvent) -> Result<ValidEvent, FieldErrors> {
     })
 }
 
+/// A day typed in a filter (`YYYY-MM-DD`); empty means none.
+pub fn parse_day(text: &str) -> Result<Option<chrono::NaiveDate>, crate::error::Problem> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| crate::error::Problem::TimeInvalid)
+}
+
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::*;

@@ -1,5 +1,7 @@
 //! The home page: what EventHub is, what is coming up, and the categories to browse.
-use crate::events::queries::{get_category_counts, get_month_chart, get_trending, list_events};
+use crate::events::queries::{
+    get_category_counts, get_featured, get_month_chart, get_trending, list_events,
+};
 use crate::events::ui::EventCard;
 use crate::events::{Category, EventSearch};
 use crate::i18n::{Msg, t};
@@ -24,6 +26,7 @@ pub fn HomePage() -> impl IntoView {
     );
     let counts = Resource::new(|| (), |_| get_category_counts());
     let trending = Resource::new(|| (), |_| get_trending());
+    let featured = Resource::new(|| (), |_| get_featured());
     let chart = Resource::new(|| (), |_| get_month_chart());
     let cta = move || {
         Suspend::new(async move {
@@ -48,6 +51,20 @@ pub fn HomePage() -> impl IntoView {
                 </div>
             </div>
         </section>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                featured.await.ok().filter(|list| !list.is_empty()).map(|list| view! {
+                    <section aria-labelledby="featured-title" data-testid="featured">
+                        <div class="section-head">
+                            <h2 id="featured-title">{t(Msg::HomeFeaturedTitle)}</h2>
+                        </div>
+                        <div class="event-grid">
+                            {list.into_iter().map(|item| view! { <EventCard item/> }).collect_view()}
+                        </div>
+                    </section>
+                })
+            })}
+        </Transition>
         <section aria-labelledby="upcoming-title">
             <div class="section-head">
                 <h2 id="upcoming-title">{t(Msg::HomeUpcomingTitle)}</h2>

@@ -6,6 +6,7 @@ use app::admin::ports::{AdminCommands, AdminQueries};
 use app::admin::{AgentRequest, AgentRequestStatus, AuditFilter, NewAgentRequest};
 use app::auth::Role;
 use app::error::{AppError, Problem};
+use app::events::ports::EventQueries;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -376,4 +377,106 @@ pub async fn patch_user(
     };
     let user = state.admin.update_user(&actor, id, change).await?;
     Ok(Json(AdminUserBody { user: user.into() }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AdminEventDto {
+    #[serde(flatten)]
+    pub event: super::events::EventSummary,
+    pub organizer: RequestUser,
+    pub featured: bool,
+}
+
+impl From<app::events::ManagedEvent> for AdminEventDto {
+    fn from(e: app::events::ManagedEvent) -> Self {
+        AdminEventDto {
+            organizer: RequestUser {
+                id: e.organizer_id.to_string(),
+                display_name: e.organizer_name,
+                email: e.organizer_email,
+            },
+            featured: e.featured,
+            event: e.item.into(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AdminEvents {
+    pub items: Vec<AdminEventDto>,
+    pub total: i64,
+    pub page: u32,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EventsQuery {
+    /// draft · published · cancelled · completed
+    pub status: Option<String>,
+    /// Part of the organizer's name or email.
+    pub organizer: Option<String>,
+    /// First start day (`YYYY-MM-DD`, UTC), inclusive.
+    pub from: Option<String>,
+    /// Last start day (`YYYY-MM-DD`, UTC), inclusive.
+    pub to: Option<String>,
+    pub page: Option<u32>,
+}
+
+/// Every organizer's events, the latest starting first (admins).
+#[utoipa::path(get, path = "/api/v1/admin/events", tag = "administration", params(EventsQuery), security(("bearer" = [])),
+    responses((status = 200, body = AdminEvents), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn events(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Query(query): Query<EventsQuery>,
+) -> Result<Json<AdminEvents>, ApiError> {
+    let actor = caller.require(Role::Admin)?;
+    let text = |v: Option<String>| v.unwrap_or_default();
+    let filter = app::events::EventFilter::parse(
+        &text(query.status),
+        &text(query.organizer),
+        &text(query.from),
+        &text(query.to),
+        query.page.unwrap_or(1),
+    )?;
+    let page = state.events.all_events(&actor, filter).await?;
+    Ok(Json(AdminEvents {
+        total: page.total,
+        page: page.page,
+        items: page.items.into_iter().map(Into::into).collect(),
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct EventPatch {
+    /// published · draft (unpublish: only without bookings) · cancelled (needs `reason`)
+    pub status: Option<String>,
+    /// Featured on the home page (published events only).
+    pub featured: Option<bool>,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Changes an event's status and / or featuring (admins), through the organizer commands;
+/// answers the event as the admin table lists it.
+#[utoipa::path(patch, path = "/api/v1/admin/events/{id}", tag = "administration", params(("id" = String, Path)),
+    request_body = EventPatch, security(("bearer" = [])),
+    responses((status = 200, body = AdminEventDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn patch_event(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<EventPatch>,
+) -> Result<Json<AdminEventDto>, ApiError> {
+    let actor = caller.require(Role::Admin)?;
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let change = app::events::EventChange {
+        status: app::events::EventStatus::parse_field(req.status.as_deref().unwrap_or(""))?,
+        featured: req.featured,
+        reason: req.reason,
+    };
+    app::events::ports::change_event(state.events.as_ref(), &actor, id, change).await?;
+    Ok(Json(state.events.managed_event(id).await?.into()))
 }

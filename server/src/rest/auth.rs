@@ -173,3 +173,20 @@ pub async fn me(caller: ApiUser) -> Result<Json<UserBody>, ApiError> {
     let user = caller.require(Role::User)?;
     Ok(Json(UserBody { user: user.into() }))
 }
+
+/// The user of a signed-in browser session, for the downloads pages link to (they carry the
+/// session cookie, not a bearer token). Blocked accounts count as signed out.
+pub async fn session_user(
+    state: &AppState,
+    session: &tower_sessions::Session,
+) -> Result<UserView, ApiError> {
+    let user_id = session
+        .get::<i64>(app::ssr::SESSION_USER_KEY)
+        .await
+        .map_err(app::ssr::internal)?
+        .ok_or(AppError::Unauthenticated)?;
+    match state.accounts.get_user(user_id).await? {
+        Some(record) if !record.blocked => Ok(record.user),
+        _ => Err(AppError::Unauthenticated.into()),
+    }
+}

@@ -4,7 +4,6 @@ use super::error::{ApiError, ApiJson, ErrorBody};
 use super::events::EventSummary;
 use crate::AppState;
 use app::auth::Role;
-use app::auth::ports::AccountQueries;
 use app::bookings::ports::{BookingCommands, BookingQueries};
 use app::bookings::{
     Attendee, AttendeePage, AttendeeSearch, CheckIn, NewRegistration, Reaction, Registration,
@@ -418,15 +417,7 @@ pub async fn attendees_csv_page(
     Path(event): Path<String>,
     Query(query): Query<AttendeesQuery>,
 ) -> Result<Response, ApiError> {
-    let user_id = session
-        .get::<i64>(app::ssr::SESSION_USER_KEY)
-        .await
-        .map_err(app::ssr::internal)?
-        .ok_or(AppError::Unauthenticated)?;
-    let actor = match state.accounts.get_user(user_id).await? {
-        Some(record) if !record.blocked => record.user,
-        _ => return Err(AppError::Unauthenticated.into()),
-    };
+    let actor = super::auth::session_user(&state, &session).await?;
     let search = AttendeeSearch {
         q: query.q.unwrap_or_default(),
         page: None,

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod bookings;
 pub mod error;
 pub mod events;
+pub mod reports;
 
 use crate::AppState;
 use axum::extract::DefaultBodyLimit;
@@ -21,7 +22,7 @@ use utoipa::{Modify, OpenApi};
           bookings::register, bookings::cancel, bookings::get, bookings::mine,
           bookings::react, bookings::unreact, bookings::my_reactions, bookings::attendees,
           bookings::check_in, bookings::mark_paid, admin::file, admin::mine, admin::list, admin::approve,
-          admin::reject, admin::audit, admin::users, admin::patch_user),
+          admin::reject, admin::audit, admin::users, admin::patch_user, admin::events, admin::patch_event, reports::summary),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -78,6 +79,12 @@ pub fn router() -> Router<AppState> {
         .route("/admin/audit", get(admin::audit))
         .route("/admin/users", get(admin::users))
         .route("/admin/users/{id}", axum::routing::patch(admin::patch_user))
+        .route("/admin/events", get(admin::events))
+        .route(
+            "/admin/events/{id}",
+            axum::routing::patch(admin::patch_event),
+        )
+        .route("/reports/summary", get(reports::summary))
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .fallback(|| async { error::ApiError(app::error::AppError::NotFound) })
         .layer(DefaultBodyLimit::max(1024 * 1024))

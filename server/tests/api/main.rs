@@ -8,6 +8,7 @@ mod door;
 mod events;
 mod images;
 mod pages;
+mod reports;
 
 use app::ui::urlencode;
 use axum::Router;

@@ -52,7 +52,10 @@ pub fn AgentPage() -> impl IntoView {
                 <h1>{t(Msg::AgentTitle)}</h1>
                 <p class="muted">{t(Msg::AgentLead)}</p>
             </div>
-            <a class="btn btn-primary" href="/agent/events/new">{t(Msg::AgentNew)}</a>
+            <div class="row-actions">
+                <a class="btn btn-ghost" href="/agent/reports">{t(Msg::AgentReports)}</a>
+                <a class="btn btn-primary" href="/agent/events/new">{t(Msg::AgentNew)}</a>
+            </div>
         </div>
         <ErrorSummary error/>
         <Transition fallback=|| ()>
