@@ -61,9 +61,12 @@ fn this_month() -> String {
     chrono::Utc::now().format("%Y-%m").to_string()
 }
 
+/// (status, registrations, seats)
+type StatusCounts = Vec<(String, i64, i64)>;
+
 /// The rollups the triggers keep equal a count of the registrations themselves.
 async fn assert_rollups_match(app: &TestApp) {
-    let (rolled, counted): (Vec<(String, i64, i64)>, Vec<(String, i64, i64)>) = server::on_db!(&app.state.db, pool => async {
+    let (rolled, counted): (StatusCounts, StatusCounts) = server::on_db!(&app.state.db, pool => async {
         let rolled = sqlx::query_as("SELECT status, CAST(SUM(registrations) AS BIGINT), CAST(SUM(seats) AS BIGINT) \
             FROM registration_totals GROUP BY status HAVING SUM(registrations) > 0 ORDER BY status")
             .fetch_all(pool).await.unwrap();
