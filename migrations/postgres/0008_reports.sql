@@ -63,7 +63,7 @@ BEGIN
     RETURN NULL;
 END;
 $$;
-CREATE TRIGGER registrations_rollup_insert AFTER INSERT OR DELETE ON registrations
+CREATE TRIGGER registrations_rollup_add_remove AFTER INSERT OR DELETE ON registrations
     FOR EACH ROW EXECUTE FUNCTION registrations_rollup();
 CREATE TRIGGER registrations_rollup_update AFTER UPDATE OF status, payment, quantity ON registrations
     FOR EACH ROW

@@ -355,13 +355,7 @@ impl EventFilter {
             errors.extend(e.field_errors());
             None
         });
-        let mut day = |field: &str, text: &str| {
-            rules::parse_day(text).unwrap_or_else(|p| {
-                errors.insert(field.into(), p);
-                None
-            })
-        };
-        let (from, to) = (day("from", from), day("to", to));
+        let (from, to) = rules::read_days(from, to, &mut errors);
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }

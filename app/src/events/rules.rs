@@ -261,15 +261,23 @@ pub fn validate_event(new: &NewEvent) -> Result<ValidEvent, FieldErrors> {
     })
 }
 
-/// A day typed in a filter (`YYYY-MM-DD`); empty means none.
-pub fn parse_day(text: &str) -> Result<Option<chrono::NaiveDate>, crate::error::Problem> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(None);
-    }
-    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map(Some)
-        .map_err(|_| crate::error::Problem::TimeInvalid)
+/// The `from` and `to` days typed in a filter (`YYYY-MM-DD`; empty means none); what cannot be
+/// read goes into `errors` under its field.
+pub fn read_days(
+    from: &str,
+    to: &str,
+    errors: &mut crate::error::FieldErrors,
+) -> (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>) {
+    let mut day = |field: &str, text: &str| {
+        let text = text.trim();
+        if text.is_empty() {
+            return None;
+        }
+        chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map_err(|_| errors.insert(field.into(), crate::error::Problem::TimeInvalid))
+            .ok()
+    };
+    (day("from", from), day("to", to))
 }
 
 #[cfg(all(test, feature = "ssr"))]

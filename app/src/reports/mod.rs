@@ -43,13 +43,7 @@ impl ReportFilter {
     /// empty means no limit), refusing what it cannot read.
     pub fn parse(from: &str, to: &str, category: &str) -> Result<Self, AppError> {
         let mut errors = FieldErrors::new();
-        let mut day = |field: &str, text: &str| {
-            crate::events::rules::parse_day(text).unwrap_or_else(|p| {
-                errors.insert(field.into(), p);
-                None
-            })
-        };
-        let (from, to) = (day("from", from), day("to", to));
+        let (from, to) = crate::events::rules::read_days(from, to, &mut errors);
         let category = match category.trim() {
             "" | "all" => None,
             code => {

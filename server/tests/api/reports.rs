@@ -195,7 +195,9 @@ on_both_engines! {
             assert_eq!(csv.body, server::rest::reports::chart_csv(chart).unwrap());
             assert_eq!(csv.body.lines().count(), chart.rows.len() + 1);
             for row in &chart.rows {
-                assert!(html.body.contains(&row.values[0]), "table value of {}", row.label);
+                let cells: String = row.values.iter().map(|v| format!(r#"<td class="num">{v}</td>"#)).collect();
+                let markup = format!(r#"<th scope="row"><span dir="auto">{}</span></th>{cells}"#, row.label);
+                assert!(html.body.contains(&markup), "the {} table lacks {markup}", chart.id);
             }
         }
         assert!(html.body.matches("<svg").count() >= charts.len());
@@ -240,6 +242,9 @@ on_both_engines! {
         assert_eq!(list("?organizer=nobody-here").await["total"], 0);
         assert_eq!(app.call(Method::GET, "/api/v1/admin/events?status=sold", None, Some(&admin)).await.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(app.call(Method::GET, "/api/v1/admin/events", None, Some(&agent)).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(app.call(Method::GET, "/api/v1/admin/events", None, Some(&user)).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(app.call(Method::GET, "/api/v1/admin/events", None, None).await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(patch(&quiet, json!({"featured": true}), &user).await.status, StatusCode::FORBIDDEN);
 
         // Featuring: published events only; the home page shows them.
         assert_eq!(patch(&quiet, json!({"featured": true}), &agent).await.status, StatusCode::FORBIDDEN);
