@@ -5,6 +5,7 @@ import { defineConfig } from '@playwright/test';
 const port = process.env.E2E_PORT ?? '3107';
 const baseURL = `http://127.0.0.1:${port}`;
 const dataDir = '../target/e2e-data';
+const aiDataDir = '../target/e2e-data-ai';
 
 export default defineConfig({
   testDir: './tests',
@@ -28,18 +29,44 @@ export default defineConfig({
     },
   },
   projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
-  webServer: {
-    command: `rm -rf ${dataDir} && ../target/release/eventhub seed-demo && exec ../target/release/eventhub serve`,
-    url: `${baseURL}/healthz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: 'ignore',
-    stderr: 'pipe',
-    env: {
-      EVENTHUB_ADDR: `127.0.0.1:${port}`,
-      EVENTHUB_DATA_DIR: dataDir,
-      EVENTHUB_SITE_ROOT: '../target/site',
-      RUST_LOG: 'warn',
+  webServer: [
+    {
+      command: `rm -rf ${dataDir} && ../target/release/eventhub seed-demo && exec ../target/release/eventhub serve`,
+      url: `${baseURL}/healthz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      env: {
+        EVENTHUB_ADDR: `127.0.0.1:${port}`,
+        EVENTHUB_DATA_DIR: dataDir,
+        EVENTHUB_SITE_ROOT: '../target/site',
+        RUST_LOG: 'warn',
+      },
     },
-  },
+    // The assistant with a language model: a fake Ollama and a second server that uses it.
+    {
+      command: 'exec node fake-ollama.mjs',
+      url: 'http://127.0.0.1:3117/api/tags',
+      reuseExistingServer: false,
+      timeout: 20_000,
+      env: { FAKE_OLLAMA_PORT: '3117' },
+    },
+    {
+      command: `rm -rf ${aiDataDir} && ../target/release/eventhub seed-demo && exec ../target/release/eventhub serve`,
+      url: 'http://127.0.0.1:3109/healthz',
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      env: {
+        EVENTHUB_ADDR: '127.0.0.1:3109',
+        EVENTHUB_DATA_DIR: aiDataDir,
+        EVENTHUB_SITE_ROOT: '../target/site',
+        EVENTHUB_OLLAMA_URL: 'http://127.0.0.1:3117',
+        EVENTHUB_AI_MODELS: 'demo-model',
+        RUST_LOG: 'warn',
+      },
+    },
+  ],
 });

@@ -3,6 +3,7 @@
 #![recursion_limit = "256"]
 
 pub mod admin;
+pub mod assistant;
 pub mod auth;
 pub mod bookings;
 pub mod error;
@@ -93,6 +94,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("admin/events") view=AdminEventsPage ssr=SsrMode::Async/>
                         <Route path=path!("admin/reports") view=AdminReportsPage ssr=SsrMode::Async/>
                         <Route path=path!("agent/reports") view=AgentReportsPage ssr=SsrMode::Async/>
+                        <Route path=path!("assistant") view=crate::assistant::ui::AssistantPage ssr=SsrMode::Async/>
                     </Routes>
                 </ErrorBoundary>
             </Layout>

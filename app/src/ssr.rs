@@ -27,6 +27,8 @@ pub struct Services {
     pub admin_commands: Arc<dyn AdminCommands>,
     pub admin_queries: Arc<dyn AdminQueries>,
     pub report_queries: Arc<dyn crate::reports::ports::ReportQueries>,
+    pub assistant_commands: Arc<dyn crate::assistant::ports::AssistantCommands>,
+    pub assistant_queries: Arc<dyn crate::assistant::ports::AssistantQueries>,
 }
 
 /// The client's address, put into each request by the server (for rate limits).
@@ -84,15 +86,7 @@ pub async fn require(role: Role) -> Result<UserView, AppError> {
 /// carries the error back to the form (server_fn's form-redirects).
 pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     if let Err(err) = &result {
-        let plain_form = use_context::<Parts>()
-            .and_then(|p| {
-                p.headers
-                    .get(ACCEPT)
-                    .and_then(|v| v.to_str().ok())
-                    .map(|v| v.contains("text/html"))
-            })
-            .unwrap_or(false);
-        if !plain_form
+        if !plain_form()
             && let (Some(res), Ok(status)) = (
                 use_context::<leptos_axum::ResponseOptions>(),
                 http::StatusCode::from_u16(err.status()),
@@ -102,6 +96,18 @@ pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         }
     }
     result
+}
+
+/// The request is a form posted by the browser itself (no script): it asks for HTML.
+pub fn plain_form() -> bool {
+    use_context::<Parts>()
+        .and_then(|p| {
+            p.headers
+                .get(ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.contains("text/html"))
+        })
+        .unwrap_or(false)
 }
 
 /// Logs an infrastructure error with its cause and hides it from the client.

@@ -240,6 +240,8 @@ async fn run(engine: &str, database_url: String, report: &mut String) -> anyhow:
         site_root: "target/site".into(),
         public_url: "http://127.0.0.1".into(),
         cloudinary: None,
+        ai: None,
+        assistant_rate: (20, std::time::Duration::from_secs(600)),
     };
     let state = AppState::new(config).await?;
     if !reuse {

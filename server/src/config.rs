@@ -22,6 +22,97 @@ pub struct Config {
     /// Images go to Cloudinary when `EVENTHUB_CLOUDINARY_URL` (`cloudinary://key:secret@cloud`)
     /// is set; otherwise to `data_dir/media`.
     pub cloudinary: Option<Cloudinary>,
+    /// The assistant's language models; `None` leaves the built-in recommender to answer.
+    pub ai: Option<Ai>,
+    /// Questions one user may ask the assistant per `window` (`EVENTHUB_AI_RATE`, e.g. `20/600`
+    /// for twenty per ten minutes).
+    pub assistant_rate: (usize, std::time::Duration),
+}
+
+/// Which chat API the models speak.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AiProvider {
+    /// Ollama's `/api/chat`, `/api/embed`, `/api/tags`.
+    Ollama,
+    /// An OpenAI-compatible `/chat/completions` and `/embeddings` (`EVENTHUB_AI_PROVIDER=openai`).
+    OpenAi,
+}
+
+/// The assistant's models: `models` are tried in order (`EVENTHUB_AI_MODELS=a,b`), each within
+/// `timeout` to its first and every next piece (`EVENTHUB_AI_TIMEOUT_SECS`, default 20).
+/// `embed_model` (`EVENTHUB_AI_EMBED_MODEL`) turns on semantic retrieval.
+#[derive(Clone, Debug)]
+pub struct Ai {
+    pub provider: AiProvider,
+    /// `EVENTHUB_OLLAMA_URL` for Ollama; `EVENTHUB_AI_URL` (…/v1) for OpenAI-compatible ones.
+    pub base_url: String,
+    pub api_key: Option<Secret>,
+    pub models: Vec<String>,
+    pub embed_model: Option<String>,
+    pub timeout: std::time::Duration,
+}
+
+impl Ai {
+    /// Reads the `EVENTHUB_AI_*` / `EVENTHUB_OLLAMA_URL` settings; `None` when no model or
+    /// endpoint is set.
+    fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Option<Self>> {
+        let provider = match var("EVENTHUB_AI_PROVIDER").as_deref() {
+            None | Some("ollama") => AiProvider::Ollama,
+            Some("openai") => AiProvider::OpenAi,
+            Some(other) => {
+                anyhow::bail!("EVENTHUB_AI_PROVIDER must be ollama or openai, not {other:?}")
+            }
+        };
+        let base_url = match provider {
+            AiProvider::Ollama => var("EVENTHUB_OLLAMA_URL"),
+            AiProvider::OpenAi => var("EVENTHUB_AI_URL"),
+        };
+        let models: Vec<String> = var("EVENTHUB_AI_MODELS")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let Some(base_url) = base_url else {
+            return Ok(None);
+        };
+        if models.is_empty() {
+            return Ok(None);
+        }
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+            anyhow::bail!("the AI endpoint must be an http:// or https:// URL");
+        }
+        let timeout = match var("EVENTHUB_AI_TIMEOUT_SECS") {
+            Some(secs) => secs
+                .parse::<u64>()
+                .ok()
+                .filter(|s| *s > 0)
+                .context("EVENTHUB_AI_TIMEOUT_SECS must be a positive number of seconds")?,
+            None => 20,
+        };
+        Ok(Some(Ai {
+            provider,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            api_key: var("EVENTHUB_AI_API_KEY").map(Secret),
+            models,
+            embed_model: var("EVENTHUB_AI_EMBED_MODEL"),
+            timeout: std::time::Duration::from_secs(timeout),
+        }))
+    }
+}
+
+/// Reads `count/seconds`.
+fn parse_rate(text: &str) -> Result<(usize, std::time::Duration)> {
+    let (count, secs) = text
+        .split_once('/')
+        .context("EVENTHUB_AI_RATE must look like 20/600 (questions per seconds)")?;
+    let count: usize = count.trim().parse().context("EVENTHUB_AI_RATE: count")?;
+    let secs: u64 = secs.trim().parse().context("EVENTHUB_AI_RATE: seconds")?;
+    if count == 0 || secs == 0 {
+        anyhow::bail!("EVENTHUB_AI_RATE must be positive");
+    }
+    Ok((count, std::time::Duration::from_secs(secs)))
 }
 
 /// A Cloudinary account. `api_base` is `https://api.cloudinary.com` unless
@@ -81,6 +172,8 @@ impl fmt::Debug for Config {
             .field("site_root", &self.site_root)
             .field("public_url", &self.public_url)
             .field("cloudinary", &self.cloudinary)
+            .field("ai", &self.ai)
+            .field("assistant_rate", &self.assistant_rate)
             .finish()
     }
 }
@@ -127,7 +220,14 @@ impl Config {
         let cloudinary = var("EVENTHUB_CLOUDINARY_URL")
             .map(|url| Cloudinary::parse(&url, &cloudinary_api))
             .transpose()?;
+        let ai = Ai::from_vars(var)?;
+        let assistant_rate = match var("EVENTHUB_AI_RATE") {
+            Some(rate) => parse_rate(&rate)?,
+            None => (20, std::time::Duration::from_secs(600)),
+        };
         Ok(Config {
+            ai,
+            assistant_rate,
             cloudinary,
             addr,
             data_dir,

@@ -219,7 +219,10 @@ pub fn demo_events(count: usize) -> Vec<(usize, NewEvent)> {
             let lang = rng.next(3);
             let title = format!("{} #{}", names[lang * 2 + rng.next(2)], i / 18 + 1);
             let venue = venues[rng.next(venues.len())];
-            let day = 1 + rng.next(120) as i64;
+            let spread = 1 + rng.next(120) as i64;
+            // The first two of each category fall in the coming week, so "this week" always
+            // has something of every kind; the rest spread over four months.
+            let day = if i < 2 * Category::ALL.len() { 1 + (i % 6) as i64 } else { spread };
             let hour = if category == Category::Kids { 10 } else { 18 + rng.next(4) as i64 };
             // Times are the venue's wall clock: written without an offset, read in `tz`.
             let start = (today + Duration::days(day) + Duration::hours(hour)).naive_utc();

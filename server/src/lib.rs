@@ -3,6 +3,7 @@
 //! `router(state)` is what both `main` and the tests call.
 pub mod accounts;
 pub mod admin;
+pub mod assistant;
 pub mod bookings;
 pub mod config;
 pub mod db;
@@ -14,6 +15,7 @@ pub mod images;
 pub mod limiter;
 pub mod live;
 pub mod markdown;
+pub mod metrics;
 pub mod posters;
 pub mod reports;
 pub mod rest;
@@ -49,6 +51,8 @@ pub struct AppState {
     pub events: Arc<events::Events>,
     pub bookings: Arc<bookings::Bookings>,
     pub reports: Arc<reports::Reports>,
+    pub assistant: Arc<assistant::Assistant>,
+    pub metrics: Arc<metrics::Metrics>,
     pub seat_changes: Arc<live::SeatChanges>,
     pub tokens: Arc<TokenKeys>,
     pub sessions: sessions::Store,
@@ -86,7 +90,20 @@ impl AppState {
             events.clone(),
             seat_changes.clone(),
         );
+        let metrics = metrics::Metrics::new();
+        let assistant = assistant::Assistant::new(
+            db.clone(),
+            events.clone(),
+            bookings.clone(),
+            &config,
+            metrics.ai.clone(),
+        );
+        if let Some(ai) = &config.ai {
+            tracing::info!(provider = ?ai.provider, models = ?ai.models, "the assistant uses these models");
+        }
         Ok(AppState {
+            assistant,
+            metrics,
             bookings,
             seat_changes,
             tokens: Arc::new(TokenKeys::new(&config.secret_key.0)),
@@ -113,6 +130,8 @@ impl AppState {
             admin_commands: self.admin.clone(),
             admin_queries: self.admin.clone(),
             report_queries: self.reports.clone(),
+            assistant_commands: self.assistant.clone(),
+            assistant_queries: self.assistant.clone(),
         }
     }
 }
@@ -138,6 +157,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(web::healthz))
         .route("/readyz", get(web::readyz))
         .route("/lang", get(web::switch_language))
+        .route("/metrics", get(metrics::serve))
+        .route("/assistant/replies/{id}", get(assistant::stream::replies))
         .route("/events/{id}/calendar.ics", get(ics::event_calendar))
         .route("/events/{id}/seats", get(live::seats_stream))
         .route(

@@ -51,6 +51,7 @@ pub fn HomePage() -> impl IntoView {
                 </div>
             </div>
         </section>
+        <crate::assistant::ui::AssistantPanel/>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 featured.await.ok().filter(|list| !list.is_empty()).map(|list| view! {

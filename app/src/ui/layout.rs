@@ -67,6 +67,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                     <a href="/">{t(Msg::NavHome)}</a>
                     <a href="/events">{t(Msg::NavEvents)}</a>
                     <a href="/calendar">{t(Msg::NavCalendar)}</a>
+                    <a href="/assistant">{t(Msg::NavAssistant)}</a>
                 </nav>
                 <UserMenu/>
                 <LanguageSwitcher/>

@@ -1,6 +1,7 @@
 //! The versioned REST API for other programs (`/api/v1`), documented by OpenAPI 3.1 generated
 //! from these handlers (utoipa) and served at `/api/v1/openapi.json`.
 pub mod admin;
+pub mod assistant;
 pub mod auth;
 pub mod bookings;
 pub mod error;
@@ -22,7 +23,8 @@ use utoipa::{Modify, OpenApi};
           bookings::register, bookings::cancel, bookings::get, bookings::mine,
           bookings::react, bookings::unreact, bookings::my_reactions, bookings::attendees,
           bookings::check_in, bookings::mark_paid, admin::file, admin::mine, admin::list, admin::approve,
-          admin::reject, admin::audit, admin::users, admin::patch_user, admin::events, admin::patch_event, reports::summary),
+          admin::reject, admin::audit, admin::users, admin::patch_user, admin::events, admin::patch_event, reports::summary,
+          assistant::chat, assistant::delete_conversation),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -85,6 +87,11 @@ pub fn router() -> Router<AppState> {
             axum::routing::patch(admin::patch_event),
         )
         .route("/reports/summary", get(reports::summary))
+        .route("/assistant/chat", post(assistant::chat))
+        .route(
+            "/assistant/conversations/{id}",
+            axum::routing::delete(assistant::delete_conversation),
+        )
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .fallback(|| async { error::ApiError(app::error::AppError::NotFound) })
         .layer(DefaultBodyLimit::max(1024 * 1024))

@@ -1,5 +1,6 @@
 //! HTTP tests through the real router: REST, server functions, pages, on both engines.
 mod admin;
+mod assistant;
 mod auth;
 mod bookings;
 #[path = "../common/mod.rs"]

@@ -67,6 +67,8 @@ pub async fn fresh_db(engine: Engine) -> TestDb {
         site_root: PathBuf::from("../target/site"),
         public_url: "http://127.0.0.1".into(),
         cloudinary: None,
+        ai: None,
+        assistant_rate: (20, std::time::Duration::from_secs(600)),
     };
     TestDb { config, _dir: dir }
 }

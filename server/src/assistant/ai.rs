@@ -1,0 +1,394 @@
+//! The chain of language models: Ollama (`/api/chat` streamed as JSON lines, `/api/embed`,
+//! `/api/tags`) or an OpenAI-compatible endpoint (`/chat/completions` streamed as server-sent
+//! events, `/embeddings`). Models are tried in order; each failure is logged with its reason and
+//! counted, and the next model starts over. Nothing here reaches the user as text: a failure
+//! only makes the caller fall back to the built-in recommender.
+use crate::config::{Ai, AiProvider};
+use crate::metrics::AiMetrics;
+use futures_util::StreamExt;
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::UnboundedSender;
+
+/// One message of a chat prompt.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Turn {
+    pub role: &'static str,
+    pub content: String,
+}
+
+/// What a streamed answer sends while it is being written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Delta {
+    Text(String),
+    /// The model writing failed; what was sent so far is void and the next model starts.
+    Restart,
+}
+
+/// A finished answer and the model that wrote it.
+#[derive(Clone, Debug)]
+pub struct Answer {
+    pub model: String,
+    pub text: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+    #[error("cannot reach the server: {0}")]
+    Network(String),
+    #[error("the server answered {status}: {body}")]
+    Status { status: u16, body: String },
+    #[error("the server sent something unreadable: {0}")]
+    Format(String),
+    #[error("the model reported an error: {0}")]
+    Model(String),
+    #[error("the answer was empty")]
+    Empty,
+    #[error("the model is not pulled on the Ollama server")]
+    NotPulled,
+}
+
+/// How long the list of pulled models (`/api/tags`) is trusted.
+const TAGS_FRESH: Duration = Duration::from_secs(30);
+/// An answer may take this many timeouts in all, however steadily it streams.
+const TOTAL_TIMEOUTS: u32 = 6;
+
+pub struct Models {
+    http: reqwest::Client,
+    config: Ai,
+    metrics: AiMetrics,
+    tags: Mutex<Option<(Instant, Vec<String>)>>,
+}
+
+impl Models {
+    pub fn new(config: Ai, metrics: AiMetrics) -> Self {
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.timeout)
+            .build()
+            .unwrap_or_default();
+        Models {
+            http,
+            config,
+            metrics,
+            tags: Mutex::new(None),
+        }
+    }
+
+    pub fn embeds(&self) -> bool {
+        self.config.embed_model.is_some()
+    }
+
+    pub fn embed_model(&self) -> Option<&str> {
+        self.config.embed_model.as_deref()
+    }
+
+    /// Asks each model in turn; the first non-empty answer wins. `sink` receives the answer as
+    /// it is written. `None` when every model failed.
+    pub async fn chat(
+        &self,
+        prompt: &[Turn],
+        sink: Option<&UnboundedSender<Delta>>,
+    ) -> Option<Answer> {
+        let pulled = self.pulled().await;
+        for model in &self.config.models {
+            let started = Instant::now();
+            let mut sent = false;
+            let result = match &pulled {
+                Some(names) if !is_pulled(names, model) => Err(Failure::NotPulled),
+                _ => self.stream_one(model, prompt, sink, &mut sent).await,
+            };
+            match result {
+                Ok(text) => {
+                    self.metrics.answered(model, started.elapsed());
+                    return Some(Answer {
+                        model: model.clone(),
+                        text,
+                    });
+                }
+                Err(reason) => {
+                    tracing::warn!(model = %model, "model {model} failed: {reason}");
+                    self.metrics.failed(model, started.elapsed());
+                    if sent && let Some(sink) = sink {
+                        let _ = sink.send(Delta::Restart);
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// One model's streamed answer, whole.
+    async fn stream_one(
+        &self,
+        model: &str,
+        prompt: &[Turn],
+        sink: Option<&UnboundedSender<Delta>>,
+        sent: &mut bool,
+    ) -> Result<String, Failure> {
+        let timeout = self.config.timeout;
+        let deadline = Instant::now() + timeout * TOTAL_TIMEOUTS;
+        let request = match self.config.provider {
+            AiProvider::Ollama => self
+                .http
+                .post(format!("{}/api/chat", self.config.base_url))
+                .json(&json!({ "model": model, "messages": prompt, "stream": true,
+                               "options": { "temperature": 0.3 } })),
+            AiProvider::OpenAi => self
+                .authorized(
+                    self.http
+                        .post(format!("{}/chat/completions", self.config.base_url)),
+                )
+                .json(&json!({ "model": model, "messages": prompt, "stream": true,
+                               "temperature": 0.3 })),
+        };
+        let response = tokio::time::timeout(timeout, request.send())
+            .await
+            .map_err(|_| Failure::Timeout(timeout))?
+            .map_err(|e| Failure::Network(e.without_url().to_string()))?;
+        let response = checked(response, timeout).await?;
+        let mut body = response.bytes_stream();
+        let mut pending = Vec::<u8>::new();
+        let mut text = String::new();
+        loop {
+            let wait = timeout.min(deadline.saturating_duration_since(Instant::now()));
+            let chunk = match tokio::time::timeout(wait, body.next()).await {
+                Err(_) => return Err(Failure::Timeout(timeout)),
+                Ok(None) => break,
+                Ok(Some(chunk)) => chunk.map_err(|e| Failure::Network(e.to_string()))?,
+            };
+            pending.extend_from_slice(&chunk);
+            while let Some(end) = pending.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = pending.drain(..=end).collect();
+                let line = String::from_utf8_lossy(&line);
+                match self.read_line(line.trim())? {
+                    Piece::Text(piece) => {
+                        if let Some(sink) = sink
+                            && !piece.is_empty()
+                        {
+                            let _ = sink.send(Delta::Text(piece.clone()));
+                            *sent = true;
+                        }
+                        text.push_str(&piece);
+                    }
+                    Piece::Done => return non_empty(text),
+                    Piece::Nothing => {}
+                }
+            }
+        }
+        // A stream that ends without its closing line lost its connection mid-answer.
+        Err(Failure::Format(
+            "the stream ended before the answer was complete".into(),
+        ))
+    }
+
+    fn read_line(&self, line: &str) -> Result<Piece, Failure> {
+        if line.is_empty() {
+            return Ok(Piece::Nothing);
+        }
+        let json = match self.config.provider {
+            AiProvider::Ollama => line,
+            AiProvider::OpenAi => match line.strip_prefix("data:") {
+                Some(data) if data.trim() == "[DONE]" => return Ok(Piece::Done),
+                Some(data) => data.trim(),
+                None => return Ok(Piece::Nothing), // `event:`, `id:`, comments
+            },
+        };
+        let value: Value =
+            serde_json::from_str(json).map_err(|e| Failure::Format(e.to_string()))?;
+        if let Some(error) = value.get("error") {
+            let message = error
+                .get("message")
+                .and_then(Value::as_str)
+                .or(error.as_str())
+                .unwrap_or("unknown");
+            return Err(Failure::Model(message.to_owned()));
+        }
+        Ok(match self.config.provider {
+            AiProvider::Ollama => {
+                let piece = value["message"]["content"].as_str().unwrap_or_default();
+                if value["done"].as_bool() == Some(true) {
+                    if piece.is_empty() {
+                        Piece::Done
+                    } else {
+                        // A final line may still carry text; keep it, the stream ends next.
+                        Piece::Text(piece.to_owned())
+                    }
+                } else {
+                    Piece::Text(piece.to_owned())
+                }
+            }
+            AiProvider::OpenAi => Piece::Text(
+                value["choices"][0]["delta"]["content"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            ),
+        })
+    }
+
+    /// Embeds `inputs` with the embedding model, one vector per input.
+    pub async fn embed(&self, inputs: &[String]) -> Result<Vec<Vec<f32>>, Failure> {
+        let Some(model) = &self.config.embed_model else {
+            return Ok(Vec::new());
+        };
+        let timeout = self.config.timeout;
+        let started = Instant::now();
+        let request = match self.config.provider {
+            AiProvider::Ollama => self
+                .http
+                .post(format!("{}/api/embed", self.config.base_url))
+                .json(&json!({ "model": model, "input": inputs })),
+            AiProvider::OpenAi => self
+                .authorized(
+                    self.http
+                        .post(format!("{}/embeddings", self.config.base_url)),
+                )
+                .json(&json!({ "model": model, "input": inputs })),
+        };
+        let result = async {
+            let response = tokio::time::timeout(timeout, request.send())
+                .await
+                .map_err(|_| Failure::Timeout(timeout))?
+                .map_err(|e| Failure::Network(e.without_url().to_string()))?;
+            let value: Value =
+                tokio::time::timeout(timeout, checked(response, timeout).await?.json())
+                    .await
+                    .map_err(|_| Failure::Timeout(timeout))?
+                    .map_err(|e| Failure::Format(e.to_string()))?;
+            let vectors: Vec<Vec<f32>> = match self.config.provider {
+                AiProvider::Ollama => serde_json::from_value(value["embeddings"].clone()),
+                AiProvider::OpenAi => value["data"]
+                    .as_array()
+                    .map(|items| {
+                        items
+                            .iter()
+                            .map(|i| i["embedding"].clone())
+                            .collect::<Vec<_>>()
+                    })
+                    .map(|items| serde_json::from_value(Value::Array(items)))
+                    .unwrap_or_else(|| serde_json::from_value(Value::Null)),
+            }
+            .map_err(|e| Failure::Format(e.to_string()))?;
+            if vectors.len() != inputs.len() {
+                return Err(Failure::Format(format!(
+                    "{} vectors for {} inputs",
+                    vectors.len(),
+                    inputs.len()
+                )));
+            }
+            Ok(vectors)
+        }
+        .await;
+        match &result {
+            Ok(_) => self.metrics.answered(model, started.elapsed()),
+            Err(reason) => {
+                tracing::warn!(model = %model, "model {model} failed: {reason}");
+                self.metrics.failed(model, started.elapsed());
+            }
+        }
+        result
+    }
+
+    /// The models the Ollama server has pulled (`/api/tags`), remembered for a while; `None`
+    /// when unknown (another provider, or the list could not be read — the chat call will say).
+    async fn pulled(&self) -> Option<Vec<String>> {
+        if self.config.provider != AiProvider::Ollama {
+            return None;
+        }
+        if let Some((at, names)) = &*self.tags.lock().expect("tags lock")
+            && at.elapsed() < TAGS_FRESH
+        {
+            return Some(names.clone());
+        }
+        let timeout = self.config.timeout;
+        let read = async {
+            let response = self
+                .http
+                .get(format!("{}/api/tags", self.config.base_url))
+                .send()
+                .await
+                .ok()?;
+            let value: Value = response.error_for_status().ok()?.json().await.ok()?;
+            value["models"].as_array().map(|models| {
+                models
+                    .iter()
+                    .filter_map(|m| m["name"].as_str().or(m["model"].as_str()))
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+        };
+        let names = tokio::time::timeout(timeout, read).await.ok().flatten();
+        match &names {
+            Some(names) => {
+                *self.tags.lock().expect("tags lock") = Some((Instant::now(), names.clone()))
+            }
+            None => tracing::warn!("the Ollama server's model list (/api/tags) could not be read"),
+        }
+        names
+    }
+
+    fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.config.api_key {
+            Some(key) => request.bearer_auth(&key.0),
+            None => request,
+        }
+    }
+}
+
+enum Piece {
+    Text(String),
+    Done,
+    Nothing,
+}
+
+/// `llama3.2` is pulled when the server lists `llama3.2` or `llama3.2:latest`.
+fn is_pulled(names: &[String], model: &str) -> bool {
+    names
+        .iter()
+        .any(|name| name == model || name.strip_suffix(":latest") == Some(model))
+}
+
+fn non_empty(text: String) -> Result<String, Failure> {
+    if text.trim().is_empty() {
+        Err(Failure::Empty)
+    } else {
+        Ok(text)
+    }
+}
+
+/// Turns a non-success status into a failure with the start of its body (for the log).
+async fn checked(
+    response: reqwest::Response,
+    timeout: Duration,
+) -> Result<reqwest::Response, Failure> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    let body = tokio::time::timeout(timeout, response.text())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
+    Err(Failure::Status {
+        status: status.as_u16(),
+        body: body.chars().take(200).collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_model_is_pulled_with_or_without_its_latest_tag() {
+        let names = vec!["llama3.2:latest".to_owned(), "qwen2.5:1.5b".to_owned()];
+        assert!(is_pulled(&names, "llama3.2"));
+        assert!(is_pulled(&names, "qwen2.5:1.5b"));
+        assert!(!is_pulled(&names, "qwen2.5"));
+    }
+}

@@ -1,0 +1,964 @@
+//! What a question asks for, read without a model: days, time of day, city, price ceiling,
+//! categories and "like the last one I went to", in English, Hebrew and Polish. Everything is
+//! matched on folded text (lower case, no diacritics or niqqud), so "Kraków", "krakow" and
+//! "w Krakowie" agree. Words no rule knows are kept as search keywords.
+use crate::search::fold;
+use app::events::Category;
+use app::i18n::Locale;
+use chrono::{Datelike, Duration, NaiveDate, Weekday};
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Intent {
+    /// The language the question is written in, when it is clear.
+    pub language: Option<Locale>,
+    /// First and last day (inclusive), on the venue's calendar.
+    pub days: Option<(NaiveDate, NaiveDate)>,
+    /// Start hour range `[from, to)` on the venue's clock.
+    pub hours: Option<(u32, u32)>,
+    /// A city of the catalogue, as stored.
+    pub city: Option<String>,
+    /// Minor units ("under 100" → 10000).
+    pub price_max: Option<i64>,
+    pub free: bool,
+    pub categories: Vec<Category>,
+    /// "Like the last concert I went to": lean on the user's latest past event.
+    pub like_last: bool,
+    /// Folded words no rule consumed, for full-text search.
+    pub keywords: Vec<String>,
+}
+
+/// Category words: English and Hebrew whole words, Polish stems (inflection).
+const CATEGORY_WORDS: &[(Category, &[&str], &[&str], &[&str])] = &[
+    (
+        Category::StandUp,
+        &[
+            "standup",
+            "comedy",
+            "comedian",
+            "comedians",
+            "funny",
+            "laugh",
+            "laughs",
+            "jokes",
+        ],
+        &["סטנדאפ", "סטנדאפיסט", "קומדיה", "צחוק", "מצחיק", "מצחיקה"],
+        &["standup", "komedi", "kabaret", "smiesz"],
+    ),
+    (
+        Category::Music,
+        &[
+            "concert",
+            "concerts",
+            "music",
+            "gig",
+            "gigs",
+            "band",
+            "bands",
+            "jazz",
+            "rock",
+            "singer",
+            "orchestra",
+        ],
+        &[
+            "הופעה",
+            "הופעות",
+            "קונצרט",
+            "מוזיקה",
+            "מוסיקה",
+            "להקה",
+            "רוק",
+            "זמר",
+            "זמרת",
+            "תזמורת",
+        ],
+        &["koncert", "muzyk", "jazz", "rock", "zespol", "orkiestr"],
+    ),
+    (
+        Category::Theatre,
+        &["theatre", "theater", "play", "plays", "musical", "drama"],
+        &["תיאטרון", "הצגה", "הצגות", "מחזה", "מחזמר"],
+        &["teatr", "spektakl", "sztuk", "musical", "dramat"],
+    ),
+    (
+        Category::Dance,
+        &["dance", "dancing", "ballet"],
+        &["מחול", "ריקוד", "ריקודים", "בלט"],
+        &["taniec", "tanc", "tance", "balet"],
+    ),
+    (
+        Category::Film,
+        &["film", "films", "movie", "movies", "cinema", "screening"],
+        &["סרט", "סרטים", "קולנוע"],
+        &["film", "kino", "kina", "seans"],
+    ),
+    (
+        Category::Talk,
+        &[
+            "talk",
+            "talks",
+            "lecture",
+            "lectures",
+            "meetup",
+            "panel",
+            "conference",
+        ],
+        &["הרצאה", "הרצאות", "כנס", "שיחה"],
+        &["wyklad", "prelekcj", "konferencj"],
+    ),
+    (
+        Category::Kids,
+        &[
+            "kid", "kids", "child", "children", "family", "families", "toddlers",
+        ],
+        &[
+            "ילדים",
+            "ילד",
+            "ילדות",
+            "משפחה",
+            "משפחות",
+            "משפחתי",
+            "משפחתית",
+        ],
+        &["dzieci", "dzieck", "rodzin", "maluch"],
+    ),
+    (
+        Category::Festival,
+        &["festival", "festivals"],
+        &["פסטיבל", "פסטיבלים"],
+        &["festiwal"],
+    ),
+];
+
+/// City names people type (folded) and the catalogue spelling they mean (folded).
+const CITY_ALIASES: &[(&str, &str)] = &[
+    ("tel aviv", "tel aviv"),
+    ("tel awiw", "tel aviv"),
+    ("תל אביב", "tel aviv"),
+    ("jerusalem", "jerusalem"),
+    ("jerozolim", "jerusalem"),
+    ("ירושלים", "jerusalem"),
+    ("haifa", "haifa"),
+    ("hajf", "haifa"),
+    ("חיפה", "haifa"),
+    ("warsaw", "warszawa"),
+    ("warszaw", "warszawa"),
+    ("ורשה", "warszawa"),
+    ("krakow", "krakow"),
+    ("cracow", "krakow"),
+    ("krakau", "krakow"),
+    ("קרקוב", "krakow"),
+    ("gdansk", "gdansk"),
+    ("wroclaw", "wroclaw"),
+    ("wroclawi", "wroclaw"),
+    ("poznan", "poznan"),
+    ("lodz", "lodz"),
+];
+
+/// Words that carry no search meaning (and words the rules below read).
+const STOPWORDS: &[&str] = &[
+    // English
+    "a",
+    "an",
+    "the",
+    "and",
+    "or",
+    "for",
+    "with",
+    "in",
+    "on",
+    "at",
+    "to",
+    "of",
+    "me",
+    "my",
+    "i",
+    "we",
+    "us",
+    "is",
+    "are",
+    "be",
+    "it",
+    "this",
+    "that",
+    "these",
+    "next",
+    "near",
+    "nearby",
+    "around",
+    "what",
+    "where",
+    "when",
+    "which",
+    "any",
+    "some",
+    "something",
+    "anything",
+    "show",
+    "shows",
+    "event",
+    "events",
+    "want",
+    "wanna",
+    "would",
+    "like",
+    "love",
+    "looking",
+    "look",
+    "find",
+    "good",
+    "nice",
+    "great",
+    "fun",
+    "please",
+    "recommend",
+    "suggest",
+    "see",
+    "go",
+    "going",
+    "went",
+    "last",
+    "similar",
+    "same",
+    "under",
+    "below",
+    "less",
+    "than",
+    "up",
+    "max",
+    "cheap",
+    "cheaper",
+    "free",
+    "shekels",
+    "shekel",
+    "nis",
+    "ils",
+    "zloty",
+    "zlotys",
+    "pln",
+    "eur",
+    "euro",
+    "euros",
+    "usd",
+    "dollars",
+    "ticket",
+    "tickets",
+    "evening",
+    "night",
+    "tonight",
+    "morning",
+    "afternoon",
+    "week",
+    "weekend",
+    "today",
+    "tomorrow",
+    "month",
+    "can",
+    "could",
+    "you",
+    "have",
+    "there",
+    "out",
+    "stand",
+    "sunday",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "about",
+    "from",
+    "by",
+    "time",
+    "day",
+    "days",
+    "new",
+    "best",
+    "top",
+    "whats",
+    // Hebrew
+    "משהו",
+    "רוצה",
+    "רוצים",
+    "מחפש",
+    "מחפשת",
+    "מחפשים",
+    "אני",
+    "אנחנו",
+    "של",
+    "עם",
+    "על",
+    "את",
+    "או",
+    "גם",
+    "יש",
+    "מה",
+    "איפה",
+    "מתי",
+    "לי",
+    "לנו",
+    "טוב",
+    "טובה",
+    "הזה",
+    "הזאת",
+    "השבוע",
+    "שבוע",
+    "היום",
+    "מחר",
+    "ערב",
+    "בערב",
+    "הערב",
+    "בוקר",
+    "בבוקר",
+    "עד",
+    "שקל",
+    "שקלים",
+    "ש",
+    "ח",
+    "חינם",
+    "בחינם",
+    "אירוע",
+    "אירועים",
+    "כמו",
+    "האחרון",
+    "האחרונה",
+    "הקודם",
+    "שהייתי",
+    "הייתי",
+    "דומה",
+    "סוף",
+    "סופ",
+    "הבא",
+    "הבאה",
+    "החודש",
+    "חודש",
+    "ביום",
+    "יום",
+    "מתחת",
+    "פחות",
+    "ל",
+    "מ",
+    "ב",
+    "אפ",
+    "סטנד",
+    "שבת",
+    "שישי",
+    "בשישי",
+    "בשבת",
+    "ראשון",
+    "שני",
+    "שלישי",
+    "רביעי",
+    "חמישי",
+    "אחה",
+    "צ",
+    "צהריים",
+    "בצהריים",
+    "תמליץ",
+    "תמליצי",
+    "להמליץ",
+    "ללכת",
+    "לראות",
+    "הולך",
+    "נחמד",
+    // Polish
+    "cos",
+    "chce",
+    "chcialbym",
+    "chcialabym",
+    "szukam",
+    "jakis",
+    "jakies",
+    "jakas",
+    "dla",
+    "na",
+    "w",
+    "we",
+    "do",
+    "za",
+    "z",
+    "i",
+    "o",
+    "to",
+    "ten",
+    "ta",
+    "tym",
+    "tego",
+    "dzis",
+    "dzisiaj",
+    "jutro",
+    "wieczorem",
+    "wieczor",
+    "rano",
+    "tydzien",
+    "tygodniu",
+    "miesiacu",
+    "zl",
+    "zlotych",
+    "polec",
+    "polecisz",
+    "ponizej",
+    "mniej",
+    "niz",
+    "tansze",
+    "tanszy",
+    "darmo",
+    "darmowe",
+    "bezplatne",
+    "jak",
+    "ostatni",
+    "ostatnio",
+    "poprzedni",
+    "podobne",
+    "podobnego",
+    "byl",
+    "bylem",
+    "bylam",
+    "przyszlym",
+    "przyszly",
+    "przyszlej",
+    "poludniu",
+    "po",
+    "czy",
+    "jest",
+    "sie",
+    "mi",
+    "nam",
+    "gdzie",
+    "kiedy",
+    "co",
+    "maks",
+    "stand",
+    "wydarzenie",
+    "wydarzenia",
+];
+
+/// Reads `question` asked on `today`. `cities` are the catalogue's city names as stored.
+pub fn parse(question: &str, today: NaiveDate, cities: &[String]) -> Intent {
+    let folded = fold(question);
+    let text = format!(
+        " {} ",
+        folded
+            .chars()
+            .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+            .collect::<String>()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let mut intent = Intent {
+        language: language_of(question),
+        ..Intent::default()
+    };
+
+    // Categories
+    for (category, english, hebrew, polish) in CATEGORY_WORDS {
+        let hit = words.iter().any(|w| {
+            english.contains(&english_singular(w))
+                || english.contains(w)
+                || hebrew_forms(w).any(|f| hebrew.contains(&f.as_str()))
+                || polish.iter().any(|stem| w.starts_with(stem))
+        });
+        if hit && !intent.categories.contains(category) {
+            intent.categories.push(*category);
+        }
+    }
+    if (text.contains(" stand up ") || text.contains("סטנד אפ"))
+        && !intent.categories.contains(&Category::StandUp)
+    {
+        intent.categories.push(Category::StandUp);
+    }
+
+    // City
+    intent.city = find_city(&text, cities);
+
+    // Price
+    if words.iter().any(|w| {
+        matches!(*w, "free" | "חינם" | "בחינם" | "darmo" | "gratis")
+            || w.starts_with("darmow")
+            || w.starts_with("bezplatn")
+    }) || text.contains("ללא תשלום")
+    {
+        intent.free = true;
+    }
+    intent.price_max = price_ceiling(&words);
+
+    // Days and hours
+    intent.days = days(&text, &words, today);
+    intent.hours = hours(&text, &words);
+    if text.contains(" tonight ") || words.contains(&"הערב") {
+        intent.days.get_or_insert((today, today));
+        intent.hours.get_or_insert((17, 24));
+    }
+
+    // "Like the last one"
+    intent.like_last = [
+        " like the last ",
+        " like my last ",
+        " similar to ",
+        " same as the last ",
+        " jak ostatni",
+        " jak poprzedni",
+        " podobn",
+        " דומה ",
+    ]
+    .iter()
+    .any(|p| text.contains(p))
+        || (words.contains(&"כמו")
+            && words.iter().any(|w| {
+                hebrew_forms(w).any(|f| matches!(f.as_str(), "אחרון" | "אחרונה" | "קודם"))
+            }));
+
+    // Keywords: what is left
+    intent.keywords = words
+        .iter()
+        .filter(|w| w.chars().count() >= 3 && !w.chars().all(|c| c.is_ascii_digit()))
+        .filter(|w| !STOPWORDS.contains(w) && !is_rule_word(w))
+        .map(|w| (*w).to_owned())
+        .take(5)
+        .collect();
+    intent
+}
+
+/// English plurals are listed; this only drops a trailing possessive or plural `s` for the rest.
+fn english_singular(word: &str) -> &str {
+    word.strip_suffix('s').unwrap_or(word)
+}
+
+/// A Hebrew word and the same word without its one-letter prefixes (ו ב ה ל מ ש כ), so
+/// "לילדים" and "בהופעה" are found as "ילדים" and "הופעה".
+fn hebrew_forms(word: &str) -> impl Iterator<Item = String> + '_ {
+    let chars: Vec<char> = word.chars().collect();
+    (0..=2usize.min(chars.len().saturating_sub(2))).filter_map(move |skip| {
+        if chars[..skip].iter().all(|c| "ובהלמשכ".contains(*c)) {
+            Some(chars[skip..].iter().collect())
+        } else {
+            None
+        }
+    })
+}
+
+fn is_rule_word(word: &str) -> bool {
+    CATEGORY_WORDS.iter().any(|(_, english, hebrew, polish)| {
+        english.contains(&word)
+            || english.contains(&english_singular(word))
+            || hebrew_forms(word).any(|f| hebrew.contains(&f.as_str()))
+            || polish.iter().any(|stem| word.starts_with(stem))
+    }) || CITY_ALIASES.iter().any(|(alias, _)| {
+        alias.split(' ').any(|part| word.starts_with(part))
+            || hebrew_forms(word).any(|f| alias.split(' ').any(|p| p == f))
+    }) || weekday_of(word).is_some()
+}
+
+fn language_of(question: &str) -> Option<Locale> {
+    if question
+        .chars()
+        .any(|c| ('\u{05D0}'..='\u{05EA}').contains(&c))
+    {
+        return Some(Locale::He);
+    }
+    if question.chars().any(|c| "ąćęłńóśźżĄĆĘŁŃÓŚŹŻ".contains(c)) {
+        return Some(Locale::Pl);
+    }
+    let folded = format!(" {} ", fold(question));
+    let polish = [
+        " jest ",
+        " dla ",
+        " czy ",
+        " cos ",
+        " jutro ",
+        " dzisiaj ",
+        " w tym ",
+        " koncert ",
+        " teatr ",
+        " szukam ",
+        " chce ",
+        " wieczorem ",
+        " za darmo ",
+        " ponizej ",
+        " w weekend ",
+    ];
+    if polish.iter().any(|w| folded.contains(w)) {
+        return Some(Locale::Pl);
+    }
+    if question.chars().any(|c| c.is_ascii_alphabetic()) {
+        return Some(Locale::En);
+    }
+    None
+}
+
+fn find_city(text: &str, cities: &[String]) -> Option<String> {
+    let catalogue: Vec<(String, &String)> = cities.iter().map(|c| (fold(c), c)).collect();
+    // The catalogue's own names first (whole words), then the aliases people type.
+    for (folded, city) in &catalogue {
+        if text.contains(&format!(" {folded} ")) || text.contains(&format!("ב{folded} ")) {
+            return Some((*city).clone());
+        }
+    }
+    for (alias, canonical) in CITY_ALIASES {
+        let hebrew = alias
+            .chars()
+            .any(|c| ('\u{05D0}'..='\u{05EA}').contains(&c));
+        let found = if hebrew {
+            text.contains(alias)
+        } else {
+            text.contains(&format!(" {alias}"))
+        };
+        if found && let Some((_, city)) = catalogue.iter().find(|(folded, _)| folded == canonical) {
+            return Some((*city).clone());
+        }
+    }
+    None
+}
+
+/// "under 100", "up to 80", "עד 100", "פחות מ-100", "do 50 zł", "poniżej 60" → minor units.
+fn price_ceiling(words: &[&str]) -> Option<i64> {
+    const BEFORE: &[&[&str]] = &[
+        &["under"],
+        &["below"],
+        &["less", "than"],
+        &["up", "to"],
+        &["max"],
+        &["cheaper", "than"],
+        &["within"],
+        &["עד"],
+        &["מתחת", "ל"],
+        &["מתחת", "ל", "ל"],
+        &["פחות", "מ"],
+        &["do"],
+        &["ponizej"],
+        &["maks"],
+        &["max"],
+        &["mniej", "niz"],
+        &["tansze", "niz"],
+        &["taniej", "niz"],
+        &["za", "mniej", "niz"],
+    ];
+    for (i, word) in words.iter().enumerate() {
+        let Ok(amount) = word.parse::<i64>() else {
+            continue;
+        };
+        let before_ok = BEFORE
+            .iter()
+            .any(|phrase| i >= phrase.len() && words[i - phrase.len()..i] == **phrase);
+        // "100 shekels or less", "100 זל או פחות"
+        let after_ok = words[i + 1..]
+            .windows(2)
+            .take(2)
+            .any(|w| w == ["or", "less"] || w == ["או", "פחות"] || w == ["lub", "mniej"]);
+        // A Hebrew prefix glued to the number: "מ100", "ל100" fold to words of their own only
+        // when written with a hyphen, which the splitting already handled.
+        if (before_ok || after_ok) && (0..=1_000_000).contains(&amount) {
+            return Some(amount * 100);
+        }
+    }
+    None
+}
+
+fn weekday_of(word: &str) -> Option<Weekday> {
+    let english = match word {
+        "monday" | "mondays" => Some(Weekday::Mon),
+        "tuesday" | "tuesdays" => Some(Weekday::Tue),
+        "wednesday" | "wednesdays" => Some(Weekday::Wed),
+        "thursday" | "thursdays" => Some(Weekday::Thu),
+        "friday" | "fridays" => Some(Weekday::Fri),
+        "saturday" | "saturdays" => Some(Weekday::Sat),
+        "sunday" | "sundays" => Some(Weekday::Sun),
+        _ => None,
+    };
+    if english.is_some() {
+        return english;
+    }
+    const POLISH: &[(&str, Weekday)] = &[
+        ("poniedzial", Weekday::Mon),
+        ("wtor", Weekday::Tue),
+        ("srod", Weekday::Wed),
+        ("czwart", Weekday::Thu),
+        ("piat", Weekday::Fri),
+        ("sobot", Weekday::Sat),
+        ("niedziel", Weekday::Sun),
+    ];
+    if let Some((_, day)) = POLISH.iter().find(|(stem, _)| word.starts_with(stem)) {
+        return Some(*day);
+    }
+    // Hebrew day names double as ordinals ("שני" is also "second"), so only the forms that
+    // mean a day count: "בשישי", "שבת", "בשבת", and "יום X" (read in `days`).
+    hebrew_forms(word).find_map(|f| match f.as_str() {
+        "שבת" => Some(Weekday::Sat),
+        _ if word.starts_with('ב') => hebrew_weekday(&f),
+        _ => None,
+    })
+}
+
+fn hebrew_weekday(word: &str) -> Option<Weekday> {
+    match word {
+        "ראשון" => Some(Weekday::Sun),
+        "שני" => Some(Weekday::Mon),
+        "שלישי" => Some(Weekday::Tue),
+        "רביעי" => Some(Weekday::Wed),
+        "חמישי" => Some(Weekday::Thu),
+        "שישי" => Some(Weekday::Fri),
+        "שבת" => Some(Weekday::Sat),
+        _ => None,
+    }
+}
+
+fn days(text: &str, words: &[&str], today: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+    let has = |phrases: &[&str]| phrases.iter().any(|p| text.contains(p));
+    let next_of = |day: Weekday| {
+        let ahead = (7 + day.num_days_from_monday() as i64
+            - today.weekday().num_days_from_monday() as i64)
+            % 7;
+        today + Duration::days(ahead)
+    };
+    let end_of_month = |d: NaiveDate| {
+        let (y, m) = if d.month() == 12 {
+            (d.year() + 1, 1)
+        } else {
+            (d.year(), d.month() + 1)
+        };
+        NaiveDate::from_ymd_opt(y, m, 1).expect("valid month") - Duration::days(1)
+    };
+    if has(&[" today ", " היום ", " dzis ", " dzisiaj "]) {
+        return Some((today, today));
+    }
+    if has(&[" tomorrow ", " מחר ", " jutro "]) {
+        let day = today + Duration::days(1);
+        return Some((day, day));
+    }
+    // A named day: "this Friday", "on Sunday", "בשישי", "ביום שישי", "w piątek".
+    let mut named = None;
+    for (i, word) in words.iter().enumerate() {
+        let day = weekday_of(word).or_else(|| {
+            (i > 0 && matches!(words[i - 1], "יום" | "ביום" | "ליום"))
+                .then(|| hebrew_weekday(word))
+                .flatten()
+        });
+        if let Some(day) = day {
+            named = Some(day);
+            break;
+        }
+    }
+    if let Some(day) = named {
+        let mut date = next_of(day);
+        if has(&[
+            " next friday",
+            " next saturday",
+            " next sunday",
+            " next monday",
+            " next tuesday",
+            " next wednesday",
+            " next thursday",
+            " w przyszl",
+        ]) {
+            date += Duration::days(7);
+        }
+        return Some((date, date));
+    }
+    if has(&[
+        " next week ",
+        " שבוע הבא ",
+        " בשבוע הבא ",
+        " przyszlym tygodniu ",
+        " przyszly tydzien ",
+    ]) {
+        return Some((today + Duration::days(7), today + Duration::days(13)));
+    }
+    if has(&[
+        " weekend ",
+        " סופ ש ",
+        " סוף השבוע ",
+        " סוף שבוע ",
+        " בסופ ש ",
+        " weekendu ",
+    ]) {
+        // Friday to Sunday (Israel's weekend ends on Saturday; Sunday is harmless to include).
+        let friday = if matches!(today.weekday(), Weekday::Sat | Weekday::Sun) {
+            today
+        } else {
+            next_of(Weekday::Fri)
+        };
+        return Some((friday, next_of(Weekday::Sun).max(friday)));
+    }
+    if has(&[
+        " this week ",
+        " השבוע ",
+        " w tym tygodniu ",
+        " tego tygodnia ",
+    ]) {
+        return Some((today, today + Duration::days(6)));
+    }
+    if has(&[
+        " next month ",
+        " חודש הבא ",
+        " בחודש הבא ",
+        " przyszlym miesiacu ",
+    ]) {
+        let first = end_of_month(today) + Duration::days(1);
+        return Some((first, end_of_month(first)));
+    }
+    if has(&[" this month ", " החודש ", " w tym miesiacu "]) {
+        return Some((today, end_of_month(today)));
+    }
+    None
+}
+
+fn hours(text: &str, words: &[&str]) -> Option<(u32, u32)> {
+    let he = |forms: &[&str]| {
+        words
+            .iter()
+            .any(|w| hebrew_forms(w).any(|f| forms.contains(&f.as_str())))
+    };
+    if text.contains(" morning ")
+        || he(&["בוקר"])
+        || text.contains(" rano ")
+        || text.contains(" rankiem ")
+        || text.contains(" przed poludniem ")
+    {
+        return Some((6, 12));
+    }
+    if text.contains(" afternoon ")
+        || he(&["צהריים"])
+        || text.contains(" אחה צ ")
+        || text.contains(" po poludniu ")
+    {
+        return Some((12, 17));
+    }
+    if text.contains(" evening ")
+        || text.contains(" night ")
+        || he(&["ערב", "לילה"])
+        || text.contains(" wieczorem ")
+        || text.contains(" wieczor ")
+        || text.contains(" noca ")
+    {
+        return Some((17, 24));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Sunday 22 November 2026.
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 22).unwrap()
+    }
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
+    }
+
+    fn cities() -> Vec<String> {
+        ["Tel Aviv", "Kraków", "Warszawa", "Jerusalem"]
+            .map(String::from)
+            .to_vec()
+    }
+
+    fn ask(q: &str) -> Intent {
+        parse(q, today(), &cities())
+    }
+
+    #[test]
+    fn english_stand_up_in_tel_aviv_this_friday_under_100_shekels() {
+        let i = ask("Stand-up in Tel Aviv this Friday under 100 shekels");
+        assert_eq!(i.categories, vec![Category::StandUp]);
+        assert_eq!(i.city.as_deref(), Some("Tel Aviv"));
+        assert_eq!(i.days, Some((day(27), day(27))));
+        assert_eq!(i.price_max, Some(10_000));
+        assert_eq!(i.language, Some(Locale::En));
+        assert!(i.keywords.is_empty(), "{:?}", i.keywords);
+    }
+
+    #[test]
+    fn hebrew_stand_up_in_tel_aviv_on_friday_up_to_100() {
+        let i = ask("סטנדאפ בתל אביב ביום שישי עד 100 שקלים");
+        assert_eq!(i.categories, vec![Category::StandUp]);
+        assert_eq!(i.city.as_deref(), Some("Tel Aviv"));
+        assert_eq!(i.days, Some((day(27), day(27))));
+        assert_eq!(i.price_max, Some(10_000));
+        assert_eq!(i.language, Some(Locale::He));
+        assert!(i.keywords.is_empty(), "{:?}", i.keywords);
+    }
+
+    #[test]
+    fn polish_concert_in_krakow_on_saturday_below_80_zloty() {
+        let i = ask("Koncert w Krakowie w sobotę poniżej 80 zł");
+        assert_eq!(i.categories, vec![Category::Music]);
+        assert_eq!(i.city.as_deref(), Some("Kraków"));
+        assert_eq!(i.days, Some((day(28), day(28))));
+        assert_eq!(i.price_max, Some(8_000));
+        assert_eq!(i.language, Some(Locale::Pl));
+    }
+
+    #[test]
+    fn kids_on_sunday_morning_in_three_languages() {
+        for q in [
+            "something for kids on Sunday morning",
+            "משהו לילדים ביום ראשון בבוקר",
+            "coś dla dzieci w niedzielę rano",
+        ] {
+            let i = ask(q);
+            assert_eq!(i.categories, vec![Category::Kids], "{q}");
+            // Today is Sunday: "on Sunday" is today.
+            assert_eq!(i.days, Some((day(22), day(22))), "{q}");
+            assert_eq!(i.hours, Some((6, 12)), "{q}");
+        }
+    }
+
+    #[test]
+    fn relative_days_in_three_languages() {
+        for (q, from, to) in [
+            ("stand-up this week", day(22), day(28)),
+            ("סטנדאפ השבוע", day(22), day(28)),
+            ("stand-up w tym tygodniu", day(22), day(28)),
+            ("theatre tomorrow", day(23), day(23)),
+            ("הצגה מחר", day(23), day(23)),
+            ("teatr jutro", day(23), day(23)),
+            (
+                "music next week",
+                day(29),
+                NaiveDate::from_ymd_opt(2026, 12, 5).unwrap(),
+            ),
+            (
+                "הופעה בשבוע הבא",
+                day(29),
+                NaiveDate::from_ymd_opt(2026, 12, 5).unwrap(),
+            ),
+            ("film this weekend", day(22), day(22)),
+            ("jazz this month", day(22), day(30)),
+        ] {
+            assert_eq!(ask(q).days, Some((from, to)), "{q}");
+        }
+        let tonight = ask("what's on tonight?");
+        assert_eq!(tonight.days, Some((day(22), day(22))));
+        assert_eq!(tonight.hours, Some((17, 24)));
+        let tonight_he = ask("מה יש הערב?");
+        assert_eq!(tonight_he.days, Some((day(22), day(22))));
+    }
+
+    #[test]
+    fn free_and_price_phrases() {
+        assert!(ask("free concerts").free);
+        assert!(ask("הופעות בחינם").free);
+        assert!(ask("koncerty za darmo").free);
+        assert_eq!(ask("comedy for less than 50").price_max, Some(5_000));
+        assert_eq!(ask("הצגה פחות מ-60 שקל").price_max, Some(6_000));
+        assert_eq!(ask("teatr do 120 zł").price_max, Some(12_000));
+        assert_eq!(ask("jazz at 8 on Friday").price_max, None);
+    }
+
+    #[test]
+    fn like_the_last_one_and_leftover_keywords() {
+        let i = ask("like the last concert I went to");
+        assert!(i.like_last);
+        assert_eq!(i.categories, vec![Category::Music]);
+        assert!(ask("משהו כמו ההופעה האחרונה שהייתי בה").like_last);
+        assert!(ask("coś jak ostatni koncert").like_last);
+        let k = ask("klezmer trio in Warsaw");
+        assert_eq!(k.keywords, vec!["klezmer".to_owned(), "trio".to_owned()]);
+        assert_eq!(k.city.as_deref(), Some("Warszawa"));
+        assert_eq!(ask("jazz w Warszawie").city.as_deref(), Some("Warszawa"));
+    }
+}

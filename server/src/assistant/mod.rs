@@ -1,0 +1,766 @@
+//! The assistant on the server: conversations on either database, retrieval (question →
+//! intent → search over the live catalogue, the user's own history, optional embeddings),
+//! the model chain and the built-in recommender. Implements the app's assistant ports; the
+//! reply stream (`/assistant/replies/{id}`) is in `stream.rs`.
+pub mod ai;
+pub mod intent;
+pub mod prompt;
+pub mod recommend;
+pub mod stream;
+
+use crate::bookings::Bookings;
+use crate::config::Config;
+use crate::db::{Db, now};
+use crate::events::Events;
+use crate::limiter::FailureLimiter;
+use crate::metrics::AiMetrics;
+use crate::on_db;
+use ai::{Delta, Models};
+use app::assistant::ports::{AssistantCommands, AssistantQueries};
+use app::assistant::{
+    Asked, AssistantReply, ChatMessage, Conversation, ConversationId, ConversationSummary,
+    MessageId, Recommendation, Speaker, check_question,
+};
+use app::auth::UserView;
+use app::bookings::RegistrationStatus;
+use app::bookings::ports::BookingQueries;
+use app::error::AppError;
+use app::events::ports::EventQueries;
+use app::events::{EventDetail, EventId, EventListItem, EventSearch, EventSort};
+use app::i18n::Locale;
+use app::ssr::internal;
+use chrono::{DateTime, Duration, Utc};
+use intent::Intent;
+use recommend::{Candidate, Profile};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::mpsc::UnboundedSender;
+
+/// Earlier messages a model sees (three questions and their answers).
+const HISTORY: i64 = 6;
+/// Events put into a prompt.
+const PROMPT_EVENTS: usize = 6;
+/// Events an answer shows as cards.
+const CARDS: usize = 4;
+/// Messages a conversation page shows (the latest).
+const SHOWN: i64 = 40;
+/// A question claimed this long ago by a process that never answered is claimed again.
+const CLAIM_STALE: Duration = Duration::minutes(3);
+
+pub struct Assistant {
+    db: Db,
+    events: Arc<Events>,
+    bookings: Arc<Bookings>,
+    models: Option<Models>,
+    metrics: AiMetrics,
+    limiter: FailureLimiter,
+}
+
+#[derive(sqlx::FromRow)]
+struct MessageRow {
+    id: i64,
+    role: String,
+    content: String,
+    status: String,
+    model: Option<String>,
+    fallback: bool,
+    event_ids: String,
+    created_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct QuestionRow {
+    conversation_id: i64,
+    content: String,
+    status: String,
+}
+
+fn ids_text(ids: &[EventId]) -> String {
+    ids.iter()
+        .map(|id| id.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn ids_of(text: &str) -> Vec<EventId> {
+    text.split(',')
+        .filter_map(|id| id.trim().parse().ok())
+        .collect()
+}
+
+impl Assistant {
+    pub fn new(
+        db: Db,
+        events: Arc<Events>,
+        bookings: Arc<Bookings>,
+        config: &Config,
+        metrics: AiMetrics,
+    ) -> Arc<Self> {
+        let (count, window) = config.assistant_rate;
+        Arc::new(Assistant {
+            models: config.ai.clone().map(|ai| Models::new(ai, metrics.clone())),
+            db,
+            events,
+            bookings,
+            metrics,
+            limiter: FailureLimiter::new(count, window),
+        })
+    }
+
+    /// Answers the actor's question `question`, sending the text to `sink` as it is written.
+    pub async fn answer_streaming(
+        &self,
+        actor: &UserView,
+        question: MessageId,
+        locale: Locale,
+        sink: Option<UnboundedSender<Delta>>,
+    ) -> Result<AssistantReply, AppError> {
+        let row = self.question(actor, question).await?;
+        if row.status == "done" {
+            return self
+                .stored_answer(actor, row.conversation_id, question)
+                .await;
+        }
+        if !self.claim(question).await? {
+            // Another request (a second tab, a reconnecting stream) is writing it: wait.
+            let until = Instant::now() + std::time::Duration::from_secs(180);
+            while Instant::now() < until {
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                if self.question(actor, question).await?.status == "done" {
+                    return self
+                        .stored_answer(actor, row.conversation_id, question)
+                        .await;
+                }
+            }
+            return Err(AppError::Unavailable {
+                service: "assistant".into(),
+            });
+        }
+        let answered = self
+            .write_answer(actor, &row, question, locale, sink.as_ref())
+            .await;
+        if answered.is_err() {
+            // Leave the question to be asked again rather than stuck as being answered.
+            let reset = on_db!(&self.db, pool => sqlx::query(
+                "UPDATE assistant_messages SET status = 'pending', claimed_at = NULL WHERE id = $1")
+                .bind(question).execute(pool).await.map(|r| r.rows_affected()));
+            if let Err(err) = reset {
+                tracing::error!("could not release question {question}: {err}");
+            }
+        }
+        answered
+    }
+
+    async fn write_answer(
+        &self,
+        actor: &UserView,
+        row: &QuestionRow,
+        question: MessageId,
+        locale: Locale,
+        sink: Option<&UnboundedSender<Delta>>,
+    ) -> Result<AssistantReply, AppError> {
+        let history = self.history(row.conversation_id, question).await?;
+        let now = now();
+        let profile = self.profile(actor, now).await?;
+        let intent = self.intent(&row.content, &profile, now).await?;
+        let language = intent.language.unwrap_or(locale);
+        let ranked = self.retrieve(&row.content, &intent, &profile, now).await?;
+
+        let mut answer = None;
+        if let Some(models) = &self.models {
+            let mut details: Vec<EventDetail> = Vec::new();
+            for candidate in ranked.iter().take(PROMPT_EVENTS) {
+                match self.events.get_event(Some(actor), candidate.item.id).await {
+                    Ok(detail) => details.push(detail),
+                    Err(AppError::NotFound) => {}
+                    Err(err) => return Err(err),
+                }
+            }
+            let history: Vec<(&'static str, String)> = history
+                .into_iter()
+                .map(|(speaker, text)| {
+                    let role = match speaker {
+                        Speaker::User => "user",
+                        Speaker::Assistant => "assistant",
+                    };
+                    (role, text)
+                })
+                .collect();
+            let prompt = prompt::build(
+                &history,
+                &row.content,
+                &details,
+                &about_user(&profile, language),
+                language,
+            );
+            if let Some(written) = models.chat(&prompt, sink).await {
+                let shown: Vec<EventListItem> = details.iter().map(|d| d.item.clone()).collect();
+                let named: Vec<EventId> = prompt::named_in(&written.text, &shown)
+                    .into_iter()
+                    .take(CARDS)
+                    .map(|e| e.id)
+                    .collect();
+                answer = Some((written.text.trim().to_owned(), named, Some(written.model)));
+            }
+        }
+        let fallback = answer.is_none();
+        let (reply, ids, model) = match answer {
+            Some(answer) => answer,
+            None => {
+                self.metrics.fell_back();
+                let picks: Vec<EventListItem> =
+                    ranked.iter().take(CARDS).map(|c| c.item.clone()).collect();
+                let reply = recommend::offline_answer(&picks, &profile, &intent, language);
+                if let Some(sink) = sink {
+                    let _ = sink.send(Delta::Text(reply.clone()));
+                }
+                (reply, picks.iter().map(|e| e.id).collect(), None)
+            }
+        };
+        self.store_answer(
+            row.conversation_id,
+            question,
+            &reply,
+            model.as_deref(),
+            fallback,
+            &ids,
+        )
+        .await?;
+        Ok(AssistantReply {
+            conversation_id: row.conversation_id,
+            reply,
+            recommendations: self.recommendations(actor, &ids).await?,
+            model,
+            fallback,
+        })
+    }
+
+    /// Reads the question with the cities of the catalogue; "like the last one" without a
+    /// category takes the category of the last event the user went to.
+    async fn intent(
+        &self,
+        question: &str,
+        profile: &Profile,
+        now: DateTime<Utc>,
+    ) -> Result<Intent, AppError> {
+        let cities: Vec<String> = on_db!(&self.db, pool => sqlx::query_scalar(
+            "SELECT DISTINCT city FROM events WHERE status = 'published' AND starts_at > $1")
+            .bind(now).fetch_all(pool).await)
+        .map_err(internal)?;
+        let language_day = match intent::parse(question, now.date_naive(), &[]).language {
+            Some(Locale::He) => now.with_timezone(&chrono_tz::Asia::Jerusalem).date_naive(),
+            Some(Locale::Pl) => now.with_timezone(&chrono_tz::Europe::Warsaw).date_naive(),
+            _ => now.date_naive(),
+        };
+        let mut intent = intent::parse(question, language_day, &cities);
+        if intent.like_last
+            && intent.categories.is_empty()
+            && let Some(last) = &profile.last_attended
+        {
+            intent.categories.push(last.category);
+        }
+        Ok(intent)
+    }
+
+    /// The user's own taste: categories of their bookings, likes and saves.
+    async fn profile(&self, actor: &UserView, now: DateTime<Utc>) -> Result<Profile, AppError> {
+        let mut profile = Profile::default();
+        for mine in self.bookings.my_registrations(actor).await? {
+            if mine.registration.status == RegistrationStatus::Cancelled {
+                continue;
+            }
+            *profile.categories.entry(mine.event.category).or_default() += 2.0;
+            if mine.event.starts_at > now {
+                profile.booked.insert(mine.event.id);
+            } else if profile
+                .last_attended
+                .as_ref()
+                .is_none_or(|last| last.starts_at < mine.event.starts_at)
+            {
+                profile.last_attended = Some(mine.event);
+            }
+        }
+        let marks = self.bookings.my_reactions(actor).await?;
+        for item in marks.likes.iter().chain(marks.saves.iter()) {
+            *profile.categories.entry(item.category).or_default() += 1.0;
+        }
+        Ok(profile)
+    }
+
+    /// The catalogue's events that fit the question, best first: the soonest and the most
+    /// booked within its filters, full-text matches of its words, and semantic neighbours.
+    async fn retrieve(
+        &self,
+        question: &str,
+        intent: &Intent,
+        profile: &Profile,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Candidate>, AppError> {
+        let (from, to) = match intent.days {
+            // Venue clocks run up to 14 hours from UTC; `allowed` checks the local day.
+            Some((first, last)) => (
+                (first.and_hms_opt(0, 0, 0).expect("midnight").and_utc() - Duration::hours(14))
+                    .max(now),
+                Some(last.and_hms_opt(23, 59, 59).expect("valid").and_utc() + Duration::hours(14)),
+            ),
+            None => (now, None),
+        };
+        let categories: Vec<Option<app::events::Category>> = if intent.categories.is_empty() {
+            vec![None]
+        } else {
+            intent
+                .categories
+                .iter()
+                .take(3)
+                .copied()
+                .map(Some)
+                .collect()
+        };
+        let mut found: HashMap<EventId, Candidate> = HashMap::new();
+        let mut add = |items: Vec<EventListItem>, text_hit: bool| {
+            for item in items {
+                found
+                    .entry(item.id)
+                    .and_modify(|c| c.text_hit |= text_hit)
+                    .or_insert(Candidate {
+                        item,
+                        text_hit,
+                        similarity: None,
+                    });
+            }
+        };
+        for category in categories {
+            let base = EventSearch {
+                category,
+                city: intent.city.clone(),
+                from: Some(from),
+                to,
+                price_max: intent.price_max,
+                free: intent.free,
+                per_page: 100,
+                page: 1,
+                ..EventSearch::default()
+            };
+            add(self.events.list_events(&base).await?.items, false);
+            let popular = EventSearch {
+                sort: EventSort::Popularity,
+                per_page: 50,
+                ..base.clone()
+            };
+            add(self.events.list_events(&popular).await?.items, false);
+            if !intent.keywords.is_empty() {
+                let mut queries = vec![intent.keywords.join(" ")];
+                queries.extend(intent.keywords.iter().take(3).cloned());
+                for q in queries {
+                    let text = EventSearch {
+                        q: Some(q),
+                        sort: EventSort::Relevance,
+                        per_page: 30,
+                        ..base.clone()
+                    };
+                    let hits = self.events.list_events(&text).await?.items;
+                    let any = !hits.is_empty();
+                    add(hits, true);
+                    if any {
+                        break;
+                    }
+                }
+            }
+        }
+        let mut candidates: Vec<Candidate> = found.into_values().collect();
+        candidates.retain(|c| recommend::allowed(&c.item, intent, profile, now));
+        if let Some(models) = &self.models
+            && models.embeds()
+            && !candidates.is_empty()
+        {
+            match self.similarities(models, question, &candidates).await {
+                Ok(similar) => {
+                    for c in &mut candidates {
+                        c.similarity = similar.get(&c.item.id).copied();
+                    }
+                }
+                Err(err) => tracing::warn!("semantic retrieval skipped: {err}"),
+            }
+        }
+        Ok(recommend::rank(candidates, intent, profile, now))
+    }
+
+    /// Cosine similarity of each candidate's text to the question. Event vectors are kept in
+    /// `event_embeddings` and made again only when the text changed.
+    async fn similarities(
+        &self,
+        models: &Models,
+        question: &str,
+        candidates: &[Candidate],
+    ) -> Result<HashMap<EventId, f32>, String> {
+        use sha2::{Digest, Sha256};
+        let model = models.embed_model().unwrap_or_default().to_owned();
+        let texts: Vec<(EventId, String, String)> = candidates
+            .iter()
+            .map(|c| {
+                let e = &c.item;
+                let text = format!(
+                    "{} — {} ({}, {}, {})",
+                    e.title,
+                    e.summary,
+                    e.category.code(),
+                    e.venue,
+                    e.city
+                );
+                let digest = data_encoding::HEXLOWER.encode(&Sha256::digest(text.as_bytes()));
+                (e.id, text, digest)
+            })
+            .collect();
+        let stored: Vec<(i64, String, String)> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT event_id, digest, vector FROM event_embeddings WHERE model = $1")
+            .bind(&model).fetch_all(pool).await)
+        .map_err(|e| e.to_string())?;
+        let stored: HashMap<i64, (String, String)> =
+            stored.into_iter().map(|(id, d, v)| (id, (d, v))).collect();
+        let mut vectors: HashMap<EventId, Vec<f32>> = HashMap::new();
+        let mut missing = Vec::new();
+        for (id, text, digest) in &texts {
+            match stored.get(id) {
+                Some((d, v)) if d == digest => {
+                    if let Ok(v) = serde_json::from_str(v) {
+                        vectors.insert(*id, v);
+                        continue;
+                    }
+                    missing.push((*id, text.clone(), digest.clone()));
+                }
+                _ => missing.push((*id, text.clone(), digest.clone())),
+            }
+        }
+        for chunk in missing.chunks(32) {
+            let inputs: Vec<String> = chunk.iter().map(|(_, t, _)| t.clone()).collect();
+            let made = models.embed(&inputs).await.map_err(|e| e.to_string())?;
+            for ((id, _, digest), vector) in chunk.iter().zip(made) {
+                let json = serde_json::to_string(&vector).map_err(|e| e.to_string())?;
+                on_db!(&self.db, pool => sqlx::query(
+                    "INSERT INTO event_embeddings (event_id, model, digest, vector) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (event_id, model) DO UPDATE SET digest = excluded.digest, vector = excluded.vector")
+                    .bind(id).bind(&model).bind(digest).bind(&json).execute(pool).await.map(|_| ()))
+                .map_err(|e| e.to_string())?;
+                vectors.insert(*id, vector);
+            }
+        }
+        let query = models
+            .embed(&[question.to_owned()])
+            .await
+            .map_err(|e| e.to_string())?
+            .pop()
+            .ok_or("no vector for the question")?;
+        Ok(vectors
+            .into_iter()
+            .map(|(id, v)| (id, cosine(&query, &v)))
+            .collect())
+    }
+
+    async fn question(&self, actor: &UserView, id: MessageId) -> Result<QuestionRow, AppError> {
+        on_db!(&self.db, pool => sqlx::query_as::<_, QuestionRow>(
+            "SELECT m.conversation_id, m.content, m.status FROM assistant_messages m \
+             JOIN assistant_conversations c ON c.id = m.conversation_id \
+             WHERE m.id = $1 AND c.user_id = $2 AND m.role = 'user'")
+            .bind(id).bind(actor.id).fetch_optional(pool).await)
+        .map_err(internal)?
+        .ok_or(AppError::NotFound)
+    }
+
+    /// Takes the question for answering; false when another request holds it.
+    async fn claim(&self, id: MessageId) -> Result<bool, AppError> {
+        let now = now();
+        let claimed = on_db!(&self.db, pool => sqlx::query(
+            "UPDATE assistant_messages SET status = 'answering', claimed_at = $2 \
+             WHERE id = $1 AND (status = 'pending' OR (status = 'answering' AND claimed_at < $3))")
+            .bind(id).bind(now).bind(now - CLAIM_STALE).execute(pool).await.map(|r| r.rows_affected()))
+        .map_err(internal)?;
+        Ok(claimed == 1)
+    }
+
+    /// The conversation before `question`: its latest answered turns, oldest first.
+    async fn history(
+        &self,
+        conversation: ConversationId,
+        question: MessageId,
+    ) -> Result<Vec<(Speaker, String)>, AppError> {
+        let rows: Vec<(String, String)> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT role, content FROM assistant_messages \
+             WHERE conversation_id = $1 AND id < $2 AND status = 'done' ORDER BY id DESC LIMIT $3")
+            .bind(conversation).bind(question).bind(HISTORY).fetch_all(pool).await)
+        .map_err(internal)?;
+        Ok(rows
+            .into_iter()
+            .rev()
+            .map(|(role, content)| (speaker(&role), content))
+            .collect())
+    }
+
+    async fn store_answer(
+        &self,
+        conversation: ConversationId,
+        question: MessageId,
+        reply: &str,
+        model: Option<&str>,
+        fallback: bool,
+        ids: &[EventId],
+    ) -> Result<(), AppError> {
+        let now = now();
+        on_db!(&self.db, pool => async {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO assistant_messages (conversation_id, role, content, status, model, fallback, event_ids, created_at) \
+                 VALUES ($1, 'assistant', $2, 'done', $3, $4, $5, $6)")
+                .bind(conversation).bind(reply).bind(model).bind(fallback).bind(ids_text(ids)).bind(now)
+                .execute(&mut *tx).await?;
+            sqlx::query("UPDATE assistant_messages SET status = 'done' WHERE id = $1")
+                .bind(question).execute(&mut *tx).await?;
+            sqlx::query("UPDATE assistant_conversations SET updated_at = $2 WHERE id = $1")
+                .bind(conversation).bind(now).execute(&mut *tx).await?;
+            tx.commit().await
+        }.await)
+        .map_err(internal)
+    }
+
+    async fn stored_answer(
+        &self,
+        actor: &UserView,
+        conversation: ConversationId,
+        question: MessageId,
+    ) -> Result<AssistantReply, AppError> {
+        let row = on_db!(&self.db, pool => sqlx::query_as::<_, MessageRow>(
+            "SELECT id, role, content, status, model, fallback, event_ids, created_at FROM assistant_messages \
+             WHERE conversation_id = $1 AND id > $2 AND role = 'assistant' ORDER BY id LIMIT 1")
+            .bind(conversation).bind(question).fetch_optional(pool).await)
+        .map_err(internal)?
+        .ok_or_else(|| internal(format!("question {question} is done but has no answer")))?;
+        Ok(AssistantReply {
+            conversation_id: conversation,
+            recommendations: self.recommendations(actor, &ids_of(&row.event_ids)).await?,
+            reply: row.content,
+            model: row.model,
+            fallback: row.fallback,
+        })
+    }
+
+    /// Cards for `ids` with their seats as of now; events gone or hidden meanwhile drop out.
+    async fn recommendations(
+        &self,
+        actor: &UserView,
+        ids: &[EventId],
+    ) -> Result<Vec<Recommendation>, AppError> {
+        let now = now();
+        let mut cards = Vec::with_capacity(ids.len());
+        for id in ids {
+            let detail = match self.events.get_event(Some(actor), *id).await {
+                Ok(detail) => detail,
+                Err(AppError::NotFound) => continue,
+                Err(err) => return Err(err),
+            };
+            let on_sale = detail.ticket_types.iter().filter(|t| {
+                t.sales_start.is_none_or(|s| s <= now) && t.sales_end.is_none_or(|e| e > now)
+            });
+            let ticket_type = on_sale
+                .clone()
+                .filter(|t| t.remaining > 0)
+                .min_by_key(|t| (t.price.amount, t.id))
+                .or_else(|| on_sale.min_by_key(|t| (t.price.amount, t.id)))
+                .map(|t| t.id)
+                .filter(|_| detail.item.starts_at > now);
+            cards.push(Recommendation {
+                event: detail.item,
+                ticket_type,
+            });
+        }
+        Ok(cards)
+    }
+
+    async fn own_conversation(
+        &self,
+        actor: &UserView,
+        id: ConversationId,
+    ) -> Result<String, AppError> {
+        on_db!(&self.db, pool => sqlx::query_scalar::<_, String>(
+            "SELECT title FROM assistant_conversations WHERE id = $1 AND user_id = $2")
+            .bind(id).bind(actor.id).fetch_optional(pool).await)
+        .map_err(internal)?
+        .ok_or(AppError::NotFound)
+    }
+}
+
+fn speaker(role: &str) -> Speaker {
+    if role == "user" {
+        Speaker::User
+    } else {
+        Speaker::Assistant
+    }
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    if a.len() != b.len() || a.is_empty() {
+        return 0.0;
+    }
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    let denominator = norm(a) * norm(b);
+    if denominator == 0.0 {
+        0.0
+    } else {
+        dot / denominator
+    }
+}
+
+/// The asking user's own history, for the prompt: favourite categories and the last event.
+fn about_user(profile: &Profile, locale: Locale) -> String {
+    let mut favourites: Vec<_> = profile.categories.iter().collect();
+    favourites.sort_by(|a, b| b.1.total_cmp(a.1).then(a.0.code().cmp(b.0.code())));
+    let mut text = String::from("About this person (their own history only):");
+    if favourites.is_empty() {
+        text.push_str(" nothing yet.");
+    } else {
+        let names: Vec<&str> = favourites.iter().take(3).map(|(c, _)| c.code()).collect();
+        text.push_str(&format!(" they mostly choose {}.", names.join(", ")));
+    }
+    if let Some(last) = &profile.last_attended {
+        let data = prompt::quote(
+            &serde_json::json!({
+                "title": last.title, "category": last.category.code(),
+                "when": app::i18n::format_local(locale, last.local_starts_at),
+            })
+            .to_string(),
+        );
+        text.push_str(&format!(" The last event they went to: {data}."));
+    }
+    text
+}
+
+#[async_trait::async_trait]
+impl AssistantCommands for Assistant {
+    async fn ask(
+        &self,
+        actor: &UserView,
+        message: &str,
+        conversation: Option<ConversationId>,
+    ) -> Result<Asked, AppError> {
+        let message = check_question(message)?;
+        let key = format!("assistant:{}", actor.id);
+        let at = Instant::now();
+        if let Err(wait) = self.limiter.check(&[&key], at) {
+            return Err(AppError::RateLimited {
+                retry_after_secs: wait.as_secs().max(1),
+            });
+        }
+        if let Some(id) = conversation {
+            self.own_conversation(actor, id).await?;
+        }
+        let now = now();
+        let title: String = message.chars().take(80).collect();
+        let (conversation_id, message_id) = on_db!(&self.db, pool => async {
+            let mut tx = pool.begin().await?;
+            let conversation_id = match conversation {
+                Some(id) => {
+                    sqlx::query("UPDATE assistant_conversations SET updated_at = $2 WHERE id = $1")
+                        .bind(id).bind(now).execute(&mut *tx).await?;
+                    id
+                }
+                None => sqlx::query_scalar::<_, i64>(
+                    "INSERT INTO assistant_conversations (user_id, title, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $3) RETURNING id")
+                    .bind(actor.id).bind(&title).bind(now).fetch_one(&mut *tx).await?,
+            };
+            let message_id = sqlx::query_scalar::<_, i64>(
+                "INSERT INTO assistant_messages (conversation_id, role, content, status, created_at) \
+                 VALUES ($1, 'user', $2, 'pending', $3) RETURNING id")
+                .bind(conversation_id).bind(message).bind(now).fetch_one(&mut *tx).await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>((conversation_id, message_id))
+        }.await)
+        .map_err(internal)?;
+        self.limiter.record_failure(&[&key], at);
+        Ok(Asked {
+            conversation_id,
+            message_id,
+            answered: false,
+        })
+    }
+
+    async fn answer(
+        &self,
+        actor: &UserView,
+        question: MessageId,
+        locale: Locale,
+    ) -> Result<AssistantReply, AppError> {
+        self.answer_streaming(actor, question, locale, None).await
+    }
+
+    async fn delete_conversation(
+        &self,
+        actor: &UserView,
+        id: ConversationId,
+    ) -> Result<(), AppError> {
+        let deleted = on_db!(&self.db, pool => async {
+            let mut tx = pool.begin().await?;
+            let gone = sqlx::query("DELETE FROM assistant_conversations WHERE id = $1 AND user_id = $2")
+                .bind(id).bind(actor.id).execute(&mut *tx).await?.rows_affected();
+            sqlx::query("DELETE FROM assistant_messages WHERE conversation_id = $1")
+                .bind(id).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(gone)
+        }.await)
+        .map_err(internal)?;
+        if deleted == 0 {
+            return Err(AppError::NotFound);
+        }
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl AssistantQueries for Assistant {
+    async fn conversations(&self, actor: &UserView) -> Result<Vec<ConversationSummary>, AppError> {
+        let rows: Vec<(i64, String, DateTime<Utc>)> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT id, title, updated_at FROM assistant_conversations WHERE user_id = $1 \
+             ORDER BY updated_at DESC, id DESC LIMIT 50")
+            .bind(actor.id).fetch_all(pool).await)
+        .map_err(internal)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, title, updated_at)| ConversationSummary {
+                id,
+                title,
+                updated_at,
+            })
+            .collect())
+    }
+
+    async fn conversation(
+        &self,
+        actor: &UserView,
+        id: ConversationId,
+    ) -> Result<Conversation, AppError> {
+        let title = self.own_conversation(actor, id).await?;
+        let rows: Vec<MessageRow> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT id, role, content, status, model, fallback, event_ids, created_at FROM assistant_messages \
+             WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2")
+            .bind(id).bind(SHOWN).fetch_all(pool).await)
+        .map_err(internal)?;
+        let mut messages = Vec::with_capacity(rows.len());
+        for row in rows.into_iter().rev() {
+            messages.push(ChatMessage {
+                id: row.id,
+                speaker: speaker(&row.role),
+                pending: row.role == "user" && row.status != "done",
+                recommendations: self.recommendations(actor, &ids_of(&row.event_ids)).await?,
+                content: row.content,
+                model: row.model,
+                fallback: row.fallback,
+                created_at: row.created_at,
+            });
+        }
+        Ok(Conversation {
+            id,
+            title,
+            messages,
+        })
+    }
+}

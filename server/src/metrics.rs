@@ -1,0 +1,116 @@
+//! Prometheus metrics, served as text at `/metrics`: calls, failures and latency per AI model,
+//! and how often the built-in recommender had to answer.
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ModelLabel {
+    pub model: String,
+}
+
+/// The metrics of one server process.
+pub struct Metrics {
+    registry: Registry,
+    pub ai: AiMetrics,
+}
+
+/// What the assistant's model chain records.
+#[derive(Clone)]
+pub struct AiMetrics {
+    calls: Family<ModelLabel, Counter>,
+    failures: Family<ModelLabel, Counter>,
+    latency: Family<ModelLabel, Histogram, fn() -> Histogram>,
+    fallbacks: Counter,
+}
+
+fn latency_histogram() -> Histogram {
+    // 0.1 s … ~51 s
+    Histogram::new(exponential_buckets(0.1, 2.0, 10))
+}
+
+impl AiMetrics {
+    fn label(model: &str) -> ModelLabel {
+        ModelLabel {
+            model: model.to_owned(),
+        }
+    }
+
+    /// A call to `model` that answered after `took`.
+    pub fn answered(&self, model: &str, took: Duration) {
+        self.calls.get_or_create(&Self::label(model)).inc();
+        self.latency
+            .get_or_create(&Self::label(model))
+            .observe(took.as_secs_f64());
+    }
+
+    /// A call to `model` that failed (error, timeout, empty answer).
+    pub fn failed(&self, model: &str, took: Duration) {
+        self.calls.get_or_create(&Self::label(model)).inc();
+        self.failures.get_or_create(&Self::label(model)).inc();
+        self.latency
+            .get_or_create(&Self::label(model))
+            .observe(took.as_secs_f64());
+    }
+
+    /// The built-in recommender answered because no model did (or none is configured).
+    pub fn fell_back(&self) {
+        self.fallbacks.inc();
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Arc<Self> {
+        let mut registry = Registry::with_prefix("eventhub");
+        let ai = AiMetrics {
+            calls: Family::default(),
+            failures: Family::default(),
+            latency: Family::new_with_constructor(latency_histogram),
+            fallbacks: Counter::default(),
+        };
+        registry.register("ai_calls", "Calls to each AI model", ai.calls.clone());
+        registry.register(
+            "ai_failures",
+            "Failed calls to each AI model (errors, timeouts, empty answers)",
+            ai.failures.clone(),
+        );
+        registry.register(
+            "ai_latency_seconds",
+            "Time each AI model call took",
+            ai.latency.clone(),
+        );
+        registry.register(
+            "assistant_fallbacks",
+            "Answers the built-in recommender gave because no model answered",
+            ai.fallbacks.clone(),
+        );
+        Arc::new(Metrics { registry, ai })
+    }
+
+    /// The text exposition format.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        if let Err(err) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
+            tracing::error!("metrics could not be written: {err}");
+        }
+        out
+    }
+}
+
+/// `GET /metrics`
+pub async fn serve(State(state): State<crate::AppState>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+}

@@ -1,0 +1,105 @@
+//! `/api/v1/assistant`: ask the assistant (signed in), delete a conversation.
+use super::auth::ApiUser;
+use super::error::{ApiError, ApiJson, ErrorBody};
+use super::events::EventSummary;
+use crate::AppState;
+use app::assistant::ports::AssistantCommands;
+use app::auth::Role;
+use app::error::{AppError, Problem};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// An id as a string (as the API writes ids) or a number.
+#[derive(Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum IdInput {
+    Text(String),
+    Number(i64),
+}
+
+impl IdInput {
+    fn read(&self, field: &str) -> Result<i64, AppError> {
+        match self {
+            IdInput::Number(n) => Ok(*n),
+            IdInput::Text(text) => text
+                .trim()
+                .parse()
+                .map_err(|_| AppError::field(field, Problem::NumberInvalid)),
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ChatRequest {
+    /// The question, 1–500 characters, in any language.
+    pub message: String,
+    /// Continue this conversation (one of the caller's); omit to start one.
+    pub conversation_id: Option<IdInput>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ChatResponse {
+    pub conversation_id: String,
+    pub reply: String,
+    /// The events the reply recommends: published, not started, with seats or a waitlist.
+    pub recommendations: Vec<EventSummary>,
+    /// The model that wrote the reply; null when the built-in recommender did.
+    pub model: Option<String>,
+    /// True when no language model answered and the built-in recommender did.
+    pub fallback: bool,
+}
+
+/// Asks the assistant and waits for the whole answer.
+#[utoipa::path(post, path = "/api/v1/assistant/chat", tag = "assistant", request_body = ChatRequest,
+    security(("bearer" = [])),
+    responses((status = 200, body = ChatResponse), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn chat(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<ChatRequest>,
+) -> Result<Json<ChatResponse>, ApiError> {
+    let actor = caller.require(Role::User)?;
+    let conversation = req
+        .conversation_id
+        .as_ref()
+        .map(|id| id.read("conversation_id"))
+        .transpose()?;
+    let message = app::assistant::check_question(&req.message)?;
+    let asked = state.assistant.ask(&actor, message, conversation).await?;
+    let locale = crate::web::request_locale(&headers);
+    let reply = state
+        .assistant
+        .answer(&actor, asked.message_id, locale)
+        .await?;
+    Ok(Json(ChatResponse {
+        conversation_id: reply.conversation_id.to_string(),
+        reply: reply.reply,
+        recommendations: reply
+            .recommendations
+            .into_iter()
+            .map(|r| r.event.into())
+            .collect(),
+        model: reply.model,
+        fallback: reply.fallback,
+    }))
+}
+
+/// Deletes one of the caller's conversations with its messages.
+#[utoipa::path(delete, path = "/api/v1/assistant/conversations/{id}", tag = "assistant",
+    security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_conversation(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let actor = caller.require(Role::User)?;
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    state.assistant.delete_conversation(&actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
