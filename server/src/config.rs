@@ -262,6 +262,62 @@ fn load_or_create_secret(path: &Path) -> Result<Secret> {
 mod tests {
     use super::*;
 
+    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }
+
+    #[test]
+    fn the_assistant_needs_an_endpoint_and_models_and_keeps_their_order() {
+        assert!(Ai::from_vars(vars(&[])).unwrap().is_none());
+        assert!(
+            Ai::from_vars(vars(&[("EVENTHUB_AI_MODELS", "llama3.2")]))
+                .unwrap()
+                .is_none()
+        );
+        let ai = Ai::from_vars(vars(&[
+            ("EVENTHUB_OLLAMA_URL", "http://127.0.0.1:11434/"),
+            ("EVENTHUB_AI_MODELS", " llama3.2, qwen2.5:1.5b ,"),
+        ]))
+        .unwrap()
+        .unwrap();
+        assert_eq!(ai.provider, AiProvider::Ollama);
+        assert_eq!(ai.base_url, "http://127.0.0.1:11434");
+        assert_eq!(ai.models, ["llama3.2", "qwen2.5:1.5b"]);
+        assert_eq!(ai.timeout, std::time::Duration::from_secs(20));
+        let openai = Ai::from_vars(vars(&[
+            ("EVENTHUB_AI_PROVIDER", "openai"),
+            ("EVENTHUB_AI_URL", "https://api.example.com/v1"),
+            ("EVENTHUB_AI_MODELS", "gpt-4o-mini"),
+            ("EVENTHUB_AI_API_KEY", "sk-secret"),
+        ]))
+        .unwrap()
+        .unwrap();
+        assert_eq!(openai.provider, AiProvider::OpenAi);
+        assert!(!format!("{openai:?}").contains("sk-secret"));
+        assert!(Ai::from_vars(vars(&[("EVENTHUB_AI_PROVIDER", "gemini")])).is_err());
+        assert!(
+            Ai::from_vars(vars(&[
+                ("EVENTHUB_OLLAMA_URL", "127.0.0.1:11434"),
+                ("EVENTHUB_AI_MODELS", "a")
+            ]))
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn the_assistant_rate_reads_count_per_seconds() {
+        assert_eq!(
+            parse_rate("20/600").unwrap(),
+            (20, std::time::Duration::from_secs(600))
+        );
+        assert!(parse_rate("20").is_err());
+        assert!(parse_rate("0/60").is_err());
+    }
+
     #[test]
     fn passwords_in_database_urls_are_redacted() {
         assert_eq!(

@@ -204,6 +204,15 @@ fn ReplyStream(id: MessageId) -> impl IntoView {
             closer.close();
             set_failed.set(true);
         });
+        // The browser reconnects by itself after a dropped connection (the server then sends the
+        // stored answer); only a refused stream ends here.
+        let watched = source.clone();
+        let on_error = Closure::<dyn Fn(web_sys::Event)>::new(move |_: web_sys::Event| {
+            if watched.ready_state() == web_sys::EventSource::CLOSED {
+                set_failed.set(true);
+            }
+        });
+        let _ = source.add_event_listener_with_callback("error", on_error.as_ref().unchecked_ref());
         let _ = source.add_event_listener_with_callback(DELTA, on_delta.as_ref().unchecked_ref());
         let _ =
             source.add_event_listener_with_callback(RESTART, on_restart.as_ref().unchecked_ref());

@@ -636,3 +636,60 @@ on_both_engines! {
         assert!(!page.body.contains("assistant-streaming"), "nothing is left to stream");
     }
 }
+
+/// A fake OpenAI-compatible endpoint: `/v1/chat/completions` streamed as server-sent events.
+/// Records the authorization header of each call.
+async fn fake_openai() -> (String, Arc<Mutex<Vec<String>>>) {
+    use axum::body::Body;
+    use axum::response::IntoResponse;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let chat = move |headers: axum::http::HeaderMap, axum::Json(body): axum::Json<Value>| {
+        let record = record.clone();
+        async move {
+            record.lock().unwrap().push(
+                headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned(),
+            );
+            let titles = titles_in(&body);
+            let chunk = |delta: Value, finish: Value| {
+                format!("data: {}\n\n", json!({"id": "c1", "object": "chat.completion.chunk", "model": body["model"],
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}))
+            };
+            let events = vec![
+                chunk(json!({"role": "assistant", "content": "Go to "}), Value::Null),
+                chunk(json!({"content": titles.first().cloned().unwrap_or_default()}), Value::Null),
+                chunk(json!({}), json!("stop")),
+                "data: [DONE]\n\n".to_owned(),
+            ];
+            let stream = futures_util::stream::iter(events.into_iter().map(|e| Ok::<_, std::io::Error>(e.into_bytes())));
+            (StatusCode::OK, [("content-type", "text/event-stream")], Body::from_stream(stream)).into_response()
+        }
+    };
+    let router = axum::Router::new().route("/v1/chat/completions", axum::routing::post(chat));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (url, seen)
+}
+
+on_both_engines! {
+    async fn an_openai_compatible_endpoint_can_answer_too(engine: Engine) {
+        let (url, seen) = fake_openai().await;
+        let ai = server::config::Ai {
+            provider: server::config::AiProvider::OpenAi,
+            base_url: url,
+            api_key: Some(server::config::Secret("sk-test-key".into())),
+            models: vec!["gpt-test".into()],
+            embed_model: None,
+            timeout: Duration::from_secs(1),
+        };
+        let app = TestApp::with_config(engine, move |c| c.ai = Some(ai)).await;
+        let c = catalogue(&app).await;
+        let (_, user) = app.bearer(Role::User).await;
+        let (_, reply) = chat(&app, &user, json!({"message": "kids this week"})).await;
+        assert_eq!(reply["model"], json!("gpt-test"), "{reply}");
+        assert_eq!(reply["reply"], json!("Go to Puppet Morning"));
+        assert_eq!(card_ids(&reply), vec![c.puppets]);
+        assert_eq!(*seen.lock().unwrap(), vec!["Bearer sk-test-key".to_owned()]);
+    }
+}
