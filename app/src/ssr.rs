@@ -85,15 +85,14 @@ pub async fn require(role: Role) -> Result<UserView, AppError> {
 /// Gives an error its HTTP status for script callers. Plain form posts keep the redirect that
 /// carries the error back to the form (server_fn's form-redirects).
 pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-    if let Err(err) = &result {
-        if !plain_form()
-            && let (Some(res), Ok(status)) = (
-                use_context::<leptos_axum::ResponseOptions>(),
-                http::StatusCode::from_u16(err.status()),
-            )
-        {
-            res.set_status(status);
-        }
+    if let Err(err) = &result
+        && !plain_form()
+        && let (Some(res), Ok(status)) = (
+            use_context::<leptos_axum::ResponseOptions>(),
+            http::StatusCode::from_u16(err.status()),
+        )
+    {
+        res.set_status(status);
     }
     result
 }

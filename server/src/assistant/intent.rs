@@ -27,8 +27,11 @@ pub struct Intent {
     pub keywords: Vec<String>,
 }
 
+/// A list of words of one language.
+type Words = &'static [&'static str];
+
 /// Category words: English and Hebrew whole words, Polish stems (inflection).
-const CATEGORY_WORDS: &[(Category, &[&str], &[&str], &[&str])] = &[
+const CATEGORY_WORDS: &[(Category, Words, Words, Words)] = &[
     (
         Category::StandUp,
         &[

@@ -648,21 +648,43 @@ async fn fake_openai() -> (String, Arc<Mutex<Vec<String>>>) {
         let record = record.clone();
         async move {
             record.lock().unwrap().push(
-                headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned(),
+                headers
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned(),
             );
             let titles = titles_in(&body);
             let chunk = |delta: Value, finish: Value| {
-                format!("data: {}\n\n", json!({"id": "c1", "object": "chat.completion.chunk", "model": body["model"],
-                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}))
+                format!(
+                    "data: {}\n\n",
+                    json!({"id": "c1", "object": "chat.completion.chunk", "model": body["model"],
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+                )
             };
             let events = vec![
-                chunk(json!({"role": "assistant", "content": "Go to "}), Value::Null),
-                chunk(json!({"content": titles.first().cloned().unwrap_or_default()}), Value::Null),
+                chunk(
+                    json!({"role": "assistant", "content": "Go to "}),
+                    Value::Null,
+                ),
+                chunk(
+                    json!({"content": titles.first().cloned().unwrap_or_default()}),
+                    Value::Null,
+                ),
                 chunk(json!({}), json!("stop")),
                 "data: [DONE]\n\n".to_owned(),
             ];
-            let stream = futures_util::stream::iter(events.into_iter().map(|e| Ok::<_, std::io::Error>(e.into_bytes())));
-            (StatusCode::OK, [("content-type", "text/event-stream")], Body::from_stream(stream)).into_response()
+            let stream = futures_util::stream::iter(
+                events
+                    .into_iter()
+                    .map(|e| Ok::<_, std::io::Error>(e.into_bytes())),
+            );
+            (
+                StatusCode::OK,
+                [("content-type", "text/event-stream")],
+                Body::from_stream(stream),
+            )
+                .into_response()
         }
     };
     let router = axum::Router::new().route("/v1/chat/completions", axum::routing::post(chat));
