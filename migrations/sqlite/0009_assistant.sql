@@ -10,7 +10,8 @@ CREATE TABLE assistant_conversations (
 CREATE INDEX assistant_conversations_user ON assistant_conversations (user_id, updated_at);
 
 -- A question is `pending` until an answer is being written (`answering`, claimed at
--- `claimed_at`) and `done` once its answer row exists. Answers list the recommended events.
+-- `claimed_at`) and `done` once its answer row exists. An answer names its question
+-- (`question_id`) and lists the recommended events.
 CREATE TABLE assistant_messages (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
     conversation_id INTEGER NOT NULL REFERENCES assistant_conversations (id) ON DELETE CASCADE,
@@ -21,9 +22,11 @@ CREATE TABLE assistant_messages (
     model           TEXT,
     fallback        BOOLEAN NOT NULL DEFAULT FALSE,
     event_ids       TEXT    NOT NULL DEFAULT '',
+    question_id     INTEGER REFERENCES assistant_messages (id) ON DELETE CASCADE,
     created_at      TEXT    NOT NULL
 );
 CREATE INDEX assistant_messages_conversation ON assistant_messages (conversation_id, id);
+CREATE INDEX assistant_messages_question ON assistant_messages (question_id);
 
 CREATE TABLE event_embeddings (
     event_id INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,

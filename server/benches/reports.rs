@@ -211,6 +211,7 @@ async fn run(
         cloudinary: None,
         ai: None,
         assistant_rate: (20, std::time::Duration::from_secs(600)),
+        metrics_token: None,
     };
     let state = AppState::new(config).await?;
     println!("{engine}: filling");

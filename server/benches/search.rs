@@ -242,6 +242,7 @@ async fn run(engine: &str, database_url: String, report: &mut String) -> anyhow:
         cloudinary: None,
         ai: None,
         assistant_rate: (20, std::time::Duration::from_secs(600)),
+        metrics_token: None,
     };
     let state = AppState::new(config).await?;
     if !reuse {

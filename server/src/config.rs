@@ -27,6 +27,8 @@ pub struct Config {
     /// Questions one user may ask the assistant per `window` (`EVENTHUB_AI_RATE`, e.g. `20/600`
     /// for twenty per ten minutes).
     pub assistant_rate: (usize, std::time::Duration),
+    /// When set, `/metrics` asks for `Authorization: Bearer <token>` (`EVENTHUB_METRICS_TOKEN`).
+    pub metrics_token: Option<Secret>,
 }
 
 /// Which chat API the models speak.
@@ -174,6 +176,7 @@ impl fmt::Debug for Config {
             .field("cloudinary", &self.cloudinary)
             .field("ai", &self.ai)
             .field("assistant_rate", &self.assistant_rate)
+            .field("metrics_token", &self.metrics_token)
             .finish()
     }
 }
@@ -226,6 +229,7 @@ impl Config {
             None => (20, std::time::Duration::from_secs(600)),
         };
         Ok(Config {
+            metrics_token: var("EVENTHUB_METRICS_TOKEN").map(Secret),
             ai,
             assistant_rate,
             cloudinary,

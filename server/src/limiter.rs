@@ -1,4 +1,5 @@
-//! Counts failed sign-in attempts in a sliding window, per client address and per account.
+//! Counts failed sign-in attempts in a sliding window, per client address and per account
+//! (and, with `take`, every question a user asks the assistant).
 //! Successful sign-ins cost nothing, so people on one shared address are not locked out by
 //! their own good logins. Kept in memory: with several processes each keeps its own count.
 use std::collections::{HashMap, VecDeque};
@@ -23,18 +24,39 @@ impl FailureLimiter {
     /// `Err(wait)` when any of `keys` has used up its failures in the current window.
     pub fn check(&self, keys: &[&str], now: Instant) -> Result<(), Duration> {
         let mut map = self.failures.lock().expect("limiter lock poisoned");
+        Self::wait(&mut map, keys, now, self.max_failures, self.window)
+    }
+
+    /// Checks and records in one step, so parallel callers cannot all pass one free slot: for
+    /// limits on every use (the assistant's questions), not only on failures.
+    pub fn take(&self, keys: &[&str], now: Instant) -> Result<(), Duration> {
+        let mut map = self.failures.lock().expect("limiter lock poisoned");
+        Self::wait(&mut map, keys, now, self.max_failures, self.window)?;
+        for key in keys {
+            map.entry((*key).to_owned()).or_default().push_back(now);
+        }
+        Ok(())
+    }
+
+    fn wait(
+        map: &mut HashMap<String, VecDeque<Instant>>,
+        keys: &[&str],
+        now: Instant,
+        max_failures: usize,
+        window: Duration,
+    ) -> Result<(), Duration> {
         let mut wait = Duration::ZERO;
         for key in keys {
             if let Some(times) = map.get_mut(*key) {
                 while times
                     .front()
-                    .is_some_and(|t| now.duration_since(*t) >= self.window)
+                    .is_some_and(|t| now.duration_since(*t) >= window)
                 {
                     times.pop_front();
                 }
-                if times.len() >= self.max_failures {
+                if times.len() >= max_failures {
                     let oldest = *times.front().expect("non-empty");
-                    wait = wait.max(self.window - now.duration_since(oldest));
+                    wait = wait.max(window - now.duration_since(oldest));
                 }
             }
         }

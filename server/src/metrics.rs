@@ -104,8 +104,24 @@ impl Metrics {
     }
 }
 
-/// `GET /metrics`
-pub async fn serve(State(state): State<crate::AppState>) -> impl IntoResponse {
+/// `GET /metrics`; with `EVENTHUB_METRICS_TOKEN` set, only for its bearer.
+pub async fn serve(
+    State(state): State<crate::AppState>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    if let Some(token) = &state.config.metrics_token {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if given != Some(token.0.as_str()) {
+            return (
+                axum::http::StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+            )
+                .into_response();
+        }
+    }
     (
         [(
             header::CONTENT_TYPE,
@@ -113,4 +129,5 @@ pub async fn serve(State(state): State<crate::AppState>) -> impl IntoResponse {
         )],
         state.metrics.render(),
     )
+        .into_response()
 }

@@ -55,7 +55,7 @@ pub enum Failure {
 /// How long the list of pulled models (`/api/tags`) is trusted.
 const TAGS_FRESH: Duration = Duration::from_secs(30);
 /// An answer may take this many timeouts in all, however steadily it streams.
-const TOTAL_TIMEOUTS: u32 = 6;
+pub const TOTAL_TIMEOUTS: u32 = 6;
 
 pub struct Models {
     http: reqwest::Client,
@@ -153,36 +153,46 @@ impl Models {
         let mut body = response.bytes_stream();
         let mut pending = Vec::<u8>::new();
         let mut text = String::new();
+        let mut ended = false;
         loop {
             let wait = timeout.min(deadline.saturating_duration_since(Instant::now()));
-            let chunk = match tokio::time::timeout(wait, body.next()).await {
+            match tokio::time::timeout(wait, body.next()).await {
                 Err(_) => return Err(Failure::Timeout(timeout)),
-                Ok(None) => break,
-                Ok(Some(chunk)) => chunk.map_err(|e| Failure::Network(e.to_string()))?,
-            };
-            pending.extend_from_slice(&chunk);
+                Ok(None) => {
+                    // The last line may come without its newline.
+                    ended = true;
+                    pending.push(b'\n');
+                }
+                Ok(Some(chunk)) => {
+                    pending.extend_from_slice(&chunk.map_err(|e| Failure::Network(e.to_string()))?)
+                }
+            }
             while let Some(end) = pending.iter().position(|b| *b == b'\n') {
                 let line: Vec<u8> = pending.drain(..=end).collect();
                 let line = String::from_utf8_lossy(&line);
-                match self.read_line(line.trim())? {
-                    Piece::Text(piece) => {
-                        if let Some(sink) = sink
-                            && !piece.is_empty()
-                        {
-                            let _ = sink.send(Delta::Text(piece.clone()));
-                            *sent = true;
-                        }
-                        text.push_str(&piece);
-                    }
-                    Piece::Done => return non_empty(text),
-                    Piece::Nothing => {}
+                let (piece, done) = match self.read_line(line.trim())? {
+                    Piece::Text(piece) => (piece, false),
+                    Piece::Last(piece) => (piece, true),
+                    Piece::Nothing => continue,
+                };
+                if let Some(sink) = sink
+                    && !piece.is_empty()
+                {
+                    let _ = sink.send(Delta::Text(piece.clone()));
+                    *sent = true;
+                }
+                text.push_str(&piece);
+                if done {
+                    return non_empty(text);
                 }
             }
+            if ended {
+                // A stream that ends without its closing line lost its connection mid-answer.
+                return Err(Failure::Format(
+                    "the stream ended before the answer was complete".into(),
+                ));
+            }
         }
-        // A stream that ends without its closing line lost its connection mid-answer.
-        Err(Failure::Format(
-            "the stream ended before the answer was complete".into(),
-        ))
     }
 
     fn read_line(&self, line: &str) -> Result<Piece, Failure> {
@@ -192,7 +202,7 @@ impl Models {
         let json = match self.config.provider {
             AiProvider::Ollama => line,
             AiProvider::OpenAi => match line.strip_prefix("data:") {
-                Some(data) if data.trim() == "[DONE]" => return Ok(Piece::Done),
+                Some(data) if data.trim() == "[DONE]" => return Ok(Piece::Last(String::new())),
                 Some(data) => data.trim(),
                 None => return Ok(Piece::Nothing), // `event:`, `id:`, comments
             },
@@ -209,16 +219,15 @@ impl Models {
         }
         Ok(match self.config.provider {
             AiProvider::Ollama => {
-                let piece = value["message"]["content"].as_str().unwrap_or_default();
+                // The closing line (`done: true`) may still carry the last piece of text.
+                let piece = value["message"]["content"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
                 if value["done"].as_bool() == Some(true) {
-                    if piece.is_empty() {
-                        Piece::Done
-                    } else {
-                        // A final line may still carry text; keep it, the stream ends next.
-                        Piece::Text(piece.to_owned())
-                    }
+                    Piece::Last(piece)
                 } else {
-                    Piece::Text(piece.to_owned())
+                    Piece::Text(piece)
                 }
             }
             AiProvider::OpenAi => Piece::Text(
@@ -341,7 +350,8 @@ impl Models {
 
 enum Piece {
     Text(String),
-    Done,
+    /// The closing piece: the answer is complete.
+    Last(String),
     Nothing,
 }
 

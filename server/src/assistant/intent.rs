@@ -19,6 +19,8 @@ pub struct Intent {
     pub city: Option<String>,
     /// Minor units ("under 100" → 10000).
     pub price_max: Option<i64>,
+    /// The currency the price was said in (ISO 4217), when it was.
+    pub currency: Option<&'static str>,
     pub free: bool,
     pub categories: Vec<Category>,
     /// "Like the last concert I went to": lean on the user's latest past event.
@@ -486,9 +488,10 @@ pub fn parse(question: &str, today: NaiveDate, cities: &[String]) -> Intent {
         intent.free = true;
     }
     intent.price_max = price_ceiling(&words);
+    intent.currency = currency_of(question, &words);
 
     // Days and hours
-    intent.days = days(&text, &words, today);
+    intent.days = days(&text, &words, today, intent.language);
     intent.hours = hours(&text, &words);
     if text.contains(" tonight ") || words.contains(&"הערב") {
         intent.days.get_or_insert((today, today));
@@ -659,6 +662,44 @@ fn price_ceiling(words: &[&str]) -> Option<i64> {
     None
 }
 
+/// "100 shekels", "₪100", "80 zł", "20 euro", "$30".
+fn currency_of(question: &str, words: &[&str]) -> Option<&'static str> {
+    const WORDS: &[(&str, &str)] = &[
+        ("shekel", "ILS"),
+        ("shekels", "ILS"),
+        ("nis", "ILS"),
+        ("ils", "ILS"),
+        ("שקל", "ILS"),
+        ("שקלים", "ILS"),
+        ("zl", "PLN"),
+        ("zloty", "PLN"),
+        ("zlotys", "PLN"),
+        ("zlotych", "PLN"),
+        ("zlote", "PLN"),
+        ("pln", "PLN"),
+        ("eur", "EUR"),
+        ("euro", "EUR"),
+        ("euros", "EUR"),
+        ("usd", "USD"),
+        ("dollar", "USD"),
+        ("dollars", "USD"),
+    ];
+    for (symbol, code) in [('₪', "ILS"), ('€', "EUR"), ('$', "USD")] {
+        if question.contains(symbol) {
+            return Some(code);
+        }
+    }
+    if question.contains("ש\"ח") || question.contains("ש״ח") {
+        return Some("ILS");
+    }
+    words.iter().find_map(|w| {
+        WORDS
+            .iter()
+            .find(|(word, _)| word == w)
+            .map(|(_, code)| *code)
+    })
+}
+
 fn weekday_of(word: &str) -> Option<Weekday> {
     let english = match word {
         "monday" | "mondays" => Some(Weekday::Mon),
@@ -707,7 +748,15 @@ fn hebrew_weekday(word: &str) -> Option<Weekday> {
     }
 }
 
-fn days(text: &str, words: &[&str], today: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+fn days(
+    text: &str,
+    words: &[&str],
+    today: NaiveDate,
+    language: Option<Locale>,
+) -> Option<(NaiveDate, NaiveDate)> {
+    // Israel's week runs Sunday to Saturday and its weekend is Friday and Saturday; Poland's
+    // (and the English default) runs Monday to Sunday with a Saturday–Sunday weekend.
+    let hebrew = language == Some(Locale::He);
     let has = |phrases: &[&str]| phrases.iter().any(|p| text.contains(p));
     let next_of = |day: Weekday| {
         let ahead = (7 + day.num_days_from_monday() as i64
@@ -766,23 +815,32 @@ fn days(text: &str, words: &[&str], today: NaiveDate) -> Option<(NaiveDate, Naiv
         " przyszlym tygodniu ",
         " przyszly tydzien ",
     ]) {
-        return Some((today + Duration::days(7), today + Duration::days(13)));
+        let first = if hebrew { Weekday::Sun } else { Weekday::Mon };
+        let mut start = next_of(first);
+        if start == today {
+            start += Duration::days(7);
+        }
+        return Some((start, start + Duration::days(6)));
     }
     if has(&[
         " weekend ",
         " סופ ש ",
         " סוף השבוע ",
         " סוף שבוע ",
+        " בסוף השבוע ",
+        " בסוף שבוע ",
+        " לסוף השבוע ",
         " בסופ ש ",
         " weekendu ",
     ]) {
-        // Friday to Sunday (Israel's weekend ends on Saturday; Sunday is harmless to include).
-        let friday = if matches!(today.weekday(), Weekday::Sat | Weekday::Sun) {
-            today
-        } else {
-            next_of(Weekday::Fri)
+        let last = if hebrew { Weekday::Sat } else { Weekday::Sun };
+        let within = match today.weekday() {
+            Weekday::Fri | Weekday::Sat => true,
+            Weekday::Sun => !hebrew,
+            _ => false,
         };
-        return Some((friday, next_of(Weekday::Sun).max(friday)));
+        let first = if within { today } else { next_of(Weekday::Fri) };
+        return Some((first, next_of(last).max(first)));
     }
     if has(&[
         " this week ",
@@ -919,11 +977,9 @@ mod tests {
             ("theatre tomorrow", day(23), day(23)),
             ("הצגה מחר", day(23), day(23)),
             ("teatr jutro", day(23), day(23)),
-            (
-                "music next week",
-                day(29),
-                NaiveDate::from_ymd_opt(2026, 12, 5).unwrap(),
-            ),
+            // Sunday: next week starts tomorrow in Poland, on the coming Sunday in Israel.
+            ("music next week", day(23), day(29)),
+            ("koncert w przyszłym tygodniu", day(23), day(29)),
             (
                 "הופעה בשבוע הבא",
                 day(29),
@@ -939,6 +995,33 @@ mod tests {
         assert_eq!(tonight.hours, Some((17, 24)));
         let tonight_he = ask("מה יש הערב?");
         assert_eq!(tonight_he.days, Some((day(22), day(22))));
+    }
+
+    #[test]
+    fn weeks_and_weekends_follow_each_countrys_calendar() {
+        let wednesday = day(25);
+        let on = |q: &str| parse(q, wednesday, &cities()).days;
+        assert_eq!(
+            on("theatre next week"),
+            Some((day(30), NaiveDate::from_ymd_opt(2026, 12, 6).unwrap()))
+        );
+        assert_eq!(
+            on("הצגה בשבוע הבא"),
+            Some((day(29), NaiveDate::from_ymd_opt(2026, 12, 5).unwrap()))
+        );
+        assert_eq!(on("film this weekend"), Some((day(27), day(29))));
+        assert_eq!(on("סרט בסופ\"ש"), Some((day(27), day(28))));
+        // On Sunday the Israeli weekend is over: the next one is meant.
+        assert_eq!(ask("סרט בסוף השבוע").days, Some((day(27), day(28))));
+    }
+
+    #[test]
+    fn a_price_keeps_the_currency_it_was_said_in() {
+        assert_eq!(ask("stand-up under 100 shekels").currency, Some("ILS"));
+        assert_eq!(ask("סטנדאפ עד 100 ש\"ח").currency, Some("ILS"));
+        assert_eq!(ask("teatr do 120 zł").currency, Some("PLN"));
+        assert_eq!(ask("jazz under €30").currency, Some("EUR"));
+        assert_eq!(ask("jazz under 30").currency, None);
     }
 
     #[test]

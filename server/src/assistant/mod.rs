@@ -45,8 +45,9 @@ const PROMPT_EVENTS: usize = 6;
 const CARDS: usize = 4;
 /// Messages a conversation page shows (the latest).
 const SHOWN: i64 = 40;
-/// A question claimed this long ago by a process that never answered is claimed again.
-const CLAIM_STALE: Duration = Duration::minutes(3);
+/// A question claimed this long ago by a request that never answered is claimed again (at
+/// least; longer when the model chain may take longer).
+const CLAIM_STALE_MIN: std::time::Duration = std::time::Duration::from_secs(180);
 
 pub struct Assistant {
     db: Db,
@@ -55,6 +56,34 @@ pub struct Assistant {
     models: Option<Models>,
     metrics: AiMetrics,
     limiter: FailureLimiter,
+    claim_stale: std::time::Duration,
+}
+
+/// Holds a question's claim while its answer is written. Dropped without `done` (an error, or
+/// the request went away mid-answer) it hands the question back, so it is never stuck.
+struct Claim {
+    db: Db,
+    question: MessageId,
+    at: DateTime<Utc>,
+    done: bool,
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let (db, question, at) = (self.db.clone(), self.question, self.at);
+        tokio::spawn(async move {
+            let released = on_db!(&db, pool => sqlx::query(
+                "UPDATE assistant_messages SET status = 'pending', claimed_at = NULL \
+                 WHERE id = $1 AND status = 'answering' AND claimed_at = $2")
+                .bind(question).bind(at).execute(pool).await.map(|r| r.rows_affected()));
+            if let Err(err) = released {
+                tracing::error!("could not release question {question}: {err}");
+            }
+        });
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -98,7 +127,12 @@ impl Assistant {
         metrics: AiMetrics,
     ) -> Arc<Self> {
         let (count, window) = config.assistant_rate;
+        // Every model may use its whole allowance, one after the other.
+        let chain = config.ai.as_ref().map_or(std::time::Duration::ZERO, |ai| {
+            ai.timeout * (ai::TOTAL_TIMEOUTS + 1) * ai.models.len().max(1) as u32
+        });
         Arc::new(Assistant {
+            claim_stale: (chain + std::time::Duration::from_secs(60)).max(CLAIM_STALE_MIN),
             models: config.ai.clone().map(|ai| Models::new(ai, metrics.clone())),
             db,
             events,
@@ -122,44 +156,38 @@ impl Assistant {
                 .stored_answer(actor, row.conversation_id, question)
                 .await;
         }
-        if !self.claim(question).await? {
-            // Another request (a second tab, a reconnecting stream) is writing it: wait.
-            let until = Instant::now() + std::time::Duration::from_secs(180);
-            while Instant::now() < until {
-                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-                if self.question(actor, question).await?.status == "done" {
-                    return self
-                        .stored_answer(actor, row.conversation_id, question)
-                        .await;
-                }
+        let until = Instant::now() + self.claim_stale + std::time::Duration::from_secs(30);
+        let mut claim = loop {
+            if let Some(claim) = self.claim(question).await? {
+                break claim;
             }
-            return Err(AppError::Unavailable {
-                service: "assistant".into(),
-            });
-        }
-        let answered = self
-            .write_answer(actor, &row, question, locale, sink.as_ref())
-            .await;
-        if answered.is_err() {
-            // Leave the question to be asked again rather than stuck as being answered.
-            let reset = on_db!(&self.db, pool => sqlx::query(
-                "UPDATE assistant_messages SET status = 'pending', claimed_at = NULL WHERE id = $1")
-                .bind(question).execute(pool).await.map(|r| r.rows_affected()));
-            if let Err(err) = reset {
-                tracing::error!("could not release question {question}: {err}");
+            // Another request (a second tab, a reconnecting stream) is writing it: wait for it,
+            // or take over when its claim goes stale.
+            if Instant::now() > until {
+                return Err(AppError::Unavailable {
+                    service: "assistant".into(),
+                });
             }
-        }
-        answered
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            if self.question(actor, question).await?.status == "done" {
+                return self
+                    .stored_answer(actor, row.conversation_id, question)
+                    .await;
+            }
+        };
+        self.write_answer(actor, &row, &mut claim, locale, sink.as_ref())
+            .await
     }
 
     async fn write_answer(
         &self,
         actor: &UserView,
         row: &QuestionRow,
-        question: MessageId,
+        claim: &mut Claim,
         locale: Locale,
         sink: Option<&UnboundedSender<Delta>>,
     ) -> Result<AssistantReply, AppError> {
+        let question = claim.question;
         let history = self.history(row.conversation_id, question).await?;
         let now = now();
         let profile = self.profile(actor, now).await?;
@@ -167,16 +195,22 @@ impl Assistant {
         let language = intent.language.unwrap_or(locale);
         let ranked = self.retrieve(&row.content, &intent, &profile, now).await?;
 
+        // The best events that can still be booked (or waitlisted): only these reach the model
+        // or the cards.
+        let mut details: Vec<EventDetail> = Vec::new();
+        for candidate in ranked.iter().take(3 * PROMPT_EVENTS) {
+            if details.len() == PROMPT_EVENTS {
+                break;
+            }
+            match self.events.get_event(Some(actor), candidate.item.id).await {
+                Ok(detail) if bookable_type(&detail, now).is_some() => details.push(detail),
+                Ok(_) | Err(AppError::NotFound) => {}
+                Err(err) => return Err(err),
+            }
+        }
+
         let mut answer = None;
         if let Some(models) = &self.models {
-            let mut details: Vec<EventDetail> = Vec::new();
-            for candidate in ranked.iter().take(PROMPT_EVENTS) {
-                match self.events.get_event(Some(actor), candidate.item.id).await {
-                    Ok(detail) => details.push(detail),
-                    Err(AppError::NotFound) => {}
-                    Err(err) => return Err(err),
-                }
-            }
             let history: Vec<(&'static str, String)> = history
                 .into_iter()
                 .map(|(speaker, text)| {
@@ -210,7 +244,7 @@ impl Assistant {
             None => {
                 self.metrics.fell_back();
                 let picks: Vec<EventListItem> =
-                    ranked.iter().take(CARDS).map(|c| c.item.clone()).collect();
+                    details.iter().take(CARDS).map(|d| d.item.clone()).collect();
                 let reply = recommend::offline_answer(&picks, &profile, &intent, language);
                 if let Some(sink) = sink {
                     let _ = sink.send(Delta::Text(reply.clone()));
@@ -218,15 +252,21 @@ impl Assistant {
                 (reply, picks.iter().map(|e| e.id).collect(), None)
             }
         };
-        self.store_answer(
-            row.conversation_id,
-            question,
-            &reply,
-            model.as_deref(),
+        let answer = StoredAnswer {
+            reply: &reply,
+            model: model.as_deref(),
             fallback,
-            &ids,
-        )
-        .await?;
+            ids: &ids,
+        };
+        if !self
+            .store_answer(row.conversation_id, claim, answer)
+            .await?
+        {
+            // The claim went stale and another request answered meanwhile: its answer stands.
+            return self
+                .stored_answer(actor, row.conversation_id, question)
+                .await;
+        }
         Ok(AssistantReply {
             conversation_id: row.conversation_id,
             reply,
@@ -248,12 +288,24 @@ impl Assistant {
             "SELECT DISTINCT city FROM events WHERE status = 'published' AND starts_at > $1")
             .bind(now).fetch_all(pool).await)
         .map_err(internal)?;
-        let language_day = match intent::parse(question, now.date_naive(), &[]).language {
-            Some(Locale::He) => now.with_timezone(&chrono_tz::Asia::Jerusalem).date_naive(),
-            Some(Locale::Pl) => now.with_timezone(&chrono_tz::Europe::Warsaw).date_naive(),
-            _ => now.date_naive(),
+        // "Today" is the venue's today: the asked city's clock, else the language's country.
+        let first = intent::parse(question, now.date_naive(), &cities);
+        let zone: Option<String> = match &first.city {
+            Some(city) => on_db!(&self.db, pool => sqlx::query_scalar(
+                "SELECT timezone FROM events WHERE city = $1 ORDER BY starts_at DESC LIMIT 1")
+                .bind(city).fetch_optional(pool).await)
+            .map_err(internal)?,
+            None => None,
         };
-        let mut intent = intent::parse(question, language_day, &cities);
+        let zone = zone
+            .and_then(|z| z.parse::<chrono_tz::Tz>().ok())
+            .or(match first.language {
+                Some(Locale::He) => Some(chrono_tz::Asia::Jerusalem),
+                Some(Locale::Pl) => Some(chrono_tz::Europe::Warsaw),
+                _ => None,
+            });
+        let today = zone.map_or(now.date_naive(), |z| now.with_timezone(&z).date_naive());
+        let mut intent = intent::parse(question, today, &cities);
         if intent.like_last
             && intent.categories.is_empty()
             && let Some(last) = &profile.last_attended
@@ -467,15 +519,21 @@ impl Assistant {
         .ok_or(AppError::NotFound)
     }
 
-    /// Takes the question for answering; false when another request holds it.
-    async fn claim(&self, id: MessageId) -> Result<bool, AppError> {
+    /// Takes the question for answering; `None` while another request holds it.
+    async fn claim(&self, id: MessageId) -> Result<Option<Claim>, AppError> {
         let now = now();
+        let stale = now - Duration::from_std(self.claim_stale).unwrap_or(Duration::minutes(3));
         let claimed = on_db!(&self.db, pool => sqlx::query(
             "UPDATE assistant_messages SET status = 'answering', claimed_at = $2 \
              WHERE id = $1 AND (status = 'pending' OR (status = 'answering' AND claimed_at < $3))")
-            .bind(id).bind(now).bind(now - CLAIM_STALE).execute(pool).await.map(|r| r.rows_affected()))
+            .bind(id).bind(now).bind(stale).execute(pool).await.map(|r| r.rows_affected()))
         .map_err(internal)?;
-        Ok(claimed == 1)
+        Ok((claimed == 1).then(|| Claim {
+            db: self.db.clone(),
+            question: id,
+            at: now,
+            done: false,
+        }))
     }
 
     /// The conversation before `question`: its latest answered turns, oldest first.
@@ -496,30 +554,40 @@ impl Assistant {
             .collect())
     }
 
+    /// Stores the answer and marks its question done, if this request still holds the claim
+    /// (false when it does not: nothing is written).
     async fn store_answer(
         &self,
         conversation: ConversationId,
-        question: MessageId,
-        reply: &str,
-        model: Option<&str>,
-        fallback: bool,
-        ids: &[EventId],
-    ) -> Result<(), AppError> {
+        claim: &mut Claim,
+        answer: StoredAnswer<'_>,
+    ) -> Result<bool, AppError> {
         let now = now();
-        on_db!(&self.db, pool => async {
+        let stored = on_db!(&self.db, pool => async {
             let mut tx = pool.begin().await?;
+            let held = sqlx::query(
+                "UPDATE assistant_messages SET status = 'done' \
+                 WHERE id = $1 AND status = 'answering' AND claimed_at = $2")
+                .bind(claim.question).bind(claim.at).execute(&mut *tx).await?.rows_affected();
+            if held == 0 {
+                tx.rollback().await?;
+                return Ok::<_, sqlx::Error>(false);
+            }
             sqlx::query(
-                "INSERT INTO assistant_messages (conversation_id, role, content, status, model, fallback, event_ids, created_at) \
-                 VALUES ($1, 'assistant', $2, 'done', $3, $4, $5, $6)")
-                .bind(conversation).bind(reply).bind(model).bind(fallback).bind(ids_text(ids)).bind(now)
+                "INSERT INTO assistant_messages (conversation_id, role, content, status, model, fallback, event_ids, question_id, created_at) \
+                 VALUES ($1, 'assistant', $2, 'done', $3, $4, $5, $6, $7)")
+                .bind(conversation).bind(answer.reply).bind(answer.model).bind(answer.fallback)
+                .bind(ids_text(answer.ids)).bind(claim.question).bind(now)
                 .execute(&mut *tx).await?;
-            sqlx::query("UPDATE assistant_messages SET status = 'done' WHERE id = $1")
-                .bind(question).execute(&mut *tx).await?;
             sqlx::query("UPDATE assistant_conversations SET updated_at = $2 WHERE id = $1")
                 .bind(conversation).bind(now).execute(&mut *tx).await?;
-            tx.commit().await
+            tx.commit().await?;
+            Ok(true)
         }.await)
-        .map_err(internal)
+        .map_err(internal)?;
+        // Stored or not, the claim is settled: nothing to hand back.
+        claim.done = true;
+        Ok(stored)
     }
 
     async fn stored_answer(
@@ -530,7 +598,7 @@ impl Assistant {
     ) -> Result<AssistantReply, AppError> {
         let row = on_db!(&self.db, pool => sqlx::query_as::<_, MessageRow>(
             "SELECT id, role, content, status, model, fallback, event_ids, created_at FROM assistant_messages \
-             WHERE conversation_id = $1 AND id > $2 AND role = 'assistant' ORDER BY id LIMIT 1")
+             WHERE conversation_id = $1 AND question_id = $2 AND role = 'assistant' ORDER BY id LIMIT 1")
             .bind(conversation).bind(question).fetch_optional(pool).await)
         .map_err(internal)?
         .ok_or_else(|| internal(format!("question {question} is done but has no answer")))?;
@@ -543,7 +611,8 @@ impl Assistant {
         })
     }
 
-    /// Cards for `ids` with their seats as of now; events gone or hidden meanwhile drop out.
+    /// Cards for `ids` with their seats as of now. Events that can no longer be booked or
+    /// waitlisted (cancelled, started, sales closed, gone) drop out.
     async fn recommendations(
         &self,
         actor: &UserView,
@@ -557,20 +626,12 @@ impl Assistant {
                 Err(AppError::NotFound) => continue,
                 Err(err) => return Err(err),
             };
-            let on_sale = detail.ticket_types.iter().filter(|t| {
-                t.sales_start.is_none_or(|s| s <= now) && t.sales_end.is_none_or(|e| e > now)
-            });
-            let ticket_type = on_sale
-                .clone()
-                .filter(|t| t.remaining > 0)
-                .min_by_key(|t| (t.price.amount, t.id))
-                .or_else(|| on_sale.min_by_key(|t| (t.price.amount, t.id)))
-                .map(|t| t.id)
-                .filter(|_| detail.item.starts_at > now);
-            cards.push(Recommendation {
-                event: detail.item,
-                ticket_type,
-            });
+            if let Some(ticket_type) = bookable_type(&detail, now) {
+                cards.push(Recommendation {
+                    event: detail.item,
+                    ticket_type: Some(ticket_type),
+                });
+            }
         }
         Ok(cards)
     }
@@ -586,6 +647,33 @@ impl Assistant {
         .map_err(internal)?
         .ok_or(AppError::NotFound)
     }
+}
+
+/// What `store_answer` writes.
+struct StoredAnswer<'a> {
+    reply: &'a str,
+    model: Option<&'a str>,
+    fallback: bool,
+    ids: &'a [EventId],
+}
+
+/// The ticket type a one-click registration books: one seat of the cheapest type on sale with
+/// seats left, else the cheapest on sale (its waitlist). `None` when the event cannot be booked
+/// at all: not published, started, or no type on sale.
+fn bookable_type(detail: &EventDetail, now: DateTime<Utc>) -> Option<app::events::TicketTypeId> {
+    if detail.item.status != app::events::EventStatus::Published || detail.item.starts_at <= now {
+        return None;
+    }
+    let on_sale = detail
+        .ticket_types
+        .iter()
+        .filter(|t| t.sales_start.is_none_or(|s| s <= now) && t.sales_end.is_none_or(|e| e > now));
+    on_sale
+        .clone()
+        .filter(|t| t.remaining > 0)
+        .min_by_key(|t| (t.price.amount, t.id))
+        .or_else(|| on_sale.min_by_key(|t| (t.price.amount, t.id)))
+        .map(|t| t.id)
 }
 
 fn speaker(role: &str) -> Speaker {
@@ -645,7 +733,7 @@ impl AssistantCommands for Assistant {
         let message = check_question(message)?;
         let key = format!("assistant:{}", actor.id);
         let at = Instant::now();
-        if let Err(wait) = self.limiter.check(&[&key], at) {
+        if let Err(wait) = self.limiter.take(&[&key], at) {
             return Err(AppError::RateLimited {
                 retry_after_secs: wait.as_secs().max(1),
             });
@@ -676,7 +764,6 @@ impl AssistantCommands for Assistant {
             Ok::<_, sqlx::Error>((conversation_id, message_id))
         }.await)
         .map_err(internal)?;
-        self.limiter.record_failure(&[&key], at);
         Ok(Asked {
             conversation_id,
             message_id,
@@ -700,10 +787,13 @@ impl AssistantCommands for Assistant {
     ) -> Result<(), AppError> {
         let deleted = on_db!(&self.db, pool => async {
             let mut tx = pool.begin().await?;
+            // Only the owner's conversation: a stranger's attempt removes nothing.
+            sqlx::query(
+                "DELETE FROM assistant_messages WHERE conversation_id IN \
+                 (SELECT id FROM assistant_conversations WHERE id = $1 AND user_id = $2)")
+                .bind(id).bind(actor.id).execute(&mut *tx).await?;
             let gone = sqlx::query("DELETE FROM assistant_conversations WHERE id = $1 AND user_id = $2")
                 .bind(id).bind(actor.id).execute(&mut *tx).await?.rows_affected();
-            sqlx::query("DELETE FROM assistant_messages WHERE conversation_id = $1")
-                .bind(id).execute(&mut *tx).await?;
             tx.commit().await?;
             Ok::<_, sqlx::Error>(gone)
         }.await)

@@ -70,7 +70,8 @@ pub fn quote(json: &str) -> String {
     json.replace('<', "\\u003c").replace('>', "\\u003e")
 }
 
-/// The events of `retrieved` the answer names by title, in the order it names them. An event
+/// The events of `retrieved` the answer names by title (whole words, three letters or more), in
+/// the order it names them. An event
 /// the answer names that was not retrieved cannot be found here, so it is never shown.
 pub fn named_in<'a>(answer: &str, retrieved: &'a [EventListItem]) -> Vec<&'a EventListItem> {
     let answer = crate::search::fold(answer);
@@ -78,8 +79,8 @@ pub fn named_in<'a>(answer: &str, retrieved: &'a [EventListItem]) -> Vec<&'a Eve
         .iter()
         .filter_map(|e| {
             let title = crate::search::fold(e.title.trim());
-            (!title.is_empty())
-                .then(|| answer.find(&title).map(|at| (at, e)))
+            (title.chars().count() >= 3)
+                .then(|| whole_word_at(&answer, &title).map(|at| (at, e)))
                 .flatten()
         })
         .collect();
@@ -87,9 +88,28 @@ pub fn named_in<'a>(answer: &str, retrieved: &'a [EventListItem]) -> Vec<&'a Eve
     found.into_iter().map(|(_, e)| e).collect()
 }
 
+/// Where `needle` first occurs in `text` with no letter or digit glued to either end.
+fn whole_word_at(text: &str, needle: &str) -> Option<usize> {
+    text.match_indices(needle).map(|(at, _)| at).find(|&at| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + needle.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn titles_are_found_as_whole_words_only() {
+        assert_eq!(
+            whole_word_at("try jazz night, then more", "jazz night"),
+            Some(4)
+        );
+        assert_eq!(whole_word_at("a cabaret", "cab"), None);
+        assert_eq!(whole_word_at("see \"cab\".", "cab"), Some(5));
+    }
 
     #[test]
     fn quoted_data_cannot_close_its_block() {

@@ -75,6 +75,13 @@ pub fn allowed(c: &EventListItem, intent: &Intent, profile: &Profile, now: DateT
     {
         return false;
     }
+    // "Under 100 shekels" says nothing about prices in złoty.
+    if let (Some(_), Some(currency), Some(p)) = (intent.price_max, intent.currency, &c.min_price)
+        && p.amount > 0
+        && p.currency != currency
+    {
+        return false;
+    }
     true
 }
 
@@ -340,6 +347,11 @@ mod tests {
         });
         let mut elsewhere = event(3, Category::StandUp, 2);
         elsewhere.city = "Kraków".into();
+        let mut zloty = event(6, Category::StandUp, 2);
+        zloty.min_price = Some(Money {
+            amount: 5_000,
+            currency: "PLN".into(),
+        });
         let music = event(4, Category::Music, 2);
         let late = event(5, Category::StandUp, 20);
         let day = (now() + Duration::days(2)).date_naive();
@@ -347,11 +359,12 @@ mod tests {
             categories: vec![Category::StandUp],
             city: Some("Tel Aviv".into()),
             price_max: Some(10_000),
+            currency: Some("ILS"),
             days: Some((day, day)),
             ..Intent::default()
         };
         let ranked = rank(
-            candidates(vec![cheap, dear, elsewhere, music, late]),
+            candidates(vec![cheap, dear, elsewhere, music, late, zloty]),
             &intent,
             &Profile::default(),
             now(),

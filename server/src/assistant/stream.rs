@@ -22,6 +22,8 @@ pub async fn replies(
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let actor = crate::rest::auth::session_user(&state, &session).await?;
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    // Someone else's question is refused before any stream starts.
+    state.assistant.question(&actor, id).await?;
     let locale = crate::web::request_locale(&headers);
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let assistant = state.assistant.clone();

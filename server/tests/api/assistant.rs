@@ -9,6 +9,7 @@ use crate::on_both_engines;
 use app::assistant::commands::AskAssistant;
 use app::auth::Role;
 use axum::http::{Method, StatusCode};
+use futures_util::StreamExt;
 use leptos::server_fn::ServerFn;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
@@ -110,10 +111,15 @@ async fn fake_ollama() -> (String, Arc<Mutex<Seen>>) {
             } else {
                 lines.push(line(&model, "", true));
             }
-            let stream = futures_util::stream::iter(
-                lines
-                    .into_iter()
-                    .map(|l| Ok::<_, std::io::Error>(l.into_bytes())),
+            // `stall` sends its first piece, then goes quiet for longer than the timeout.
+            let stall = model == "stall";
+            let stream = futures_util::stream::iter(lines.into_iter().enumerate()).then(
+                move |(i, l)| async move {
+                    if stall && i == 1 {
+                        tokio::time::sleep(Duration::from_secs(3)).await;
+                    }
+                    Ok::<_, std::io::Error>(l.into_bytes())
+                },
             );
             (
                 StatusCode::OK,
@@ -149,6 +155,7 @@ async fn fake_ollama() -> (String, Arc<Mutex<Seen>>) {
             "broken:latest",
             "slow:latest",
             "midway:latest",
+            "stall:latest",
             "embed:latest",
         ]
         .map(model)
@@ -397,18 +404,18 @@ on_both_engines! {
 
     async fn the_next_model_answers_when_one_fails_is_slow_or_breaks_off(engine: Engine) {
         let (url, _) = fake_ollama().await;
-        let app = TestApp::with_config(engine, with_models(&url, &["broken", "missing", "slow", "midway", "good"], false)).await;
+        let app = TestApp::with_config(engine, with_models(&url, &["broken", "missing", "slow", "stall", "midway", "good"], false)).await;
         let c = catalogue(&app).await;
         let (_, _, cookie) = app.signed_in(Role::User).await;
         let stream = ask_and_stream(&app, &cookie, "stand-up this week").await;
-        // `midway` sent a piece before breaking off: the page is told to start over.
-        assert!(stream.contains("event: restart"), "{stream}");
+        // `stall` and `midway` each sent a piece before failing: the page is told to start over.
+        assert_eq!(stream.matches("event: restart").count(), 2, "{stream}");
         let done = done_of(&stream);
         assert_eq!(done["model"], json!("good"));
         assert_eq!(done["fallback"], json!(false));
         assert_eq!(done["recommendations"][0]["event"]["id"].to_string(), c.laugh);
         let text = metrics(&app).await;
-        for model in ["broken", "missing", "slow", "midway"] {
+        for model in ["broken", "missing", "slow", "stall", "midway"] {
             assert!(text.contains(&format!("eventhub_ai_failures_total{{model=\"{model}\"}} 1")), "{model}: {text}");
         }
         assert!(text.contains("eventhub_ai_calls_total{model=\"good\"} 1"), "{text}");
@@ -574,8 +581,20 @@ on_both_engines! {
         let mine = app.get(&format!("/assistant?c={conversation}"), &[("cookie", &session(&cookie))]).await;
         assert!(mine.body.contains("and jazz?"), "the owner sees the conversation");
         assert!(mine.body.contains("Laugh Factory Night"));
+        let count = || async {
+            let n: i64 = server::on_db!(&app.state.db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM assistant_messages")
+                .fetch_one(pool).await).unwrap();
+            n
+        };
+        assert_eq!(count().await, 4);
         let r = app.call(Method::DELETE, &format!("/api/v1/assistant/conversations/{conversation}"), None, Some(&stranger)).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND);
+        assert_eq!(count().await, 4, "a stranger's delete removes nothing");
+        // Nor can a stranger follow the owner's answers.
+        let first_question: i64 = server::on_db!(&app.state.db, pool => sqlx::query_scalar(
+            "SELECT MIN(id) FROM assistant_messages WHERE role = 'user'").fetch_one(pool).await).unwrap();
+        let peek = app.get(&format!("/assistant/replies/{first_question}"), &[("cookie", &session(&stranger_cookie))]).await;
+        assert_eq!(peek.status, StatusCode::NOT_FOUND);
         // Deleting it (the page's form) removes it and its messages.
         let r = app.server_fn(DeleteConversation::PATH, &[("id", &conversation)], Some(&cookie)).await;
         assert!(r.status.is_success() || r.status.is_redirection(), "{} {}", r.status, r.body);
@@ -603,16 +622,36 @@ on_both_engines! {
         let stored: i64 = server::on_db!(&app.state.db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM assistant_messages")
             .fetch_one(pool).await).unwrap();
         assert_eq!(stored, 0, "refused questions change nothing");
-        for _ in 0..3 {
-            let (status, _) = chat(&app, &user, json!({"message": "what is on?"})).await;
-            assert_eq!(status, StatusCode::OK);
-        }
-        let (status, body) = chat(&app, &user, json!({"message": "what is on?"})).await;
-        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+        // Eight at once: exactly three get through.
+        let asks = (0..8).map(|_| chat(&app, &user, json!({"message": "what is on?"})));
+        let statuses: Vec<StatusCode> = futures_util::future::join_all(asks).await.into_iter().map(|(s, _)| s).collect();
+        assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 3, "{statuses:?}");
+        assert_eq!(statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count(), 5, "{statuses:?}");
         // Another user is not limited by the first one's questions.
         let (_, other) = app.bearer(Role::User).await;
         let (status, _) = chat(&app, &other, json!({"message": "what is on?"})).await;
         assert_eq!(status, StatusCode::OK);
+    }
+
+    async fn each_question_gets_its_own_answer_whatever_the_order(engine: Engine) {
+        let (url, _) = fake_ollama().await;
+        let app = TestApp::with_config(engine, with_models(&url, &["good"], false)).await;
+        let c = catalogue(&app).await;
+        let (_, _, cookie) = app.signed_in(Role::User).await;
+        let first = app.server_fn(AskAssistant::PATH, &[("message", "stand-up this week")], Some(&cookie)).await.json();
+        let conversation = first["conversation_id"].to_string();
+        let second = app.server_fn(AskAssistant::PATH,
+            &[("message", "kids this week"), ("conversation_id", &conversation)], Some(&cookie)).await.json();
+        assert_eq!(second["conversation_id"], first["conversation_id"]);
+        let follow = |id: &Value| format!("/assistant/replies/{id}");
+        // The later question is answered first; each still gets its own answer.
+        let later = app.get(&follow(&second["message_id"]), &[("cookie", &session(&cookie))]).await;
+        let earlier = app.get(&follow(&first["message_id"]), &[("cookie", &session(&cookie))]).await;
+        let card = |body: &str| done_of(body)["recommendations"][0]["event"]["id"].to_string();
+        assert_eq!(card(&later.body), c.puppets);
+        assert_eq!(card(&earlier.body), c.laugh);
+        let again = app.get(&follow(&first["message_id"]), &[("cookie", &session(&cookie))]).await;
+        assert_eq!(card(&again.body), c.laugh);
     }
 
     async fn a_plain_form_gets_the_whole_answer_and_the_conversation_page(engine: Engine) {
@@ -713,5 +752,20 @@ on_both_engines! {
         assert_eq!(reply["reply"], json!("Go to Puppet Morning"));
         assert_eq!(card_ids(&reply), vec![c.puppets]);
         assert_eq!(*seen.lock().unwrap(), vec!["Bearer sk-test-key".to_owned()]);
+    }
+}
+
+on_both_engines! {
+    async fn metrics_can_be_kept_for_a_token_holder(engine: Engine) {
+        let app = TestApp::with_config(engine, |c| {
+            c.metrics_token = Some(server::config::Secret("scrape-me".into()));
+        })
+        .await;
+        assert_eq!(app.get("/metrics", &[]).await.status, StatusCode::UNAUTHORIZED);
+        let wrong = app.get("/metrics", &[("authorization", "Bearer nope")]).await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+        let right = app.get("/metrics", &[("authorization", "Bearer scrape-me")]).await;
+        assert_eq!(right.status, StatusCode::OK);
+        assert!(right.body.contains("eventhub_assistant_fallbacks_total"), "{}", right.body);
     }
 }

@@ -69,6 +69,7 @@ pub async fn fresh_db(engine: Engine) -> TestDb {
         cloudinary: None,
         ai: None,
         assistant_rate: (20, std::time::Duration::from_secs(600)),
+        metrics_token: None,
     };
     TestDb { config, _dir: dir }
 }
