@@ -1,36 +1,17 @@
 //! `/api/v1/assistant`: ask the assistant (signed in), delete a conversation.
 use super::auth::ApiUser;
+use super::bookings::IdInput;
 use super::error::{ApiError, ApiJson, ErrorBody};
 use super::events::EventSummary;
 use crate::AppState;
 use app::assistant::ports::AssistantCommands;
 use app::auth::Role;
-use app::error::{AppError, Problem};
+use app::error::AppError;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-
-/// An id as a string (as the API writes ids) or a number.
-#[derive(Deserialize, ToSchema)]
-#[serde(untagged)]
-pub enum IdInput {
-    Text(String),
-    Number(i64),
-}
-
-impl IdInput {
-    fn read(&self, field: &str) -> Result<i64, AppError> {
-        match self {
-            IdInput::Number(n) => Ok(*n),
-            IdInput::Text(text) => text
-                .trim()
-                .parse()
-                .map_err(|_| AppError::field(field, Problem::NumberInvalid)),
-        }
-    }
-}
 
 #[derive(Deserialize, ToSchema)]
 pub struct ChatRequest {
@@ -67,7 +48,7 @@ pub async fn chat(
     let conversation = req
         .conversation_id
         .as_ref()
-        .map(|id| id.read("conversation_id"))
+        .map(|id| id.parse("conversation_id"))
         .transpose()?;
     let message = app::assistant::check_question(&req.message)?;
     let asked = state.assistant.ask(&actor, message, conversation).await?;

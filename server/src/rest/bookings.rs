@@ -93,7 +93,7 @@ pub enum IdInput {
 }
 
 impl IdInput {
-    fn parse(&self, field: &str) -> Result<i64, AppError> {
+    pub fn parse(&self, field: &str) -> Result<i64, AppError> {
         match self {
             IdInput::Number(n) => Ok(*n),
             IdInput::Text(s) => s
