@@ -433,7 +433,6 @@ assistant-model = answered by {model}
 assistant-failed = The assistant could not answer just now. Please try again in a moment.
 assistant-register = Register
 assistant-join-waitlist = Join the waitlist
-assistant-choose-tickets = Choose tickets
 assistant-sign-in = Sign in to ask the assistant
 assistant-panel-title = Not sure what to see?
 assistant-panel-lead = Ask the assistant in English, Hebrew or Polish: a kind of show, a day, a city, a budget.

@@ -433,7 +433,6 @@ assistant-model = נענה על ידי {model}
 assistant-failed = העוזר לא הצליח לענות כרגע. נסו שוב בעוד רגע.
 assistant-register = להרשמה
 assistant-join-waitlist = להצטרפות לרשימת ההמתנה
-assistant-choose-tickets = לבחירת כרטיסים
 assistant-sign-in = התחברו כדי לשאול את העוזר
 assistant-panel-title = לא בטוחים מה לראות?
 assistant-panel-lead = שאלו את העוזר בעברית, באנגלית או בפולנית: סוג מופע, יום, עיר, תקציב.

@@ -433,7 +433,6 @@ assistant-model = odpowiedź: {model}
 assistant-failed = Asystent nie mógł teraz odpowiedzieć. Spróbuj ponownie za chwilę.
 assistant-register = Zapisz się
 assistant-join-waitlist = Dołącz do listy oczekujących
-assistant-choose-tickets = Wybierz bilety
 assistant-sign-in = Zaloguj się, aby zapytać asystenta
 assistant-panel-title = Nie wiesz, co wybrać?
 assistant-panel-lead = Zapytaj asystenta po polsku, angielsku lub hebrajsku: rodzaj wydarzenia, dzień, miasto, budżet.

@@ -45,18 +45,20 @@ impl AiMetrics {
 
     /// A call to `model` that answered after `took`.
     pub fn answered(&self, model: &str, took: Duration) {
-        self.calls.get_or_create(&Self::label(model)).inc();
-        self.latency
-            .get_or_create(&Self::label(model))
-            .observe(took.as_secs_f64());
+        self.called(&Self::label(model), took);
     }
 
     /// A call to `model` that failed (error, timeout, empty answer).
     pub fn failed(&self, model: &str, took: Duration) {
-        self.calls.get_or_create(&Self::label(model)).inc();
-        self.failures.get_or_create(&Self::label(model)).inc();
+        let label = Self::label(model);
+        self.called(&label, took);
+        self.failures.get_or_create(&label).inc();
+    }
+
+    fn called(&self, label: &ModelLabel, took: Duration) {
+        self.calls.get_or_create(label).inc();
         self.latency
-            .get_or_create(&Self::label(model))
+            .get_or_create(label)
             .observe(took.as_secs_f64());
     }
 

@@ -15,13 +15,11 @@ pub async fn ask_assistant(
     ssr::with_status(
         async {
             let actor = ssr::require(Role::User).await?;
-            let message = super::check_question(&message)?;
             let commands = ssr::services()?.assistant_commands;
-            let mut asked = commands.ask(&actor, message, conversation_id).await?;
+            let asked = commands.ask(&actor, &message, conversation_id).await?;
             if ssr::plain_form() {
                 let locale = use_context::<Locale>().unwrap_or_default();
                 commands.answer(&actor, asked.message_id, locale).await?;
-                asked.answered = true;
                 leptos_axum::redirect(&format!("/assistant?c={}", asked.conversation_id));
             }
             Ok(asked)

@@ -28,11 +28,11 @@ pub enum Speaker {
 }
 
 /// A recommended event as its card shows it, with the ticket type a one-click "Register" books
-/// (one seat of the cheapest type on sale; `None` when the event page must be used to choose).
+/// (one seat of the cheapest type on sale). Only events that can be booked become cards.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Recommendation {
     pub event: EventListItem,
-    pub ticket_type: Option<TicketTypeId>,
+    pub ticket_type: TicketTypeId,
 }
 
 impl Recommendation {
@@ -77,13 +77,11 @@ pub struct AssistantView {
     pub current: Option<Conversation>,
 }
 
-/// A question filed: its conversation and id. `answered` when the answer was written at once
-/// (a form posted without scripts); otherwise the page follows `/assistant/replies/{id}`.
+/// A question filed: its conversation and id (the page follows `/assistant/replies/{id}`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Asked {
     pub conversation_id: ConversationId,
     pub message_id: MessageId,
-    pub answered: bool,
 }
 
 /// A written answer. `model` is the model that wrote it; `fallback` when none did and the
@@ -98,12 +96,13 @@ pub struct AssistantReply {
 }
 
 /// What the reply stream (`/assistant/replies/{id}`, server-sent events) carries: pieces of text
-/// as a model writes them, `restart` when that model failed and the next one starts over, and
-/// the finished reply.
+/// as a model writes them, `restart` when that model failed and the next one starts over, the
+/// finished reply, or `failed` with an error kind (the page shows its own words for it).
 pub mod stream {
     pub const DELTA: &str = "delta";
     pub const RESTART: &str = "restart";
     pub const DONE: &str = "done";
+    pub const FAILED: &str = "failed";
 }
 
 /// Checks a question before anything is stored.

@@ -6,8 +6,9 @@ use crate::i18n::Locale;
 
 #[async_trait::async_trait]
 pub trait AssistantCommands: Send + Sync {
-    /// Files a question in the actor's conversation `conversation` (another user's is
-    /// `NotFound`) or a new one. Questions are rate-limited per user (`RateLimited`).
+    /// Files a question (checked: `Invalid` for an empty or overlong one) in the actor's
+    /// conversation `conversation` (another user's is `NotFound`) or a new one. Questions are
+    /// rate-limited per user (`RateLimited`).
     async fn ask(
         &self,
         actor: &UserView,

@@ -137,25 +137,19 @@ fn RecommendationCard(card: Recommendation) -> impl IntoView {
     let book = ServerAction::<BookSeats>::new();
     let waitlist = card.waitlist();
     let event_id = card.event.id;
+    let ticket_type = card.ticket_type;
     view! {
         <div class="recommendation" data-testid="recommendation">
             <EventCard item=card.event/>
             <div class="recommendation-actions">
-                {match card.ticket_type {
-                    Some(ticket_type) => view! {
-                        <ActionForm action=book attr:class="inline-form">
-                            <input type="hidden" name="event_id" value=event_id.to_string()/>
-                            <input type="hidden" name="ticket_type_id" value=ticket_type.to_string()/>
-                            <input type="hidden" name="quantity" value="1"/>
-                            <button class="btn btn-primary btn-sm" type="submit" disabled=move || book.pending().get()>
-                                {if waitlist { t(Msg::AssistantJoinWaitlist) } else { t(Msg::AssistantRegister) }}
-                            </button>
-                        </ActionForm>
-                    }.into_any(),
-                    None => view! {
-                        <a class="btn btn-ghost btn-sm" href=format!("/events/{event_id}")>{t(Msg::AssistantChooseTickets)}</a>
-                    }.into_any(),
-                }}
+                <ActionForm action=book attr:class="inline-form">
+                    <input type="hidden" name="event_id" value=event_id.to_string()/>
+                    <input type="hidden" name="ticket_type_id" value=ticket_type.to_string()/>
+                    <input type="hidden" name="quantity" value="1"/>
+                    <button class="btn btn-primary btn-sm" type="submit" disabled=move || book.pending().get()>
+                        {if waitlist { t(Msg::AssistantJoinWaitlist) } else { t(Msg::AssistantRegister) }}
+                    </button>
+                </ActionForm>
             </div>
         </div>
     }
@@ -170,7 +164,7 @@ fn ReplyStream(id: MessageId) -> impl IntoView {
     let refresh = use_context::<Refresh>();
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
-        use super::stream::{DELTA, DONE, RESTART};
+        use super::stream::{DELTA, DONE, FAILED, RESTART};
         use wasm_bindgen::JsCast;
         use wasm_bindgen::closure::Closure;
         let Ok(source) = web_sys::EventSource::new(&format!("/assistant/replies/{id}")) else {
@@ -217,8 +211,7 @@ fn ReplyStream(id: MessageId) -> impl IntoView {
         let _ =
             source.add_event_listener_with_callback(RESTART, on_restart.as_ref().unchecked_ref());
         let _ = source.add_event_listener_with_callback(DONE, on_done.as_ref().unchecked_ref());
-        let _ =
-            source.add_event_listener_with_callback("failed", on_failed.as_ref().unchecked_ref());
+        let _ = source.add_event_listener_with_callback(FAILED, on_failed.as_ref().unchecked_ref());
         let held =
             send_wrapper::SendWrapper::new((source, on_delta, on_restart, on_done, on_failed));
         on_cleanup(move || held.take().0.close());
@@ -252,17 +245,23 @@ fn AskForm(conversation_id: Option<ConversationId>, compact: bool) -> impl IntoV
     let message = NodeRef::<leptos::html::Textarea>::new();
     let refresh = use_context::<Refresh>();
     let navigate = use_navigate();
+    let query = use_query_map();
     Effect::new(move |_| {
         if let Some(Ok(asked)) = ask.value().get() {
             if let Some(area) = message.get_untracked() {
                 area.set_value("");
             }
-            navigate(
-                &format!("/assistant?c={}", asked.conversation_id),
-                Default::default(),
-            );
-            if let Some(Refresh(r)) = refresh {
-                r.update(|n| *n += 1);
+            let open = query.with_untracked(|q| q.get("c"));
+            if open == Some(asked.conversation_id.to_string()) {
+                // Same address: the page's read is keyed on it, so ask for it again.
+                if let Some(Refresh(r)) = refresh {
+                    r.update(|n| *n += 1);
+                }
+            } else {
+                navigate(
+                    &format!("/assistant?c={}", asked.conversation_id),
+                    Default::default(),
+                );
             }
         }
     });

@@ -78,10 +78,7 @@ impl Models {
         }
     }
 
-    pub fn embeds(&self) -> bool {
-        self.config.embed_model.is_some()
-    }
-
+    /// The embeddings model, when semantic retrieval is on.
     pub fn embed_model(&self) -> Option<&str> {
         self.config.embed_model.as_deref()
     }

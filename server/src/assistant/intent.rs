@@ -557,11 +557,13 @@ fn is_rule_word(word: &str) -> bool {
     }) || weekday_of(word).is_some()
 }
 
+/// A Hebrew letter (alef to tav).
+fn is_hebrew(c: char) -> bool {
+    ('\u{05D0}'..='\u{05EA}').contains(&c)
+}
+
 fn language_of(question: &str) -> Option<Locale> {
-    if question
-        .chars()
-        .any(|c| ('\u{05D0}'..='\u{05EA}').contains(&c))
-    {
+    if question.chars().any(is_hebrew) {
         return Some(Locale::He);
     }
     if question.chars().any(|c| "ąćęłńóśźżĄĆĘŁŃÓŚŹŻ".contains(c)) {
@@ -603,9 +605,7 @@ fn find_city(text: &str, cities: &[String]) -> Option<String> {
         }
     }
     for (alias, canonical) in CITY_ALIASES {
-        let hebrew = alias
-            .chars()
-            .any(|c| ('\u{05D0}'..='\u{05EA}').contains(&c));
+        let hebrew = alias.chars().any(is_hebrew);
         let found = if hebrew {
             text.contains(alias)
         } else {

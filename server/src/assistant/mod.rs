@@ -57,7 +57,12 @@ pub struct Assistant {
     metrics: AiMetrics,
     limiter: FailureLimiter,
     claim_stale: std::time::Duration,
+    /// The catalogue's cities (for reading questions), read again after `CITIES_FRESH`.
+    cities: std::sync::Mutex<Option<(Instant, Arc<Vec<String>>)>>,
 }
+
+/// How long the list of cities is trusted: a new city shows up in questions within a minute.
+const CITIES_FRESH: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Holds a question's claim while its answer is written. Dropped without `done` (an error, or
 /// the request went away mid-answer) it hands the question back, so it is never stuck.
@@ -139,6 +144,7 @@ impl Assistant {
             bookings,
             metrics,
             limiter: FailureLimiter::new(count, window),
+            cities: std::sync::Mutex::new(None),
         })
     }
 
@@ -197,30 +203,25 @@ impl Assistant {
 
         // The best events that can still be booked (or waitlisted): only these reach the model
         // or the cards.
-        let mut details: Vec<EventDetail> = Vec::new();
+        let mut details: Vec<(EventDetail, Recommendation)> = Vec::new();
         for candidate in ranked.iter().take(3 * PROMPT_EVENTS) {
             if details.len() == PROMPT_EVENTS {
                 break;
             }
             match self.events.get_event(Some(actor), candidate.item.id).await {
-                Ok(detail) if bookable_type(&detail, now).is_some() => details.push(detail),
-                Ok(_) | Err(AppError::NotFound) => {}
+                Ok(detail) => {
+                    if let Some(card) = card(&detail, now) {
+                        details.push((detail, card));
+                    }
+                }
+                Err(AppError::NotFound) => {}
                 Err(err) => return Err(err),
             }
         }
+        let (details, cards): (Vec<EventDetail>, Vec<Recommendation>) = details.into_iter().unzip();
 
         let mut answer = None;
         if let Some(models) = &self.models {
-            let history: Vec<(&'static str, String)> = history
-                .into_iter()
-                .map(|(speaker, text)| {
-                    let role = match speaker {
-                        Speaker::User => "user",
-                        Speaker::Assistant => "assistant",
-                    };
-                    (role, text)
-                })
-                .collect();
             let prompt = prompt::build(
                 &history,
                 &row.content,
@@ -229,29 +230,38 @@ impl Assistant {
                 language,
             );
             if let Some(written) = models.chat(&prompt, sink).await {
-                let shown: Vec<EventListItem> = details.iter().map(|d| d.item.clone()).collect();
+                let shown: Vec<EventListItem> = cards.iter().map(|c| c.event.clone()).collect();
                 let named: Vec<EventId> = prompt::named_in(&written.text, &shown)
                     .into_iter()
                     .take(CARDS)
                     .map(|e| e.id)
                     .collect();
-                answer = Some((written.text.trim().to_owned(), named, Some(written.model)));
+                let named_cards = named
+                    .iter()
+                    .filter_map(|id| cards.iter().find(|c| c.event.id == *id).cloned())
+                    .collect();
+                answer = Some((
+                    written.text.trim().to_owned(),
+                    named_cards,
+                    Some(written.model),
+                ));
             }
         }
         let fallback = answer.is_none();
-        let (reply, ids, model) = match answer {
+        let (reply, cards, model) = match answer {
             Some(answer) => answer,
             None => {
                 self.metrics.fell_back();
-                let picks: Vec<EventListItem> =
-                    details.iter().take(CARDS).map(|d| d.item.clone()).collect();
-                let reply = recommend::offline_answer(&picks, &profile, &intent, language);
+                let picks: Vec<Recommendation> = cards.into_iter().take(CARDS).collect();
+                let items: Vec<EventListItem> = picks.iter().map(|c| c.event.clone()).collect();
+                let reply = recommend::offline_answer(&items, &profile, &intent, language);
                 if let Some(sink) = sink {
                     let _ = sink.send(Delta::Text(reply.clone()));
                 }
-                (reply, picks.iter().map(|e| e.id).collect(), None)
+                (reply, picks, None)
             }
         };
+        let ids: Vec<EventId> = cards.iter().map(|c| c.event.id).collect();
         let answer = StoredAnswer {
             reply: &reply,
             model: model.as_deref(),
@@ -270,7 +280,7 @@ impl Assistant {
         Ok(AssistantReply {
             conversation_id: row.conversation_id,
             reply,
-            recommendations: self.recommendations(actor, &ids).await?,
+            recommendations: cards,
             model,
             fallback,
         })
@@ -284,12 +294,10 @@ impl Assistant {
         profile: &Profile,
         now: DateTime<Utc>,
     ) -> Result<Intent, AppError> {
-        let cities: Vec<String> = on_db!(&self.db, pool => sqlx::query_scalar(
-            "SELECT DISTINCT city FROM events WHERE status = 'published' AND starts_at > $1")
-            .bind(now).fetch_all(pool).await)
-        .map_err(internal)?;
+        let cities = self.cities(now).await?;
         // "Today" is the venue's today: the asked city's clock, else the language's country.
-        let first = intent::parse(question, now.date_naive(), &cities);
+        let utc_today = now.date_naive();
+        let first = intent::parse(question, utc_today, &cities);
         let zone: Option<String> = match &first.city {
             Some(city) => on_db!(&self.db, pool => sqlx::query_scalar(
                 "SELECT timezone FROM events WHERE city = $1 ORDER BY starts_at DESC LIMIT 1")
@@ -304,8 +312,12 @@ impl Assistant {
                 Some(Locale::Pl) => Some(chrono_tz::Europe::Warsaw),
                 _ => None,
             });
-        let today = zone.map_or(now.date_naive(), |z| now.with_timezone(&z).date_naive());
-        let mut intent = intent::parse(question, today, &cities);
+        let today = zone.map_or(utc_today, |z| now.with_timezone(&z).date_naive());
+        let mut intent = if today == utc_today {
+            first
+        } else {
+            intent::parse(question, today, &cities)
+        };
         if intent.like_last
             && intent.categories.is_empty()
             && let Some(last) = &profile.last_attended
@@ -313,6 +325,23 @@ impl Assistant {
             intent.categories.push(last.category);
         }
         Ok(intent)
+    }
+
+    /// The cities of upcoming published events, kept for `CITIES_FRESH` (every question needs
+    /// them; the list changes rarely).
+    async fn cities(&self, now: DateTime<Utc>) -> Result<Arc<Vec<String>>, AppError> {
+        if let Some((at, cities)) = &*self.cities.lock().expect("cities lock")
+            && at.elapsed() < CITIES_FRESH
+        {
+            return Ok(cities.clone());
+        }
+        let cities: Vec<String> = on_db!(&self.db, pool => sqlx::query_scalar(
+            "SELECT DISTINCT city FROM events WHERE status = 'published' AND starts_at > $1")
+            .bind(now).fetch_all(pool).await)
+        .map_err(internal)?;
+        let cities = Arc::new(cities);
+        *self.cities.lock().expect("cities lock") = Some((Instant::now(), cities.clone()));
+        Ok(cities)
     }
 
     /// The user's own taste: categories of their bookings, likes and saves.
@@ -423,10 +452,13 @@ impl Assistant {
         let mut candidates: Vec<Candidate> = found.into_values().collect();
         candidates.retain(|c| recommend::allowed(&c.item, intent, profile, now));
         if let Some(models) = &self.models
-            && models.embeds()
+            && let Some(model) = models.embed_model()
             && !candidates.is_empty()
         {
-            match self.similarities(models, question, &candidates).await {
+            match self
+                .similarities(models, model, question, &candidates)
+                .await
+            {
                 Ok(similar) => {
                     for c in &mut candidates {
                         c.similarity = similar.get(&c.item.id).copied();
@@ -443,11 +475,13 @@ impl Assistant {
     async fn similarities(
         &self,
         models: &Models,
+        model: &str,
         question: &str,
         candidates: &[Candidate],
     ) -> Result<HashMap<EventId, f32>, String> {
+        use crate::bind_args;
+        use crate::sql::Sql;
         use sha2::{Digest, Sha256};
-        let model = models.embed_model().unwrap_or_default().to_owned();
         let texts: Vec<(EventId, String, String)> = candidates
             .iter()
             .map(|c| {
@@ -464,38 +498,52 @@ impl Assistant {
                 (e.id, text, digest)
             })
             .collect();
-        let stored: Vec<(i64, String, String)> = on_db!(&self.db, pool => sqlx::query_as(
-            "SELECT event_id, digest, vector FROM event_embeddings WHERE model = $1")
-            .bind(&model).fetch_all(pool).await)
-        .map_err(|e| e.to_string())?;
-        let stored: HashMap<i64, (String, String)> =
-            stored.into_iter().map(|(id, d, v)| (id, (d, v))).collect();
-        let mut vectors: HashMap<EventId, Vec<f32>> = HashMap::new();
-        let mut missing = Vec::new();
-        for (id, text, digest) in &texts {
-            match stored.get(id) {
-                Some((d, v)) if d == digest => {
-                    if let Ok(v) = serde_json::from_str(v) {
-                        vectors.insert(*id, v);
-                        continue;
-                    }
-                    missing.push((*id, text.clone(), digest.clone()));
-                }
-                _ => missing.push((*id, text.clone(), digest.clone())),
+        // The candidates' stored vectors only.
+        let mut sql =
+            Sql::new("SELECT event_id, digest, vector FROM event_embeddings WHERE model = ");
+        sql.bind(model).push(" AND event_id IN (");
+        for (i, (id, _, _)) in texts.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
             }
+            sql.bind(*id);
         }
+        sql.push(")");
+        let stored: Vec<(i64, String, String)> = on_db!(&self.db, pool =>
+            bind_args!(sqlx::query_as(&sql.text), &sql.args).fetch_all(pool).await)
+        .map_err(|e| e.to_string())?;
+        let mut vectors: HashMap<EventId, Vec<f32>> = stored
+            .into_iter()
+            .filter(|(id, digest, _)| texts.iter().any(|(i, _, d)| i == id && d == digest))
+            .filter_map(|(id, _, vector)| Some((id, serde_json::from_str(&vector).ok()?)))
+            .collect();
+        let missing: Vec<&(EventId, String, String)> = texts
+            .iter()
+            .filter(|(id, _, _)| !vectors.contains_key(id))
+            .collect();
         for chunk in missing.chunks(32) {
             let inputs: Vec<String> = chunk.iter().map(|(_, t, _)| t.clone()).collect();
             let made = models.embed(&inputs).await.map_err(|e| e.to_string())?;
-            for ((id, _, digest), vector) in chunk.iter().zip(made) {
-                let json = serde_json::to_string(&vector).map_err(|e| e.to_string())?;
-                on_db!(&self.db, pool => sqlx::query(
-                    "INSERT INTO event_embeddings (event_id, model, digest, vector) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (event_id, model) DO UPDATE SET digest = excluded.digest, vector = excluded.vector")
-                    .bind(id).bind(&model).bind(digest).bind(&json).execute(pool).await.map(|_| ()))
+            let rows: Vec<(EventId, &str, String)> = chunk
+                .iter()
+                .zip(&made)
+                .map(|((id, _, digest), vector)| {
+                    Ok((*id, digest.as_str(), serde_json::to_string(vector)?))
+                })
+                .collect::<Result<_, serde_json::Error>>()
                 .map_err(|e| e.to_string())?;
-                vectors.insert(*id, vector);
-            }
+            on_db!(&self.db, pool => async {
+                let mut tx = pool.begin().await?;
+                for (id, digest, json) in &rows {
+                    sqlx::query(
+                        "INSERT INTO event_embeddings (event_id, model, digest, vector) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (event_id, model) DO UPDATE SET digest = excluded.digest, vector = excluded.vector")
+                        .bind(id).bind(model).bind(digest).bind(json).execute(&mut *tx).await?;
+                }
+                tx.commit().await
+            }.await)
+            .map_err(|e| e.to_string())?;
+            vectors.extend(chunk.iter().map(|(id, _, _)| *id).zip(made));
         }
         let query = models
             .embed(&[question.to_owned()])
@@ -618,19 +666,27 @@ impl Assistant {
         actor: &UserView,
         ids: &[EventId],
     ) -> Result<Vec<Recommendation>, AppError> {
+        let cards = self.cards(actor, ids).await?;
+        Ok(ids.iter().filter_map(|id| cards.get(id).cloned()).collect())
+    }
+
+    /// The bookable cards among `ids`, each event read once.
+    async fn cards(
+        &self,
+        actor: &UserView,
+        ids: &[EventId],
+    ) -> Result<HashMap<EventId, Recommendation>, AppError> {
         let now = now();
-        let mut cards = Vec::with_capacity(ids.len());
+        let mut cards = HashMap::new();
+        let mut seen = std::collections::HashSet::new();
         for id in ids {
-            let detail = match self.events.get_event(Some(actor), *id).await {
-                Ok(detail) => detail,
-                Err(AppError::NotFound) => continue,
+            if !seen.insert(*id) {
+                continue;
+            }
+            match self.events.get_event(Some(actor), *id).await {
+                Ok(detail) => cards.extend(card(&detail, now).map(|c| (*id, c))),
+                Err(AppError::NotFound) => {}
                 Err(err) => return Err(err),
-            };
-            if let Some(ticket_type) = bookable_type(&detail, now) {
-                cards.push(Recommendation {
-                    event: detail.item,
-                    ticket_type: Some(ticket_type),
-                });
             }
         }
         Ok(cards)
@@ -657,10 +713,10 @@ struct StoredAnswer<'a> {
     ids: &'a [EventId],
 }
 
-/// The ticket type a one-click registration books: one seat of the cheapest type on sale with
-/// seats left, else the cheapest on sale (its waitlist). `None` when the event cannot be booked
-/// at all: not published, started, or no type on sale.
-fn bookable_type(detail: &EventDetail, now: DateTime<Utc>) -> Option<app::events::TicketTypeId> {
+/// The event's card, with the ticket type a one-click registration books: one seat of the
+/// cheapest type on sale with seats left, else the cheapest on sale (its waitlist). `None` when
+/// the event cannot be booked at all: not published, started, or no type on sale.
+fn card(detail: &EventDetail, now: DateTime<Utc>) -> Option<Recommendation> {
     if detail.item.status != app::events::EventStatus::Published || detail.item.starts_at <= now {
         return None;
     }
@@ -673,7 +729,10 @@ fn bookable_type(detail: &EventDetail, now: DateTime<Utc>) -> Option<app::events
         .filter(|t| t.remaining > 0)
         .min_by_key(|t| (t.price.amount, t.id))
         .or_else(|| on_sale.min_by_key(|t| (t.price.amount, t.id)))
-        .map(|t| t.id)
+        .map(|t| Recommendation {
+            event: detail.item.clone(),
+            ticket_type: t.id,
+        })
 }
 
 fn speaker(role: &str) -> Speaker {
@@ -767,7 +826,6 @@ impl AssistantCommands for Assistant {
         Ok(Asked {
             conversation_id,
             message_id,
-            answered: false,
         })
     }
 
@@ -834,19 +892,26 @@ impl AssistantQueries for Assistant {
              WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2")
             .bind(id).bind(SHOWN).fetch_all(pool).await)
         .map_err(internal)?;
-        let mut messages = Vec::with_capacity(rows.len());
-        for row in rows.into_iter().rev() {
-            messages.push(ChatMessage {
+        // An event recommended in several answers is read once.
+        let all: Vec<EventId> = rows.iter().flat_map(|r| ids_of(&r.event_ids)).collect();
+        let cards = self.cards(actor, &all).await?;
+        let messages = rows
+            .into_iter()
+            .rev()
+            .map(|row| ChatMessage {
                 id: row.id,
                 speaker: speaker(&row.role),
                 pending: row.role == "user" && row.status != "done",
-                recommendations: self.recommendations(actor, &ids_of(&row.event_ids)).await?,
+                recommendations: ids_of(&row.event_ids)
+                    .iter()
+                    .filter_map(|id| cards.get(id).cloned())
+                    .collect(),
                 content: row.content,
                 model: row.model,
                 fallback: row.fallback,
                 created_at: row.created_at,
-            });
-        }
+            })
+            .collect();
         Ok(Conversation {
             id,
             title,

@@ -4,6 +4,7 @@
 //! cannot close the block), cut to a few hundred characters, and the instructions say to treat
 //! them as facts, never as orders. Only the asking user's own history is included.
 use super::ai::Turn;
+use app::assistant::Speaker;
 use app::events::{EventDetail, EventListItem};
 use app::i18n::{Locale, format_local};
 use serde_json::json;
@@ -21,9 +22,9 @@ how you work.";
 
 const DESCRIPTION_MAX: usize = 400;
 
-/// Builds the prompt: `history` is the conversation so far (oldest first, role and text).
+/// Builds the prompt: `history` is the conversation so far (oldest first).
 pub fn build(
-    history: &[(&'static str, String)],
+    history: &[(Speaker, String)],
     question: &str,
     events: &[EventDetail],
     about_user: &str,
@@ -33,7 +34,11 @@ pub fn build(
         role: "system",
         content: SYSTEM.to_owned(),
     }];
-    for (role, content) in history {
+    for (speaker, content) in history {
+        let role = match speaker {
+            Speaker::User => "user",
+            Speaker::Assistant => "assistant",
+        };
         turns.push(Turn {
             role,
             content: content.clone(),

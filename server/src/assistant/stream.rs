@@ -5,7 +5,7 @@
 use super::ai::Delta;
 use crate::AppState;
 use crate::rest::error::ApiError;
-use app::assistant::stream::{DELTA, DONE, RESTART};
+use app::assistant::stream::{DELTA, DONE, FAILED, RESTART};
 use app::error::AppError;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -45,10 +45,10 @@ pub async fn replies(
         // The sender is gone: the answer is finished (or failed).
         let event = match writer.await {
             Ok(Ok(reply)) => Event::default().event(DONE).json_data(&reply).ok()?,
-            Ok(Err(err)) => Event::default().event("failed").data(err.kind()),
+            Ok(Err(err)) => Event::default().event(FAILED).data(err.kind()),
             Err(join) => {
                 tracing::error!("the assistant's answer task failed: {join}");
-                Event::default().event("failed").data("internal")
+                Event::default().event(FAILED).data("internal")
             }
         };
         Some((Ok(event), (rx, None)))

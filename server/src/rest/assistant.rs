@@ -50,8 +50,10 @@ pub async fn chat(
         .as_ref()
         .map(|id| id.parse("conversation_id"))
         .transpose()?;
-    let message = app::assistant::check_question(&req.message)?;
-    let asked = state.assistant.ask(&actor, message, conversation).await?;
+    let asked = state
+        .assistant
+        .ask(&actor, &req.message, conversation)
+        .await?;
     let locale = crate::web::request_locale(&headers);
     let reply = state
         .assistant

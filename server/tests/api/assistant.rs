@@ -59,7 +59,7 @@ fn vector_of(text: &str) -> Vec<f32> {
     vec![
         has(&["laugh", "giggl", "stand-up", "comedy"]),
         has(&["jazz", "music"]),
-        has(&["kid", "puppet"]),
+        has(&["kid", "puppet", "marionette"]),
         0.05,
     ]
 }
@@ -333,7 +333,6 @@ async fn ask_and_stream(app: &TestApp, cookie: &str, message: &str) -> String {
         .await;
     assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
     let asked = asked.json();
-    assert_eq!(asked["answered"], json!(false));
     let id = asked["message_id"].as_i64().unwrap();
     let reply = app
         .get(
@@ -501,18 +500,21 @@ on_both_engines! {
         let app = TestApp::with_config(engine, with_models(&url, &["broken"], true)).await;
         let c = catalogue(&app).await;
         let (_, user) = app.bearer(Role::User).await;
-        // No rule knows "giggles", and no event contains it: only similarity can find stand-up.
-        let (_, reply) = chat(&app, &user, json!({"message": "giggles please"})).await;
-        assert_eq!(card_ids(&reply)[0], c.laugh, "{reply}");
+        // No rule knows "marionettes" and no event contains the word; without similarity the
+        // soonest event (stand-up) would come first, with it the puppet show does.
+        let (_, plain) = chat(&app, &user, json!({"message": "what should I see?"})).await;
+        assert_eq!(card_ids(&plain)[0], c.laugh, "{plain}");
+        let (_, reply) = chat(&app, &user, json!({"message": "marionettes please"})).await;
+        assert_eq!(card_ids(&reply)[0], c.puppets, "{reply}");
         let stored: i64 = server::on_db!(&app.state.db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM event_embeddings WHERE model = 'embed'")
             .fetch_one(pool).await).unwrap();
         assert!(stored >= 3, "event vectors are kept: {stored}");
-        // The second question embeds only itself: event vectors are reused.
+        // The next question embeds only itself: event vectors are reused.
         let before = seen.lock().unwrap().embeds.len();
-        chat(&app, &user, json!({"message": "giggles again"})).await;
+        chat(&app, &user, json!({"message": "marionettes again"})).await;
         let after = seen.lock().unwrap().embeds.clone();
         assert_eq!(after.len(), before + 1);
-        assert_eq!(after.last().unwrap()["input"], json!(["giggles again"]));
+        assert_eq!(after.last().unwrap()["input"], json!(["marionettes again"]));
     }
 
     async fn descriptions_are_quoted_data_and_cannot_steer_the_assistant(engine: Engine) {
