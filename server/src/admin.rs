@@ -3,7 +3,9 @@
 //! A decision is one transaction: the conditional update of the request (`… AND status =
 //! 'pending'`, so of two admins deciding at once exactly one changes it), the role change, the
 //! user's notice and the audit entry commit together or not at all.
-use crate::db::{Db, now};
+use crate::audit;
+use crate::db::{Db, Tx, now};
+use crate::error::StoreError;
 use crate::sql::Sql;
 use crate::{bind_args, on_db};
 use app::admin::ports::{AdminCommands, AdminQueries};
@@ -28,24 +30,6 @@ impl Admin {
     pub fn new(db: Db) -> Arc<Self> {
         Arc::new(Admin { db })
     }
-}
-
-/// Appends one entry to the audit log inside the caller's transaction; evaluates to the
-/// statement's result.
-#[macro_export]
-macro_rules! audit {
-    ($tx:expr, $actor:expr, $action:expr, $target:expr, $details:expr) => {
-        sqlx::query(
-            "INSERT INTO audit_log (at, actor_id, action, target, details) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind($crate::db::now())
-        .bind($actor)
-        .bind($action)
-        .bind($target)
-        .bind($details.to_string())
-        .execute($tx)
-        .await
-    };
 }
 
 const REQUEST_SELECT: &str = "SELECT r.id, r.user_id, u.display_name AS user_name, u.email AS user_email, \
@@ -193,40 +177,62 @@ impl AdminCommands for Admin {
         } else {
             AgentRequestStatus::Rejected
         };
-        let decided = on_db!(&self.db, pool => async {
-            let mut tx = pool.begin().await?;
+        let decided = async {
+            let mut tx = self.db.begin().await?;
             // The write comes first, so SQLite takes its write lock before reading anything.
-            let Some((user_id, organisation)) = sqlx::query_as::<_, (i64, String)>(
-                "UPDATE agent_requests SET status = $2, note = $3, decided_at = $4, decided_by = $5 \
-                 WHERE id = $1 AND status = 'pending' RETURNING user_id, organisation")
-                .bind(id).bind(status.code()).bind(note).bind(now()).bind(actor.id)
-                .fetch_optional(&mut *tx).await?
+            let Some((user_id, organisation)) = tx
+                .fetch_optional::<(i64, String)>(
+                    Sql::new(
+                        "UPDATE agent_requests SET status = $2, note = $3, decided_at = $4, decided_by = $5 \
+                         WHERE id = $1 AND status = 'pending' RETURNING user_id, organisation",
+                    )
+                    .arg(id)
+                    .arg(status.code())
+                    .arg(note)
+                    .arg(now())
+                    .arg(actor.id),
+                )
+                .await?
             else {
-                return Ok::<_, sqlx::Error>(false);
+                return Ok::<_, StoreError>(false);
             };
-            let role_before: String = sqlx::query_scalar("SELECT role FROM users WHERE id = $1")
-                .bind(user_id).fetch_one(&mut *tx).await?;
+            let role_before: String = tx
+                .scalar(Sql::new("SELECT role FROM users WHERE id = $1").arg(user_id))
+                .await?;
             let mut details = serde_json::json!({
                 "user_id": user_id, "organisation": organisation, "note": note,
                 "status": {"before": "pending", "after": status.code()},
             });
             if approve && role_before == "user" {
-                sqlx::query("UPDATE users SET role = 'agent', updated_at = $2 WHERE id = $1")
-                    .bind(user_id).bind(now()).execute(&mut *tx).await?;
+                tx.execute(
+                    Sql::new("UPDATE users SET role = 'agent', updated_at = $2 WHERE id = $1")
+                        .arg(user_id)
+                        .arg(now()),
+                )
+                .await?;
                 details["role"] = serde_json::json!({"before": "user", "after": "agent"});
             }
-            sqlx::query("INSERT INTO notices (user_id, kind, detail, created_at) VALUES ($1, $2, $3, $4)")
-                .bind(user_id)
-                .bind(if approve { "agent_approved" } else { "agent_rejected" })
-                .bind(note)
-                .bind(now())
-                .execute(&mut *tx).await?;
-            let action = if approve { "agent_request.approve" } else { "agent_request.reject" };
-            audit!(&mut *tx, actor.id, action, format!("agent_request:{id}"), details)?;
+            tx.execute(
+                Sql::new(
+                    "INSERT INTO notices (user_id, kind, detail, created_at) VALUES ($1, $2, $3, $4)",
+                )
+                .arg(user_id)
+                .arg(if approve { "agent_approved" } else { "agent_rejected" })
+                .arg(note)
+                .arg(now()),
+            )
+            .await?;
+            let action = if approve {
+                "agent_request.approve"
+            } else {
+                "agent_request.reject"
+            };
+            audit::record(&mut tx, actor.id, action, format!("agent_request:{id}"), details)
+                .await?;
             tx.commit().await?;
             Ok(true)
-        }.await)
-        .map_err(internal)?;
+        }
+        .await?;
         let request = self.request(id).await?.ok_or(AppError::NotFound)?;
         if !decided {
             return Err(AppError::Conflict {
@@ -257,56 +263,94 @@ impl AdminCommands for Admin {
                 problem: Problem::CannotBlockSelf,
             });
         }
-        let sqlite = matches!(self.db, Db::Sqlite(_));
-        let outcome = on_db!(&self.db, pool => async {
-            let mut tx = pool.begin().await?;
+        async {
+            let mut tx = self.db.begin().await?;
             // Serialise changes that could remove the last admin. PostgreSQL: lock every active
             // admin row (a concurrent demotion waits, then sees this one's result). SQLite: take
             // the database's write lock before reading anything.
-            if sqlite {
-                sqlx::query("UPDATE users SET updated_at = updated_at WHERE id = $1")
-                    .bind(id).execute(&mut *tx).await?;
-            } else {
-                sqlx::query("SELECT id FROM users WHERE role = 'admin' AND NOT blocked ORDER BY id FOR UPDATE")
-                    .execute(&mut *tx).await?;
-            }
-            let Some((role, blocked)) = sqlx::query_as::<_, (String, bool)>(
-                "SELECT role, blocked FROM users WHERE id = $1")
-                .bind(id).fetch_optional(&mut *tx).await?
-            else {
-                return Ok::<_, sqlx::Error>(Err(AppError::NotFound));
+            match tx {
+                Tx::Sqlite(_) => {
+                    tx.execute(
+                        Sql::new("UPDATE users SET updated_at = updated_at WHERE id = $1").arg(id),
+                    )
+                    .await?
+                }
+                Tx::Postgres(_) => {
+                    tx.execute(Sql::new(
+                        "SELECT id FROM users WHERE role = 'admin' AND NOT blocked ORDER BY id FOR UPDATE",
+                    ))
+                    .await?
+                }
             };
+            let (role, blocked): (String, bool) = tx
+                .fetch_optional(Sql::new("SELECT role, blocked FROM users WHERE id = $1").arg(id))
+                .await?
+                .ok_or(AppError::NotFound)?;
             let new_role = change.role.map_or(role.clone(), |r| r.code().to_owned());
             let new_blocked = change.blocked.unwrap_or(blocked);
             let was_active_admin = role == "admin" && !blocked;
             let stays_active_admin = new_role == "admin" && !new_blocked;
             if was_active_admin && !stays_active_admin {
-                let others: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM users WHERE role = 'admin' AND NOT blocked AND id <> $1")
-                    .bind(id).fetch_one(&mut *tx).await?;
+                let others: i64 = tx
+                    .scalar(
+                        Sql::new(
+                            "SELECT COUNT(*) FROM users WHERE role = 'admin' AND NOT blocked AND id <> $1",
+                        )
+                        .arg(id),
+                    )
+                    .await?;
                 if others == 0 {
                     let field = if new_blocked { "blocked" } else { "role" };
-                    return Ok(Err(AppError::Conflict { field: field.into(), problem: Problem::LastAdmin }));
+                    return Err(AppError::Conflict {
+                        field: field.into(),
+                        problem: Problem::LastAdmin,
+                    }
+                    .into());
                 }
             }
             if new_role != role {
-                sqlx::query("UPDATE users SET role = $2, updated_at = $3 WHERE id = $1")
-                    .bind(id).bind(&new_role).bind(now()).execute(&mut *tx).await?;
-                audit!(&mut *tx, actor.id, "user.role", format!("user:{id}"),
-                    serde_json::json!({"role": {"before": role, "after": new_role}}))?;
+                tx.execute(
+                    Sql::new("UPDATE users SET role = $2, updated_at = $3 WHERE id = $1")
+                        .arg(id)
+                        .arg(&new_role)
+                        .arg(now()),
+                )
+                .await?;
+                audit::record(
+                    &mut tx,
+                    actor.id,
+                    "user.role",
+                    format!("user:{id}"),
+                    serde_json::json!({"role": {"before": role, "after": new_role}}),
+                )
+                .await?;
             }
             if new_blocked != blocked {
-                sqlx::query("UPDATE users SET blocked = $2, updated_at = $3 WHERE id = $1")
-                    .bind(id).bind(new_blocked).bind(now()).execute(&mut *tx).await?;
-                let action = if new_blocked { "user.block" } else { "user.unblock" };
-                audit!(&mut *tx, actor.id, action, format!("user:{id}"),
-                    serde_json::json!({"blocked": {"before": blocked, "after": new_blocked}}))?;
+                tx.execute(
+                    Sql::new("UPDATE users SET blocked = $2, updated_at = $3 WHERE id = $1")
+                        .arg(id)
+                        .arg(new_blocked)
+                        .arg(now()),
+                )
+                .await?;
+                let action = if new_blocked {
+                    "user.block"
+                } else {
+                    "user.unblock"
+                };
+                audit::record(
+                    &mut tx,
+                    actor.id,
+                    action,
+                    format!("user:{id}"),
+                    serde_json::json!({"blocked": {"before": blocked, "after": new_blocked}}),
+                )
+                .await?;
             }
             tx.commit().await?;
-            Ok(Ok(()))
-        }.await)
-        .map_err(internal)?;
-        outcome?;
+            Ok::<_, StoreError>(())
+        }
+        .await?;
         tracing::info!(user = id, admin = actor.id, ?change, "user changed");
         self.user(id).await?.ok_or(AppError::NotFound)
     }

@@ -1,8 +1,13 @@
 //! The database: SQLite (embedded default, WAL, durable commits) or PostgreSQL (several server
-//! processes). Portable SQL is written once and run on either pool through `on_db!`; where the
-//! engines differ, the two statements sit side by side.
+//! processes). Portable SQL is written once as a [`Sql`] (text + bound arguments) and run on
+//! either engine by [`Db`] (the pool) or [`Tx`] (a transaction), which choose the engine per
+//! statement; where the engines' SQL differs, a small named helper says so ([`Tx::row_lock`]).
+use crate::sql::{Arg, Kind, Sql};
 use anyhow::{Context, Result};
+use sqlx::Arguments as _;
+use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -16,6 +21,9 @@ pub enum Db {
 }
 
 /// Runs the same code on whichever pool `db` holds: `on_db!(db, pool => query.fetch_one(pool))`.
+/// A macro because the body is type-checked once per pool type (sqlx's executors are generic
+/// over the engine, and one closure cannot be). Prefer [`Db`] / [`Tx`] methods with a [`Sql`];
+/// this stays for the few statements whose types only one engine has.
 #[macro_export]
 macro_rules! on_db {
     ($db:expr, $pool:ident => $body:expr) => {
@@ -99,5 +107,247 @@ impl Db {
             Db::Sqlite(_) => "sqlite",
             Db::Postgres(_) => "postgres",
         }
+    }
+}
+
+/// A row type both engines can decode (`#[derive(sqlx::FromRow)]` structs and tuples).
+pub trait Row:
+    for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin
+{
+}
+impl<T> Row for T where
+    T: for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin
+{
+}
+
+/// A single column value both engines can decode (`i64`, `String`, `bool`, times, options).
+pub trait Scalar:
+    for<'r> sqlx::Decode<'r, sqlx::Sqlite>
+    + sqlx::Type<sqlx::Sqlite>
+    + for<'r> sqlx::Decode<'r, sqlx::Postgres>
+    + sqlx::Type<sqlx::Postgres>
+    + Send
+    + Unpin
+{
+}
+impl<T> Scalar for T where
+    T: for<'r> sqlx::Decode<'r, sqlx::Sqlite>
+        + sqlx::Type<sqlx::Sqlite>
+        + for<'r> sqlx::Decode<'r, sqlx::Postgres>
+        + sqlx::Type<sqlx::Postgres>
+        + Send
+        + Unpin
+{
+}
+
+fn sqlite_args(args: &[Arg]) -> Result<SqliteArguments<'_>, sqlx::Error> {
+    let mut out = SqliteArguments::default();
+    for arg in args {
+        match arg {
+            Arg::Int(v) => out.add(*v),
+            Arg::Bool(v) => out.add(*v),
+            Arg::Text(v) => out.add(v.as_str()),
+            Arg::Time(v) => out.add(*v),
+            Arg::Null(Kind::Int) => out.add(None::<i64>),
+            Arg::Null(Kind::Text) => out.add(None::<&str>),
+            Arg::Null(Kind::Time) => out.add(None::<chrono::DateTime<chrono::Utc>>),
+        }
+        .map_err(sqlx::Error::Encode)?;
+    }
+    Ok(out)
+}
+
+fn pg_args(args: &[Arg]) -> Result<PgArguments, sqlx::Error> {
+    let mut out = PgArguments::default();
+    for arg in args {
+        match arg {
+            Arg::Int(v) => out.add(*v),
+            Arg::Bool(v) => out.add(*v),
+            Arg::Text(v) => out.add(v.as_str()),
+            Arg::Time(v) => out.add(*v),
+            Arg::Null(Kind::Int) => out.add(None::<i64>),
+            Arg::Null(Kind::Text) => out.add(None::<&str>),
+            Arg::Null(Kind::Time) => out.add(None::<chrono::DateTime<chrono::Utc>>),
+        }
+        .map_err(sqlx::Error::Encode)?;
+    }
+    Ok(out)
+}
+
+/// One transaction on either engine. Storage code takes `tx: &mut Tx<'_>` and runs each
+/// statement through it; dropping it without [`Tx::commit`] rolls back.
+pub enum Tx<'c> {
+    Sqlite(sqlx::Transaction<'c, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'c, sqlx::Postgres>),
+}
+
+impl Tx<'_> {
+    /// Runs a statement; answers how many rows it changed.
+    pub async fn execute(&mut self, sql: Sql) -> Result<u64, sqlx::Error> {
+        Ok(match self {
+            Tx::Sqlite(tx) => {
+                let args = sqlite_args(&sql.args)?;
+                sqlx::query_with(&sql.text, args)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected()
+            }
+            Tx::Postgres(tx) => {
+                let args = pg_args(&sql.args)?;
+                sqlx::query_with(&sql.text, args)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected()
+            }
+        })
+    }
+
+    pub async fn fetch_optional<T: Row>(&mut self, sql: Sql) -> Result<Option<T>, sqlx::Error> {
+        match self {
+            Tx::Sqlite(tx) => {
+                let args = sqlite_args(&sql.args)?;
+                sqlx::query_as_with(&sql.text, args)
+                    .fetch_optional(&mut **tx)
+                    .await
+            }
+            Tx::Postgres(tx) => {
+                let args = pg_args(&sql.args)?;
+                sqlx::query_as_with(&sql.text, args)
+                    .fetch_optional(&mut **tx)
+                    .await
+            }
+        }
+    }
+
+    pub async fn fetch_one<T: Row>(&mut self, sql: Sql) -> Result<T, sqlx::Error> {
+        self.fetch_optional(sql)
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)
+    }
+
+    pub async fn fetch_all<T: Row>(&mut self, sql: Sql) -> Result<Vec<T>, sqlx::Error> {
+        match self {
+            Tx::Sqlite(tx) => {
+                let args = sqlite_args(&sql.args)?;
+                sqlx::query_as_with(&sql.text, args)
+                    .fetch_all(&mut **tx)
+                    .await
+            }
+            Tx::Postgres(tx) => {
+                let args = pg_args(&sql.args)?;
+                sqlx::query_as_with(&sql.text, args)
+                    .fetch_all(&mut **tx)
+                    .await
+            }
+        }
+    }
+
+    /// The first column of the one row a statement returns (`RETURNING id`, `COUNT(*)`).
+    pub async fn scalar<T: Scalar>(&mut self, sql: Sql) -> Result<T, sqlx::Error> {
+        Ok(self.fetch_one::<(T,)>(sql).await?.0)
+    }
+
+    /// The first column of the row a statement returns, if it returns one.
+    pub async fn scalar_optional<T: Scalar>(&mut self, sql: Sql) -> Result<Option<T>, sqlx::Error> {
+        Ok(self.fetch_optional::<(T,)>(sql).await?.map(|(v,)| v))
+    }
+
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Postgres(tx) => tx.commit().await,
+        }
+    }
+
+    /// What follows a `SELECT` that locks the rows it reads until the commit: `FOR UPDATE` on
+    /// PostgreSQL; nothing on SQLite, whose write transaction already holds the database.
+    pub fn row_lock(&self) -> &'static str {
+        match self {
+            Tx::Sqlite(_) => "",
+            Tx::Postgres(_) => " FOR UPDATE",
+        }
+    }
+}
+
+/// The same five ways of running a [`Sql`] on the pool, each statement on its own.
+impl Db {
+    /// A transaction. On SQLite it is deferred: it takes the write lock at its first write.
+    pub async fn begin(&self) -> Result<Tx<'static>, sqlx::Error> {
+        Ok(match self {
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// A transaction that writes: on SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`), so it never fails half-way for a lock another writer took first.
+    pub async fn begin_write(&self) -> Result<Tx<'static>, sqlx::Error> {
+        Ok(match self {
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    pub async fn execute(&self, sql: Sql) -> Result<u64, sqlx::Error> {
+        Ok(match self {
+            Db::Sqlite(pool) => {
+                let args = sqlite_args(&sql.args)?;
+                sqlx::query_with(&sql.text, args)
+                    .execute(pool)
+                    .await?
+                    .rows_affected()
+            }
+            Db::Postgres(pool) => {
+                let args = pg_args(&sql.args)?;
+                sqlx::query_with(&sql.text, args)
+                    .execute(pool)
+                    .await?
+                    .rows_affected()
+            }
+        })
+    }
+
+    pub async fn fetch_optional<T: Row>(&self, sql: Sql) -> Result<Option<T>, sqlx::Error> {
+        match self {
+            Db::Sqlite(pool) => {
+                let args = sqlite_args(&sql.args)?;
+                sqlx::query_as_with(&sql.text, args)
+                    .fetch_optional(pool)
+                    .await
+            }
+            Db::Postgres(pool) => {
+                let args = pg_args(&sql.args)?;
+                sqlx::query_as_with(&sql.text, args)
+                    .fetch_optional(pool)
+                    .await
+            }
+        }
+    }
+
+    pub async fn fetch_one<T: Row>(&self, sql: Sql) -> Result<T, sqlx::Error> {
+        self.fetch_optional(sql)
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)
+    }
+
+    pub async fn fetch_all<T: Row>(&self, sql: Sql) -> Result<Vec<T>, sqlx::Error> {
+        match self {
+            Db::Sqlite(pool) => {
+                let args = sqlite_args(&sql.args)?;
+                sqlx::query_as_with(&sql.text, args).fetch_all(pool).await
+            }
+            Db::Postgres(pool) => {
+                let args = pg_args(&sql.args)?;
+                sqlx::query_as_with(&sql.text, args).fetch_all(pool).await
+            }
+        }
+    }
+
+    pub async fn scalar<T: Scalar>(&self, sql: Sql) -> Result<T, sqlx::Error> {
+        Ok(self.fetch_one::<(T,)>(sql).await?.0)
+    }
+
+    pub async fn scalar_optional<T: Scalar>(&self, sql: Sql) -> Result<Option<T>, sqlx::Error> {
+        Ok(self.fetch_optional::<(T,)>(sql).await?.map(|(v,)| v))
     }
 }

@@ -4,12 +4,14 @@
 pub mod accounts;
 pub mod admin;
 pub mod assistant;
+pub mod audit;
 pub mod bookings;
 pub mod config;
 pub mod db;
 pub mod demo;
-pub mod door;
+pub mod error;
 pub mod events;
+pub mod export;
 pub mod ics;
 pub mod images;
 pub mod limiter;

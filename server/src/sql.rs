@@ -6,8 +6,50 @@ use chrono::{DateTime, Utc};
 #[derive(Clone, Debug)]
 pub enum Arg {
     Int(i64),
+    Bool(bool),
     Text(String),
     Time(DateTime<Utc>),
+    /// SQL NULL of the given kind (the engines want a type even for NULL).
+    Null(Kind),
+}
+
+/// The kind of a NULL argument.
+#[derive(Clone, Copy, Debug)]
+pub enum Kind {
+    Int,
+    Text,
+    Time,
+}
+
+impl From<bool> for Arg {
+    fn from(v: bool) -> Self {
+        Arg::Bool(v)
+    }
+}
+impl From<&String> for Arg {
+    fn from(v: &String) -> Self {
+        Arg::Text(v.clone())
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        v.map_or(Arg::Null(Kind::Int), Arg::Int)
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        v.map_or(Arg::Null(Kind::Text), Arg::Text)
+    }
+}
+impl From<Option<&str>> for Arg {
+    fn from(v: Option<&str>) -> Self {
+        v.map_or(Arg::Null(Kind::Text), Arg::from)
+    }
+}
+impl From<Option<DateTime<Utc>>> for Arg {
+    fn from(v: Option<DateTime<Utc>>) -> Self {
+        v.map_or(Arg::Null(Kind::Time), Arg::Time)
+    }
 }
 
 impl From<i64> for Arg {
@@ -44,6 +86,13 @@ impl Sql {
             text: text.to_owned(),
             args: Vec::new(),
         }
+    }
+
+    /// Adds the value of the next `$n` already written in the text:
+    /// `Sql::new("… WHERE id = $1 AND n <= $2").arg(id).arg(n)`.
+    pub fn arg(mut self, value: impl Into<Arg>) -> Self {
+        self.args.push(value.into());
+        self
     }
 
     pub fn push(&mut self, text: &str) -> &mut Self {
@@ -98,8 +147,14 @@ macro_rules! bind_args {
         for arg in $args {
             query = match arg {
                 $crate::sql::Arg::Int(v) => query.bind(*v),
+                $crate::sql::Arg::Bool(v) => query.bind(*v),
                 $crate::sql::Arg::Text(v) => query.bind(v.as_str()),
                 $crate::sql::Arg::Time(v) => query.bind(*v),
+                $crate::sql::Arg::Null($crate::sql::Kind::Int) => query.bind(None::<i64>),
+                $crate::sql::Arg::Null($crate::sql::Kind::Text) => query.bind(None::<String>),
+                $crate::sql::Arg::Null($crate::sql::Kind::Time) => {
+                    query.bind(None::<chrono::DateTime<chrono::Utc>>)
+                }
             };
         }
         query

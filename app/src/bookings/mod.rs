@@ -3,13 +3,11 @@
 //! frees seats and promotes waiting groups in the same transaction. Organizers see attendees and
 //! check tickets in at the door.
 pub mod commands;
-pub mod door_ui;
 pub mod live;
 #[cfg(feature = "ssr")]
 pub mod ports;
 pub mod queries;
 pub mod rules;
-pub mod ticket_page;
 pub mod ui;
 
 use crate::events::{EventId, EventListItem, TicketTypeId};

@@ -1,18 +1,25 @@
 //! The home page: what EventHub is, what is coming up, and the categories to browse.
+use crate::bookings::ui::{CardReactions, provide_card_marks};
 use crate::events::queries::{
     get_category_counts, get_featured, get_month_chart, get_trending, list_events,
 };
 use crate::events::ui::EventCard;
-use crate::events::{Category, EventSearch};
+use crate::events::{Category, EventListItem, EventSearch};
 use crate::i18n::{Msg, t};
 use crate::ui::chart::Chart;
 use crate::ui::layout::use_auth;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+/// An event card with its like / save toggles.
+fn card(item: EventListItem) -> impl IntoView {
+    let event_id = item.id;
+    view! { <EventCard item reactions=move || view! { <CardReactions event_id/> }/> }
+}
+
 #[component]
 pub fn HomePage() -> impl IntoView {
-    crate::bookings::ui::provide_card_marks();
+    provide_card_marks();
     let auth = use_auth();
     let upcoming = Resource::new(
         || (),
@@ -60,7 +67,7 @@ pub fn HomePage() -> impl IntoView {
                             <h2 id="featured-title">{t(Msg::HomeFeaturedTitle)}</h2>
                         </div>
                         <div class="event-grid">
-                            {list.into_iter().map(|item| view! { <EventCard item/> }).collect_view()}
+                            {list.into_iter().map(card).collect_view()}
                         </div>
                     </section>
                 })
@@ -76,7 +83,7 @@ pub fn HomePage() -> impl IntoView {
                     match upcoming.await {
                         Ok(page) if !page.items.is_empty() => view! {
                             <div class="event-grid">
-                                {page.items.into_iter().map(|item| view! { <EventCard item/> }).collect_view()}
+                                {page.items.into_iter().map(card).collect_view()}
                             </div>
                         }.into_any(),
                         _ => view! { <p class="muted">{t(Msg::HomeNoUpcoming)}</p> }.into_any(),
@@ -93,7 +100,7 @@ pub fn HomePage() -> impl IntoView {
                             <a href="/events?sort=popularity">{t(Msg::HomeSeeAll)}</a>
                         </div>
                         <div class="event-grid">
-                            {list.into_iter().map(|item| view! { <EventCard item/> }).collect_view()}
+                            {list.into_iter().map(card).collect_view()}
                         </div>
                     </section>
                 })

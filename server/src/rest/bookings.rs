@@ -353,7 +353,7 @@ pub struct AttendeesQuery {
 
 /// The attendee list as a CSV download.
 fn csv_response(page: &AttendeePage) -> Result<Response, ApiError> {
-    let body = crate::door::attendees_csv(page)?;
+    let body = crate::export::attendees_csv(page)?;
     let name = format!(
         "attachment; filename=\"attendees-{}.csv\"",
         page.door.event_id

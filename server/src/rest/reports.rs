@@ -177,7 +177,7 @@ pub fn chart_csv(chart: &ChartData) -> Result<String, AppError> {
     header.extend(chart.columns.iter().cloned());
     out.write_record(&header).map_err(internal)?;
     for row in &chart.rows {
-        let mut record = vec![crate::door::csv_safe(&row.label)];
+        let mut record = vec![crate::export::csv_safe(&row.label)];
         record.extend(row.values.iter().cloned());
         out.write_record(&record).map_err(internal)?;
     }

@@ -1,4 +1,5 @@
 use super::EventCard;
+use crate::bookings::ui::{CardReactions, provide_card_marks};
 use crate::events::queries::list_events;
 use crate::events::{Category, EventSearch, EventSort};
 use crate::i18n::{Msg, fill, t, use_locale};
@@ -63,7 +64,7 @@ fn page_href(q: &ParamsMap, page: i64) -> String {
 /// `/events`: search with filters, sort and pages. A plain GET form, so it works without scripts.
 #[component]
 pub fn EventsPage() -> impl IntoView {
-    crate::bookings::ui::provide_card_marks();
+    provide_card_marks();
     let locale = use_locale();
     let query = use_query_map();
     let results = Resource::new(move || search_from_query(&query.get()), list_events);
@@ -167,7 +168,10 @@ pub fn EventsPage() -> impl IntoView {
                             } else {
                                 view! {
                                     <div class="event-grid">
-                                        {page.items.into_iter().map(|item| view! { <EventCard item/> }).collect_view()}
+                                        {page.items.into_iter().map(|item| {
+                                            let event_id = item.id;
+                                            view! { <EventCard item reactions=move || view! { <CardReactions event_id/> }/> }
+                                        }).collect_view()}
                                     </div>
                                 }.into_any()
                             }}

@@ -26,9 +26,13 @@ pub fn price_text(item: &EventListItem) -> Option<String> {
     })
 }
 
-/// An event in a list: category, title, when, where, price and seats.
+/// An event in a list: category, title, when, where, price and seats. `reactions` is drawn at
+/// the foot of the card (the page's like / save toggles, where it has them).
 #[component]
-pub fn EventCard(item: EventListItem) -> impl IntoView {
+pub fn EventCard(
+    item: EventListItem,
+    #[prop(optional, into)] reactions: Option<ViewFn>,
+) -> impl IntoView {
     let locale = use_locale();
     let href = format!("/events/{}", item.id);
     let seats = if item.remaining_seats > 0 {
@@ -56,7 +60,7 @@ pub fn EventCard(item: EventListItem) -> impl IntoView {
                     <span class="price">{price_text(&item)}</span>
                     <span class="seats">{seats}</span>
                 </p>
-                <crate::bookings::ui::CardReactions event_id=item.id/>
+                {reactions.map(|reactions| reactions.run())}
             </div>
         </article>
     }

@@ -1,11 +1,10 @@
-//! The organizer's pages of one event: `/agent/events/:id/attendees` (search, CSV, mark paid,
-//! cancel) and `/agent/events/:id/check-in` (type or scan a code). Every action is a plain
-//! form underneath, so both pages work without scripts.
-use super::commands::{CancelBooking, CheckInTicket, MarkPaid};
-use super::queries::{get_attendees, get_door_count, get_scanned_ticket};
-use super::{ATTENDEES_PER_PAGE, Attendee, Payment, RegistrationStatus};
+//! `/agent/events/:id/attendees`: the organizer's attendee list of one event (search, CSV,
+//! mark paid, cancel). Every action is a plain form underneath.
+use crate::bookings::commands::{CancelBooking, MarkPaid};
+use crate::bookings::queries::get_attendees;
+use crate::bookings::{ATTENDEES_PER_PAGE, Attendee, Payment, RegistrationStatus, TicketStatus};
 use crate::error::AppError;
-use crate::i18n::{Locale, Msg, fill, format_local, t, use_locale};
+use crate::i18n::{Msg, fill, t, use_locale};
 use crate::ui::form::{ErrorSummary, form_error};
 use crate::ui::urlencode;
 use leptos::prelude::*;
@@ -146,7 +145,7 @@ fn AttendeeRow(
     let valid = a
         .tickets
         .iter()
-        .filter(|t| t.status == super::TicketStatus::Valid)
+        .filter(|t| t.status == TicketStatus::Valid)
         .count();
     view! {
         <tr data-registration=a.registration_id.to_string() class=format!("attendee-{}", a.status.code())>
@@ -179,166 +178,4 @@ fn AttendeeRow(
             </td>
         </tr>
     }
-}
-
-/// Camera scanning where the browser offers a barcode detector: it fills the code field and
-/// submits the same form a person types into. Typing always works.
-const SCANNER_JS: &str = r#"(() => {
-  const button = document.getElementById('scan-camera');
-  const video = document.getElementById('scan-video');
-  const input = document.getElementById('check-in-code');
-  if (!button || !video || !input || !('BarcodeDetector' in window) || !navigator.mediaDevices) return;
-  BarcodeDetector.getSupportedFormats().then((formats) => { button.hidden = !formats.includes('qr_code'); });
-  let stream = null;
-  const stop = () => { if (stream) { stream.getTracks().forEach((t) => t.stop()); stream = null; } video.hidden = true; };
-  button.addEventListener('click', async () => {
-    if (stream) { stop(); return; }
-    try {
-      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' } });
-    } catch (_) { return; }
-    const detector = new BarcodeDetector({ formats: ['qr_code'] });
-    video.srcObject = stream; video.hidden = false; await video.play();
-    const look = async () => {
-      if (!stream) return;
-      const codes = await detector.detect(video).catch(() => []);
-      if (codes.length > 0) { input.value = codes[0].rawValue; stop(); input.form.requestSubmit(); return; }
-      setTimeout(look, 200);
-    };
-    look();
-  });
-})();"#;
-
-/// `/agent/events/:id/check-in`.
-#[component]
-pub fn CheckInPage() -> impl IntoView {
-    let locale = use_locale();
-    let id = crate::ui::id_param();
-    let query = use_query_map();
-    let check_in = ServerAction::<CheckInTicket>::new();
-    let error = form_error(
-        move || check_in.value().get(),
-        <CheckInTicket as ServerFn>::PATH,
-    );
-    // The door's numbers, read again after each scan.
-    let door = Resource::new(
-        move || (id.get(), query.read().get("at")),
-        |(id, _)| async move {
-            match id {
-                Some(id) => get_door_count(id).await,
-                None => Err(AppError::NotFound),
-            }
-        },
-    );
-    let scanned = Resource::new(
-        move || (id.get(), query.read().get("code"), query.read().get("at")),
-        |(id, code, _)| async move {
-            match (id, code.filter(|c| !c.is_empty())) {
-                (Some(id), Some(code)) => get_scanned_ticket(id, code).await.ok().flatten(),
-                _ => None,
-            }
-        },
-    );
-    view! {
-        <Title text=t(Msg::CheckinTitle)/>
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                let event_id = id.get_untracked().unwrap_or_default();
-                let here = format!("/agent/events/{event_id}/check-in");
-                match door.await {
-                    Err(e) => crate::ui::refusal(e, &here, Msg::AgentOnly, locale),
-                    Ok(door) => view! {
-                        <div class="section-head">
-                            <div>
-                                <h1>{t(Msg::CheckinTitle)}</h1>
-                                <p class="muted" dir="auto"><a href=format!("/events/{event_id}")>{door.event_title.clone()}</a></p>
-                            </div>
-                            <div class="actions">
-                                <p class="door-count" data-testid="door-count">
-                                    {fill(t(Msg::AttendeesDoor), &[("checked", &door.checked_in), ("tickets", &door.tickets)])}
-                                </p>
-                                <a class="btn btn-ghost" href=format!("/agent/events/{event_id}/attendees")>{t(Msg::AttendeesTitle)}</a>
-                            </div>
-                        </div>
-                    }.into_any(),
-                }
-            })}
-        </Transition>
-        <section class="panel narrow check-in">
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    let ticket = scanned.await;
-                    let result = query.read_untracked().get("result");
-                    result.map(|result| scan_result(&result, ticket, locale))
-                })}
-            </Transition>
-            {move || error.get().map(|e| {
-                let text = e.field_errors().values().next().map(|p| p.text(locale)).unwrap_or_else(|| e.text(locale));
-                view! { <p class="alert alert-error" role="alert">{text}</p> }
-            })}
-            <ActionForm action=check_in attr:class="stack">
-                <input type="hidden" name="event_id" value=move || id.get().unwrap_or_default().to_string()/>
-                <label for="check-in-code">{t(Msg::CheckinCode)}</label>
-                <input id="check-in-code" name="code" required autocomplete="off" autocapitalize="characters"
-                    spellcheck="false" autofocus maxlength="200" placeholder="ABCD…"/>
-                <p class="muted">{t(Msg::CheckinHint)}</p>
-                <div class="actions">
-                    <button class="btn btn-primary" type="submit" disabled=move || check_in.pending().get()>{t(Msg::CheckinSubmit)}</button>
-                    <button id="scan-camera" class="btn btn-ghost" type="button" hidden>{t(Msg::CheckinCamera)}</button>
-                </div>
-                <video id="scan-video" class="scan-video" hidden muted playsinline></video>
-            </ActionForm>
-            <script inner_html=SCANNER_JS></script>
-        </section>
-    }
-}
-
-/// The outcome of the last scan: green with the holder, or red with the reason.
-fn scan_result(result: &str, ticket: Option<super::ScannedTicket>, locale: Locale) -> AnyView {
-    let (ok, text) = match (result, ticket) {
-        ("admitted", Some(ticket)) => (
-            true,
-            fill(
-                t(Msg::CheckinAdmitted),
-                &[
-                    ("name", &ticket.attendee_name),
-                    ("type", &ticket.ticket_type_name),
-                ],
-            ),
-        ),
-        ("repeat", Some(ticket)) => {
-            let time = ticket
-                .checked_in_local
-                .map(|at| format_local(locale, at))
-                .unwrap_or_default();
-            let person = ticket.checked_in_by.unwrap_or_default();
-            (
-                false,
-                fill(
-                    t(Msg::CheckinRepeat),
-                    &[
-                        ("name", &ticket.attendee_name),
-                        ("time", &time),
-                        ("person", &person),
-                    ],
-                ),
-            )
-        }
-        ("cancelled", Some(ticket)) => (
-            false,
-            fill(t(Msg::CheckinCancelled), &[("name", &ticket.attendee_name)]),
-        ),
-        ("other_event", _) => (false, t(Msg::CheckinOtherEvent).to_owned()),
-        _ => (false, t(Msg::CheckinUnknown).to_owned()),
-    };
-    let class = if ok {
-        "scan-result scan-ok"
-    } else {
-        "scan-result scan-refused"
-    };
-    view! {
-        <div class=class role="status" aria-live="assertive" data-testid="scan-result" data-result=result.to_owned()>
-            <p dir="auto">{text}</p>
-        </div>
-    }
-    .into_any()
 }

@@ -4,10 +4,10 @@
 //! Check-in is one conditional update (`… WHERE checked_in_at IS NULL`): of several doors
 //! scanning the same code at once, exactly one changes the row, and the others read back who
 //! was first and when.
-use crate::bookings::TicketKeys;
+use super::tickets::TicketKeys;
 use crate::db::{Db, now};
+use crate::error::StoreResult;
 use crate::sql::Sql;
-use crate::{bind_args, on_db};
 use app::auth::UserView;
 use app::bookings::{
     ATTENDEES_PER_PAGE, Attendee, AttendeePage, AttendeeSearch, AttendeeTicket, CheckIn, DoorCount,
@@ -21,14 +21,15 @@ use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
 /// The title of an event the actor may manage; `NotFound` for anyone else.
-async fn managed_event(db: &Db, actor: &UserView, event_id: EventId) -> Result<String, AppError> {
-    let row: Option<(i64, String)> = on_db!(db, pool => sqlx::query_as(
-        "SELECT organizer_id, title FROM events WHERE id = $1")
-        .bind(event_id).fetch_optional(pool).await)
-    .map_err(internal)?;
+async fn managed_event(db: &Db, actor: &UserView, event_id: EventId) -> StoreResult<String> {
+    let row: Option<(i64, String)> = db
+        .fetch_optional(
+            Sql::new("SELECT organizer_id, title FROM events WHERE id = $1").arg(event_id),
+        )
+        .await?;
     match row {
         Some((organizer, title)) if can_manage(actor, organizer) => Ok(title),
-        _ => Err(AppError::NotFound),
+        _ => Err(AppError::NotFound.into()),
     }
 }
 
@@ -87,7 +88,7 @@ pub async fn attendees(
     actor: &UserView,
     event_id: EventId,
     search: AttendeeSearch,
-) -> Result<AttendeePage, AppError> {
+) -> StoreResult<AttendeePage> {
     let door = door_count(db, actor, event_id).await?;
     let filter = attendee_filter(event_id, &search.q);
     let mut rows = Sql::new(
@@ -112,12 +113,8 @@ pub async fn attendees(
     };
     let mut count = Sql::new("SELECT COUNT(*)");
     count.append(&filter);
-    let (found, total): (Vec<AttendeeRow>, i64) = on_db!(db, pool => async {
-        let found = bind_args!(sqlx::query_as::<_, AttendeeRow>(&rows.text), &rows.args).fetch_all(pool).await?;
-        let total = bind_args!(sqlx::query_scalar(&count.text), &count.args).fetch_one(pool).await?;
-        Ok::<_, sqlx::Error>((found, total))
-    }.await)
-    .map_err(internal)?;
+    let found: Vec<AttendeeRow> = db.fetch_all(rows).await?;
+    let total: i64 = db.scalar(count).await?;
     let mut tickets_of = tickets_of(db, &found.iter().map(|r| r.id).collect::<Vec<_>>()).await?;
     let items = found
         .into_iter()
@@ -149,16 +146,16 @@ pub async fn attendees(
 }
 
 /// The event's title and its valid and checked-in tickets, for its organizer or an admin.
-pub async fn door_count(
-    db: &Db,
-    actor: &UserView,
-    event_id: EventId,
-) -> Result<DoorCount, AppError> {
+pub async fn door_count(db: &Db, actor: &UserView, event_id: EventId) -> StoreResult<DoorCount> {
     let event_title = managed_event(db, actor, event_id).await?;
-    let (tickets, checked_in): (i64, i64) = on_db!(db, pool => sqlx::query_as(
-        "SELECT COUNT(*), COUNT(checked_in_at) FROM tickets WHERE event_id = $1 AND status = 'valid'")
-        .bind(event_id).fetch_one(pool).await)
-    .map_err(internal)?;
+    let (tickets, checked_in): (i64, i64) = db
+        .fetch_one(
+            Sql::new(
+                "SELECT COUNT(*), COUNT(checked_in_at) FROM tickets WHERE event_id = $1 AND status = 'valid'",
+            )
+            .arg(event_id),
+        )
+        .await?;
     Ok(DoorCount {
         event_id,
         event_title,
@@ -171,7 +168,7 @@ pub async fn door_count(
 async fn tickets_of(
     db: &Db,
     registrations: &[RegistrationId],
-) -> Result<HashMap<RegistrationId, Vec<AttendeeTicket>>, AppError> {
+) -> StoreResult<HashMap<RegistrationId, Vec<AttendeeTicket>>> {
     let mut by_registration: HashMap<RegistrationId, Vec<AttendeeTicket>> = HashMap::new();
     for chunk in registrations.chunks(500) {
         let mut sql = Sql::new(
@@ -185,8 +182,7 @@ async fn tickets_of(
         }
         sql.push(") ORDER BY id");
         type Row = (i64, String, String, Option<DateTime<Utc>>);
-        let rows: Vec<Row> = on_db!(db, pool => bind_args!(sqlx::query_as(&sql.text), &sql.args).fetch_all(pool).await)
-            .map_err(internal)?;
+        let rows: Vec<Row> = db.fetch_all(sql).await?;
         for (registration, code, status, checked_in_at) in rows {
             by_registration
                 .entry(registration)
@@ -209,34 +205,44 @@ fn ticket_status(code: &str) -> TicketStatus {
     }
 }
 
-pub async fn mark_paid(db: &Db, actor: &UserView, id: RegistrationId) -> Result<(), AppError> {
-    let row: Option<(i64, String, String)> = on_db!(db, pool => sqlx::query_as(
-        "SELECT e.organizer_id, r.status, r.payment FROM registrations r JOIN events e ON e.id = r.event_id WHERE r.id = $1")
-        .bind(id).fetch_optional(pool).await)
-    .map_err(internal)?;
+pub async fn mark_paid(db: &Db, actor: &UserView, id: RegistrationId) -> StoreResult<()> {
+    let row: Option<(i64, String, String)> = db
+        .fetch_optional(
+            Sql::new(
+                "SELECT e.organizer_id, r.status, r.payment FROM registrations r \
+                 JOIN events e ON e.id = r.event_id WHERE r.id = $1",
+            )
+            .arg(id),
+        )
+        .await?;
     let Some((_, status, payment)) = row.filter(|(organizer, ..)| can_manage(actor, *organizer))
     else {
-        return Err(AppError::NotFound);
+        return Err(AppError::NotFound.into());
     };
     let wrong = |field: &str, status: String| AppError::Conflict {
         field: field.into(),
         problem: Problem::WrongStatus { status },
     };
     if status != "confirmed" {
-        return Err(wrong("status", status));
+        return Err(wrong("status", status).into());
     }
     match payment.as_str() {
         "paid" => return Ok(()),
-        "free" => return Err(wrong("payment", payment)),
+        "free" => return Err(wrong("payment", payment).into()),
         _ => {}
     }
     // Conditional, so a registration cancelled a moment ago is not marked paid.
-    let changed = on_db!(db, pool => sqlx::query(
-        "UPDATE registrations SET payment = 'paid' WHERE id = $1 AND status = 'confirmed' AND payment = 'unpaid'")
-        .bind(id).execute(pool).await.map(|done| done.rows_affected()))
-    .map_err(internal)?;
+    let changed = db
+        .execute(
+            Sql::new(
+                "UPDATE registrations SET payment = 'paid' WHERE id = $1 AND status = 'confirmed' \
+                 AND payment = 'unpaid'",
+            )
+            .arg(id),
+        )
+        .await?;
     if changed == 0 {
-        return Err(wrong("status", "cancelled".into()));
+        return Err(wrong("status", "cancelled".into()).into());
     }
     tracing::info!(registration = id, actor = actor.id, "marked paid");
     Ok(())
@@ -279,16 +285,14 @@ impl ScanRow {
 }
 
 /// A ticket by its code, with its holder and who checked it in.
-async fn scan_row(db: &Db, code: &str) -> Result<Option<ScanRow>, AppError> {
-    on_db!(db, pool => sqlx::query_as(
+async fn scan_row(db: &Db, code: &str) -> StoreResult<Option<ScanRow>> {
+    Ok(db.fetch_optional(Sql::new(
         "SELECT k.code, k.event_id, k.status, k.checked_in_at, b.display_name AS checked_in_by, e.timezone, \
          r.id AS registration_id, u.id AS attendee_id, u.display_name AS attendee_name, u.email AS attendee_email, \
          t.name AS ticket_type_name \
          FROM tickets k JOIN registrations r ON r.id = k.registration_id JOIN users u ON u.id = r.user_id \
          JOIN ticket_types t ON t.id = r.ticket_type_id JOIN events e ON e.id = k.event_id \
-         LEFT JOIN users b ON b.id = k.checked_in_by WHERE k.code = $1")
-        .bind(code).fetch_optional(pool).await)
-    .map_err(internal)
+         LEFT JOIN users b ON b.id = k.checked_in_by WHERE k.code = $1").arg(code)).await?)
 }
 
 pub async fn find_ticket(
@@ -296,7 +300,7 @@ pub async fn find_ticket(
     actor: &UserView,
     event_id: EventId,
     input: &str,
-) -> Result<Option<ScannedTicket>, AppError> {
+) -> StoreResult<Option<ScannedTicket>> {
     managed_event(db, actor, event_id).await?;
     let (code, _) = code_of(input);
     Ok(scan_row(db, &code)
@@ -311,25 +315,31 @@ pub async fn check_in(
     actor: &UserView,
     event_id: EventId,
     input: &str,
-) -> Result<CheckIn, AppError> {
+) -> StoreResult<CheckIn> {
     managed_event(db, actor, event_id).await?;
     let (code, signature) = code_of(input);
     if code.is_empty() {
-        return Err(AppError::field("code", Problem::Required));
+        return Err(AppError::field("code", Problem::Required).into());
     }
     if code.len() > 64 {
-        return Err(AppError::field("code", Problem::TooLong { max: 64 }));
+        return Err(AppError::field("code", Problem::TooLong { max: 64 }).into());
     }
     // A scanned token must carry this event's signature; a typed code is looked up as it is.
     let signed_here =
         signature.is_none_or(|s| keys.verify(event_id, &format!("{code}.{s}")).is_some());
     let admitted = signed_here
-        && on_db!(db, pool => sqlx::query(
-            "UPDATE tickets SET checked_in_at = $1, checked_in_by = $2 \
-             WHERE code = $3 AND event_id = $4 AND status = 'valid' AND checked_in_at IS NULL")
-            .bind(now()).bind(actor.id).bind(&code).bind(event_id).execute(pool).await
-            .map(|done| done.rows_affected()))
-        .map_err(internal)?
+        && db
+            .execute(
+                Sql::new(
+                    "UPDATE tickets SET checked_in_at = $1, checked_in_by = $2 \
+                     WHERE code = $3 AND event_id = $4 AND status = 'valid' AND checked_in_at IS NULL",
+                )
+                .arg(now())
+                .arg(actor.id)
+                .arg(&code)
+                .arg(event_id),
+            )
+            .await?
             == 1;
     let Some(row) = scan_row(db, &code).await? else {
         return Ok(CheckIn::Unknown);
@@ -357,61 +367,6 @@ pub async fn check_in(
     })
 }
 
-/// The attendee list as CSV: one row per registration, the same columns as the page.
-pub fn attendees_csv(page: &AttendeePage) -> Result<String, AppError> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let header = [
-        "registration_id",
-        "name",
-        "email",
-        "ticket_type",
-        "quantity",
-        "status",
-        "waitlist_position",
-        "payment",
-        "checked_in",
-        "tickets",
-        "registered_at",
-    ];
-    out.write_record(header).map_err(internal)?;
-    for a in &page.items {
-        let codes = a
-            .tickets
-            .iter()
-            .filter(|t| t.status == TicketStatus::Valid)
-            .map(|t| t.code.as_str())
-            .collect::<Vec<_>>()
-            .join(" ");
-        out.write_record([
-            a.registration_id.to_string(),
-            csv_safe(&a.name),
-            csv_safe(&a.email),
-            csv_safe(&a.ticket_type_name),
-            a.quantity.to_string(),
-            a.status.code().to_owned(),
-            a.waitlist_position
-                .map(|p| p.to_string())
-                .unwrap_or_default(),
-            a.payment.code().to_owned(),
-            a.checked_in().to_string(),
-            codes,
-            a.created_at.to_rfc3339(),
-        ])
-        .map_err(internal)?;
-    }
-    String::from_utf8(out.into_inner().map_err(internal)?).map_err(internal)
-}
-
-/// Text a person typed, made harmless for spreadsheets: a cell starting with `=`, `+`, `-` or
-/// `@` would be run as a formula, so it gets a leading apostrophe (OWASP's advice).
-pub(crate) fn csv_safe(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -420,11 +375,5 @@ mod tests {
     fn codes_are_read_from_tokens_and_from_hand_typed_text() {
         assert_eq!(code_of(" abcd-efgh.SIG "), ("ABCDEFGH".into(), Some("SIG")));
         assert_eq!(code_of("ab cd"), ("ABCD".into(), None));
-    }
-
-    #[test]
-    fn formulas_typed_as_names_are_defused_in_csv() {
-        assert_eq!(csv_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(csv_safe("Dana"), "Dana");
     }
 }

@@ -1,7 +1,7 @@
 //! `/tickets/:id`: the printable tickets of one registration — the event, when and where, and
 //! one QR code per seat (drawn on the server). For its holder, the organizer and admins.
-use super::queries::get_registration;
-use super::{RegistrationStatus, TicketStatus};
+use crate::bookings::queries::get_registration;
+use crate::bookings::{RegistrationStatus, TicketStatus};
 use crate::error::AppError;
 use crate::events::queries::get_event;
 use crate::i18n::{Msg, fill, format_local, t, use_locale};

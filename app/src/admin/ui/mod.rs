@@ -1,0 +1,17 @@
+//! Administration pages: the organizer request panel on `/me`, `/admin` (the overview),
+//! `/admin/agent-requests`, `/admin/users`, `/admin/events` and `/admin/audit`. Every action is
+//! a plain form underneath.
+mod agent_requests;
+mod audit;
+mod events;
+mod overview;
+mod request_panel;
+mod shared;
+mod users;
+
+pub use agent_requests::AgentRequestsPage;
+pub use audit::AuditPage;
+pub use events::AdminEventsPage;
+pub use overview::AdminPage;
+pub use request_panel::AgentRequestPanel;
+pub use users::UsersPage;

@@ -1,0 +1,287 @@
+//! Bookings on either database, never oversold: the booking ports on the database.
+//!
+//! - [`writer`]: the one task per process through which every change to seats goes (batches,
+//!   one commit per batch, retries of deadlocked batches);
+//! - [`commands`]: book, cancel and waitlist promotion as plain functions of a transaction;
+//! - [`tickets`]: ticket codes, HMAC tokens, QR codes;
+//! - [`reads`]: registrations, likes and saves, notices;
+//! - [`door`]: the organizer's side: attendees, marking paid, check-in.
+pub mod commands;
+pub mod door;
+pub mod reads;
+pub mod tickets;
+pub mod writer;
+
+pub use tickets::{TicketKeys, new_code, qr_svg};
+pub use writer::MAX_BATCH;
+
+use crate::db::{Db, now};
+use crate::error::StoreResult;
+use crate::live::SeatChanges;
+use crate::sql::Sql;
+use app::auth::UserView;
+use app::bookings::ports::{BookingCommands, BookingQueries};
+use app::bookings::{
+    AttendeePage, AttendeeSearch, CheckIn, MyReactions, MyRegistration, NewRegistration, Notice,
+    Reaction, Registration, RegistrationId, Ticket, TicketStatus,
+};
+use app::error::AppError;
+use app::events::EventId;
+use app::events::ports::EventQueries;
+use app::ssr::internal;
+use std::sync::Arc;
+use writer::{Command, Done, Writer};
+
+pub struct Bookings {
+    db: Db,
+    keys: Arc<TicketKeys>,
+    writer: Writer,
+    events: Arc<dyn EventQueries>,
+}
+
+impl Bookings {
+    /// Starts this process's booking writer.
+    pub fn start(
+        db: Db,
+        secret: &str,
+        events: Arc<dyn EventQueries>,
+        seat_changes: Arc<SeatChanges>,
+    ) -> Arc<Self> {
+        Arc::new(Bookings {
+            writer: Writer::start(db.clone(), seat_changes),
+            db,
+            keys: Arc::new(TicketKeys::new(secret)),
+            events,
+        })
+    }
+
+    pub fn keys(&self) -> &TicketKeys {
+        &self.keys
+    }
+}
+
+#[async_trait::async_trait]
+impl BookingCommands for Bookings {
+    async fn register(
+        &self,
+        actor: &UserView,
+        new: NewRegistration,
+    ) -> Result<Registration, AppError> {
+        let Done::Booked(booked) = self
+            .writer
+            .submit(Command::Register {
+                actor: actor.clone(),
+                new,
+            })
+            .await?
+        else {
+            return Err(internal(
+                "the booking writer answered a booking with a cancellation",
+            ));
+        };
+        tracing::info!(
+            registration = booked.id,
+            event_id = booked.event_id,
+            user = actor.id,
+            status = booked.status.code(),
+            "registered"
+        );
+        Ok(Registration {
+            id: booked.id,
+            event_id: booked.event_id,
+            ticket_type_id: booked.ticket_type_id,
+            ticket_type_name: booked.ticket_type_name,
+            user_id: booked.user_id,
+            quantity: booked.quantity,
+            status: booked.status,
+            waitlist_position: booked.waitlist_position,
+            payment: booked.payment,
+            tickets: booked
+                .codes
+                .into_iter()
+                .map(|code| Ticket {
+                    token: self.keys.token(booked.event_id, &code),
+                    code,
+                    status: TicketStatus::Valid,
+                    checked_in_at: None,
+                    qr_svg: String::new(),
+                })
+                .collect(),
+            created_at: booked.created_at,
+        })
+    }
+
+    async fn cancel_registration(
+        &self,
+        actor: &UserView,
+        id: RegistrationId,
+    ) -> Result<Registration, AppError> {
+        let Done::Cancelled(id) = self
+            .writer
+            .submit(Command::Cancel {
+                actor: actor.clone(),
+                id,
+            })
+            .await?
+        else {
+            return Err(internal(
+                "the booking writer answered a cancellation with a booking",
+            ));
+        };
+        let (registration, _) = reads::load(&self.db, &self.keys, id, false)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        tracing::info!(
+            registration = id,
+            actor = actor.id,
+            "registration cancelled"
+        );
+        Ok(registration)
+    }
+
+    async fn set_reaction(
+        &self,
+        actor: &UserView,
+        event_id: i64,
+        reaction: Reaction,
+        on: bool,
+    ) -> Result<(), AppError> {
+        // Only events the actor can see can be marked (drafts of others do not exist).
+        self.events.get_event(Some(actor), event_id).await?;
+        Ok(set_mark(&self.db, actor, event_id, reaction, on).await?)
+    }
+
+    async fn mark_paid(&self, actor: &UserView, id: RegistrationId) -> Result<(), AppError> {
+        Ok(door::mark_paid(&self.db, actor, id).await?)
+    }
+
+    async fn check_in(
+        &self,
+        actor: &UserView,
+        event_id: i64,
+        code: &str,
+    ) -> Result<CheckIn, AppError> {
+        Ok(door::check_in(&self.db, &self.keys, actor, event_id, code).await?)
+    }
+}
+
+impl Bookings {
+    /// One registration for its holder, the event's organizer or an admin; QR codes are drawn
+    /// only when a page shows them (`with_qr`), API answers carry the token text.
+    pub async fn registration(
+        &self,
+        actor: &UserView,
+        id: RegistrationId,
+        with_qr: bool,
+    ) -> Result<Registration, AppError> {
+        match reads::load(&self.db, &self.keys, id, with_qr).await? {
+            Some((registration, organizer))
+                if reads::may_see(actor, registration.user_id, organizer) =>
+            {
+                Ok(registration)
+            }
+            _ => Err(AppError::NotFound),
+        }
+    }
+
+    /// The actor's registrations with their events, soonest event first.
+    pub async fn registrations_of(
+        &self,
+        actor: &UserView,
+        with_qr: bool,
+    ) -> Result<Vec<MyRegistration>, AppError> {
+        reads::registrations_of(&self.db, &self.keys, self.events.as_ref(), actor, with_qr).await
+    }
+}
+
+/// Sets or clears a like or save; doing it twice changes nothing.
+async fn set_mark(
+    db: &Db,
+    actor: &UserView,
+    event_id: EventId,
+    reaction: Reaction,
+    on: bool,
+) -> StoreResult<()> {
+    let sql = if on {
+        Sql::new(
+            "INSERT INTO reactions (user_id, event_id, kind, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (user_id, event_id, kind) DO NOTHING",
+        )
+        .arg(actor.id)
+        .arg(event_id)
+        .arg(reaction.code())
+        .arg(now())
+    } else {
+        Sql::new("DELETE FROM reactions WHERE user_id = $1 AND event_id = $2 AND kind = $3")
+            .arg(actor.id)
+            .arg(event_id)
+            .arg(reaction.code())
+    };
+    db.execute(sql).await?;
+    Ok(())
+}
+
+#[async_trait::async_trait]
+impl BookingQueries for Bookings {
+    async fn my_reactions(&self, actor: &UserView) -> Result<MyReactions, AppError> {
+        let events = self.events.as_ref();
+        Ok(MyReactions {
+            likes: reads::marked(&self.db, events, actor, Reaction::Like).await?,
+            saves: reads::marked(&self.db, events, actor, Reaction::Save).await?,
+        })
+    }
+
+    async fn reactions_on(
+        &self,
+        actor: &UserView,
+        event_id: i64,
+    ) -> Result<Vec<Reaction>, AppError> {
+        Ok(reads::reactions_on(&self.db, actor, event_id).await?)
+    }
+
+    async fn all_marks(&self, actor: &UserView) -> Result<Vec<(i64, Reaction)>, AppError> {
+        Ok(reads::all_marks(&self.db, actor).await?)
+    }
+
+    async fn attendees(
+        &self,
+        actor: &UserView,
+        event_id: i64,
+        search: AttendeeSearch,
+    ) -> Result<AttendeePage, AppError> {
+        Ok(door::attendees(&self.db, actor, event_id, search).await?)
+    }
+
+    async fn door_count(
+        &self,
+        actor: &UserView,
+        event_id: i64,
+    ) -> Result<app::bookings::DoorCount, AppError> {
+        Ok(door::door_count(&self.db, actor, event_id).await?)
+    }
+
+    async fn find_ticket(
+        &self,
+        actor: &UserView,
+        event_id: i64,
+        code: &str,
+    ) -> Result<Option<app::bookings::ScannedTicket>, AppError> {
+        Ok(door::find_ticket(&self.db, actor, event_id, code).await?)
+    }
+
+    async fn get_registration(
+        &self,
+        actor: &UserView,
+        id: RegistrationId,
+    ) -> Result<Registration, AppError> {
+        self.registration(actor, id, true).await
+    }
+
+    async fn my_registrations(&self, actor: &UserView) -> Result<Vec<MyRegistration>, AppError> {
+        self.registrations_of(actor, true).await
+    }
+
+    async fn my_notices(&self, actor: &UserView) -> Result<Vec<Notice>, AppError> {
+        Ok(reads::notices(&self.db, actor).await?)
+    }
+}

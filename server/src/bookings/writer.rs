@@ -1,0 +1,163 @@
+//! The booking writer: ONE task per server process through which every change to seats goes.
+//! It takes whatever requests are waiting (up to [`MAX_BATCH`]), runs each as a command of one
+//! transaction, commits once, and only then answers them all: one durable commit (one fsync)
+//! carries many bookings. Each booking locks its event row before its slow path (`FOR UPDATE`
+//! on PostgreSQL; SQLite's `BEGIN IMMEDIATE` holds the write lock), takes seats with
+//! conditional updates (`seats_confirmed + n <= capacity`), and the CHECK constraints of the
+//! seat counters refuse anything the code might get wrong. Several processes on one PostgreSQL
+//! queue on the event row; bookings in a batch lock events in id order, and a batch that still
+//! meets a deadlock (PostgreSQL aborts one side) is retried whole, since nothing of it was
+//! committed.
+use super::commands::{self, Booked};
+use crate::db::{Db, now};
+use crate::error::{StoreError, StoreResult};
+use crate::live::SeatChanges;
+use app::auth::UserView;
+use app::bookings::{NewRegistration, RegistrationId};
+use app::error::AppError;
+use app::events::EventId;
+use app::ssr::internal;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+/// The most requests one transaction carries.
+pub const MAX_BATCH: usize = 256;
+
+pub enum Command {
+    Register {
+        actor: UserView,
+        new: NewRegistration,
+    },
+    Cancel {
+        actor: UserView,
+        id: RegistrationId,
+    },
+}
+
+impl Command {
+    /// Sort key for lock ordering: bookings by event id; cancellations last, by registration.
+    fn order_key(&self) -> (i64, i64) {
+        match self {
+            Command::Register { new, .. } => (new.event_id, 0),
+            Command::Cancel { id, .. } => (i64::MAX, *id),
+        }
+    }
+}
+
+/// What the writer did for one request.
+pub enum Done {
+    Booked(Booked),
+    Cancelled(RegistrationId),
+}
+
+struct Job {
+    command: Command,
+    reply: oneshot::Sender<Result<Done, AppError>>,
+}
+
+/// The sending side of this process's writer.
+#[derive(Clone)]
+pub struct Writer {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    /// Starts this process's booking writer.
+    pub fn start(db: Db, seat_changes: Arc<SeatChanges>) -> Self {
+        let (jobs, rx) = mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(run(db, rx, seat_changes));
+        Writer { jobs }
+    }
+
+    /// Hands a command to the writer and waits for its answer (after the commit).
+    pub async fn submit(&self, command: Command) -> Result<Done, AppError> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job { command, reply })
+            .await
+            .map_err(|_| internal("the booking writer has stopped"))?;
+        answer
+            .await
+            .map_err(|_| internal("the booking writer dropped a request"))?
+    }
+}
+
+/// What a committed batch did: one answer per job, and the events whose seats changed.
+struct Written {
+    results: Vec<Result<Done, AppError>>,
+    touched: Vec<EventId>,
+}
+
+/// Runs one batch in one transaction. A refused command leaves the transaction as it found it
+/// (see [`commands`]); a database error fails the whole batch, which commits nothing.
+async fn write_batch(db: &Db, jobs: &[Job]) -> StoreResult<Written> {
+    let mut tx = db.begin_write().await?;
+    let mut results = Vec::with_capacity(jobs.len());
+    let mut touched = Vec::new();
+    for job in jobs {
+        let now = now();
+        let outcome =
+            match &job.command {
+                Command::Register { actor, new } => commands::register(&mut tx, actor, new, now)
+                    .await
+                    .map(|booked| {
+                        touched.push(booked.event_id);
+                        Done::Booked(booked)
+                    }),
+                Command::Cancel { actor, id } => commands::cancel(&mut tx, actor, *id, now)
+                    .await
+                    .map(|event| {
+                        touched.extend(event);
+                        Done::Cancelled(*id)
+                    }),
+            };
+        match outcome {
+            Ok(done) => results.push(Ok(done)),
+            Err(StoreError::App(refused)) => results.push(Err(refused)),
+            Err(failed) => return Err(failed),
+        }
+    }
+    tx.commit().await?;
+    Ok(Written { results, touched })
+}
+
+async fn run(db: Db, mut rx: mpsc::Receiver<Job>, seat_changes: Arc<SeatChanges>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        // Bookings lock events in id order in every process (cancellations, whose event is only
+        // known inside the transaction, go last); a deadlock that remains is retried below.
+        batch.sort_by_key(|job| job.command.order_key());
+        let mut attempt = 0;
+        let outcome = loop {
+            match write_batch(&db, &batch).await {
+                Err(e) if e.transient() && attempt < 5 => attempt += 1,
+                other => break other,
+            }
+        };
+        match outcome {
+            Ok(Written {
+                results,
+                mut touched,
+            }) => {
+                for (job, result) in batch.into_iter().zip(results) {
+                    let _ = job.reply.send(result);
+                }
+                touched.sort_unstable();
+                touched.dedup();
+                seat_changes.changed(&touched);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, jobs = batch.len(), "booking batch failed; nothing was committed");
+                for job in batch {
+                    let _ = job.reply.send(Err(AppError::Internal));
+                }
+            }
+        }
+    }
+}

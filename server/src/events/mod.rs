@@ -1,0 +1,126 @@
+//! Events on either database: search, details, and the organizer's commands with the record
+//! rule (organizer or admin) checked inside each transaction. Implements the app's ports.
+//!
+//! - [`rows`]: the rows, column lists and shared statements;
+//! - [`planner`]: the search behind `/events`;
+//! - [`queries`]: `EventQueries`; [`commands`]: `EventCommands` (each command one transaction).
+// First, so its `event_columns!` (a macro: `concat!` needs a literal) reaches the others.
+#[macro_use]
+pub mod rows;
+pub mod commands;
+pub mod planner;
+pub mod queries;
+
+pub use rows::{COUNT_CAP, PER_PAGE_MAX};
+
+use crate::db::Db;
+use crate::images::{ImageStore, Stored};
+use crate::on_db;
+use crate::search;
+use app::auth::UserView;
+use app::error::AppError;
+use app::events::rules::can_manage;
+use app::events::{EventId, EventStatus, ManagedEvent};
+use app::ssr::internal;
+use chrono::{DateTime, Utc};
+use rows::{
+    EVENT_SELECT, EventRow, GuardRow, MANAGED_SELECT, ManagedRow, TicketTypeRow, status_of,
+};
+use std::sync::Arc;
+
+pub struct Events {
+    db: Db,
+    images: ImageStore,
+    /// Open event pages hear when an edit or a cancellation changes the seats.
+    seat_changes: Arc<crate::live::SeatChanges>,
+}
+
+impl Events {
+    /// One event as the admin table lists it (for the REST answer to an admin's change).
+    pub async fn managed_event(&self, id: EventId) -> Result<ManagedEvent, AppError> {
+        let sql = format!("{MANAGED_SELECT} WHERE e.id = $1");
+        let row: Option<ManagedRow> = on_db!(&self.db, pool => sqlx::query_as(&sql)
+            .bind(id).fetch_optional(pool).await)
+        .map_err(internal)?;
+        row.ok_or(AppError::NotFound)?.into_managed()
+    }
+
+    pub fn new(
+        db: Db,
+        images: ImageStore,
+        seat_changes: Arc<crate::live::SeatChanges>,
+    ) -> Arc<Self> {
+        Arc::new(Events {
+            db,
+            images,
+            seat_changes,
+        })
+    }
+
+    /// Sets an already stored image on an event (demo posters); no record rule.
+    pub async fn attach_image(&self, id: EventId, image: &Stored) -> Result<(), AppError> {
+        on_db!(&self.db, pool => sqlx::query("UPDATE events SET image_url = $1, image_provider_id = $2 WHERE id = $3")
+            .bind(&image.url).bind(&image.provider_id).bind(id).execute(pool).await.map(|_| ()))
+        .map_err(internal)
+    }
+
+    /// The image store events use.
+    pub fn images(&self) -> &ImageStore {
+        &self.images
+    }
+
+    /// Fills the search columns of events stored before full-text search existed.
+    pub async fn reindex_missing(&self) -> Result<u64, AppError> {
+        type Row = (i64, String, String, String, String, String, String);
+        let sql = "SELECT id, title, summary, description, venue, city, tags FROM events WHERE search_title = ''";
+        let rows: Vec<Row> = on_db!(&self.db, pool => sqlx::query_as(sql).fetch_all(pool).await)
+            .map_err(internal)?;
+        for (id, title, summary, description, venue, city, tags) in &rows {
+            let (t, b) = search::documents(
+                title,
+                summary,
+                description,
+                venue,
+                city,
+                &tags.replace(',', " "),
+            );
+            on_db!(&self.db, pool => sqlx::query("UPDATE events SET search_title = $1, search_body = $2 WHERE id = $3")
+                .bind(t).bind(b).bind(id).execute(pool).await.map(|_| ()))
+            .map_err(internal)?;
+        }
+        Ok(rows.len() as u64)
+    }
+
+    async fn find(&self, id: EventId) -> Result<Option<EventRow>, AppError> {
+        let sql = format!("{EVENT_SELECT} WHERE e.id = $1");
+        on_db!(&self.db, pool => sqlx::query_as::<_, EventRow>(&sql).bind(id).fetch_optional(pool).await).map_err(internal)
+    }
+
+    async fn ticket_types(&self, id: EventId) -> Result<Vec<TicketTypeRow>, AppError> {
+        let sql = "SELECT id, name, price_amount, currency, quantity, seats_confirmed, max_per_registration, sales_start, sales_end \
+                   FROM ticket_types WHERE event_id = $1 ORDER BY position";
+        on_db!(&self.db, pool => sqlx::query_as::<_, TicketTypeRow>(sql).bind(id).fetch_all(pool).await).map_err(internal)
+    }
+
+    async fn has_registrations(&self, ticket_type: i64) -> Result<bool, AppError> {
+        let found: Option<i64> = on_db!(&self.db, pool => sqlx::query_scalar(
+            "SELECT id FROM registrations WHERE ticket_type_id = $1 LIMIT 1")
+            .bind(ticket_type).fetch_optional(pool).await)
+        .map_err(internal)?;
+        Ok(found.is_some())
+    }
+
+    /// Loads the guard columns inside a transaction and applies the record rule:
+    /// absent or not the actor's to manage → `NotFound`.
+    fn check_guard(
+        actor: &UserView,
+        guard: Option<GuardRow>,
+    ) -> Result<(EventStatus, DateTime<Utc>), AppError> {
+        match guard {
+            Some(g) if can_manage(actor, g.organizer_id) => {
+                Ok((status_of(&g.status)?, g.starts_at))
+            }
+            _ => Err(AppError::NotFound),
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! The event reads (`EventQueries`): one event with its ticket types and reactions, lists
+//! between dates, counts, trending and featured events, the admin table, the organizer's own.
+use super::rows::{EVENT_SELECT, EventRow, MANAGED_SELECT, ManagedRow};
+use super::{Events, planner};
+use crate::bind_args;
+use crate::db::now;
+use crate::on_db;
+use crate::sql::Sql;
+use app::auth::UserView;
+use app::error::AppError;
+use app::events::ports::EventQueries;
+use app::events::rules::can_see;
+use app::events::{
+    Category, EventDetail, EventFilter, EventId, EventListItem, EventSearch, MANAGED_PER_PAGE,
+    ManagedEventPage, Organizer, ResultPage,
+};
+use app::ssr::internal;
+use chrono::{DateTime, Utc};
+
+#[async_trait::async_trait]
+impl EventQueries for Events {
+    async fn list_events(
+        &self,
+        search: &EventSearch,
+    ) -> Result<ResultPage<EventListItem>, AppError> {
+        planner::list_events(&self.db, search).await
+    }
+
+    async fn get_event(
+        &self,
+        viewer: Option<&UserView>,
+        id: EventId,
+    ) -> Result<EventDetail, AppError> {
+        let row = self.find(id).await?.ok_or(AppError::NotFound)?;
+        let item = row.item()?;
+        if !can_see(viewer, row.organizer_id, item.status) {
+            return Err(AppError::NotFound);
+        }
+        let reactions: Vec<(String, i64)> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT kind, COUNT(*) FROM reactions WHERE event_id = $1 GROUP BY kind")
+            .bind(id).fetch_all(pool).await)
+        .map_err(internal)?;
+        let ticket_types = self
+            .ticket_types(id)
+            .await?
+            .into_iter()
+            .map(|t| t.view(&row.timezone))
+            .collect();
+        Ok(EventDetail {
+            description_html: crate::markdown::render(&row.description),
+            description: row.description.clone(),
+            tags: row
+                .tags
+                .split(',')
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            address: row.address.clone(),
+            capacity: row.capacity,
+            confirmed_seats: row.seats_confirmed,
+            waitlisted_seats: row.seats_waitlisted,
+            likes: reactions.iter().find(|r| r.0 == "like").map_or(0, |r| r.1),
+            saves: reactions.iter().find(|r| r.0 == "save").map_or(0, |r| r.1),
+            organizer: Organizer {
+                id: row.organizer_id,
+                display_name: row.organizer_name.clone(),
+            },
+            cancel_reason: row.cancel_reason.clone(),
+            ticket_types,
+            created_at: row.created_at,
+            published_at: row.published_at,
+            item,
+        })
+    }
+
+    async fn list_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<EventListItem>, AppError> {
+        let sql = format!(
+            "{EVENT_SELECT} WHERE e.status IN ('published', 'cancelled') AND e.starts_at >= $1 AND e.starts_at < $2 \
+             ORDER BY e.starts_at, e.id LIMIT 1000"
+        );
+        let rows = on_db!(&self.db, pool => sqlx::query_as::<_, EventRow>(&sql).bind(from).bind(to).fetch_all(pool).await)
+            .map_err(internal)?;
+        rows.iter().map(EventRow::item).collect()
+    }
+
+    async fn category_counts(&self) -> Result<Vec<(Category, i64)>, AppError> {
+        let sql = "SELECT category, COUNT(*) FROM events WHERE status = 'published' AND ends_at > $1 GROUP BY category";
+        let rows: Vec<(String, i64)> =
+            on_db!(&self.db, pool => sqlx::query_as(sql).bind(now()).fetch_all(pool).await)
+                .map_err(internal)?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(code, n)| Category::from_code(&code).map(|c| (c, n)))
+            .collect())
+    }
+
+    async fn trending(&self, limit: i64) -> Result<Vec<EventListItem>, AppError> {
+        let sql = concat!(
+            event_columns!(),
+            " FROM events e JOIN users u ON u.id = e.organizer_id \
+             JOIN (SELECT event_id, COUNT(*) AS bookings FROM registrations \
+                   WHERE created_at > $1 AND status <> 'cancelled' GROUP BY event_id) r ON r.event_id = e.id \
+             WHERE e.status = 'published' AND e.ends_at > $2 \
+             ORDER BY r.bookings DESC, e.starts_at, e.id LIMIT $3"
+        );
+        let now = now();
+        let rows = on_db!(&self.db, pool => sqlx::query_as::<_, EventRow>(sql)
+            .bind(now - chrono::Duration::days(7)).bind(now).bind(limit).fetch_all(pool).await)
+        .map_err(internal)?;
+        rows.iter().map(EventRow::item).collect()
+    }
+
+    async fn featured(&self, limit: i64) -> Result<Vec<EventListItem>, AppError> {
+        let sql = format!(
+            "{EVENT_SELECT} WHERE e.featured AND e.status = 'published' AND e.ends_at > $1 \
+             ORDER BY e.starts_at, e.id LIMIT $2"
+        );
+        let rows = on_db!(&self.db, pool => sqlx::query_as::<_, EventRow>(&sql)
+            .bind(now()).bind(limit).fetch_all(pool).await)
+        .map_err(internal)?;
+        rows.iter().map(EventRow::item).collect()
+    }
+
+    async fn all_events(
+        &self,
+        actor: &UserView,
+        filter: EventFilter,
+    ) -> Result<ManagedEventPage, AppError> {
+        app::auth::rules::check_role(actor, app::auth::Role::Admin)?;
+        let page = filter.page.max(1);
+        let mut conditions = Sql::new(" WHERE 1 = 1");
+        if let Some(status) = filter.status {
+            conditions.push(" AND e.status = ").bind(status.code());
+        }
+        let organizer = filter.organizer.trim();
+        if !organizer.is_empty() {
+            let pattern = crate::sql::like_contains(organizer);
+            conditions
+                .push(" AND (lower(u.email) LIKE ")
+                .bind(pattern.clone())
+                .push(" ESCAPE '\\' OR lower(u.display_name) LIKE ")
+                .bind(pattern)
+                .push(" ESCAPE '\\')");
+        }
+        let day = |d: chrono::NaiveDate| {
+            chrono::TimeZone::from_utc_datetime(&Utc, &d.and_hms_opt(0, 0, 0).expect("midnight"))
+        };
+        if let Some(from) = filter.from {
+            conditions.push(" AND e.starts_at >= ").bind(day(from));
+        }
+        if let Some(to) = filter.to {
+            conditions
+                .push(" AND e.starts_at < ")
+                .bind(day(to.succ_opt().unwrap_or(to)));
+        }
+        let per_page = i64::from(MANAGED_PER_PAGE);
+        let mut list = Sql::new(MANAGED_SELECT);
+        list.append(&conditions)
+            .push(" ORDER BY e.starts_at DESC, e.id DESC LIMIT ")
+            .bind(per_page)
+            .push(" OFFSET ")
+            .bind(i64::from(page - 1) * per_page);
+        let mut count =
+            Sql::new("SELECT COUNT(*) FROM events e JOIN users u ON u.id = e.organizer_id");
+        count.append(&conditions);
+        let (rows, total): (Vec<ManagedRow>, i64) = on_db!(&self.db, pool => async {
+            let rows = bind_args!(sqlx::query_as(&list.text), &list.args).fetch_all(pool).await?;
+            let total = bind_args!(sqlx::query_scalar(&count.text), &count.args).fetch_one(pool).await?;
+            Ok::<_, sqlx::Error>((rows, total))
+        }.await)
+        .map_err(internal)?;
+        Ok(ManagedEventPage {
+            items: rows
+                .into_iter()
+                .map(ManagedRow::into_managed)
+                .collect::<Result<_, AppError>>()?,
+            total,
+            page,
+        })
+    }
+
+    async fn list_managed_events(&self, actor: &UserView) -> Result<Vec<EventListItem>, AppError> {
+        let is_admin = actor.role >= app::auth::Role::Admin;
+        let sql = format!(
+            "{EVENT_SELECT} WHERE ($1 OR e.organizer_id = $2) ORDER BY e.created_at DESC, e.id DESC LIMIT 500"
+        );
+        let rows = on_db!(&self.db, pool => sqlx::query_as::<_, EventRow>(&sql).bind(is_admin).bind(actor.id).fetch_all(pool).await)
+            .map_err(internal)?;
+        rows.iter().map(EventRow::item).collect()
+    }
+}
