@@ -1,11 +1,15 @@
-//! The assistant on the server: conversations on either database, retrieval (question →
-//! intent → search over the live catalogue, the user's own history, optional embeddings),
-//! the model chain and the built-in recommender. Implements the app's assistant ports; the
-//! reply stream (`/assistant/replies/{id}`) is in `stream.rs`.
+//! The assistant on the server: the `Assistant` type, its answer flow (question → retrieval →
+//! the model chain, or the built-in recommender → stored answer with bookable cards) and the
+//! app's assistant ports. Conversations and question claims are in `conversations.rs`,
+//! retrieval (intent, the user's history, search, embeddings) in `retrieval.rs`; the reply
+//! stream (`/assistant/replies/{id}`) is in `stream.rs`.
 pub mod ai;
+mod conversations;
 pub mod intent;
+mod lexicon;
 pub mod prompt;
 pub mod recommend;
+mod retrieval;
 pub mod stream;
 
 use crate::bookings::Bookings;
@@ -19,26 +23,22 @@ use ai::{Delta, Models};
 use app::assistant::ports::{AssistantCommands, AssistantQueries};
 use app::assistant::{
     Asked, AssistantReply, ChatMessage, Conversation, ConversationId, ConversationSummary,
-    MessageId, Recommendation, Speaker, check_question,
+    MessageId, Recommendation, check_question,
 };
 use app::auth::UserView;
-use app::bookings::RegistrationStatus;
-use app::bookings::ports::BookingQueries;
 use app::error::AppError;
 use app::events::ports::EventQueries;
-use app::events::{EventDetail, EventId, EventListItem, EventSearch, EventSort};
+use app::events::{EventDetail, EventId, EventListItem};
 use app::i18n::Locale;
 use app::ssr::internal;
-use chrono::{DateTime, Duration, Utc};
-use intent::Intent;
-use recommend::{Candidate, Profile};
+use chrono::{DateTime, Utc};
+use conversations::{Claim, MessageRow, QuestionRow, StoredAnswer, ids_of, speaker};
+use recommend::Profile;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::mpsc::UnboundedSender;
 
-/// Earlier messages a model sees (three questions and their answers).
-const HISTORY: i64 = 6;
 /// Events put into a prompt.
 const PROMPT_EVENTS: usize = 6;
 /// Events an answer shows as cards.
@@ -59,68 +59,6 @@ pub struct Assistant {
     claim_stale: std::time::Duration,
     /// The catalogue's cities (for reading questions), read again after `CITIES_FRESH`.
     cities: std::sync::Mutex<Option<(Instant, Arc<Vec<String>>)>>,
-}
-
-/// How long the list of cities is trusted: a new city shows up in questions within a minute.
-const CITIES_FRESH: std::time::Duration = std::time::Duration::from_secs(60);
-
-/// Holds a question's claim while its answer is written. Dropped without `done` (an error, or
-/// the request went away mid-answer) it hands the question back, so it is never stuck.
-struct Claim {
-    db: Db,
-    question: MessageId,
-    at: DateTime<Utc>,
-    done: bool,
-}
-
-impl Drop for Claim {
-    fn drop(&mut self) {
-        if self.done {
-            return;
-        }
-        let (db, question, at) = (self.db.clone(), self.question, self.at);
-        tokio::spawn(async move {
-            let released = on_db!(&db, pool => sqlx::query(
-                "UPDATE assistant_messages SET status = 'pending', claimed_at = NULL \
-                 WHERE id = $1 AND status = 'answering' AND claimed_at = $2")
-                .bind(question).bind(at).execute(pool).await.map(|r| r.rows_affected()));
-            if let Err(err) = released {
-                tracing::error!("could not release question {question}: {err}");
-            }
-        });
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct MessageRow {
-    id: i64,
-    role: String,
-    content: String,
-    status: String,
-    model: Option<String>,
-    fallback: bool,
-    event_ids: String,
-    created_at: DateTime<Utc>,
-}
-
-#[derive(sqlx::FromRow)]
-struct QuestionRow {
-    conversation_id: i64,
-    content: String,
-    status: String,
-}
-
-fn ids_text(ids: &[EventId]) -> String {
-    ids.iter()
-        .map(|id| id.to_string())
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-fn ids_of(text: &str) -> Vec<EventId> {
-    text.split(',')
-        .filter_map(|id| id.trim().parse().ok())
-        .collect()
 }
 
 impl Assistant {
@@ -286,379 +224,6 @@ impl Assistant {
         })
     }
 
-    /// Reads the question with the cities of the catalogue; "like the last one" without a
-    /// category takes the category of the last event the user went to.
-    async fn intent(
-        &self,
-        question: &str,
-        profile: &Profile,
-        now: DateTime<Utc>,
-    ) -> Result<Intent, AppError> {
-        let cities = self.cities(now).await?;
-        // "Today" is the venue's today: the asked city's clock, else the language's country.
-        let utc_today = now.date_naive();
-        let first = intent::parse(question, utc_today, &cities);
-        let zone: Option<String> = match &first.city {
-            Some(city) => on_db!(&self.db, pool => sqlx::query_scalar(
-                "SELECT timezone FROM events WHERE city = $1 ORDER BY starts_at DESC LIMIT 1")
-                .bind(city).fetch_optional(pool).await)
-            .map_err(internal)?,
-            None => None,
-        };
-        let zone = zone
-            .and_then(|z| z.parse::<chrono_tz::Tz>().ok())
-            .or(match first.language {
-                Some(Locale::He) => Some(chrono_tz::Asia::Jerusalem),
-                Some(Locale::Pl) => Some(chrono_tz::Europe::Warsaw),
-                _ => None,
-            });
-        let today = zone.map_or(utc_today, |z| now.with_timezone(&z).date_naive());
-        let mut intent = if today == utc_today {
-            first
-        } else {
-            intent::parse(question, today, &cities)
-        };
-        if intent.like_last
-            && intent.categories.is_empty()
-            && let Some(last) = &profile.last_attended
-        {
-            intent.categories.push(last.category);
-        }
-        Ok(intent)
-    }
-
-    /// The cities of upcoming published events, kept for `CITIES_FRESH` (every question needs
-    /// them; the list changes rarely).
-    async fn cities(&self, now: DateTime<Utc>) -> Result<Arc<Vec<String>>, AppError> {
-        if let Some((at, cities)) = &*self.cities.lock().expect("cities lock")
-            && at.elapsed() < CITIES_FRESH
-        {
-            return Ok(cities.clone());
-        }
-        let cities: Vec<String> = on_db!(&self.db, pool => sqlx::query_scalar(
-            "SELECT DISTINCT city FROM events WHERE status = 'published' AND starts_at > $1")
-            .bind(now).fetch_all(pool).await)
-        .map_err(internal)?;
-        let cities = Arc::new(cities);
-        *self.cities.lock().expect("cities lock") = Some((Instant::now(), cities.clone()));
-        Ok(cities)
-    }
-
-    /// The user's own taste: categories of their bookings, likes and saves.
-    async fn profile(&self, actor: &UserView, now: DateTime<Utc>) -> Result<Profile, AppError> {
-        let mut profile = Profile::default();
-        for mine in self.bookings.my_registrations(actor).await? {
-            if mine.registration.status == RegistrationStatus::Cancelled {
-                continue;
-            }
-            *profile.categories.entry(mine.event.category).or_default() += 2.0;
-            if mine.event.starts_at > now {
-                profile.booked.insert(mine.event.id);
-            } else if profile
-                .last_attended
-                .as_ref()
-                .is_none_or(|last| last.starts_at < mine.event.starts_at)
-            {
-                profile.last_attended = Some(mine.event);
-            }
-        }
-        let marks = self.bookings.my_reactions(actor).await?;
-        for item in marks.likes.iter().chain(marks.saves.iter()) {
-            *profile.categories.entry(item.category).or_default() += 1.0;
-        }
-        Ok(profile)
-    }
-
-    /// The catalogue's events that fit the question, best first: the soonest and the most
-    /// booked within its filters, full-text matches of its words, and semantic neighbours.
-    async fn retrieve(
-        &self,
-        question: &str,
-        intent: &Intent,
-        profile: &Profile,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<Candidate>, AppError> {
-        let (from, to) = match intent.days {
-            // Venue clocks run up to 14 hours from UTC; `allowed` checks the local day.
-            Some((first, last)) => (
-                (first.and_hms_opt(0, 0, 0).expect("midnight").and_utc() - Duration::hours(14))
-                    .max(now),
-                Some(last.and_hms_opt(23, 59, 59).expect("valid").and_utc() + Duration::hours(14)),
-            ),
-            None => (now, None),
-        };
-        let categories: Vec<Option<app::events::Category>> = if intent.categories.is_empty() {
-            vec![None]
-        } else {
-            intent
-                .categories
-                .iter()
-                .take(3)
-                .copied()
-                .map(Some)
-                .collect()
-        };
-        let mut found: HashMap<EventId, Candidate> = HashMap::new();
-        let mut add = |items: Vec<EventListItem>, text_hit: bool| {
-            for item in items {
-                found
-                    .entry(item.id)
-                    .and_modify(|c| c.text_hit |= text_hit)
-                    .or_insert(Candidate {
-                        item,
-                        text_hit,
-                        similarity: None,
-                    });
-            }
-        };
-        for category in categories {
-            let base = EventSearch {
-                category,
-                city: intent.city.clone(),
-                from: Some(from),
-                to,
-                price_max: intent.price_max,
-                free: intent.free,
-                per_page: 100,
-                page: 1,
-                ..EventSearch::default()
-            };
-            add(self.events.list_events(&base).await?.items, false);
-            let popular = EventSearch {
-                sort: EventSort::Popularity,
-                per_page: 50,
-                ..base.clone()
-            };
-            add(self.events.list_events(&popular).await?.items, false);
-            if !intent.keywords.is_empty() {
-                let mut queries = vec![intent.keywords.join(" ")];
-                queries.extend(intent.keywords.iter().take(3).cloned());
-                for q in queries {
-                    let text = EventSearch {
-                        q: Some(q),
-                        sort: EventSort::Relevance,
-                        per_page: 30,
-                        ..base.clone()
-                    };
-                    let hits = self.events.list_events(&text).await?.items;
-                    let any = !hits.is_empty();
-                    add(hits, true);
-                    if any {
-                        break;
-                    }
-                }
-            }
-        }
-        let mut candidates: Vec<Candidate> = found.into_values().collect();
-        candidates.retain(|c| recommend::allowed(&c.item, intent, profile, now));
-        if let Some(models) = &self.models
-            && let Some(model) = models.embed_model()
-            && !candidates.is_empty()
-        {
-            match self
-                .similarities(models, model, question, &candidates)
-                .await
-            {
-                Ok(similar) => {
-                    for c in &mut candidates {
-                        c.similarity = similar.get(&c.item.id).copied();
-                    }
-                }
-                Err(err) => tracing::warn!("semantic retrieval skipped: {err}"),
-            }
-        }
-        Ok(recommend::rank(candidates, intent, profile, now))
-    }
-
-    /// Cosine similarity of each candidate's text to the question. Event vectors are kept in
-    /// `event_embeddings` and made again only when the text changed.
-    async fn similarities(
-        &self,
-        models: &Models,
-        model: &str,
-        question: &str,
-        candidates: &[Candidate],
-    ) -> Result<HashMap<EventId, f32>, String> {
-        use crate::bind_args;
-        use crate::sql::Sql;
-        use sha2::{Digest, Sha256};
-        let texts: Vec<(EventId, String, String)> = candidates
-            .iter()
-            .map(|c| {
-                let e = &c.item;
-                let text = format!(
-                    "{} — {} ({}, {}, {})",
-                    e.title,
-                    e.summary,
-                    e.category.code(),
-                    e.venue,
-                    e.city
-                );
-                let digest = data_encoding::HEXLOWER.encode(&Sha256::digest(text.as_bytes()));
-                (e.id, text, digest)
-            })
-            .collect();
-        // The candidates' stored vectors only.
-        let mut sql =
-            Sql::new("SELECT event_id, digest, vector FROM event_embeddings WHERE model = ");
-        sql.bind(model).push(" AND event_id IN (");
-        for (i, (id, _, _)) in texts.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.bind(*id);
-        }
-        sql.push(")");
-        let stored: Vec<(i64, String, String)> = on_db!(&self.db, pool =>
-            bind_args!(sqlx::query_as(&sql.text), &sql.args).fetch_all(pool).await)
-        .map_err(|e| e.to_string())?;
-        let mut vectors: HashMap<EventId, Vec<f32>> = stored
-            .into_iter()
-            .filter(|(id, digest, _)| texts.iter().any(|(i, _, d)| i == id && d == digest))
-            .filter_map(|(id, _, vector)| Some((id, serde_json::from_str(&vector).ok()?)))
-            .collect();
-        let missing: Vec<&(EventId, String, String)> = texts
-            .iter()
-            .filter(|(id, _, _)| !vectors.contains_key(id))
-            .collect();
-        for chunk in missing.chunks(32) {
-            let inputs: Vec<String> = chunk.iter().map(|(_, t, _)| t.clone()).collect();
-            let made = models.embed(&inputs).await.map_err(|e| e.to_string())?;
-            let rows: Vec<(EventId, &str, String)> = chunk
-                .iter()
-                .zip(&made)
-                .map(|((id, _, digest), vector)| {
-                    Ok((*id, digest.as_str(), serde_json::to_string(vector)?))
-                })
-                .collect::<Result<_, serde_json::Error>>()
-                .map_err(|e| e.to_string())?;
-            on_db!(&self.db, pool => async {
-                let mut tx = pool.begin().await?;
-                for (id, digest, json) in &rows {
-                    sqlx::query(
-                        "INSERT INTO event_embeddings (event_id, model, digest, vector) VALUES ($1, $2, $3, $4) \
-                         ON CONFLICT (event_id, model) DO UPDATE SET digest = excluded.digest, vector = excluded.vector")
-                        .bind(id).bind(model).bind(digest).bind(json).execute(&mut *tx).await?;
-                }
-                tx.commit().await
-            }.await)
-            .map_err(|e| e.to_string())?;
-            vectors.extend(chunk.iter().map(|(id, _, _)| *id).zip(made));
-        }
-        let query = models
-            .embed(&[question.to_owned()])
-            .await
-            .map_err(|e| e.to_string())?
-            .pop()
-            .ok_or("no vector for the question")?;
-        Ok(vectors
-            .into_iter()
-            .map(|(id, v)| (id, cosine(&query, &v)))
-            .collect())
-    }
-
-    async fn question(&self, actor: &UserView, id: MessageId) -> Result<QuestionRow, AppError> {
-        on_db!(&self.db, pool => sqlx::query_as::<_, QuestionRow>(
-            "SELECT m.conversation_id, m.content, m.status FROM assistant_messages m \
-             JOIN assistant_conversations c ON c.id = m.conversation_id \
-             WHERE m.id = $1 AND c.user_id = $2 AND m.role = 'user'")
-            .bind(id).bind(actor.id).fetch_optional(pool).await)
-        .map_err(internal)?
-        .ok_or(AppError::NotFound)
-    }
-
-    /// Takes the question for answering; `None` while another request holds it.
-    async fn claim(&self, id: MessageId) -> Result<Option<Claim>, AppError> {
-        let now = now();
-        let stale = now - Duration::from_std(self.claim_stale).unwrap_or(Duration::minutes(3));
-        let claimed = on_db!(&self.db, pool => sqlx::query(
-            "UPDATE assistant_messages SET status = 'answering', claimed_at = $2 \
-             WHERE id = $1 AND (status = 'pending' OR (status = 'answering' AND claimed_at < $3))")
-            .bind(id).bind(now).bind(stale).execute(pool).await.map(|r| r.rows_affected()))
-        .map_err(internal)?;
-        Ok((claimed == 1).then(|| Claim {
-            db: self.db.clone(),
-            question: id,
-            at: now,
-            done: false,
-        }))
-    }
-
-    /// The conversation before `question`: its latest answered turns, oldest first.
-    async fn history(
-        &self,
-        conversation: ConversationId,
-        question: MessageId,
-    ) -> Result<Vec<(Speaker, String)>, AppError> {
-        let rows: Vec<(String, String)> = on_db!(&self.db, pool => sqlx::query_as(
-            "SELECT role, content FROM assistant_messages \
-             WHERE conversation_id = $1 AND id < $2 AND status = 'done' ORDER BY id DESC LIMIT $3")
-            .bind(conversation).bind(question).bind(HISTORY).fetch_all(pool).await)
-        .map_err(internal)?;
-        Ok(rows
-            .into_iter()
-            .rev()
-            .map(|(role, content)| (speaker(&role), content))
-            .collect())
-    }
-
-    /// Stores the answer and marks its question done, if this request still holds the claim
-    /// (false when it does not: nothing is written).
-    async fn store_answer(
-        &self,
-        conversation: ConversationId,
-        claim: &mut Claim,
-        answer: StoredAnswer<'_>,
-    ) -> Result<bool, AppError> {
-        let now = now();
-        let stored = on_db!(&self.db, pool => async {
-            let mut tx = pool.begin().await?;
-            let held = sqlx::query(
-                "UPDATE assistant_messages SET status = 'done' \
-                 WHERE id = $1 AND status = 'answering' AND claimed_at = $2")
-                .bind(claim.question).bind(claim.at).execute(&mut *tx).await?.rows_affected();
-            if held == 0 {
-                tx.rollback().await?;
-                return Ok::<_, sqlx::Error>(false);
-            }
-            sqlx::query(
-                "INSERT INTO assistant_messages (conversation_id, role, content, status, model, fallback, event_ids, question_id, created_at) \
-                 VALUES ($1, 'assistant', $2, 'done', $3, $4, $5, $6, $7)")
-                .bind(conversation).bind(answer.reply).bind(answer.model).bind(answer.fallback)
-                .bind(ids_text(answer.ids)).bind(claim.question).bind(now)
-                .execute(&mut *tx).await?;
-            sqlx::query("UPDATE assistant_conversations SET updated_at = $2 WHERE id = $1")
-                .bind(conversation).bind(now).execute(&mut *tx).await?;
-            tx.commit().await?;
-            Ok(true)
-        }.await)
-        .map_err(internal)?;
-        // Stored or not, the claim is settled: nothing to hand back.
-        claim.done = true;
-        Ok(stored)
-    }
-
-    async fn stored_answer(
-        &self,
-        actor: &UserView,
-        conversation: ConversationId,
-        question: MessageId,
-    ) -> Result<AssistantReply, AppError> {
-        let row = on_db!(&self.db, pool => sqlx::query_as::<_, MessageRow>(
-            "SELECT id, role, content, status, model, fallback, event_ids, created_at FROM assistant_messages \
-             WHERE conversation_id = $1 AND question_id = $2 AND role = 'assistant' ORDER BY id LIMIT 1")
-            .bind(conversation).bind(question).fetch_optional(pool).await)
-        .map_err(internal)?
-        .ok_or_else(|| internal(format!("question {question} is done but has no answer")))?;
-        Ok(AssistantReply {
-            conversation_id: conversation,
-            recommendations: self.recommendations(actor, &ids_of(&row.event_ids)).await?,
-            reply: row.content,
-            model: row.model,
-            fallback: row.fallback,
-        })
-    }
-
     /// Cards for `ids` with their seats as of now. Events that can no longer be booked or
     /// waitlisted (cancelled, started, sales closed, gone) drop out.
     async fn recommendations(
@@ -691,26 +256,6 @@ impl Assistant {
         }
         Ok(cards)
     }
-
-    async fn own_conversation(
-        &self,
-        actor: &UserView,
-        id: ConversationId,
-    ) -> Result<String, AppError> {
-        on_db!(&self.db, pool => sqlx::query_scalar::<_, String>(
-            "SELECT title FROM assistant_conversations WHERE id = $1 AND user_id = $2")
-            .bind(id).bind(actor.id).fetch_optional(pool).await)
-        .map_err(internal)?
-        .ok_or(AppError::NotFound)
-    }
-}
-
-/// What `store_answer` writes.
-struct StoredAnswer<'a> {
-    reply: &'a str,
-    model: Option<&'a str>,
-    fallback: bool,
-    ids: &'a [EventId],
 }
 
 /// The event's card, with the ticket type a one-click registration books: one seat of the
@@ -733,28 +278,6 @@ fn card(detail: &EventDetail, now: DateTime<Utc>) -> Option<Recommendation> {
             event: detail.item.clone(),
             ticket_type: t.id,
         })
-}
-
-fn speaker(role: &str) -> Speaker {
-    if role == "user" {
-        Speaker::User
-    } else {
-        Speaker::Assistant
-    }
-}
-
-fn cosine(a: &[f32], b: &[f32]) -> f32 {
-    if a.len() != b.len() || a.is_empty() {
-        return 0.0;
-    }
-    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
-    let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
-    let denominator = norm(a) * norm(b);
-    if denominator == 0.0 {
-        0.0
-    } else {
-        dot / denominator
-    }
 }
 
 /// The asking user's own history, for the prompt: favourite categories and the last event.

@@ -1,0 +1,210 @@
+//! Conversations on either database: storing questions and answers, a question's claim
+//! (pending → answering → done, handed back when a request goes away), the turns a prompt
+//! sees, a stored answer read back, and the owner check for per-user reads.
+use super::Assistant;
+use crate::db::{Db, now};
+use crate::on_db;
+use app::assistant::{AssistantReply, ConversationId, MessageId, Speaker};
+use app::auth::UserView;
+use app::error::AppError;
+use app::events::EventId;
+use app::ssr::internal;
+use chrono::{DateTime, Duration, Utc};
+
+/// Earlier messages a model sees (three questions and their answers).
+const HISTORY: i64 = 6;
+
+/// Holds a question's claim while its answer is written. Dropped without `done` (an error, or
+/// the request went away mid-answer) it hands the question back, so it is never stuck.
+pub(super) struct Claim {
+    pub(super) db: Db,
+    pub(super) question: MessageId,
+    pub(super) at: DateTime<Utc>,
+    pub(super) done: bool,
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let (db, question, at) = (self.db.clone(), self.question, self.at);
+        tokio::spawn(async move {
+            let released = on_db!(&db, pool => sqlx::query(
+                "UPDATE assistant_messages SET status = 'pending', claimed_at = NULL \
+                 WHERE id = $1 AND status = 'answering' AND claimed_at = $2")
+                .bind(question).bind(at).execute(pool).await.map(|r| r.rows_affected()));
+            if let Err(err) = released {
+                tracing::error!("could not release question {question}: {err}");
+            }
+        });
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct MessageRow {
+    pub(super) id: i64,
+    pub(super) role: String,
+    pub(super) content: String,
+    pub(super) status: String,
+    pub(super) model: Option<String>,
+    pub(super) fallback: bool,
+    pub(super) event_ids: String,
+    pub(super) created_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct QuestionRow {
+    pub(super) conversation_id: i64,
+    pub(super) content: String,
+    pub(super) status: String,
+}
+
+fn ids_text(ids: &[EventId]) -> String {
+    ids.iter()
+        .map(|id| id.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+pub(super) fn ids_of(text: &str) -> Vec<EventId> {
+    text.split(',')
+        .filter_map(|id| id.trim().parse().ok())
+        .collect()
+}
+
+impl Assistant {
+    pub(super) async fn question(
+        &self,
+        actor: &UserView,
+        id: MessageId,
+    ) -> Result<QuestionRow, AppError> {
+        on_db!(&self.db, pool => sqlx::query_as::<_, QuestionRow>(
+            "SELECT m.conversation_id, m.content, m.status FROM assistant_messages m \
+             JOIN assistant_conversations c ON c.id = m.conversation_id \
+             WHERE m.id = $1 AND c.user_id = $2 AND m.role = 'user'")
+            .bind(id).bind(actor.id).fetch_optional(pool).await)
+        .map_err(internal)?
+        .ok_or(AppError::NotFound)
+    }
+
+    /// Takes the question for answering; `None` while another request holds it.
+    pub(super) async fn claim(&self, id: MessageId) -> Result<Option<Claim>, AppError> {
+        let now = now();
+        let stale = now - Duration::from_std(self.claim_stale).unwrap_or(Duration::minutes(3));
+        let claimed = on_db!(&self.db, pool => sqlx::query(
+            "UPDATE assistant_messages SET status = 'answering', claimed_at = $2 \
+             WHERE id = $1 AND (status = 'pending' OR (status = 'answering' AND claimed_at < $3))")
+            .bind(id).bind(now).bind(stale).execute(pool).await.map(|r| r.rows_affected()))
+        .map_err(internal)?;
+        Ok((claimed == 1).then(|| Claim {
+            db: self.db.clone(),
+            question: id,
+            at: now,
+            done: false,
+        }))
+    }
+
+    /// The conversation before `question`: its latest answered turns, oldest first.
+    pub(super) async fn history(
+        &self,
+        conversation: ConversationId,
+        question: MessageId,
+    ) -> Result<Vec<(Speaker, String)>, AppError> {
+        let rows: Vec<(String, String)> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT role, content FROM assistant_messages \
+             WHERE conversation_id = $1 AND id < $2 AND status = 'done' ORDER BY id DESC LIMIT $3")
+            .bind(conversation).bind(question).bind(HISTORY).fetch_all(pool).await)
+        .map_err(internal)?;
+        Ok(rows
+            .into_iter()
+            .rev()
+            .map(|(role, content)| (speaker(&role), content))
+            .collect())
+    }
+
+    /// Stores the answer and marks its question done, if this request still holds the claim
+    /// (false when it does not: nothing is written).
+    pub(super) async fn store_answer(
+        &self,
+        conversation: ConversationId,
+        claim: &mut Claim,
+        answer: StoredAnswer<'_>,
+    ) -> Result<bool, AppError> {
+        let now = now();
+        let stored = on_db!(&self.db, pool => async {
+            let mut tx = pool.begin().await?;
+            let held = sqlx::query(
+                "UPDATE assistant_messages SET status = 'done' \
+                 WHERE id = $1 AND status = 'answering' AND claimed_at = $2")
+                .bind(claim.question).bind(claim.at).execute(&mut *tx).await?.rows_affected();
+            if held == 0 {
+                tx.rollback().await?;
+                return Ok::<_, sqlx::Error>(false);
+            }
+            sqlx::query(
+                "INSERT INTO assistant_messages (conversation_id, role, content, status, model, fallback, event_ids, question_id, created_at) \
+                 VALUES ($1, 'assistant', $2, 'done', $3, $4, $5, $6, $7)")
+                .bind(conversation).bind(answer.reply).bind(answer.model).bind(answer.fallback)
+                .bind(ids_text(answer.ids)).bind(claim.question).bind(now)
+                .execute(&mut *tx).await?;
+            sqlx::query("UPDATE assistant_conversations SET updated_at = $2 WHERE id = $1")
+                .bind(conversation).bind(now).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(true)
+        }.await)
+        .map_err(internal)?;
+        // Stored or not, the claim is settled: nothing to hand back.
+        claim.done = true;
+        Ok(stored)
+    }
+
+    pub(super) async fn stored_answer(
+        &self,
+        actor: &UserView,
+        conversation: ConversationId,
+        question: MessageId,
+    ) -> Result<AssistantReply, AppError> {
+        let row = on_db!(&self.db, pool => sqlx::query_as::<_, MessageRow>(
+            "SELECT id, role, content, status, model, fallback, event_ids, created_at FROM assistant_messages \
+             WHERE conversation_id = $1 AND question_id = $2 AND role = 'assistant' ORDER BY id LIMIT 1")
+            .bind(conversation).bind(question).fetch_optional(pool).await)
+        .map_err(internal)?
+        .ok_or_else(|| internal(format!("question {question} is done but has no answer")))?;
+        Ok(AssistantReply {
+            conversation_id: conversation,
+            recommendations: self.recommendations(actor, &ids_of(&row.event_ids)).await?,
+            reply: row.content,
+            model: row.model,
+            fallback: row.fallback,
+        })
+    }
+
+    pub(super) async fn own_conversation(
+        &self,
+        actor: &UserView,
+        id: ConversationId,
+    ) -> Result<String, AppError> {
+        on_db!(&self.db, pool => sqlx::query_scalar::<_, String>(
+            "SELECT title FROM assistant_conversations WHERE id = $1 AND user_id = $2")
+            .bind(id).bind(actor.id).fetch_optional(pool).await)
+        .map_err(internal)?
+        .ok_or(AppError::NotFound)
+    }
+}
+
+/// What `store_answer` writes.
+pub(super) struct StoredAnswer<'a> {
+    pub(super) reply: &'a str,
+    pub(super) model: Option<&'a str>,
+    pub(super) fallback: bool,
+    pub(super) ids: &'a [EventId],
+}
+
+pub(super) fn speaker(role: &str) -> Speaker {
+    if role == "user" {
+        Speaker::User
+    } else {
+        Speaker::Assistant
+    }
+}
