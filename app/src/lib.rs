@@ -9,6 +9,7 @@ pub mod bookings;
 pub mod error;
 pub mod events;
 pub mod i18n;
+pub mod ids;
 pub mod reports;
 #[cfg(feature = "ssr")]
 pub mod ssr;

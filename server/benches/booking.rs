@@ -4,7 +4,8 @@
 //! second, p50 / p99 latency, the server's CPU milliseconds per booking (from /proc) and the
 //! oversold seats (must be 0), on SQLite and — with `EVENTHUB_BENCH_PG_URL` pointing at an empty
 //! database — PostgreSQL, into `bench-results/booking.md`.
-//! Run: `scripts/build && cargo bench -p server --bench booking`.
+//! Run: `scripts/build && cargo bench -p server --bench booking`. `EVENTHUB_BENCH_BINARY` names
+//! another server binary to load (an A/B comparison of two builds).
 use std::fmt::Write as _;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -28,6 +29,14 @@ impl Drop for Server {
     }
 }
 
+/// The server under test: `EVENTHUB_BENCH_BINARY`, or the release build of this checkout.
+fn server_binary() -> std::path::PathBuf {
+    std::env::var_os("EVENTHUB_BENCH_BINARY").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release/eventhub"),
+        std::path::PathBuf::from,
+    )
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -38,8 +47,7 @@ fn free_port() -> u16 {
 async fn start(database_url: Option<&str>) -> anyhow::Result<Server> {
     let dir = tempfile::tempdir()?;
     let port = free_port();
-    let binary =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release/eventhub");
+    let binary = server_binary();
     anyhow::ensure!(binary.exists(), "build the server first: scripts/build");
     let mut command = Command::new(binary);
     command
@@ -107,35 +115,33 @@ async fn run(engine: &str, database_url: Option<&str>, report: &mut String) -> a
 
     // An agent (promoted with the CLI would need the data dir; register and promote via SQL is
     // not available over HTTP, so the demo agent is seeded instead).
-    let seeded = Command::new(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release/eventhub"),
-    )
-    .arg("create-user")
-    .args([
-        "--email",
-        "bench-agent@example.com",
-        "--name",
-        "Bench Agent",
-        "--role",
-        "agent",
-        "--password-file",
-        "-",
-    ])
-    .current_dir(env!("CARGO_MANIFEST_DIR"))
-    .env("EVENTHUB_DATA_DIR", server._dir.path())
-    .envs(database_url.map(|u| ("EVENTHUB_DATABASE_URL", u.to_owned())))
-    .stdin(Stdio::piped())
-    .stdout(Stdio::null())
-    .spawn()
-    .and_then(|mut child| {
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(b"bench-agent-password-1\n")?;
-        child.wait()
-    })?;
+    let seeded = Command::new(server_binary())
+        .arg("create-user")
+        .args([
+            "--email",
+            "bench-agent@example.com",
+            "--name",
+            "Bench Agent",
+            "--role",
+            "agent",
+            "--password-file",
+            "-",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("EVENTHUB_DATA_DIR", server._dir.path())
+        .envs(database_url.map(|u| ("EVENTHUB_DATABASE_URL", u.to_owned())))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(b"bench-agent-password-1\n")?;
+            child.wait()
+        })?;
     anyhow::ensure!(seeded.success(), "create-user failed");
     let token = |email: String, password: &'static str| {
         let http = http.clone();

@@ -126,7 +126,7 @@ async fn measure(state: &AppState, report: &mut String) -> anyhow::Result<()> {
         let id: i64 = on_db!(&state.db, pool => sqlx::query_scalar("SELECT MIN(id) FROM users WHERE role = 'agent'")
             .fetch_one(pool).await)?;
         UserView {
-            id,
+            id: id.into(),
             role: Role::Agent,
             ..admin.clone()
         }

@@ -109,7 +109,7 @@ async fn fill(state: &AppState) -> anyhow::Result<()> {
                  min_price, min_currency, has_free) \
                  VALUES ($1, $2, 'bench', $3, $4, $5, $5, $6, $7, 'UTC', 'Venue', '', $8, $9, 'published', $10, $10, $11, $12, \
                  $13, 'ILS', $14) RETURNING id")
-                .bind(agent.id).bind(&title).bind(&summary).bind(&description).bind(category).bind(starts)
+                .bind(agent.id.get()).bind(&title).bind(&summary).bind(&description).bind(category).bind(starts)
                 .bind(starts + Duration::hours(2)).bind(city).bind(50 + next(500) as i64).bind(now).bind(st).bind(sb)
                 .bind(price).bind(price == 0)
                 .fetch_one(&mut *tx).await?;

@@ -36,7 +36,7 @@ impl UserRow {
         let role = Role::from_code(&self.role)
             .ok_or_else(|| internal(format!("unknown role {:?}", self.role)))?;
         let user = UserView {
-            id: self.id,
+            id: self.id.into(),
             email: self.email,
             display_name: self.display_name,
             role,
@@ -136,9 +136,9 @@ impl Accounts {
             }
             Err(e) => return Err(internal(e)),
         };
-        tracing::info!(user_id = id, role = role.code(), "user created");
+        tracing::info!(user_id = %id, role = role.code(), "user created");
         Ok(UserView {
-            id,
+            id: id.into(),
             email: new.email,
             display_name: new.display_name,
             role,
@@ -157,7 +157,7 @@ impl Accounts {
 impl AccountQueries for Accounts {
     async fn get_user(&self, id: UserId) -> Result<Option<UserRecord>, AppError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-        let row = on_db!(&self.db, pool => sqlx::query_as::<_, UserRow>(&sql).bind(id).fetch_optional(pool).await)
+        let row = on_db!(&self.db, pool => sqlx::query_as::<_, UserRow>(&sql).bind(id.get()).fetch_optional(pool).await)
             .map_err(internal)?;
         row.map(|r| r.into_record().map(|(record, _)| record))
             .transpose()
@@ -209,7 +209,7 @@ impl AccountCommands for Accounts {
         on_db!(&self.db, pool => sqlx::query("UPDATE users SET locale = $1, updated_at = $2 WHERE id = $3")
             .bind(locale.code())
             .bind(crate::db::now())
-            .bind(id)
+            .bind(id.get())
             .execute(pool)
             .await
             .map(|_| ()))

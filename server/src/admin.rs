@@ -15,7 +15,7 @@ use app::admin::{
     AuditFilter, AuditPage, NewAgentRequest, USERS_PER_PAGE, UserChange, UserFilter, UserPage,
 };
 use app::auth::rules::check_role;
-use app::auth::{Role, UserView};
+use app::auth::{Role, UserId, UserView};
 use app::error::{AppError, Problem};
 use app::i18n::Locale;
 use app::ssr::internal;
@@ -55,7 +55,7 @@ impl RequestRow {
     fn into_request(self) -> Result<AgentRequest, AppError> {
         Ok(AgentRequest {
             id: self.id,
-            user_id: self.user_id,
+            user_id: self.user_id.into(),
             user_name: self.user_name,
             user_email: self.user_email,
             organisation: self.organisation,
@@ -85,7 +85,7 @@ impl UserRow {
     fn into_user(self) -> Result<AdminUser, AppError> {
         Ok(AdminUser {
             user: UserView {
-                id: self.id,
+                id: self.id.into(),
                 email: self.email,
                 display_name: self.display_name,
                 role: Role::from_code(&self.role).ok_or_else(|| internal("unknown role"))?,
@@ -144,7 +144,7 @@ impl AdminCommands for Admin {
         let inserted = on_db!(&self.db, pool => sqlx::query_scalar::<_, i64>(
             "INSERT INTO agent_requests (user_id, organisation, message, status, created_at) \
              VALUES ($1, $2, $3, 'pending', $4) RETURNING id")
-            .bind(actor.id).bind(&new.organisation).bind(&new.message).bind(now())
+            .bind(actor.id.get()).bind(&new.organisation).bind(&new.message).bind(now())
             .fetch_one(pool).await);
         let id = match inserted {
             Ok(id) => id,
@@ -158,7 +158,7 @@ impl AdminCommands for Admin {
             }
             Err(e) => return Err(internal(e)),
         };
-        tracing::info!(request = id, user = actor.id, "agent request filed");
+        tracing::info!(request = %id, user = %actor.id, "agent request filed");
         self.request(id).await?.ok_or(AppError::Internal)
     }
 
@@ -243,8 +243,8 @@ impl AdminCommands for Admin {
             });
         }
         tracing::info!(
-            request = id,
-            admin = actor.id,
+            request = %id,
+            admin = %actor.id,
             approve,
             "agent request decided"
         );
@@ -257,7 +257,7 @@ impl AdminCommands for Admin {
         change: UserChange,
     ) -> Result<AdminUser, AppError> {
         check_role(actor, Role::Admin)?;
-        if change.blocked == Some(true) && id == actor.id {
+        if change.blocked == Some(true) && UserId::from(id) == actor.id {
             return Err(AppError::Conflict {
                 field: "blocked".into(),
                 problem: Problem::CannotBlockSelf,
@@ -351,7 +351,7 @@ impl AdminCommands for Admin {
             Ok::<_, StoreError>(())
         }
         .await?;
-        tracing::info!(user = id, admin = actor.id, ?change, "user changed");
+        tracing::info!(user = %id, admin = %actor.id, ?change, "user changed");
         self.user(id).await?.ok_or(AppError::NotFound)
     }
 }
@@ -363,7 +363,7 @@ impl AdminQueries for Admin {
             "{REQUEST_SELECT} WHERE r.user_id = $1 ORDER BY r.created_at DESC, r.id DESC LIMIT 1"
         );
         let row: Option<RequestRow> = on_db!(&self.db, pool => sqlx::query_as(&sql)
-            .bind(actor.id).fetch_optional(pool).await)
+            .bind(actor.id.get()).fetch_optional(pool).await)
         .map_err(internal)?;
         row.map(RequestRow::into_request).transpose()
     }
@@ -500,7 +500,7 @@ impl AdminQueries for Admin {
                     |(id, at, actor_id, actor, action, target, details)| AuditEntry {
                         id,
                         at,
-                        actor_id,
+                        actor_id: actor_id.map(UserId::from),
                         actor,
                         action,
                         target,

@@ -99,7 +99,7 @@ pub async fn event_calendar(State(state): State<AppState>, Path(id): Path<String
     let Ok(id) = id.parse::<i64>() else {
         return crate::rest::error::ApiError(AppError::NotFound).into_response();
     };
-    match state.events.get_event(None, id).await {
+    match state.events.get_event(None, id.into()).await {
         Ok(event) => {
             let body = event_ics(&event, &state.config.public_url, Utc::now());
             let filename = format!("attachment; filename=\"eventhub-{id}.ics\"");

@@ -53,16 +53,16 @@ impl SeatChanges {
     /// Tells open pages of these events that seats changed (after the change committed).
     /// Returns at once: the booking writer calls it between batches, so telling the other
     /// processes (one `NOTIFY` round trip on PostgreSQL) runs on its own task.
-    pub fn changed(&self, event_ids: &[i64]) {
+    pub fn changed(&self, event_ids: &[app::events::EventId]) {
         if event_ids.is_empty() {
             return;
         }
         for id in event_ids {
             // No receiver is not an error: nobody is watching.
-            let _ = self.tx.send(*id);
+            let _ = self.tx.send(id.get());
         }
         if let Db::Postgres(pool) = &self.db {
-            let ids: Vec<String> = event_ids.iter().map(i64::to_string).collect();
+            let ids: Vec<String> = event_ids.iter().map(|id| id.to_string()).collect();
             let payload = format!("{}:{}", self.origin, ids.join(","));
             let pool = pool.clone();
             tokio::spawn(async move {
@@ -132,11 +132,11 @@ pub async fn live_seats(db: &Db, event_id: i64) -> Result<LiveSeats, AppError> {
         .bind(event_id).fetch_all(pool).await)
     .map_err(internal)?;
     Ok(LiveSeats {
-        event_id,
+        event_id: event_id.into(),
         remaining: capacity - confirmed,
         confirmed,
         waitlisted,
-        types,
+        types: types.into_iter().map(|(id, n)| (id.into(), n)).collect(),
     })
 }
 

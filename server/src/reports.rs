@@ -282,7 +282,7 @@ impl ReportQueries for Reports {
                 .into_iter()
                 .map(
                     |(event_id, title, capacity, seats_confirmed)| EventFigures {
-                        event_id,
+                        event_id: event_id.into(),
                         title,
                         capacity,
                         seats_confirmed,

@@ -21,6 +21,28 @@ pub enum Kind {
     Time,
 }
 
+/// The app's ids bind as the numbers they are.
+macro_rules! id_args {
+    ($($id:ty),*) => {$(
+        impl From<$id> for Arg {
+            fn from(v: $id) -> Self {
+                Arg::Int(v.get())
+            }
+        }
+        impl From<Option<$id>> for Arg {
+            fn from(v: Option<$id>) -> Self {
+                v.map_or(Arg::Null(Kind::Int), |v| Arg::Int(v.get()))
+            }
+        }
+    )*};
+}
+id_args!(
+    app::ids::UserId,
+    app::ids::EventId,
+    app::ids::TicketTypeId,
+    app::ids::RegistrationId
+);
+
 impl From<bool> for Arg {
     fn from(v: bool) -> Self {
         Arg::Bool(v)

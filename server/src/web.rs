@@ -80,7 +80,7 @@ pub async fn switch_language(
     };
     if let Ok(Some(user_id)) = session.get::<i64>(app::ssr::SESSION_USER_KEY).await {
         use app::auth::ports::AccountCommands;
-        if let Err(e) = state.accounts.set_locale(user_id, locale).await {
+        if let Err(e) = state.accounts.set_locale(user_id.into(), locale).await {
             tracing::warn!("could not store the language of user {user_id}: {e}");
         }
     }

@@ -2,7 +2,7 @@
 mod common;
 
 use app::auth::ports::{AccountCommands, AccountQueries};
-use app::auth::{NewUser, Role};
+use app::auth::{NewUser, Role, UserId};
 use app::error::{AppError, Problem};
 use app::i18n::Locale;
 use common::{Engine, state};
@@ -29,7 +29,7 @@ on_both_engines! {
         let record = state.accounts.get_user(user.id).await.unwrap().unwrap();
         assert_eq!(record.user, user);
         assert!(!record.blocked);
-        assert!(state.accounts.get_user(user.id + 1000).await.unwrap().is_none());
+        assert!(state.accounts.get_user(UserId::new(user.id.get() + 1000)).await.unwrap().is_none());
     }
 
     async fn emails_are_unique_whatever_their_case(engine: Engine) {

@@ -53,7 +53,7 @@ impl AgentRequestStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgentRequest {
     pub id: AgentRequestId,
-    pub user_id: i64,
+    pub user_id: crate::auth::UserId,
     pub user_name: String,
     pub user_email: String,
     pub organisation: String,
@@ -78,7 +78,7 @@ pub struct NewAgentRequest {
 pub struct AuditEntry {
     pub id: i64,
     pub at: DateTime<Utc>,
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<crate::auth::UserId>,
     pub actor: Option<String>,
     /// e.g. `agent_request.approve`, `event.cancel`
     pub action: String,

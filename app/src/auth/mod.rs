@@ -11,7 +11,7 @@ use crate::i18n::{Locale, Msg};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub type UserId = i64;
+pub use crate::ids::UserId;
 
 /// A user's role. The order matters: each role may do everything the roles before it may,
 /// so guards compare with `>=`.

@@ -159,7 +159,7 @@ mod tests {
     #[test]
     fn roles_are_ordered_so_higher_roles_pass_lower_gates() {
         let user = |role| UserView {
-            id: 1,
+            id: crate::auth::UserId::new(1),
             email: "a@b.co".into(),
             display_name: "A".into(),
             role,

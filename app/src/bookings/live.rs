@@ -14,7 +14,7 @@ pub struct SeatsFeed {
 
 impl SeatsFeed {
     /// Seats left of a ticket type: the live number once one arrived, else `rendered`.
-    pub fn type_remaining(&self, type_id: i64, rendered: i64) -> i64 {
+    pub fn type_remaining(&self, type_id: crate::events::TicketTypeId, rendered: i64) -> i64 {
         self.seats
             .with(|s| s.as_ref().and_then(|s| s.type_remaining(type_id)))
             .unwrap_or(rendered)

@@ -10,12 +10,13 @@ pub mod queries;
 pub mod rules;
 pub mod ui;
 
+use crate::auth::UserId;
 use crate::events::{EventId, EventListItem, TicketTypeId};
 use crate::i18n::Msg;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub type RegistrationId = i64;
+pub use crate::ids::RegistrationId;
 
 /// Where a group of seats stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -113,7 +114,7 @@ pub struct Registration {
     pub event_id: EventId,
     pub ticket_type_id: TicketTypeId,
     pub ticket_type_name: String,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub quantity: i64,
     pub status: RegistrationStatus,
     /// 1-based place in the event's waitlist, while waitlisted.
@@ -189,7 +190,7 @@ pub struct MyReactions {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attendee {
     pub registration_id: RegistrationId,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub name: String,
     pub email: String,
     pub ticket_type_name: String,
@@ -253,7 +254,7 @@ pub struct AttendeePage {
 pub struct ScannedTicket {
     pub code: String,
     pub registration_id: RegistrationId,
-    pub attendee_id: i64,
+    pub attendee_id: UserId,
     pub attendee_name: String,
     pub attendee_email: String,
     pub ticket_type_name: String,

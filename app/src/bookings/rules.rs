@@ -1,6 +1,6 @@
 //! What may be booked and by whom, decided from plain values so both doors (pages and REST)
 //! and both engines share one answer.
-use crate::auth::{Role, UserView};
+use crate::auth::{Role, UserId, UserView};
 use crate::error::{AppError, Problem};
 use crate::events::EventStatus;
 use chrono::{DateTime, Utc};
@@ -57,8 +57,8 @@ pub fn check_open(window: &Window, now: DateTime<Utc>) -> Result<(), AppError> {
 /// and admins at any time. Anyone else learns nothing (`NotFound`).
 pub fn check_cancel(
     actor: &UserView,
-    holder: i64,
-    organizer: i64,
+    holder: UserId,
+    organizer: UserId,
     starts_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {

@@ -13,8 +13,7 @@ use crate::i18n::Msg;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub type EventId = i64;
-pub type TicketTypeId = i64;
+pub use crate::ids::{EventId, TicketTypeId};
 
 /// What kind of night out an event is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -360,18 +360,18 @@ mod tests {
     #[test]
     fn only_the_organizer_or_an_admin_manages_an_event() {
         let user = |id, role| UserView {
-            id,
+            id: UserId::new(id),
             email: String::new(),
             display_name: String::new(),
             role,
             locale: Default::default(),
             created_at: Utc::now(),
         };
-        assert!(can_manage(&user(1, Role::Agent), 1));
-        assert!(!can_manage(&user(2, Role::Agent), 1));
-        assert!(!can_manage(&user(1, Role::User), 1));
-        assert!(can_manage(&user(9, Role::Admin), 1));
-        assert!(!can_see(None, 1, EventStatus::Draft));
-        assert!(can_see(None, 1, EventStatus::Cancelled));
+        assert!(can_manage(&user(1, Role::Agent), UserId::new(1)));
+        assert!(!can_manage(&user(2, Role::Agent), UserId::new(1)));
+        assert!(!can_manage(&user(1, Role::User), UserId::new(1)));
+        assert!(can_manage(&user(9, Role::Admin), UserId::new(1)));
+        assert!(!can_see(None, UserId::new(1), EventStatus::Draft));
+        assert!(can_see(None, UserId::new(1), EventStatus::Cancelled));
     }
 }

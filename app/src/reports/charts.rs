@@ -191,7 +191,7 @@ mod tests {
                 seats: 9,
             }],
             by_event: vec![EventFigures {
-                event_id: 4,
+                event_id: crate::events::EventId::new(4),
                 title: "Jazz".into(),
                 capacity: 12,
                 seats_confirmed: 9,

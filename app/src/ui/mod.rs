@@ -42,7 +42,10 @@ pub fn refusal(
 }
 
 /// The route's `:id` as a number (`None` when it is not one), for pages of one thing.
-pub fn id_param() -> leptos::prelude::Memo<Option<i64>> {
+pub fn id_param<Id>() -> leptos::prelude::Memo<Option<Id>>
+where
+    Id: std::str::FromStr + Clone + PartialEq + Send + Sync + 'static,
+{
     use leptos::prelude::*;
     let params = leptos_router::hooks::use_params_map();
     Memo::new(move |_| params.read().get("id").and_then(|id| id.parse().ok()))

@@ -83,7 +83,7 @@ impl Assistant {
             "SELECT m.conversation_id, m.content, m.status FROM assistant_messages m \
              JOIN assistant_conversations c ON c.id = m.conversation_id \
              WHERE m.id = $1 AND c.user_id = $2 AND m.role = 'user'")
-            .bind(id).bind(actor.id).fetch_optional(pool).await)
+            .bind(id).bind(actor.id.get()).fetch_optional(pool).await)
         .map_err(internal)?
         .ok_or(AppError::NotFound)
     }
@@ -187,7 +187,7 @@ impl Assistant {
     ) -> Result<String, AppError> {
         on_db!(&self.db, pool => sqlx::query_scalar::<_, String>(
             "SELECT title FROM assistant_conversations WHERE id = $1 AND user_id = $2")
-            .bind(id).bind(actor.id).fetch_optional(pool).await)
+            .bind(id).bind(actor.id.get()).fetch_optional(pool).await)
         .map_err(internal)?
         .ok_or(AppError::NotFound)
     }

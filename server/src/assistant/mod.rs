@@ -336,7 +336,7 @@ impl AssistantCommands for Assistant {
                 None => sqlx::query_scalar::<_, i64>(
                     "INSERT INTO assistant_conversations (user_id, title, created_at, updated_at) \
                      VALUES ($1, $2, $3, $3) RETURNING id")
-                    .bind(actor.id).bind(&title).bind(now).fetch_one(&mut *tx).await?,
+                    .bind(actor.id.get()).bind(&title).bind(now).fetch_one(&mut *tx).await?,
             };
             let message_id = sqlx::query_scalar::<_, i64>(
                 "INSERT INTO assistant_messages (conversation_id, role, content, status, created_at) \
@@ -372,9 +372,9 @@ impl AssistantCommands for Assistant {
             sqlx::query(
                 "DELETE FROM assistant_messages WHERE conversation_id IN \
                  (SELECT id FROM assistant_conversations WHERE id = $1 AND user_id = $2)")
-                .bind(id).bind(actor.id).execute(&mut *tx).await?;
+                .bind(id).bind(actor.id.get()).execute(&mut *tx).await?;
             let gone = sqlx::query("DELETE FROM assistant_conversations WHERE id = $1 AND user_id = $2")
-                .bind(id).bind(actor.id).execute(&mut *tx).await?.rows_affected();
+                .bind(id).bind(actor.id.get()).execute(&mut *tx).await?.rows_affected();
             tx.commit().await?;
             Ok::<_, sqlx::Error>(gone)
         }.await)
@@ -392,7 +392,7 @@ impl AssistantQueries for Assistant {
         let rows: Vec<(i64, String, DateTime<Utc>)> = on_db!(&self.db, pool => sqlx::query_as(
             "SELECT id, title, updated_at FROM assistant_conversations WHERE user_id = $1 \
              ORDER BY updated_at DESC, id DESC LIMIT 50")
-            .bind(actor.id).fetch_all(pool).await)
+            .bind(actor.id.get()).fetch_all(pool).await)
         .map_err(internal)?;
         Ok(rows
             .into_iter()

@@ -268,16 +268,16 @@ mod tests {
 
     #[test]
     fn past_cancelled_draft_and_booked_events_are_never_recommended() {
-        let mut past = event(1, Category::Music, -1);
+        let mut past = event(1.into(), Category::Music, -1);
         past.status = EventStatus::Published;
-        let mut cancelled = event(2, Category::Music, 3);
+        let mut cancelled = event(2.into(), Category::Music, 3);
         cancelled.status = EventStatus::Cancelled;
-        let mut draft = event(3, Category::Music, 3);
+        let mut draft = event(3.into(), Category::Music, 3);
         draft.status = EventStatus::Draft;
-        let booked = event(4, Category::Music, 3);
-        let fine = event(5, Category::Music, 3);
+        let booked = event(4.into(), Category::Music, 3);
+        let fine = event(5.into(), Category::Music, 3);
         let profile = Profile {
-            booked: [4].into_iter().collect(),
+            booked: [EventId::new(4)].into_iter().collect(),
             ..Profile::default()
         };
         let ranked = rank(
@@ -287,14 +287,17 @@ mod tests {
             now(),
         );
         assert_eq!(
-            ranked.iter().map(|c| c.item.id).collect::<Vec<_>>(),
+            ranked.iter().map(|c| c.item.id.get()).collect::<Vec<_>>(),
             vec![5]
         );
     }
 
     #[test]
     fn a_users_history_lifts_their_categories() {
-        let items = vec![event(1, Category::Music, 3), event(2, Category::Theatre, 3)];
+        let items = vec![
+            event(1.into(), Category::Music, 3),
+            event(2.into(), Category::Theatre, 3),
+        ];
         let mut profile = Profile::default();
         profile.categories.insert(Category::Theatre, 3.0);
         let ranked = rank(
@@ -303,20 +306,20 @@ mod tests {
             &profile,
             now(),
         );
-        assert_eq!(ranked[0].item.id, 2);
+        assert_eq!(ranked[0].item.id, 2.into());
         profile.categories.insert(Category::Music, 9.0);
         let ranked = rank(candidates(items), &Intent::default(), &profile, now());
-        assert_eq!(ranked[0].item.id, 1);
+        assert_eq!(ranked[0].item.id, 1.into());
     }
 
     #[test]
     fn like_the_last_one_prefers_its_category_and_venue() {
-        let mut last = event(9, Category::Dance, -10);
+        let mut last = event(9.into(), Category::Dance, -10);
         last.venue = "Suzanne Dellal".into();
-        let mut same_place = event(1, Category::Dance, 5);
+        let mut same_place = event(1.into(), Category::Dance, 5);
         same_place.venue = "Suzanne Dellal".into();
-        let other = event(2, Category::Dance, 2);
-        let music = event(3, Category::Music, 1);
+        let other = event(2.into(), Category::Dance, 2);
+        let music = event(3.into(), Category::Music, 1);
         let profile = Profile {
             last_attended: Some(last),
             ..Profile::default()
@@ -332,28 +335,28 @@ mod tests {
             now(),
         );
         assert_eq!(
-            ranked.iter().map(|c| c.item.id).collect::<Vec<_>>(),
+            ranked.iter().map(|c| c.item.id.get()).collect::<Vec<_>>(),
             vec![1, 2, 3]
         );
     }
 
     #[test]
     fn the_questions_filters_are_hard_limits() {
-        let cheap = event(1, Category::StandUp, 2);
-        let mut dear = event(2, Category::StandUp, 2);
+        let cheap = event(1.into(), Category::StandUp, 2);
+        let mut dear = event(2.into(), Category::StandUp, 2);
         dear.min_price = Some(Money {
             amount: 20_000,
             currency: "ILS".into(),
         });
-        let mut elsewhere = event(3, Category::StandUp, 2);
+        let mut elsewhere = event(3.into(), Category::StandUp, 2);
         elsewhere.city = "Kraków".into();
-        let mut zloty = event(6, Category::StandUp, 2);
+        let mut zloty = event(6.into(), Category::StandUp, 2);
         zloty.min_price = Some(Money {
             amount: 5_000,
             currency: "PLN".into(),
         });
-        let music = event(4, Category::Music, 2);
-        let late = event(5, Category::StandUp, 20);
+        let music = event(4.into(), Category::Music, 2);
+        let late = event(5.into(), Category::StandUp, 20);
         let day = (now() + Duration::days(2)).date_naive();
         let intent = Intent {
             categories: vec![Category::StandUp],
@@ -370,14 +373,14 @@ mod tests {
             now(),
         );
         assert_eq!(
-            ranked.iter().map(|c| c.item.id).collect::<Vec<_>>(),
+            ranked.iter().map(|c| c.item.id.get()).collect::<Vec<_>>(),
             vec![1]
         );
     }
 
     #[test]
     fn the_offline_answer_says_so_and_lists_waitlists_as_such() {
-        let mut full = event(1, Category::Music, 2);
+        let mut full = event(1.into(), Category::Music, 2);
         full.remaining_seats = 0;
         let text = offline_answer(&[full], &Profile::default(), &Intent::default(), Locale::En);
         assert!(

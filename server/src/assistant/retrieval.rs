@@ -255,6 +255,7 @@ impl Assistant {
         .map_err(|e| e.to_string())?;
         let mut vectors: HashMap<EventId, Vec<f32>> = stored
             .into_iter()
+            .map(|(id, digest, vector)| (EventId::from(id), digest, vector))
             .filter(|(id, digest, _)| texts.iter().any(|(i, _, d)| i == id && d == digest))
             .filter_map(|(id, _, vector)| Some((id, serde_json::from_str(&vector).ok()?)))
             .collect();
@@ -279,7 +280,7 @@ impl Assistant {
                     sqlx::query(
                         "INSERT INTO event_embeddings (event_id, model, digest, vector) VALUES ($1, $2, $3, $4) \
                          ON CONFLICT (event_id, model) DO UPDATE SET digest = excluded.digest, vector = excluded.vector")
-                        .bind(id).bind(model).bind(digest).bind(json).execute(&mut *tx).await?;
+                        .bind(id.get()).bind(model).bind(digest).bind(json).execute(&mut *tx).await?;
                 }
                 tx.commit().await
             }.await)

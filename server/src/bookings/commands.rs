@@ -7,7 +7,7 @@ use super::tickets::new_code;
 use crate::db::Tx;
 use crate::error::StoreResult;
 use crate::sql::Sql;
-use app::auth::UserView;
+use app::auth::{UserId, UserView};
 use app::bookings::rules::{Window, check_cancel, check_open, check_quantity};
 use app::bookings::{NewRegistration, Payment, RegistrationId, RegistrationStatus};
 use app::error::{AppError, Problem};
@@ -21,7 +21,7 @@ pub struct Booked {
     pub event_id: EventId,
     pub ticket_type_id: TicketTypeId,
     pub ticket_type_name: String,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub quantity: i64,
     pub status: RegistrationStatus,
     pub waitlist_position: Option<i64>,
@@ -33,15 +33,18 @@ pub struct Booked {
 /// The guard columns of an event, read under its lock.
 #[derive(sqlx::FromRow)]
 struct EventLock {
-    organizer_id: i64,
+    #[sqlx(try_from = "i64")]
+    organizer_id: UserId,
     status: String,
     starts_at: DateTime<Utc>,
 }
 
 #[derive(sqlx::FromRow)]
 struct TypeRow {
-    id: i64,
-    event_id: i64,
+    #[sqlx(try_from = "i64")]
+    id: TicketTypeId,
+    #[sqlx(try_from = "i64")]
+    event_id: EventId,
     name: String,
     price_amount: i64,
     quantity: i64,
@@ -53,18 +56,25 @@ struct TypeRow {
 
 #[derive(sqlx::FromRow)]
 struct RegRow {
-    id: i64,
-    event_id: i64,
-    ticket_type_id: i64,
-    user_id: i64,
+    #[sqlx(try_from = "i64")]
+    id: RegistrationId,
+    #[sqlx(try_from = "i64")]
+    event_id: EventId,
+    #[sqlx(try_from = "i64")]
+    ticket_type_id: TicketTypeId,
+    #[sqlx(try_from = "i64")]
+    user_id: UserId,
     quantity: i64,
 }
 
 #[derive(sqlx::FromRow)]
 struct WaitingRow {
-    id: i64,
-    ticket_type_id: i64,
-    user_id: i64,
+    #[sqlx(try_from = "i64")]
+    id: RegistrationId,
+    #[sqlx(try_from = "i64")]
+    ticket_type_id: TicketTypeId,
+    #[sqlx(try_from = "i64")]
+    user_id: UserId,
     quantity: i64,
 }
 
@@ -145,7 +155,7 @@ pub async fn register(
     let payment = payment_for(tt.price_amount);
     let seated = ahead.is_none() && take_seats(tx, new.event_id, tt.id, new.quantity).await?;
     let mut booked = Booked {
-        id: 0,
+        id: 0.into(),
         event_id: new.event_id,
         ticket_type_id: tt.id,
         ticket_type_name: tt.name,
@@ -172,7 +182,7 @@ pub async fn register(
             )
             .await?;
         booked.id = tx
-            .scalar(
+            .scalar::<i64>(
                 Sql::new(
                     "INSERT INTO registrations (event_id, ticket_type_id, user_id, quantity, status, \
                      waitlist_seq, payment, created_at) VALUES ($1, $2, $3, $4, 'waitlisted', $5, $6, $7) RETURNING id",
@@ -185,7 +195,8 @@ pub async fn register(
                 .arg(payment.code())
                 .arg(now),
             )
-            .await?;
+            .await?
+            .into();
         booked.status = RegistrationStatus::Waitlisted;
         booked.waitlist_position = Some(
             tx.scalar(
@@ -209,7 +220,7 @@ async fn insert_confirmed(
     now: DateTime<Utc>,
 ) -> StoreResult<RegistrationId> {
     Ok(tx
-        .scalar(
+        .scalar::<i64>(
             Sql::new(
                 "INSERT INTO registrations (event_id, ticket_type_id, user_id, quantity, status, \
                  payment, created_at, confirmed_at) VALUES ($1, $2, $3, $4, 'confirmed', $5, $6, $6) RETURNING id",
@@ -221,7 +232,8 @@ async fn insert_confirmed(
             .arg(payment.code())
             .arg(now),
         )
-        .await?)
+        .await?
+        .into())
 }
 
 /// The common booking as conditional updates: seats taken from an open event with nobody
@@ -445,7 +457,14 @@ pub async fn cancel(
     )
     .await?;
     if actor.id != reg.user_id {
-        add_notice(tx, reg.user_id, reg.event_id, "registration_cancelled", now).await?;
+        add_notice(
+            tx,
+            reg.user_id.into(),
+            reg.event_id,
+            "registration_cancelled",
+            now,
+        )
+        .await?;
     }
     promote(tx, reg.event_id, now).await?;
     Ok(Some(reg.event_id))
@@ -493,7 +512,14 @@ pub async fn promote(tx: &mut Tx<'_>, event_id: EventId, now: DateTime<Utc>) -> 
         )
         .await?;
         issue_tickets(tx, group.id, event_id, group.quantity).await?;
-        add_notice(tx, group.user_id, event_id, "waitlist_confirmed", now).await?;
+        add_notice(
+            tx,
+            group.user_id.into(),
+            event_id,
+            "waitlist_confirmed",
+            now,
+        )
+        .await?;
     }
     Ok(())
 }

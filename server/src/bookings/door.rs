@@ -28,7 +28,7 @@ async fn managed_event(db: &Db, actor: &UserView, event_id: EventId) -> StoreRes
         )
         .await?;
     match row {
-        Some((organizer, title)) if can_manage(actor, organizer) => Ok(title),
+        Some((organizer, title)) if can_manage(actor, organizer.into()) => Ok(title),
         _ => Err(AppError::NotFound.into()),
     }
 }
@@ -115,13 +115,14 @@ pub async fn attendees(
     count.append(&filter);
     let found: Vec<AttendeeRow> = db.fetch_all(rows).await?;
     let total: i64 = db.scalar(count).await?;
-    let mut tickets_of = tickets_of(db, &found.iter().map(|r| r.id).collect::<Vec<_>>()).await?;
+    let mut tickets_of =
+        tickets_of(db, &found.iter().map(|r| r.id.into()).collect::<Vec<_>>()).await?;
     let items = found
         .into_iter()
         .map(|row| {
             Ok(Attendee {
-                registration_id: row.id,
-                user_id: row.user_id,
+                registration_id: row.id.into(),
+                user_id: row.user_id.into(),
                 name: row.name,
                 email: row.email,
                 ticket_type_name: row.ticket_type_name,
@@ -132,7 +133,7 @@ pub async fn attendees(
                 payment: Payment::from_code(&row.payment)
                     .ok_or_else(|| internal("unknown payment"))?,
                 created_at: row.created_at,
-                tickets: tickets_of.remove(&row.id).unwrap_or_default(),
+                tickets: tickets_of.remove(&row.id.into()).unwrap_or_default(),
             })
         })
         .collect::<Result<Vec<_>, AppError>>()?;
@@ -185,7 +186,7 @@ async fn tickets_of(
         let rows: Vec<Row> = db.fetch_all(sql).await?;
         for (registration, code, status, checked_in_at) in rows {
             by_registration
-                .entry(registration)
+                .entry(registration.into())
                 .or_default()
                 .push(AttendeeTicket {
                     code,
@@ -215,7 +216,8 @@ pub async fn mark_paid(db: &Db, actor: &UserView, id: RegistrationId) -> StoreRe
             .arg(id),
         )
         .await?;
-    let Some((_, status, payment)) = row.filter(|(organizer, ..)| can_manage(actor, *organizer))
+    let Some((_, status, payment)) =
+        row.filter(|(organizer, ..)| can_manage(actor, (*organizer).into()))
     else {
         return Err(AppError::NotFound.into());
     };
@@ -244,7 +246,7 @@ pub async fn mark_paid(db: &Db, actor: &UserView, id: RegistrationId) -> StoreRe
     if changed == 0 {
         return Err(wrong("status", "cancelled".into()).into());
     }
-    tracing::info!(registration = id, actor = actor.id, "marked paid");
+    tracing::info!(registration = %id, actor = %actor.id, "marked paid");
     Ok(())
 }
 
@@ -267,8 +269,8 @@ impl ScanRow {
     fn into_ticket(self) -> ScannedTicket {
         ScannedTicket {
             code: self.code,
-            registration_id: self.registration_id,
-            attendee_id: self.attendee_id,
+            registration_id: self.registration_id.into(),
+            attendee_id: self.attendee_id.into(),
             attendee_name: self.attendee_name,
             attendee_email: self.attendee_email,
             ticket_type_name: self.ticket_type_name,
@@ -305,7 +307,7 @@ pub async fn find_ticket(
     let (code, _) = code_of(input);
     Ok(scan_row(db, &code)
         .await?
-        .filter(|row| row.event_id == event_id)
+        .filter(|row| row.event_id == event_id.get())
         .map(ScanRow::into_ticket))
 }
 
@@ -325,8 +327,10 @@ pub async fn check_in(
         return Err(AppError::field("code", Problem::TooLong { max: 64 }).into());
     }
     // A scanned token must carry this event's signature; a typed code is looked up as it is.
-    let signed_here =
-        signature.is_none_or(|s| keys.verify(event_id, &format!("{code}.{s}")).is_some());
+    let signed_here = signature.is_none_or(|s| {
+        keys.verify(event_id.into(), &format!("{code}.{s}"))
+            .is_some()
+    });
     let admitted = signed_here
         && db
             .execute(
@@ -344,7 +348,7 @@ pub async fn check_in(
     let Some(row) = scan_row(db, &code).await? else {
         return Ok(CheckIn::Unknown);
     };
-    if row.event_id != event_id {
+    if row.event_id != event_id.get() {
         return Ok(CheckIn::OtherEvent);
     }
     if !signed_here {
@@ -354,9 +358,9 @@ pub async fn check_in(
     let ticket = row.into_ticket();
     Ok(if admitted {
         tracing::info!(
-            event_id,
-            registration = ticket.registration_id,
-            door = actor.id,
+            event_id = %event_id,
+            registration = %ticket.registration_id,
+            door = %actor.id,
             "checked in"
         );
         CheckIn::Admitted(ticket)

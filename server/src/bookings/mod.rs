@@ -80,9 +80,9 @@ impl BookingCommands for Bookings {
             ));
         };
         tracing::info!(
-            registration = booked.id,
-            event_id = booked.event_id,
-            user = actor.id,
+            registration = %booked.id,
+            event_id = %booked.event_id,
+            user = %actor.id,
             status = booked.status.code(),
             "registered"
         );
@@ -100,7 +100,7 @@ impl BookingCommands for Bookings {
                 .codes
                 .into_iter()
                 .map(|code| Ticket {
-                    token: self.keys.token(booked.event_id, &code),
+                    token: self.keys.token(booked.event_id.into(), &code),
                     code,
                     status: TicketStatus::Valid,
                     checked_in_at: None,
@@ -132,8 +132,8 @@ impl BookingCommands for Bookings {
             .await?
             .ok_or(AppError::NotFound)?;
         tracing::info!(
-            registration = id,
-            actor = actor.id,
+            registration = %id,
+            actor = %actor.id,
             "registration cancelled"
         );
         Ok(registration)
@@ -142,7 +142,7 @@ impl BookingCommands for Bookings {
     async fn set_reaction(
         &self,
         actor: &UserView,
-        event_id: i64,
+        event_id: EventId,
         reaction: Reaction,
         on: bool,
     ) -> Result<(), AppError> {
@@ -158,7 +158,7 @@ impl BookingCommands for Bookings {
     async fn check_in(
         &self,
         actor: &UserView,
-        event_id: i64,
+        event_id: EventId,
         code: &str,
     ) -> Result<CheckIn, AppError> {
         Ok(door::check_in(&self.db, &self.keys, actor, event_id, code).await?)
@@ -176,7 +176,7 @@ impl Bookings {
     ) -> Result<Registration, AppError> {
         match reads::load(&self.db, &self.keys, id, with_qr).await? {
             Some((registration, organizer))
-                if reads::may_see(actor, registration.user_id, organizer) =>
+                if reads::may_see(actor, registration.user_id.into(), organizer) =>
             {
                 Ok(registration)
             }
@@ -234,19 +234,19 @@ impl BookingQueries for Bookings {
     async fn reactions_on(
         &self,
         actor: &UserView,
-        event_id: i64,
+        event_id: EventId,
     ) -> Result<Vec<Reaction>, AppError> {
         Ok(reads::reactions_on(&self.db, actor, event_id).await?)
     }
 
-    async fn all_marks(&self, actor: &UserView) -> Result<Vec<(i64, Reaction)>, AppError> {
+    async fn all_marks(&self, actor: &UserView) -> Result<Vec<(EventId, Reaction)>, AppError> {
         Ok(reads::all_marks(&self.db, actor).await?)
     }
 
     async fn attendees(
         &self,
         actor: &UserView,
-        event_id: i64,
+        event_id: EventId,
         search: AttendeeSearch,
     ) -> Result<AttendeePage, AppError> {
         Ok(door::attendees(&self.db, actor, event_id, search).await?)
@@ -255,7 +255,7 @@ impl BookingQueries for Bookings {
     async fn door_count(
         &self,
         actor: &UserView,
-        event_id: i64,
+        event_id: EventId,
     ) -> Result<app::bookings::DoorCount, AppError> {
         Ok(door::door_count(&self.db, actor, event_id).await?)
     }
@@ -263,7 +263,7 @@ impl BookingQueries for Bookings {
     async fn find_ticket(
         &self,
         actor: &UserView,
-        event_id: i64,
+        event_id: EventId,
         code: &str,
     ) -> Result<Option<app::bookings::ScannedTicket>, AppError> {
         Ok(door::find_ticket(&self.db, actor, event_id, code).await?)

@@ -34,9 +34,9 @@ type TicketRow = (String, String, Option<DateTime<Utc>>);
 
 /// Who may see a registration: its holder, the event's organizer, an admin.
 pub fn may_see(actor: &UserView, holder: i64, organizer: i64) -> bool {
-    actor.id == holder
+    actor.id == holder.into()
         || actor.role >= Role::Admin
-        || (actor.role >= Role::Agent && actor.id == organizer)
+        || (actor.role >= Role::Agent && actor.id == organizer.into())
 }
 
 /// Reads a registration with its tickets and waitlist position (no access rule), and the
@@ -73,11 +73,11 @@ pub async fn load(
         )
         .await?;
     let registration = Registration {
-        id: row.id,
-        event_id: row.event_id,
-        ticket_type_id: row.ticket_type_id,
+        id: row.id.into(),
+        event_id: row.event_id.into(),
+        ticket_type_id: row.ticket_type_id.into(),
         ticket_type_name: row.ticket_type_name,
-        user_id: row.user_id,
+        user_id: row.user_id.into(),
         quantity: row.quantity,
         status: RegistrationStatus::from_code(&row.status)
             .ok_or_else(|| internal("unknown registration status"))?,
@@ -121,7 +121,7 @@ pub async fn registration_ids(db: &Db, actor: &UserView) -> StoreResult<Vec<Regi
         )
         .await?
         .into_iter()
-        .map(|(id,)| id)
+        .map(|(id,)| id.into())
         .collect())
 }
 
@@ -161,7 +161,7 @@ async fn marked_ids(db: &Db, actor: &UserView, kind: Reaction) -> StoreResult<Ve
             .arg(kind.code()),
         )
         .await?;
-    Ok(ids.into_iter().map(|(id,)| id).collect())
+    Ok(ids.into_iter().map(|(id,)| id.into()).collect())
 }
 
 /// The events the actor marked with `kind`, newest mark first (events they may no longer see
@@ -216,7 +216,7 @@ pub async fn all_marks(db: &Db, actor: &UserView) -> StoreResult<Vec<(EventId, R
         .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(event, kind)| Reaction::from_code(&kind).map(|k| (event, k)))
+        .filter_map(|(event, kind)| Reaction::from_code(&kind).map(|k| (event.into(), k)))
         .collect())
 }
 
@@ -249,7 +249,7 @@ pub async fn notices(db: &Db, actor: &UserView) -> StoreResult<Vec<Notice>> {
                     .unwrap_or(chrono_tz::UTC);
                 Notice {
                     kind,
-                    event_id,
+                    event_id: event_id.map(EventId::from),
                     event_title,
                     detail,
                     created_local: created_at.with_timezone(&zone).naive_local(),

@@ -38,8 +38,8 @@ impl Command {
     /// Sort key for lock ordering: bookings by event id; cancellations last, by registration.
     fn order_key(&self) -> (i64, i64) {
         match self {
-            Command::Register { new, .. } => (new.event_id, 0),
-            Command::Cancel { id, .. } => (i64::MAX, *id),
+            Command::Register { new, .. } => (new.event_id.get(), 0),
+            Command::Cancel { id, .. } => (i64::MAX, id.get()),
         }
     }
 }

@@ -169,7 +169,7 @@ async fn booked_limits(
 
 #[async_trait::async_trait]
 impl EventCommands for Events {
-    #[tracing::instrument(skip_all, fields(actor = actor.id))]
+    #[tracing::instrument(skip_all, fields(actor = %actor.id))]
     async fn create_event(&self, actor: &UserView, new: NewEvent) -> Result<EventId, AppError> {
         if actor.role < Role::Agent {
             return Err(AppError::Forbidden);
@@ -180,7 +180,7 @@ impl EventCommands for Events {
         let id = async {
             let mut tx = self.db.begin().await?;
             let id: EventId = tx
-                .scalar(
+                .scalar::<i64>(
                     Sql::new(
                         "INSERT INTO events (organizer_id, title, slug, summary, description, category, tags, \
                          starts_at, ends_at, timezone, venue, address, city, capacity, status, created_at, \
@@ -205,17 +205,18 @@ impl EventCommands for Events {
                     .arg(search_title)
                     .arg(search_body),
                 )
-                .await?;
+                .await?
+                .into();
             insert_ticket_types(&mut tx, id, &event.ticket_types).await?;
             tx.commit().await?;
             Ok::<_, StoreError>(id)
         }
         .await?;
-        tracing::info!(event_id = id, "event created");
+        tracing::info!(event_id = %id, "event created");
         Ok(id)
     }
 
-    #[tracing::instrument(skip_all, fields(actor = actor.id, event_id = id))]
+    #[tracing::instrument(skip_all, fields(actor = %actor.id, event_id = %id))]
     async fn update_event(
         &self,
         actor: &UserView,
@@ -225,7 +226,7 @@ impl EventCommands for Events {
         let current = self
             .find(id)
             .await?
-            .filter(|r| can_manage(actor, r.organizer_id))
+            .filter(|r| can_manage(actor, r.organizer_id.into()))
             .ok_or(AppError::NotFound)?;
         let status = status_of(&current.status)?;
         if matches!(status, EventStatus::Cancelled | EventStatus::Completed) {
@@ -316,7 +317,7 @@ impl EventCommands for Events {
         Ok(())
     }
 
-    #[tracing::instrument(skip_all, fields(actor = actor.id, event_id = id))]
+    #[tracing::instrument(skip_all, fields(actor = %actor.id, event_id = %id))]
     async fn publish_event(&self, actor: &UserView, id: EventId) -> Result<(), AppError> {
         let now = now();
         async {
@@ -357,7 +358,7 @@ impl EventCommands for Events {
         Ok(())
     }
 
-    #[tracing::instrument(skip_all, fields(actor = actor.id, event_id = id))]
+    #[tracing::instrument(skip_all, fields(actor = %actor.id, event_id = %id))]
     async fn unpublish_event(&self, actor: &UserView, id: EventId) -> Result<(), AppError> {
         async {
             let mut tx = self.db.begin().await?;
@@ -401,7 +402,7 @@ impl EventCommands for Events {
         Ok(())
     }
 
-    #[tracing::instrument(skip_all, fields(actor = actor.id, event_id = id))]
+    #[tracing::instrument(skip_all, fields(actor = %actor.id, event_id = %id))]
     async fn set_featured(
         &self,
         actor: &UserView,
@@ -458,7 +459,7 @@ impl EventCommands for Events {
         Ok(())
     }
 
-    #[tracing::instrument(skip_all, fields(actor = actor.id, event_id = id))]
+    #[tracing::instrument(skip_all, fields(actor = %actor.id, event_id = %id))]
     async fn cancel_event(
         &self,
         actor: &UserView,
@@ -544,7 +545,7 @@ impl EventCommands for Events {
         Ok(())
     }
 
-    #[tracing::instrument(skip_all, fields(actor = actor.id, event_id = id))]
+    #[tracing::instrument(skip_all, fields(actor = %actor.id, event_id = %id))]
     async fn delete_event(&self, actor: &UserView, id: EventId) -> Result<(), AppError> {
         let is_admin = actor.role >= Role::Admin;
         async {
@@ -571,7 +572,7 @@ impl EventCommands for Events {
         Ok(())
     }
 
-    #[tracing::instrument(skip_all, fields(actor = actor.id, event_id = id))]
+    #[tracing::instrument(skip_all, fields(actor = %actor.id, event_id = %id))]
     async fn set_event_image(
         &self,
         actor: &UserView,

@@ -40,7 +40,7 @@ impl Events {
     pub async fn managed_event(&self, id: EventId) -> Result<ManagedEvent, AppError> {
         let sql = format!("{MANAGED_SELECT} WHERE e.id = $1");
         let row: Option<ManagedRow> = on_db!(&self.db, pool => sqlx::query_as(&sql)
-            .bind(id).fetch_optional(pool).await)
+            .bind(id.get()).fetch_optional(pool).await)
         .map_err(internal)?;
         row.ok_or(AppError::NotFound)?.into_managed()
     }
@@ -60,7 +60,7 @@ impl Events {
     /// Sets an already stored image on an event (demo posters); no record rule.
     pub async fn attach_image(&self, id: EventId, image: &Stored) -> Result<(), AppError> {
         on_db!(&self.db, pool => sqlx::query("UPDATE events SET image_url = $1, image_provider_id = $2 WHERE id = $3")
-            .bind(&image.url).bind(&image.provider_id).bind(id).execute(pool).await.map(|_| ()))
+            .bind(&image.url).bind(&image.provider_id).bind(id.get()).execute(pool).await.map(|_| ()))
         .map_err(internal)
     }
 
@@ -93,13 +93,13 @@ impl Events {
 
     async fn find(&self, id: EventId) -> Result<Option<EventRow>, AppError> {
         let sql = format!("{EVENT_SELECT} WHERE e.id = $1");
-        on_db!(&self.db, pool => sqlx::query_as::<_, EventRow>(&sql).bind(id).fetch_optional(pool).await).map_err(internal)
+        on_db!(&self.db, pool => sqlx::query_as::<_, EventRow>(&sql).bind(id.get()).fetch_optional(pool).await).map_err(internal)
     }
 
     async fn ticket_types(&self, id: EventId) -> Result<Vec<TicketTypeRow>, AppError> {
         let sql = "SELECT id, name, price_amount, currency, quantity, seats_confirmed, max_per_registration, sales_start, sales_end \
                    FROM ticket_types WHERE event_id = $1 ORDER BY position";
-        on_db!(&self.db, pool => sqlx::query_as::<_, TicketTypeRow>(sql).bind(id).fetch_all(pool).await).map_err(internal)
+        on_db!(&self.db, pool => sqlx::query_as::<_, TicketTypeRow>(sql).bind(id.get()).fetch_all(pool).await).map_err(internal)
     }
 
     async fn has_registrations(&self, ticket_type: i64) -> Result<bool, AppError> {
@@ -117,7 +117,7 @@ impl Events {
         guard: Option<GuardRow>,
     ) -> Result<(EventStatus, DateTime<Utc>), AppError> {
         match guard {
-            Some(g) if can_manage(actor, g.organizer_id) => {
+            Some(g) if can_manage(actor, g.organizer_id.into()) => {
                 Ok((status_of(&g.status)?, g.starts_at))
             }
             _ => Err(AppError::NotFound),

@@ -33,12 +33,12 @@ impl EventQueries for Events {
     ) -> Result<EventDetail, AppError> {
         let row = self.find(id).await?.ok_or(AppError::NotFound)?;
         let item = row.item()?;
-        if !can_see(viewer, row.organizer_id, item.status) {
+        if !can_see(viewer, row.organizer_id.into(), item.status) {
             return Err(AppError::NotFound);
         }
         let reactions: Vec<(String, i64)> = on_db!(&self.db, pool => sqlx::query_as(
             "SELECT kind, COUNT(*) FROM reactions WHERE event_id = $1 GROUP BY kind")
-            .bind(id).fetch_all(pool).await)
+            .bind(id.get()).fetch_all(pool).await)
         .map_err(internal)?;
         let ticket_types = self
             .ticket_types(id)
@@ -62,7 +62,7 @@ impl EventQueries for Events {
             likes: reactions.iter().find(|r| r.0 == "like").map_or(0, |r| r.1),
             saves: reactions.iter().find(|r| r.0 == "save").map_or(0, |r| r.1),
             organizer: Organizer {
-                id: row.organizer_id,
+                id: row.organizer_id.into(),
                 display_name: row.organizer_name.clone(),
             },
             cancel_reason: row.cancel_reason.clone(),
@@ -188,7 +188,7 @@ impl EventQueries for Events {
         let sql = format!(
             "{EVENT_SELECT} WHERE ($1 OR e.organizer_id = $2) ORDER BY e.created_at DESC, e.id DESC LIMIT 500"
         );
-        let rows = on_db!(&self.db, pool => sqlx::query_as::<_, EventRow>(&sql).bind(is_admin).bind(actor.id).fetch_all(pool).await)
+        let rows = on_db!(&self.db, pool => sqlx::query_as::<_, EventRow>(&sql).bind(is_admin).bind(actor.id.get()).fetch_all(pool).await)
             .map_err(internal)?;
         rows.iter().map(EventRow::item).collect()
     }

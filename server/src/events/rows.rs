@@ -50,7 +50,7 @@ impl ManagedRow {
     pub(crate) fn into_managed(self) -> Result<ManagedEvent, AppError> {
         Ok(ManagedEvent {
             item: self.event.item()?,
-            organizer_id: self.event.organizer_id,
+            organizer_id: self.event.organizer_id.into(),
             organizer_name: self.event.organizer_name,
             organizer_email: self.organizer_email,
             featured: self.featured,
@@ -120,7 +120,7 @@ pub(crate) fn local(t: DateTime<Utc>, tz: &str) -> chrono::NaiveDateTime {
 impl EventRow {
     pub(crate) fn item(&self) -> Result<EventListItem, AppError> {
         Ok(EventListItem {
-            id: self.id,
+            id: self.id.into(),
             title: self.title.clone(),
             summary: self.summary.clone(),
             category: Category::from_code(&self.category)
@@ -150,7 +150,7 @@ impl TicketTypeRow {
         TicketTypeView {
             local_sales_start: self.sales_start.map(|t| local(t, timezone)),
             local_sales_end: self.sales_end.map(|t| local(t, timezone)),
-            id: self.id,
+            id: self.id.into(),
             name: self.name,
             price: Money {
                 amount: self.price_amount,

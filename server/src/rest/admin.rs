@@ -477,6 +477,6 @@ pub async fn patch_event(
         featured: req.featured,
         reason: req.reason,
     };
-    app::events::ports::change_event(state.events.as_ref(), &actor, id, change).await?;
-    Ok(Json(state.events.managed_event(id).await?.into()))
+    app::events::ports::change_event(state.events.as_ref(), &actor, id.into(), change).await?;
+    Ok(Json(state.events.managed_event(id.into()).await?.into()))
 }

@@ -98,7 +98,7 @@ impl FromRequestParts<AppState> for ApiUser {
         let id = state.tokens.verify(token.trim())?;
         let record = state
             .accounts
-            .get_user(id)
+            .get_user(id.into())
             .await?
             .ok_or(AppError::Unauthenticated)?;
         if record.blocked {
@@ -185,7 +185,7 @@ pub async fn session_user(
         .await
         .map_err(app::ssr::internal)?
         .ok_or(AppError::Unauthenticated)?;
-    match state.accounts.get_user(user_id).await? {
+    match state.accounts.get_user(user_id.into()).await? {
         Some(record) if !record.blocked => Ok(record.user),
         _ => Err(AppError::Unauthenticated.into()),
     }

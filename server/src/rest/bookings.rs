@@ -128,8 +128,8 @@ pub async fn register(
 ) -> Result<(StatusCode, Json<RegistrationBody>), ApiError> {
     let actor = caller.require(Role::User)?;
     let new = NewRegistration {
-        event_id: id(&event)?,
-        ticket_type_id: req.ticket_type_id.parse("ticket_type_id")?,
+        event_id: id(&event)?.into(),
+        ticket_type_id: req.ticket_type_id.parse("ticket_type_id")?.into(),
         quantity: req.quantity,
     };
     let registration = state.bookings.register(&actor, new).await?;
@@ -155,7 +155,7 @@ pub async fn cancel(
     let actor = caller.require(Role::User)?;
     let registration = state
         .bookings
-        .cancel_registration(&actor, id(&registration)?)
+        .cancel_registration(&actor, id(&registration)?.into())
         .await?;
     Ok(Json(RegistrationBody {
         registration: registration.into(),
@@ -174,7 +174,7 @@ pub async fn get(
     let actor = caller.require(Role::User)?;
     let registration = state
         .bookings
-        .registration(&actor, id(&registration)?, false)
+        .registration(&actor, id(&registration)?.into(), false)
         .await?;
     Ok(Json(RegistrationBody {
         registration: registration.into(),
@@ -228,7 +228,7 @@ async fn mark(
     let actor = caller.require(Role::User)?;
     state
         .bookings
-        .set_reaction(&actor, id(&event)?, reaction(&kind)?, on)
+        .set_reaction(&actor, id(&event)?.into(), reaction(&kind)?, on)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -388,7 +388,7 @@ pub async fn attendees(
     };
     let page = state
         .bookings
-        .attendees(&actor, id(&event)?, search)
+        .attendees(&actor, id(&event)?.into(), search)
         .await?;
     match query.format.as_deref() {
         None | Some("json") => Ok(Json(AttendeesBody {
@@ -424,7 +424,7 @@ pub async fn attendees_csv_page(
     };
     let page = state
         .bookings
-        .attendees(&actor, id(&event)?, search)
+        .attendees(&actor, id(&event)?.into(), search)
         .await?;
     csv_response(&page)
 }
@@ -494,7 +494,7 @@ pub async fn check_in(
     Ok(
         match state
             .bookings
-            .check_in(&actor, id(&event)?, &req.code)
+            .check_in(&actor, id(&event)?.into(), &req.code)
             .await?
         {
             CheckIn::Admitted(t) => Json(CheckInBody {
@@ -549,8 +549,11 @@ pub async fn mark_paid(
 ) -> Result<Json<RegistrationBody>, ApiError> {
     let actor = caller.require(Role::User)?;
     let id = id(&registration)?;
-    state.bookings.mark_paid(&actor, id).await?;
-    let registration = state.bookings.registration(&actor, id, false).await?;
+    state.bookings.mark_paid(&actor, id.into()).await?;
+    let registration = state
+        .bookings
+        .registration(&actor, id.into(), false)
+        .await?;
     Ok(Json(RegistrationBody {
         registration: registration.into(),
     }))

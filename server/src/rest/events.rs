@@ -396,7 +396,7 @@ pub async fn get(
     let viewer = caller.map(|c| c.0);
     let event = state
         .events
-        .get_event(viewer.as_ref(), event_id(&id)?)
+        .get_event(viewer.as_ref(), event_id(&id)?.into())
         .await?;
     Ok(Json(EventBody {
         event: event.into(),
@@ -408,7 +408,7 @@ async fn respond(
     actor: &app::auth::UserView,
     id: i64,
 ) -> Result<Json<EventBody>, ApiError> {
-    let event = state.events.get_event(Some(actor), id).await?;
+    let event = state.events.get_event(Some(actor), id.into()).await?;
     Ok(Json(EventBody {
         event: event.into(),
     }))
@@ -439,7 +439,10 @@ pub async fn create(
         ticket_types: req.ticket_types.into_iter().map(Into::into).collect(),
     };
     let id = state.events.create_event(&actor, new).await?;
-    Ok((StatusCode::CREATED, respond(&state, &actor, id).await?))
+    Ok((
+        StatusCode::CREATED,
+        respond(&state, &actor, id.into()).await?,
+    ))
 }
 
 /// Changes some fields of an event. Its organizer or an admin.
@@ -470,7 +473,10 @@ pub async fn patch(
             .ticket_types
             .map(|t| t.into_iter().map(Into::into).collect()),
     };
-    state.events.update_event(&actor, id, changes).await?;
+    state
+        .events
+        .update_event(&actor, id.into(), changes)
+        .await?;
     respond(&state, &actor, id).await
 }
 
@@ -484,7 +490,7 @@ pub async fn publish(
 ) -> Result<Json<EventBody>, ApiError> {
     let actor = caller.require(Role::Agent)?;
     let id = event_id(&id)?;
-    state.events.publish_event(&actor, id).await?;
+    state.events.publish_event(&actor, id.into()).await?;
     respond(&state, &actor, id).await
 }
 
@@ -499,7 +505,10 @@ pub async fn cancel(
 ) -> Result<Json<EventBody>, ApiError> {
     let actor = caller.require(Role::Agent)?;
     let id = event_id(&id)?;
-    state.events.cancel_event(&actor, id, req.reason).await?;
+    state
+        .events
+        .cancel_event(&actor, id.into(), req.reason)
+        .await?;
     respond(&state, &actor, id).await
 }
 
@@ -512,7 +521,10 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let actor = caller.require(Role::Agent)?;
-    state.events.delete_event(&actor, event_id(&id)?).await?;
+    state
+        .events
+        .delete_event(&actor, event_id(&id)?.into())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -540,7 +552,7 @@ pub async fn put_image(
         .map_err(|_| AppError::PayloadTooLarge)?;
     let image_url = state
         .events
-        .set_event_image(&actor, id, bytes.to_vec())
+        .set_event_image(&actor, id.into(), bytes.to_vec())
         .await?;
     Ok(Json(ImageBody { image_url }))
 }

@@ -95,7 +95,7 @@ on_both_engines! {
         assert_eq!(status, StatusCode::CREATED, "a rejected user may ask again");
 
         let notices: Vec<String> = server::on_db!(&app.state.db, pool => sqlx::query_scalar(
-            "SELECT kind FROM notices WHERE user_id = $1").bind(dana.id).fetch_all(pool).await).unwrap();
+            "SELECT kind FROM notices WHERE user_id = $1").bind(dana.id.get()).fetch_all(pool).await).unwrap();
         assert_eq!(notices, vec!["agent_approved".to_owned()]);
 
         let audit = app.call(Method::GET, "/api/v1/admin/audit?action=agent_request", None, Some(&admin)).await.json();
@@ -129,7 +129,7 @@ on_both_engines! {
             statuses.sort();
             assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT]);
             let role: String = server::on_db!(&app.state.db, pool => sqlx::query_scalar(
-                "SELECT role FROM users WHERE id = $1").bind(user.id).fetch_one(pool).await).unwrap();
+                "SELECT role FROM users WHERE id = $1").bind(user.id.get()).fetch_one(pool).await).unwrap();
             assert_eq!(role == "agent", approved == StatusCode::OK, "the role follows the one decision made");
             let entries: i64 = server::on_db!(&app.state.db, pool => sqlx::query_scalar(
                 "SELECT COUNT(*) FROM audit_log WHERE target = $1").bind(format!("agent_request:{id}")).fetch_one(pool).await).unwrap();
@@ -171,11 +171,11 @@ on_both_engines! {
         let agents = app.call(Method::GET, "/api/v1/admin/users?role=agent", None, Some(&admin)).await.json();
         assert_eq!(agents["total"], 1);
         assert_eq!(app.call(Method::GET, "/api/v1/admin/users", None, Some(&agent)).await.status, StatusCode::FORBIDDEN);
-        assert_eq!(patch(dana.id, json!({"role": "agent"}), agent.clone()).await.0, StatusCode::FORBIDDEN);
-        assert_eq!(patch(dana.id, json!({"role": "boss"}), admin.clone()).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(patch(dana.id.into(), json!({"role": "agent"}), agent.clone()).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(patch(dana.id.into(), json!({"role": "boss"}), admin.clone()).await.0, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(patch(999_999, json!({"blocked": true}), admin.clone()).await.0, StatusCode::NOT_FOUND);
 
-        let (status, changed) = patch(dana.id, json!({"role": "agent"}), admin.clone()).await;
+        let (status, changed) = patch(dana.id.into(), json!({"role": "agent"}), admin.clone()).await;
         assert_eq!(status, StatusCode::OK, "{changed}");
         assert_eq!(changed["user"]["role"], "agent");
         assert_eq!(app.call(Method::GET, "/api/v1/me", None, Some(&user)).await.json()["user"]["role"], "agent");
@@ -183,24 +183,24 @@ on_both_engines! {
         // A block acts at once on the token and on the browser session.
         let session = format!("{}={cookie}", server::sessions::SESSION_COOKIE);
         assert_eq!(app.get("/me", &[("accept", "text/html"), ("cookie", session.as_str())]).await.status, StatusCode::OK);
-        let (status, blocked) = patch(dana.id, json!({"blocked": true}), admin.clone()).await;
+        let (status, blocked) = patch(dana.id.into(), json!({"blocked": true}), admin.clone()).await;
         assert_eq!((status, blocked["user"]["blocked"].clone()), (StatusCode::OK, json!(true)));
         assert_eq!(app.call(Method::GET, "/api/v1/me", None, Some(&user)).await.status, StatusCode::FORBIDDEN);
         let page = app.get("/me", &[("accept", "text/html"), ("cookie", session.as_str())]).await;
         assert_eq!(page.status, StatusCode::FOUND, "signed out");
-        assert_eq!(patch(dana.id, json!({"blocked": false}), admin.clone()).await.0, StatusCode::OK);
+        assert_eq!(patch(dana.id.into(), json!({"blocked": false}), admin.clone()).await.0, StatusCode::OK);
         assert_eq!(app.call(Method::GET, "/api/v1/me", None, Some(&user)).await.status, StatusCode::OK);
 
         // The last admin stays an admin, and nobody blocks themself.
-        let (status, body) = patch(me.id, json!({"role": "user"}), admin.clone()).await;
+        let (status, body) = patch(me.id.into(), json!({"role": "user"}), admin.clone()).await;
         assert_eq!(status, StatusCode::CONFLICT);
         assert_eq!(body["error"]["fields"]["role"], "The last admin cannot lose the role or be blocked.");
-        let (status, body) = patch(me.id, json!({"blocked": true}), admin.clone()).await;
+        let (status, body) = patch(me.id.into(), json!({"blocked": true}), admin.clone()).await;
         assert_eq!(status, StatusCode::CONFLICT);
         assert_eq!(body["error"]["fields"]["blocked"], "You cannot block your own account.");
         let (other, _) = app.bearer(Role::Admin).await;
-        assert_eq!(patch(other.id, json!({"blocked": true}), admin.clone()).await.0, StatusCode::OK);
-        assert_eq!(patch(me.id, json!({"role": "agent"}), admin.clone()).await.0, StatusCode::CONFLICT, "a blocked admin does not count");
+        assert_eq!(patch(other.id.into(), json!({"blocked": true}), admin.clone()).await.0, StatusCode::OK);
+        assert_eq!(patch(me.id.into(), json!({"role": "agent"}), admin.clone()).await.0, StatusCode::CONFLICT, "a blocked admin does not count");
 
         let audit = app.call(Method::GET, "/api/v1/admin/audit?action=user", None, Some(&admin)).await.json();
         let actions: Vec<&str> = audit["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
@@ -215,14 +215,14 @@ on_both_engines! {
             let (second, second_auth) = app.bearer(Role::Admin).await;
             // Only these two are active admins: everyone else made admin earlier is demoted.
             server::on_db!(&app.state.db, pool => sqlx::query("UPDATE users SET role = 'user' WHERE role = 'admin' AND id NOT IN ($1, $2)")
-                .bind(first.id).bind(second.id).execute(pool).await.map(|_| ())).unwrap();
+                .bind(first.id.get()).bind(second.id.get()).execute(pool).await.map(|_| ())).unwrap();
             let demote = |auth: String, id: i64| {
                 let app = app.clone();
                 tokio::spawn(async move {
                     app.call(Method::PATCH, &format!("/api/v1/admin/users/{id}"), Some(json!({"role": "user"})), Some(&auth)).await.status
                 })
             };
-            let (a, b) = (demote(first_auth, second.id), demote(second_auth, first.id));
+            let (a, b) = (demote(first_auth, second.id.into()), demote(second_auth, first.id.into()));
             let statuses = [a.await.unwrap(), b.await.unwrap()];
             assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 1, "{statuses:?}");
             let admins: i64 = server::on_db!(&app.state.db, pool => sqlx::query_scalar(

@@ -332,7 +332,7 @@ on_both_engines! {
                      timezone, venue, address, city, capacity, status, created_at, updated_at, search_title, search_body, \
                      min_price, min_currency, has_free) \
                      VALUES ($1, $2, 's', '', '', $3, '', $4, $5, 'UTC', 'V', '', $6, 10, $7, $8, $8, $2, '', 0, 'ILS', TRUE)")
-                    .bind(agent.id).bind(format!("{word} {i}")).bind(if i % 2 == 0 { "music" } else { "talk" })
+                    .bind(agent.id.get()).bind(format!("{word} {i}")).bind(if i % 2 == 0 { "music" } else { "talk" })
                     .bind(starts).bind(starts + chrono::Duration::hours(2)).bind(if i % 3 == 0 { "Haifa" } else { "Tel Aviv" })
                     .bind(status).bind(now)
                     .execute(&mut *tx).await.unwrap();
@@ -353,7 +353,7 @@ on_both_engines! {
                 ..Default::default()
             };
             let found = app.state.events.list_events(&search).await.unwrap();
-            let ids: Vec<i64> = found.items.iter().map(|e| e.id).collect();
+            let ids: Vec<i64> = found.items.iter().map(|e| e.id.get()).collect();
             let start = ((page - 1) * 25) as usize;
             let want: Vec<i64> = expected.iter().skip(start).take(25).copied().collect();
             assert_eq!(ids, want, "page {page}");

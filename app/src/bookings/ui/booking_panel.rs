@@ -1,8 +1,8 @@
 //! The booking part of the event page (`/events/:id`): one form per ticket type, and where a
 //! new registration stands after booking.
-use crate::bookings::RegistrationStatus;
 use crate::bookings::commands::BookSeats;
 use crate::bookings::queries::get_registration;
+use crate::bookings::{RegistrationId, RegistrationStatus};
 use crate::events::{EventDetail, EventStatus};
 use crate::i18n::{Msg, fill, t, use_locale};
 use crate::ui::form::form_error;
@@ -81,7 +81,7 @@ fn RegistrationOutcome() -> impl IntoView {
         query
             .read()
             .get("registration")
-            .and_then(|v| v.parse::<i64>().ok())
+            .and_then(|v| v.parse::<RegistrationId>().ok())
     };
     // Seat changes pushed to the page may be this visitor's group leaving the waitlist.
     let changes = use_context::<crate::bookings::live::SeatsFeed>().map(|f| f.changes);
