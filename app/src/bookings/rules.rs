@@ -53,6 +53,23 @@ pub fn check_open(window: &Window, now: DateTime<Utc>) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Who may see a registration (and its tickets): its holder, the event's organizer, admins.
+pub fn can_see_registration(actor: &UserView, holder: UserId, organizer: UserId) -> bool {
+    actor.id == holder
+        || actor.role >= Role::Admin
+        || (actor.role >= Role::Agent && actor.id == organizer)
+}
+
+/// Whether the holder may still cancel a registration themselves: it is not cancelled and the
+/// event has not started (organizers and admins may cancel later; see [`check_cancel`]).
+pub fn holder_may_cancel(
+    status: crate::bookings::RegistrationStatus,
+    starts_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> bool {
+    status != crate::bookings::RegistrationStatus::Cancelled && starts_at > now
+}
+
 /// Who may cancel a registration: its holder before the event starts; the event's organizer
 /// and admins at any time. Anyone else learns nothing (`NotFound`).
 pub fn check_cancel(

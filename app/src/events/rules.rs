@@ -5,7 +5,7 @@ use super::{Category, EventStatus, Money};
 use super::{NewEvent, NewTicketType};
 use crate::auth::{Role, UserId, UserView};
 #[cfg(feature = "ssr")]
-use crate::error::{FieldErrors, Problem};
+use crate::error::{AppError, FieldErrors, Problem};
 use chrono::{DateTime, Utc};
 
 pub const TITLE_MIN: usize = 3;
@@ -37,6 +37,25 @@ pub fn can_manage(actor: &UserView, organizer_id: UserId) -> bool {
 /// Who may see an event that is not published yet: its organizer and admins.
 pub fn can_see(actor: Option<&UserView>, organizer_id: UserId, status: EventStatus) -> bool {
     status != EventStatus::Draft || actor.is_some_and(|a| can_manage(a, organizer_id))
+}
+
+/// The longest reason an organizer or admin may give for cancelling an event.
+pub const CANCEL_REASON_MAX: usize = 500;
+
+/// The reason given for cancelling an event, trimmed: required, at most
+/// [`CANCEL_REASON_MAX`] characters.
+pub fn check_cancel_reason(reason: &str) -> Result<String, AppError> {
+    let reason = reason.trim();
+    match reason.chars().count() {
+        0 => Err(AppError::field("reason", Problem::Required)),
+        n if n > CANCEL_REASON_MAX => Err(AppError::field(
+            "reason",
+            Problem::TooLong {
+                max: CANCEL_REASON_MAX,
+            },
+        )),
+        _ => Ok(reason.to_owned()),
+    }
 }
 
 /// A URL-friendly version of a title; letters of any script are kept.

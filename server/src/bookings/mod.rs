@@ -176,7 +176,7 @@ impl Bookings {
     ) -> Result<Registration, AppError> {
         match reads::load(&self.db, &self.keys, id, with_qr).await? {
             Some((registration, organizer))
-                if reads::may_see(actor, registration.user_id.into(), organizer) =>
+                if app::bookings::rules::can_see_registration(actor, registration.user_id, organizer.into()) =>
             {
                 Ok(registration)
             }

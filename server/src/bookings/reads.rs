@@ -4,7 +4,7 @@ use super::tickets::{TicketKeys, qr_svg};
 use crate::db::Db;
 use crate::error::StoreResult;
 use crate::sql::Sql;
-use app::auth::{Role, UserView};
+use app::auth::UserView;
 use app::bookings::{
     MyRegistration, Notice, Payment, Reaction, Registration, RegistrationId, RegistrationStatus,
     Ticket, TicketStatus,
@@ -31,13 +31,6 @@ struct RegistrationRow {
 }
 
 type TicketRow = (String, String, Option<DateTime<Utc>>);
-
-/// Who may see a registration: its holder, the event's organizer, an admin.
-pub fn may_see(actor: &UserView, holder: i64, organizer: i64) -> bool {
-    actor.id == holder.into()
-        || actor.role >= Role::Admin
-        || (actor.role >= Role::Agent && actor.id == organizer.into())
-}
 
 /// Reads a registration with its tickets and waitlist position (no access rule), and the
 /// event's organizer; QR codes are drawn only for pages (`with_qr`), API answers carry the

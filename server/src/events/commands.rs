@@ -12,7 +12,9 @@ use crate::sql::Sql;
 use app::auth::{Role, UserView};
 use app::error::{AppError, FieldErrors, Problem};
 use app::events::ports::EventCommands;
-use app::events::rules::{ValidEvent, ValidTicketType, can_manage, validate_event};
+use app::events::rules::{
+    ValidEvent, ValidTicketType, can_manage, check_cancel_reason, validate_event,
+};
 use app::events::{EventId, EventStatus, NewEvent, UpdateEvent};
 use app::ssr::internal;
 use chrono::{DateTime, Utc};
@@ -466,14 +468,7 @@ impl EventCommands for Events {
         id: EventId,
         reason: String,
     ) -> Result<(), AppError> {
-        let reason = reason.trim().to_owned();
-        let len = reason.chars().count();
-        if len == 0 {
-            return Err(AppError::field("reason", Problem::Required));
-        }
-        if len > 500 {
-            return Err(AppError::field("reason", Problem::TooLong { max: 500 }));
-        }
+        let reason = check_cancel_reason(&reason)?;
         async {
             let mut tx = self.db.begin().await?;
             let (status, _) = guard(&mut tx, actor, id).await?;

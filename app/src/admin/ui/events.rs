@@ -150,7 +150,7 @@ fn AdminEventRow(
                                 <input type="hidden" name="featured" value=""/>
                                 <label>
                                     <span>{t(Msg::AgentCancelReason)}</span>
-                                    <input name="reason" required maxlength="500"/>
+                                    <input name="reason" required maxlength=crate::events::rules::CANCEL_REASON_MAX/>
                                 </label>
                                 <button class="btn btn-danger btn-sm" type="submit">{t(Msg::AgentCancelConfirm)}</button>
                             </ActionForm>

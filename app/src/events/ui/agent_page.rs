@@ -141,7 +141,7 @@ fn AgentRow(
                             <input type="hidden" name="id" value=id.to_string()/>
                             <label>
                                 <span>{t(Msg::AgentCancelReason)}</span>
-                                <input name="reason" required maxlength="500"/>
+                                <input name="reason" required maxlength=crate::events::rules::CANCEL_REASON_MAX/>
                             </label>
                             <button class="btn btn-danger btn-sm" type="submit">{t(Msg::AgentCancelConfirm)}</button>
                         </ActionForm>
