@@ -7,7 +7,7 @@ use crate::audit;
 use crate::db::{Db, Tx, now};
 use crate::error::StoreError;
 use crate::sql::Sql;
-use crate::{bind_args, on_db};
+use crate::on_db;
 use app::admin::ports::{AdminCommands, AdminQueries};
 use app::admin::rules::{check_note, validate_agent_request};
 use app::admin::{
@@ -383,10 +383,7 @@ impl AdminQueries for Admin {
             " ORDER BY CASE WHEN r.status = 'pending' THEN 0 ELSE 1 END, \
              CASE WHEN r.status = 'pending' THEN r.created_at END, r.decided_at DESC, r.id DESC LIMIT 500",
         );
-        let rows: Vec<RequestRow> =
-            on_db!(&self.db, pool => bind_args!(sqlx::query_as(&sql.text), &sql.args)
-            .fetch_all(pool).await)
-            .map_err(internal)?;
+        let rows: Vec<RequestRow> = self.db.fetch_all(sql).await.map_err(StoreError::from)?;
         rows.into_iter().map(RequestRow::into_request).collect()
     }
 
@@ -415,12 +412,8 @@ impl AdminQueries for Admin {
             .bind(i64::from((page - 1) * USERS_PER_PAGE));
         let mut count = Sql::new("SELECT COUNT(*) FROM users");
         count.append(&conditions);
-        let (rows, total): (Vec<UserRow>, i64) = on_db!(&self.db, pool => async {
-            let rows = bind_args!(sqlx::query_as(&list.text), &list.args).fetch_all(pool).await?;
-            let total = bind_args!(sqlx::query_scalar(&count.text), &count.args).fetch_one(pool).await?;
-            Ok::<_, sqlx::Error>((rows, total))
-        }.await)
-        .map_err(internal)?;
+        let rows: Vec<UserRow> = self.db.fetch_all(list).await.map_err(StoreError::from)?;
+        let total: i64 = self.db.scalar(count).await.map_err(StoreError::from)?;
         Ok(UserPage {
             items: rows
                 .into_iter()
@@ -487,10 +480,7 @@ impl AdminQueries for Admin {
             String,
             String,
         );
-        let mut rows: Vec<Row> =
-            on_db!(&self.db, pool => bind_args!(sqlx::query_as(&sql.text), &sql.args)
-            .fetch_all(pool).await)
-            .map_err(internal)?;
+        let mut rows: Vec<Row> = self.db.fetch_all(sql).await.map_err(StoreError::from)?;
         let more = rows.len() > AUDIT_PER_PAGE as usize;
         rows.truncate(AUDIT_PER_PAGE as usize);
         Ok(AuditPage {

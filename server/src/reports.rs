@@ -2,9 +2,8 @@
 //! triggers of migration 0008 keep (`registration_totals`, `registration_months`), so a report
 //! reads a few rows per event instead of every registration; event numbers come from the event
 //! rows and their seat counters. Five statements per report, whatever the filter.
-use crate::bind_args;
+use crate::error::StoreError;
 use crate::db::Db;
-use crate::on_db;
 use crate::sql::Sql;
 use app::auth::rules::check_role;
 use app::auth::{Role, UserView};
@@ -170,17 +169,18 @@ impl ReportQueries for Reports {
             Vec<(String, i64)>,
             Vec<(i64, String, i64, i64)>,
             Vec<(String, i64)>,
-        ) = on_db!(&self.db, pool => async {
-            Ok::<_, sqlx::Error>((
-                bind_args!(sqlx::query_as(&events.text), &events.args).fetch_all(pool).await?,
-                bind_args!(sqlx::query_as(&registrations.text), &registrations.args).fetch_all(pool).await?,
-                bind_args!(sqlx::query_as(&by_month.text), &by_month.args).fetch_all(pool).await?,
-                bind_args!(sqlx::query_as(&new_events.text), &new_events.args).fetch_all(pool).await?,
-                bind_args!(sqlx::query_as(&by_event.text), &by_event.args).fetch_all(pool).await?,
-                bind_args!(sqlx::query_as(&people.text), &people.args).fetch_all(pool).await?,
+        ) = async {
+            let db = &self.db;
+            Ok::<_, StoreError>((
+                db.fetch_all(events).await?,
+                db.fetch_all(registrations).await?,
+                db.fetch_all(by_month).await?,
+                db.fetch_all(new_events).await?,
+                db.fetch_all(by_event).await?,
+                db.fetch_all(people).await?,
             ))
-        }.await)
-        .map_err(internal)?;
+        }
+        .await?;
 
         let mut totals = ReportTotals::default();
         let mut categories: BTreeMap<usize, CategoryFigures> = BTreeMap::new();

@@ -161,28 +161,6 @@ pub fn like_contains(text: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// Binds a [`Sql`]'s arguments, in order, to a sqlx query of either engine.
-#[macro_export]
-macro_rules! bind_args {
-    ($query:expr, $args:expr) => {{
-        let mut query = $query;
-        for arg in $args {
-            query = match arg {
-                $crate::sql::Arg::Int(v) => query.bind(*v),
-                $crate::sql::Arg::Bool(v) => query.bind(*v),
-                $crate::sql::Arg::Text(v) => query.bind(v.as_str()),
-                $crate::sql::Arg::Time(v) => query.bind(*v),
-                $crate::sql::Arg::Null($crate::sql::Kind::Int) => query.bind(None::<i64>),
-                $crate::sql::Arg::Null($crate::sql::Kind::Text) => query.bind(None::<String>),
-                $crate::sql::Arg::Null($crate::sql::Kind::Time) => {
-                    query.bind(None::<chrono::DateTime<chrono::Utc>>)
-                }
-            };
-        }
-        query
-    }};
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

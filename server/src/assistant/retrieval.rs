@@ -220,7 +220,6 @@ impl Assistant {
         question: &str,
         candidates: &[Candidate],
     ) -> Result<HashMap<EventId, f32>, String> {
-        use crate::bind_args;
         use crate::sql::Sql;
         use sha2::{Digest, Sha256};
         let texts: Vec<(EventId, String, String)> = candidates
@@ -250,9 +249,8 @@ impl Assistant {
             sql.bind(*id);
         }
         sql.push(")");
-        let stored: Vec<(i64, String, String)> = on_db!(&self.db, pool =>
-            bind_args!(sqlx::query_as(&sql.text), &sql.args).fetch_all(pool).await)
-        .map_err(|e| e.to_string())?;
+        let stored: Vec<(i64, String, String)> =
+            self.db.fetch_all(sql).await.map_err(|e| e.to_string())?;
         let mut vectors: HashMap<EventId, Vec<f32>> = stored
             .into_iter()
             .map(|(id, digest, vector)| (EventId::from(id), digest, vector))

@@ -3,9 +3,8 @@
 //! (FTS5 on SQLite, `tsvector` on PostgreSQL); common ones walk events in page order with the
 //! count capped, instead of sorting every match.
 use super::rows::{COUNT_CAP, EVENT_SELECT, EventRow, PER_PAGE_MAX, WALK_FROM};
-use crate::bind_args;
+use crate::error::StoreError;
 use crate::db::{Db, now};
-use crate::on_db;
 use crate::search;
 use crate::sql::Sql;
 use app::error::AppError;
@@ -167,10 +166,8 @@ pub async fn list_events(
         .bind(COUNT_CAP + 1)
         .push(") AS matches");
 
-    let (rows, total) = on_db!(db, pool => async {
-        let hits: Vec<(i64, i64)> = bind_args!(sqlx::query_as(&page_ids.text), &page_ids.args)
-            .fetch_all(pool)
-            .await?;
+    let (rows, total) = async {
+        let hits: Vec<(i64, i64)> = db.fetch_all(page_ids).await?;
         let ids: Vec<i64> = hits.iter().map(|h| h.0).collect();
         let counted = hits.first().map(|h| h.1).filter(|_| counted_in_page);
         let mut rows = Vec::new();
@@ -184,20 +181,16 @@ pub async fn list_events(
                 full.bind(*id);
             }
             full.push(")");
-            rows = bind_args!(sqlx::query_as::<_, EventRow>(&full.text), &full.args)
-                .fetch_all(pool)
-                .await?;
+            rows = db.fetch_all::<EventRow>(full).await?;
             rows.sort_by_key(|r: &EventRow| ids.iter().position(|id| *id == r.id));
         }
         let total: i64 = match counted {
             Some(n) => n,
-            None => bind_args!(sqlx::query_scalar(&count.text), &count.args)
-                .fetch_one(pool)
-                .await?,
+            None => db.scalar(count).await?,
         };
-        Ok::<_, sqlx::Error>((rows, total))
-    }.await)
-    .map_err(internal)?;
+        Ok::<_, StoreError>((rows, total))
+    }
+    .await?;
     let items = rows.iter().map(EventRow::item).collect::<Result<_, _>>()?;
     Ok(ResultPage {
         items,

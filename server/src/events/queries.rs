@@ -2,7 +2,7 @@
 //! between dates, counts, trending and featured events, the admin table, the organizer's own.
 use super::rows::{EVENT_SELECT, EventRow, MANAGED_SELECT, ManagedRow};
 use super::{Events, planner};
-use crate::bind_args;
+use crate::error::StoreError;
 use crate::db::now;
 use crate::on_db;
 use crate::sql::Sql;
@@ -167,12 +167,8 @@ impl EventQueries for Events {
         let mut count =
             Sql::new("SELECT COUNT(*) FROM events e JOIN users u ON u.id = e.organizer_id");
         count.append(&conditions);
-        let (rows, total): (Vec<ManagedRow>, i64) = on_db!(&self.db, pool => async {
-            let rows = bind_args!(sqlx::query_as(&list.text), &list.args).fetch_all(pool).await?;
-            let total = bind_args!(sqlx::query_scalar(&count.text), &count.args).fetch_one(pool).await?;
-            Ok::<_, sqlx::Error>((rows, total))
-        }.await)
-        .map_err(internal)?;
+        let rows: Vec<ManagedRow> = self.db.fetch_all(list).await.map_err(StoreError::from)?;
+        let total: i64 = self.db.scalar(count).await.map_err(StoreError::from)?;
         Ok(ManagedEventPage {
             items: rows
                 .into_iter()
