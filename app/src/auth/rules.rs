@@ -144,6 +144,26 @@ pub fn validate_new_user(new: &NewUser) -> Result<NewUser, FieldErrors> {
     })
 }
 
+/// Where to go after signing in (`next`) or switching language (`back`): a path of this site
+/// only, so the parameter cannot send anyone off-site. A path must start with a single `/` and
+/// hold no backslash, whitespace or control character (browsers drop tabs and newlines, so
+/// `/\t/evil.example` would become `//evil.example`, and a newline would break the header).
+/// Anything else gives `/`.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path)
+            if path.starts_with('/')
+                && !path[1..].starts_with(['/', '\\'])
+                && !path
+                    .chars()
+                    .any(|c| c == '\\' || c.is_whitespace() || c.is_control()) =>
+        {
+            path.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,5 +250,27 @@ mod tests {
     fn every_bad_field_is_reported_at_once() {
         let errors = validate_new_user(&new_user("nope", "", "123")).unwrap_err();
         assert_eq!(errors.len(), 3);
+    }
+
+    #[test]
+    fn next_never_leaves_the_site() {
+        assert_eq!(safe_next(Some("/me")), "/me");
+        assert_eq!(safe_next(Some("/events?q=jazz&page=2")), "/events?q=jazz&page=2");
+        for hostile in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/\t/evil.example",
+            "/%09/evil.example\n",
+            "/me\r\nSet-Cookie: x=1",
+            " /me",
+            "/a b",
+            "",
+            "evil.example",
+        ] {
+            assert_eq!(safe_next(Some(hostile)), "/", "{hostile:?}");
+        }
+        assert_eq!(safe_next(None), "/");
     }
 }
