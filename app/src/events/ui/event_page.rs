@@ -79,9 +79,17 @@ pub fn json_ld(event: &EventDetail) -> String {
         "offers": offers,
         "image": item.image_url,
     });
-    // `</` would end the script element early.
-    data.to_string().replace("</", "<\\/")
+    script_json(&data.to_string())
 }
+
+/// JSON made safe inside a `<script>` element: `<`, `>` and `&` as JSON escapes, so no text
+/// an organizer typed (`</script>`, `<!--`) can end the element or change how it is parsed.
+pub fn script_json(json: &str) -> String {
+    json.replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}
+
 
 #[component]
 fn EventDetailView(event: EventDetail, locale: Locale) -> impl IntoView {
@@ -194,5 +202,19 @@ fn EventDetailView(event: EventDetail, locale: Locale) -> impl IntoView {
                 </aside>
             </div>
         </article>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::script_json;
+
+    #[test]
+    fn json_ld_cannot_close_its_script_element() {
+        let typed = serde_json::json!({"name": "</script><script>alert(1)</script> & <!--"});
+        let safe = script_json(&typed.to_string());
+        assert!(!safe.contains('<') && !safe.contains('>') && !safe.contains('&'));
+        let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back, typed);
     }
 }
