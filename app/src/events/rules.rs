@@ -16,6 +16,8 @@ pub const TEXT_MAX: usize = 200;
 pub const TAGS_MAX: usize = 12;
 pub const CAPACITY_MAX: i64 = 1_000_000;
 pub const PRICE_MAX: i64 = 100_000_000;
+/// The most seats a ticket type may allow in one registration.
+pub const MAX_PER_REGISTRATION: i64 = 100;
 
 /// Active ISO 4217 currency codes.
 const CURRENCIES: &str = "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN \
@@ -180,7 +182,7 @@ fn ticket_type(
         &f("max_per_registration"),
         t.max_per_registration,
         1,
-        100,
+        MAX_PER_REGISTRATION,
     );
     let opt_time = |errors: &mut FieldErrors, name: &str, v: &Option<String>| {
         v.as_deref()

@@ -10,10 +10,12 @@
 //! committed.
 use super::commands::{self, Booked};
 use crate::db::{Db, now};
-use crate::error::{StoreError, StoreResult};
+use crate::error::StoreError;
 use crate::live::SeatChanges;
 use app::auth::UserView;
+use app::bookings::rules::check_quantity;
 use app::bookings::{NewRegistration, RegistrationId};
+use app::events::rules::MAX_PER_REGISTRATION;
 use app::error::AppError;
 use app::events::EventId;
 use app::ssr::internal;
@@ -69,8 +71,12 @@ impl Writer {
         Writer { jobs }
     }
 
-    /// Hands a command to the writer and waits for its answer (after the commit).
+    /// Hands a command to the writer and waits for its answer (after the commit). Input that
+    /// no ticket type could accept is refused here, before it reaches the batch.
     pub async fn submit(&self, command: Command) -> Result<Done, AppError> {
+        if let Command::Register { new, .. } = &command {
+            check_quantity(new.quantity, MAX_PER_REGISTRATION)?;
+        }
         let (reply, answer) = oneshot::channel();
         self.jobs
             .send(Job { command, reply })
@@ -88,13 +94,22 @@ struct Written {
     touched: Vec<EventId>,
 }
 
+/// Why a batch committed nothing: the error, and which job met it (`None`: the transaction
+/// itself, at its start or its commit).
+struct Failed {
+    error: StoreError,
+    job: Option<usize>,
+}
+
 /// Runs one batch in one transaction. A refused command leaves the transaction as it found it
-/// (see [`commands`]); a database error fails the whole batch, which commits nothing.
-async fn write_batch(db: &Db, jobs: &[Job]) -> StoreResult<Written> {
-    let mut tx = db.begin_write().await?;
+/// (see [`commands`]); a database error fails the whole batch, which commits nothing, and says
+/// which job met it.
+async fn write_batch(db: &Db, jobs: &[Job]) -> Result<Written, Failed> {
+    let whole = |error| Failed { error, job: None };
+    let mut tx = db.begin_write().await.map_err(|e| whole(e.into()))?;
     let mut results = Vec::with_capacity(jobs.len());
     let mut touched = Vec::new();
-    for job in jobs {
+    for (i, job) in jobs.iter().enumerate() {
         let now = now();
         let outcome =
             match &job.command {
@@ -114,11 +129,58 @@ async fn write_batch(db: &Db, jobs: &[Job]) -> StoreResult<Written> {
         match outcome {
             Ok(done) => results.push(Ok(done)),
             Err(StoreError::App(refused)) => results.push(Err(refused)),
-            Err(failed) => return Err(failed),
+            Err(error) => {
+                return Err(Failed {
+                    error,
+                    job: Some(i),
+                });
+            }
         }
     }
-    tx.commit().await?;
+    tx.commit().await.map_err(|e| whole(e.into()))?;
     Ok(Written { results, touched })
+}
+
+/// Commits a batch, so that one request cannot fail the others: a deadlock or serialization
+/// failure (PostgreSQL) runs the batch again; a database error met by one job answers that job
+/// `Internal` and runs the batch again without it. The common path stays one transaction with
+/// no savepoints; only a failing batch pays for the retries.
+async fn commit_batch(db: &Db, mut batch: Vec<Job>, seat_changes: &SeatChanges) {
+    let mut transient_retries = 0;
+    while !batch.is_empty() {
+        match write_batch(db, &batch).await {
+            Ok(Written {
+                results,
+                mut touched,
+            }) => {
+                for (job, result) in batch.into_iter().zip(results) {
+                    let _ = job.reply.send(result);
+                }
+                touched.sort_unstable();
+                touched.dedup();
+                seat_changes.changed(&touched);
+                return;
+            }
+            Err(Failed { error, .. }) if error.transient() && transient_retries < 5 => {
+                transient_retries += 1;
+            }
+            Err(Failed {
+                error,
+                job: Some(i),
+            }) => {
+                let job = batch.remove(i);
+                tracing::error!(error = %error, left = batch.len(), "a booking request failed; the batch runs again without it");
+                let _ = job.reply.send(Err(AppError::Internal));
+            }
+            Err(Failed { error, job: None }) => {
+                tracing::error!(error = %error, jobs = batch.len(), "booking batch failed; nothing was committed");
+                for job in batch {
+                    let _ = job.reply.send(Err(AppError::Internal));
+                }
+                return;
+            }
+        }
+    }
 }
 
 async fn run(db: Db, mut rx: mpsc::Receiver<Job>, seat_changes: Arc<SeatChanges>) {
@@ -131,33 +193,8 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>, seat_changes: Arc<SeatChanges>
             }
         }
         // Bookings lock events in id order in every process (cancellations, whose event is only
-        // known inside the transaction, go last); a deadlock that remains is retried below.
+        // known inside the transaction, go last); a deadlock that remains is retried.
         batch.sort_by_key(|job| job.command.order_key());
-        let mut attempt = 0;
-        let outcome = loop {
-            match write_batch(&db, &batch).await {
-                Err(e) if e.transient() && attempt < 5 => attempt += 1,
-                other => break other,
-            }
-        };
-        match outcome {
-            Ok(Written {
-                results,
-                mut touched,
-            }) => {
-                for (job, result) in batch.into_iter().zip(results) {
-                    let _ = job.reply.send(result);
-                }
-                touched.sort_unstable();
-                touched.dedup();
-                seat_changes.changed(&touched);
-            }
-            Err(e) => {
-                tracing::error!(error = %e, jobs = batch.len(), "booking batch failed; nothing was committed");
-                for job in batch {
-                    let _ = job.reply.send(Err(AppError::Internal));
-                }
-            }
-        }
+        commit_batch(&db, batch, &seat_changes).await;
     }
 }

@@ -233,6 +233,65 @@ on_both_engines! {
         assert_eq!(assert_consistent(&app, &event, 20).await, 1);
     }
 
+    async fn one_hostile_or_failing_request_never_fails_the_others_in_its_batch(engine: Engine) {
+        let app = Arc::new(TestApp::new(engine).await);
+        let (_, agent) = app.bearer(Role::Agent).await;
+        let (event, tt) = published_event(&app, &agent, 100, 100, 4, 0).await;
+        let mut honest = Vec::new();
+        for _ in 0..30 {
+            honest.push(app.bearer(Role::User).await.1);
+        }
+        let (_, hostile) = app.bearer(Role::User).await;
+        // A database error for one request only: a trigger refuses this user's registrations.
+        let (poisoned_user, poisoned) = app.bearer(Role::User).await;
+        let poison = match engine {
+            Engine::Sqlite => vec![format!(
+                "CREATE TRIGGER poison BEFORE INSERT ON registrations WHEN NEW.user_id = {} \
+                 BEGIN SELECT RAISE(ABORT, 'poisoned'); END",
+                poisoned_user.id
+            )],
+            Engine::Postgres => vec![
+                format!(
+                    "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+                     IF NEW.user_id = {} THEN RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW; END $$",
+                    poisoned_user.id
+                ),
+                "CREATE TRIGGER poison BEFORE INSERT ON registrations FOR EACH ROW EXECUTE FUNCTION poison()".into(),
+            ],
+        };
+        for statement in poison {
+            app.state.db.execute(server::sql::Sql::new(&statement)).await.unwrap();
+        }
+        let mut tasks = Vec::new();
+        for (i, auth) in honest.iter().enumerate() {
+            let (a, auth, e, t) = (app.clone(), auth.clone(), event.clone(), tt.clone());
+            tasks.push((i, tokio::spawn(async move { book(&a, &auth, &e, &t, 1).await })));
+            if i % 10 == 0 {
+                for quantity in [-1_000_000, i64::MAX, 0, 101] {
+                    let (app, auth, event, tt) = (app.clone(), hostile.clone(), event.clone(), tt.clone());
+                    tasks.push((usize::MAX, tokio::spawn(async move { book(&app, &auth, &event, &tt, quantity).await })));
+                }
+                let (app, auth, event, tt) = (app.clone(), poisoned.clone(), event.clone(), tt.clone());
+                tasks.push((usize::MAX - 1, tokio::spawn(async move { book(&app, &auth, &event, &tt, 1).await })));
+            }
+        }
+        for (who, task) in tasks {
+            let (status, body) = task.await.unwrap();
+            match who {
+                usize::MAX => {
+                    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+                    assert!(body["error"]["fields"]["quantity"].is_string(), "{body}");
+                }
+                n if n == usize::MAX - 1 => assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}"),
+                _ => {
+                    assert_eq!(status, StatusCode::CREATED, "{body}");
+                    assert_eq!(body["registration"]["status"], "confirmed", "{body}");
+                }
+            }
+        }
+        assert_eq!(assert_consistent(&app, &event, 100).await, 30);
+    }
+
     async fn two_hundred_concurrent_bookings_never_oversell_and_promote_in_order(engine: Engine) {
         let app = Arc::new(TestApp::new(engine).await);
         let (_, agent) = app.bearer(Role::Agent).await;
