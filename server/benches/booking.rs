@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 const SEATS: i64 = 5_000;
 const USERS: usize = 200;
 const CONCURRENCY: usize = 200;
+/// PostgreSQL needs a key shared by every process (the server and `create-user`).
+const BENCH_SECRET: &str = "bench-secret-bench-secret-bench-secret-0123";
 
 struct Server {
     child: Child,
@@ -59,7 +61,9 @@ async fn start(database_url: Option<&str>) -> anyhow::Result<Server> {
         .stdout(Stdio::null())
         .stderr(Stdio::inherit());
     if let Some(url) = database_url {
-        command.env("EVENTHUB_DATABASE_URL", url);
+        command
+            .env("EVENTHUB_DATABASE_URL", url)
+            .env("EVENTHUB_SECRET_KEY", BENCH_SECRET);
     }
     let child = command.spawn()?;
     let base = format!("http://127.0.0.1:{port}");
@@ -130,6 +134,7 @@ async fn run(engine: &str, database_url: Option<&str>, report: &mut String) -> a
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("EVENTHUB_DATA_DIR", server._dir.path())
         .envs(database_url.map(|u| ("EVENTHUB_DATABASE_URL", u.to_owned())))
+        .env("EVENTHUB_SECRET_KEY", BENCH_SECRET)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()

@@ -204,14 +204,14 @@ impl Config {
             .parse()
             .context("EVENTHUB_ADDR must look like 127.0.0.1:3000")?;
         let data_dir = PathBuf::from(var("EVENTHUB_DATA_DIR").unwrap_or_else(|| "data".into()));
-        std::fs::create_dir_all(&data_dir)
-            .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
+        create_private_dir(&data_dir)?;
         let database_url = var("EVENTHUB_DATABASE_URL")
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("eventhub.db").display()));
-        let secret_key = match var("EVENTHUB_SECRET_KEY") {
-            Some(key) => Secret(key),
-            None => load_or_create_secret(&data_dir.join("secret.key"))?,
-        };
+        let secret_key = choose_secret(
+            var("EVENTHUB_SECRET_KEY"),
+            &database_url,
+            &data_dir.join("secret.key"),
+        )?;
         if secret_key.0.len() < 32 {
             anyhow::bail!("EVENTHUB_SECRET_KEY must be at least 32 characters");
         }
@@ -248,18 +248,61 @@ impl Config {
     }
 }
 
+/// The given key; without one, the key file (made on first start) — except on PostgreSQL:
+/// several processes share it, and a key made here would differ from the others', so their
+/// sessions, tokens and tickets would not verify here.
+fn choose_secret(given: Option<String>, database_url: &str, key_file: &Path) -> Result<Secret> {
+    match given {
+        Some(key) => Ok(Secret(key)),
+        None if is_postgres(database_url) => anyhow::bail!(
+            "EVENTHUB_SECRET_KEY must be set with PostgreSQL: every server process on one \
+             database needs the same key (e.g. the output of `openssl rand -hex 32`)"
+        ),
+        None => load_or_create_secret(key_file),
+    }
+}
+
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// The data dir, readable by its owner only (it holds the secret key and the database).
+fn create_private_dir(dir: &Path) -> Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .with_context(|| format!("cannot create data dir {}", dir.display()))
+}
+
+/// Reads the key file, or creates it — with mode 0600 from the first byte, and only if no
+/// other process created it meanwhile (then theirs is read).
 fn load_or_create_secret(path: &Path) -> Result<Secret> {
+    use std::io::Write;
     if let Ok(existing) = std::fs::read_to_string(path) {
         return Ok(Secret(existing.trim().to_owned()));
     }
     let key = crate::random_hex(32);
-    std::fs::write(path, &key).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(mut file) => {
+            file.write_all(key.as_bytes())
+                .and_then(|()| file.sync_all())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            Ok(Secret(key))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let existing = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            Ok(Secret(existing.trim().to_owned()))
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot write {}", path.display())),
     }
-    Ok(Secret(key))
 }
 
 #[cfg(test)]
@@ -352,5 +395,26 @@ mod tests {
     #[test]
     fn secrets_never_show_in_debug_output() {
         assert_eq!(format!("{:?}", Secret("top-secret".into())), "Secret(***)");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_secret_and_the_data_dir_are_the_owners_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("data");
+        create_private_dir(&dir).unwrap();
+        let key = load_or_create_secret(&dir.join("secret.key")).unwrap();
+        assert_eq!(key.0.len(), 64);
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&dir.join("secret.key")), 0o600);
+        // A second start reads the same key.
+        assert_eq!(load_or_create_secret(&dir.join("secret.key")).unwrap().0, key.0);
+        // PostgreSQL (several processes) needs the key given; SQLite makes one.
+        let pg = choose_secret(None, "postgres://db/eventhub", &dir.join("other.key"));
+        assert!(pg.unwrap_err().to_string().contains("EVENTHUB_SECRET_KEY must be set"));
+        assert!(!dir.join("other.key").exists());
+        assert_eq!(choose_secret(None, "sqlite://x.db", &dir.join("secret.key")).unwrap().0, key.0);
     }
 }

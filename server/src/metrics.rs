@@ -106,6 +106,15 @@ impl Metrics {
     }
 }
 
+/// Compares a presented secret with the expected one in time that does not depend on where
+/// they differ: both are hashed first, and the digests compared byte by byte without an early
+/// exit.
+fn same_secret(given: &str, expected: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    let (a, b) = (Sha256::digest(given), Sha256::digest(expected));
+    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// `GET /metrics`; with `EVENTHUB_METRICS_TOKEN` set, only for its bearer.
 pub async fn serve(
     State(state): State<crate::AppState>,
@@ -116,7 +125,7 @@ pub async fn serve(
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "));
-        if given != Some(token.0.as_str()) {
+        if !given.is_some_and(|given| same_secret(given, &token.0)) {
             return (
                 axum::http::StatusCode::UNAUTHORIZED,
                 [(header::WWW_AUTHENTICATE, "Bearer")],
