@@ -410,11 +410,23 @@ mod tests {
         assert_eq!(mode(&dir), 0o700);
         assert_eq!(mode(&dir.join("secret.key")), 0o600);
         // A second start reads the same key.
-        assert_eq!(load_or_create_secret(&dir.join("secret.key")).unwrap().0, key.0);
+        assert_eq!(
+            load_or_create_secret(&dir.join("secret.key")).unwrap().0,
+            key.0
+        );
         // PostgreSQL (several processes) needs the key given; SQLite makes one.
         let pg = choose_secret(None, "postgres://db/eventhub", &dir.join("other.key"));
-        assert!(pg.unwrap_err().to_string().contains("EVENTHUB_SECRET_KEY must be set"));
+        assert!(
+            pg.unwrap_err()
+                .to_string()
+                .contains("EVENTHUB_SECRET_KEY must be set")
+        );
         assert!(!dir.join("other.key").exists());
-        assert_eq!(choose_secret(None, "sqlite://x.db", &dir.join("secret.key")).unwrap().0, key.0);
+        assert_eq!(
+            choose_secret(None, "sqlite://x.db", &dir.join("secret.key"))
+                .unwrap()
+                .0,
+            key.0
+        );
     }
 }

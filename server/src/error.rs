@@ -34,14 +34,27 @@ impl From<AppError> for StoreError {
 }
 
 impl StoreError {
-    /// Whether retrying the whole transaction may succeed: PostgreSQL's deadlock (40P01) and
-    /// serialization failure (40001).
+    /// Whether running the whole transaction again may succeed: SQLite busy or locked (codes
+    /// 5, 6 and their extended forms), PostgreSQL's serialization failure (40001), deadlock
+    /// (40P01), lock timeout (55P03), a connection lost or refused (class 08, 57P01 admin
+    /// shutdown, I/O errors, pool timeouts). Only for a transaction that did not reach its
+    /// commit: a commit whose answer was lost may have happened.
     pub fn transient(&self) -> bool {
         match self {
-            StoreError::Db { source, .. } => source
-                .as_database_error()
-                .and_then(|e| e.code())
-                .is_some_and(|code| code == "40P01" || code == "40001"),
+            StoreError::Db { source, .. } => match source {
+                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut => true,
+                sqlx::Error::Database(e) => {
+                    let code = e.code().unwrap_or_default();
+                    if e.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                        // Primary result code in the low byte: SQLITE_BUSY 5, SQLITE_LOCKED 6.
+                        code.parse::<i32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6))
+                    } else {
+                        matches!(code.as_ref(), "40001" | "40P01" | "55P03" | "57P01")
+                            || code.starts_with("08")
+                    }
+                }
+                _ => false,
+            },
             StoreError::App(_) => false,
         }
     }
@@ -56,6 +69,15 @@ impl std::fmt::Display for StoreError {
     }
 }
 
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StoreError::App(e) => Some(e),
+            StoreError::Db { source, .. } => Some(source),
+        }
+    }
+}
+
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -65,5 +87,25 @@ impl From<StoreError> for AppError {
                 AppError::Internal
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_place_where_a_database_error_met_the_code_is_kept() {
+        fn fails() -> StoreResult<()> {
+            Err(sqlx::Error::RowNotFound)?;
+            Ok(())
+        }
+        let StoreError::Db { at, .. } = fails().unwrap_err() else {
+            panic!("a database error")
+        };
+        assert_eq!(at.file(), file!());
+        assert!(!fails().unwrap_err().transient());
+        assert!(StoreError::from(sqlx::Error::PoolTimedOut).transient());
+        assert!(!StoreError::from(AppError::NotFound).transient());
     }
 }

@@ -112,7 +112,10 @@ impl Metrics {
 fn same_secret(given: &str, expected: &str) -> bool {
     use sha2::{Digest, Sha256};
     let (a, b) = (Sha256::digest(given), Sha256::digest(expected));
-    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
 }
 
 /// `GET /metrics`; with `EVENTHUB_METRICS_TOKEN` set, only for its bearer.

@@ -2,8 +2,8 @@
 //! triggers of migration 0008 keep (`registration_totals`, `registration_months`), so a report
 //! reads a few rows per event instead of every registration; event numbers come from the event
 //! rows and their seat counters. Five statements per report, whatever the filter.
-use crate::error::StoreError;
 use crate::db::Db;
+use crate::error::StoreError;
 use crate::sql::Sql;
 use app::auth::rules::check_role;
 use app::auth::{Role, UserView};
@@ -162,7 +162,14 @@ impl ReportQueries for Reports {
         };
 
         #[allow(clippy::type_complexity)]
-        let (event_groups, registration_groups, month_rows, new_event_rows, event_rows, people_rows): (
+        let (
+            event_groups,
+            registration_groups,
+            month_rows,
+            new_event_rows,
+            event_rows,
+            people_rows,
+        ): (
             Vec<EventGroup>,
             Vec<RegistrationGroup>,
             Vec<(String, i64, i64)>,

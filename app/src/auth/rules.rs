@@ -255,7 +255,10 @@ mod tests {
     #[test]
     fn next_never_leaves_the_site() {
         assert_eq!(safe_next(Some("/me")), "/me");
-        assert_eq!(safe_next(Some("/events?q=jazz&page=2")), "/events?q=jazz&page=2");
+        assert_eq!(
+            safe_next(Some("/events?q=jazz&page=2")),
+            "/events?q=jazz&page=2"
+        );
         for hostile in [
             "//evil.example",
             "https://evil.example",

@@ -15,9 +15,9 @@ use crate::live::SeatChanges;
 use app::auth::UserView;
 use app::bookings::rules::check_quantity;
 use app::bookings::{NewRegistration, RegistrationId};
-use app::events::rules::MAX_PER_REGISTRATION;
 use app::error::AppError;
 use app::events::EventId;
+use app::events::rules::MAX_PER_REGISTRATION;
 use app::ssr::internal;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -94,19 +94,29 @@ struct Written {
     touched: Vec<EventId>,
 }
 
-/// Why a batch committed nothing: the error, and which job met it (`None`: the transaction
-/// itself, at its start or its commit).
+/// Why a batch committed nothing: the error, and where it met it.
 struct Failed {
     error: StoreError,
-    job: Option<usize>,
+    at: Stage,
+}
+
+#[derive(Clone, Copy)]
+enum Stage {
+    Begin,
+    /// The job at this index of the batch.
+    Job(usize),
+    /// The commit: whether it happened is unknown, so the batch is never run again.
+    Commit,
 }
 
 /// Runs one batch in one transaction. A refused command leaves the transaction as it found it
 /// (see [`commands`]); a database error fails the whole batch, which commits nothing, and says
 /// which job met it.
 async fn write_batch(db: &Db, jobs: &[Job]) -> Result<Written, Failed> {
-    let whole = |error| Failed { error, job: None };
-    let mut tx = db.begin_write().await.map_err(|e| whole(e.into()))?;
+    let mut tx = db.begin_write().await.map_err(|e| Failed {
+        error: e.into(),
+        at: Stage::Begin,
+    })?;
     let mut results = Vec::with_capacity(jobs.len());
     let mut touched = Vec::new();
     for (i, job) in jobs.iter().enumerate() {
@@ -132,18 +142,22 @@ async fn write_batch(db: &Db, jobs: &[Job]) -> Result<Written, Failed> {
             Err(error) => {
                 return Err(Failed {
                     error,
-                    job: Some(i),
+                    at: Stage::Job(i),
                 });
             }
         }
     }
-    tx.commit().await.map_err(|e| whole(e.into()))?;
+    tx.commit().await.map_err(|e| Failed {
+        error: e.into(),
+        at: Stage::Commit,
+    })?;
     Ok(Written { results, touched })
 }
 
-/// Commits a batch, so that one request cannot fail the others: a deadlock or serialization
-/// failure (PostgreSQL) runs the batch again; a database error met by one job answers that job
-/// `Internal` and runs the batch again without it. The common path stays one transaction with
+/// Commits a batch, so that one request cannot fail the others: a transient error (SQLite busy,
+/// a PostgreSQL deadlock, serialization failure or lost connection) before the commit runs the
+/// batch again; any other database error met by one job answers that job `Internal` and runs
+/// the batch again without it. The common path stays one transaction with
 /// no savepoints; only a failing batch pays for the retries.
 async fn commit_batch(db: &Db, mut batch: Vec<Job>, seat_changes: &SeatChanges) {
     let mut transient_retries = 0;
@@ -161,18 +175,21 @@ async fn commit_batch(db: &Db, mut batch: Vec<Job>, seat_changes: &SeatChanges) 
                 seat_changes.changed(&touched);
                 return;
             }
-            Err(Failed { error, .. }) if error.transient() && transient_retries < 5 => {
+            Err(Failed { error, at })
+                if !matches!(at, Stage::Commit) && error.transient() && transient_retries < 5 =>
+            {
                 transient_retries += 1;
+                tracing::warn!(error = %error, attempt = transient_retries, "booking batch runs again");
             }
             Err(Failed {
                 error,
-                job: Some(i),
+                at: Stage::Job(i),
             }) => {
                 let job = batch.remove(i);
                 tracing::error!(error = %error, left = batch.len(), "a booking request failed; the batch runs again without it");
                 let _ = job.reply.send(Err(AppError::Internal));
             }
-            Err(Failed { error, job: None }) => {
+            Err(Failed { error, .. }) => {
                 tracing::error!(error = %error, jobs = batch.len(), "booking batch failed; nothing was committed");
                 for job in batch {
                     let _ = job.reply.send(Err(AppError::Internal));

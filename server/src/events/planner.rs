@@ -3,8 +3,8 @@
 //! (FTS5 on SQLite, `tsvector` on PostgreSQL); common ones walk events in page order with the
 //! count capped, instead of sorting every match.
 use super::rows::{COUNT_CAP, EVENT_SELECT, EventRow, PER_PAGE_MAX, WALK_FROM};
-use crate::error::StoreError;
 use crate::db::{Db, now};
+use crate::error::StoreError;
 use crate::search;
 use crate::sql::Sql;
 use app::error::AppError;

@@ -53,11 +53,8 @@ fn BookingItem(mine: MyRegistration, cancel: ServerAction<CancelBooking>) -> imp
         registration: r,
         event,
     } = mine;
-    let can_cancel = crate::bookings::rules::holder_may_cancel(
-        r.status,
-        event.starts_at,
-        chrono::Utc::now(),
-    );
+    let can_cancel =
+        crate::bookings::rules::holder_may_cancel(r.status, event.starts_at, chrono::Utc::now());
     let status_text = match (r.status, r.waitlist_position) {
         (RegistrationStatus::Waitlisted, Some(p)) => {
             fill(t(Msg::BookingPosition), &[("position", &p)])

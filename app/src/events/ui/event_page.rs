@@ -90,7 +90,6 @@ pub fn script_json(json: &str) -> String {
         .replace('&', "\\u0026")
 }
 
-
 #[component]
 fn EventDetailView(event: EventDetail, locale: Locale) -> impl IntoView {
     let item = &event.item;
