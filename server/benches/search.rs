@@ -232,18 +232,16 @@ async fn run(engine: &str, database_url: String, report: &mut String) -> anyhow:
         Some(path) => format!("sqlite://{path}"),
         None => database_url,
     };
-    let config = Config {
-        addr: "127.0.0.1:0".parse()?,
-        data_dir: dir.path().to_path_buf(),
-        database_url: database_url.replace("{dir}", &dir.path().display().to_string()),
-        secret_key: Secret("bench-secret-key-that-is-long-enough-000000".into()),
-        site_root: "target/site".into(),
-        public_url: "http://127.0.0.1".into(),
-        cloudinary: None,
-        ai: None,
-        assistant_rate: (20, std::time::Duration::from_secs(600)),
-        metrics_token: None,
-    };
+    let config = Config::embedded(
+        dir.path().to_path_buf(),
+        database_url.replace("{dir}", &dir.path().display().to_string()),
+        Secret("bench-secret-key-that-is-long-enough-000000".into()),
+    )
+    .at(
+        "127.0.0.1:0".parse()?,
+        "target/site".into(),
+        "http://127.0.0.1".into(),
+    );
     let state = AppState::new(config).await?;
     if !reuse {
         let t = Instant::now();

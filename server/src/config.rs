@@ -29,6 +29,13 @@ pub struct Config {
     pub assistant_rate: (usize, std::time::Duration),
     /// When set, `/metrics` asks for `Authorization: Bearer <token>` (`EVENTHUB_METRICS_TOKEN`).
     pub metrics_token: Option<Secret>,
+    /// How long a stopping server (SIGTERM) lets requests in flight finish before it exits
+    /// (`EVENTHUB_SHUTDOWN_GRACE_SECS`, 10).
+    pub shutdown_grace: std::time::Duration,
+    /// PostgreSQL: how long a statement waits for a lock, and may run at all, before it fails
+    /// (`EVENTHUB_PG_LOCK_TIMEOUT_MS` 5000, `EVENTHUB_PG_STATEMENT_TIMEOUT_MS` 30000; `off`
+    /// for none), so one stuck lock cannot stall every booking.
+    pub db_limits: crate::db::Limits,
 }
 
 /// Which chat API the models speak.
@@ -177,6 +184,8 @@ impl fmt::Debug for Config {
             .field("ai", &self.ai)
             .field("assistant_rate", &self.assistant_rate)
             .field("metrics_token", &self.metrics_token)
+            .field("shutdown_grace", &self.shutdown_grace)
+            .field("db_limits", &self.db_limits)
             .finish()
     }
 }
@@ -228,18 +237,59 @@ impl Config {
             Some(rate) => parse_rate(&rate)?,
             None => (20, std::time::Duration::from_secs(600)),
         };
+        let millis = |name: &str, default: u64| -> Result<Option<std::time::Duration>> {
+            Ok(parse_limit(name, var(name).as_deref(), default)?
+                .map(std::time::Duration::from_millis))
+        };
+        let db_limits = crate::db::Limits {
+            lock_timeout: millis("EVENTHUB_PG_LOCK_TIMEOUT_MS", 5_000)?,
+            statement_timeout: millis("EVENTHUB_PG_STATEMENT_TIMEOUT_MS", 30_000)?,
+        };
+        let shutdown_grace = parse_limit(
+            "EVENTHUB_SHUTDOWN_GRACE_SECS",
+            var("EVENTHUB_SHUTDOWN_GRACE_SECS").as_deref(),
+            10,
+        )?
+        .map_or(std::time::Duration::MAX, std::time::Duration::from_secs);
         Ok(Config {
             metrics_token: var("EVENTHUB_METRICS_TOKEN").map(Secret),
             ai,
             assistant_rate,
             cloudinary,
-            addr,
+            shutdown_grace,
+            db_limits,
+            ..Config::embedded(data_dir, database_url, secret_key)
+        }
+        .at(addr, site_root, public_url))
+    }
+
+    /// The embedded defaults around a data dir, a database and a key (what tests and
+    /// benchmarks start from): no outside services, the default limits.
+    pub fn embedded(data_dir: PathBuf, database_url: String, secret_key: Secret) -> Config {
+        Config {
+            addr: "127.0.0.1:3000".parse().expect("a literal address"),
             data_dir,
             database_url,
             secret_key,
+            site_root: PathBuf::from("target/site"),
+            public_url: "http://127.0.0.1:3000".into(),
+            cloudinary: None,
+            ai: None,
+            assistant_rate: (20, std::time::Duration::from_secs(600)),
+            metrics_token: None,
+            shutdown_grace: std::time::Duration::from_secs(10),
+            db_limits: crate::db::Limits::default(),
+        }
+    }
+
+    /// The same configuration served at `addr` from `site_root`, known as `public_url`.
+    pub fn at(self, addr: SocketAddr, site_root: PathBuf, public_url: String) -> Config {
+        Config {
+            addr,
             site_root,
             public_url,
-        })
+            ..self
+        }
     }
 
     /// Session cookies carry `Secure` when the site is served over https.
@@ -259,6 +309,18 @@ fn choose_secret(given: Option<String>, database_url: &str, key_file: &Path) -> 
              database needs the same key (e.g. the output of `openssl rand -hex 32`)"
         ),
         None => load_or_create_secret(key_file),
+    }
+}
+
+/// A limit setting: a number, or `off` for none (benchmarks, load tests); unset → `default`.
+fn parse_limit(name: &str, value: Option<&str>, default: u64) -> Result<Option<u64>> {
+    match value.map(str::trim) {
+        None => Ok(Some(default)),
+        Some(v) if v.eq_ignore_ascii_case("off") => Ok(None),
+        Some(v) => v
+            .parse()
+            .map(Some)
+            .with_context(|| format!("{name} must be a whole number or `off`, not {v:?}")),
     }
 }
 
@@ -427,6 +489,18 @@ mod tests {
                 .unwrap()
                 .0,
             key.0
+        );
+    }
+
+    #[test]
+    fn limits_read_numbers_or_off() {
+        assert_eq!(parse_limit("X", None, 7).unwrap(), Some(7));
+        assert_eq!(parse_limit("X", Some("250"), 7).unwrap(), Some(250));
+        assert_eq!(parse_limit("X", Some("OFF"), 7).unwrap(), None);
+        let err = parse_limit("EVENTHUB_X", Some("soon"), 7).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("EVENTHUB_X must be a whole number or `off`")
         );
     }
 }

@@ -14,6 +14,24 @@ use sqlx::sqlite::{
 use std::str::FromStr;
 use std::time::Duration;
 
+/// Limits on PostgreSQL statements (`None`: no limit), set on every connection of the pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// How long a statement waits for a row lock (`lock_timeout`).
+    pub lock_timeout: Option<Duration>,
+    /// How long a statement may run (`statement_timeout`).
+    pub statement_timeout: Option<Duration>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            lock_timeout: Some(Duration::from_secs(5)),
+            statement_timeout: Some(Duration::from_secs(30)),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum Db {
     Sqlite(SqlitePool),
@@ -42,13 +60,25 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
 }
 
 impl Db {
-    /// Connects to `url` (`sqlite://path` or `postgres://…`).
+    /// Connects to `url` (`sqlite://path` or `postgres://…`) with the default [`Limits`].
     pub async fn connect(url: &str) -> Result<Self> {
+        Self::connect_with(url, Limits::default()).await
+    }
+
+    /// Connects to `url`; on PostgreSQL every connection gets `limits`.
+    pub async fn connect_with(url: &str, limits: Limits) -> Result<Self> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let ms = |d: Option<Duration>| d.map_or(0, |d| d.as_millis()).to_string();
+            let options = sqlx::postgres::PgConnectOptions::from_str(url)
+                .context("bad PostgreSQL URL")?
+                .options([
+                    ("lock_timeout", ms(limits.lock_timeout)),
+                    ("statement_timeout", ms(limits.statement_timeout)),
+                ]);
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
-                .connect(url)
+                .connect_with(options)
                 .await
                 .context("cannot connect to PostgreSQL")?;
             Ok(Db::Postgres(pool))

@@ -70,7 +70,7 @@ impl FromRef<AppState> for LeptosOptions {
 impl AppState {
     /// Connects, migrates and wires the services.
     pub async fn new(config: Config) -> Result<Self> {
-        let db = Db::connect(&config.database_url).await?;
+        let db = Db::connect_with(&config.database_url, config.db_limits).await?;
         db.migrate().await?;
         let sessions = sessions::Store::open(&db).await?;
         let images = images::ImageStore::new(&config.data_dir, config.cloudinary.clone())?;

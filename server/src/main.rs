@@ -118,6 +118,7 @@ async fn main() -> Result<()> {
 
 async fn serve(state: AppState) -> Result<()> {
     let addr = state.config.addr;
+    let grace = state.config.shutdown_grace;
     state.sessions.spawn_cleanup();
     let app = server::router(state);
     let listener = tokio::net::TcpListener::bind(addr)
@@ -128,7 +129,18 @@ async fn serve(state: AppState) -> Result<()> {
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        // Requests in flight may finish; whatever still runs when the grace ends is cut off.
+        tokio::spawn(async move {
+            tokio::time::sleep(grace).await;
+            tracing::warn!(
+                ?grace,
+                "requests still running after the shutdown grace: exiting"
+            );
+            std::process::exit(0);
+        });
+    })
     .await
     .context("server failed")
 }

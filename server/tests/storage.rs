@@ -84,3 +84,37 @@ on_both_engines! {
         assert!(restarted.sessions.load(&record.id).await.unwrap().is_none());
     }
 }
+
+/// Every PostgreSQL connection carries the configured lock and statement timeouts, so one
+/// stuck lock cannot stall every booking; `off` leaves them unlimited.
+#[tokio::test]
+async fn postgresql_connections_carry_the_lock_and_statement_timeouts() {
+    let db = common::fresh_db(Engine::Postgres).await;
+    let show = |db: server::db::Db| async move {
+        let lock: String = db
+            .scalar(server::sql::Sql::new("SHOW lock_timeout"))
+            .await
+            .unwrap();
+        let statement: String = db
+            .scalar(server::sql::Sql::new("SHOW statement_timeout"))
+            .await
+            .unwrap();
+        (lock, statement)
+    };
+    let limits = server::db::Limits {
+        lock_timeout: Some(std::time::Duration::from_millis(1500)),
+        statement_timeout: Some(std::time::Duration::from_secs(20)),
+    };
+    let configured = server::db::Db::connect_with(&db.config.database_url, limits)
+        .await
+        .unwrap();
+    assert_eq!(show(configured).await, ("1500ms".into(), "20s".into()));
+    let off = server::db::Limits {
+        lock_timeout: None,
+        statement_timeout: None,
+    };
+    let unlimited = server::db::Db::connect_with(&db.config.database_url, off)
+        .await
+        .unwrap();
+    assert_eq!(show(unlimited).await, ("0".into(), "0".into()));
+}

@@ -59,18 +59,16 @@ pub async fn fresh_db(engine: Engine) -> TestDb {
             format!("{base}/{name}")
         }
     };
-    let config = Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.path().to_path_buf(),
+    let config = Config::embedded(
+        dir.path().to_path_buf(),
         database_url,
-        secret_key: Secret("test-secret-key-that-is-long-enough-0123456789".into()),
-        site_root: PathBuf::from("../target/site"),
-        public_url: "http://127.0.0.1".into(),
-        cloudinary: None,
-        ai: None,
-        assistant_rate: (20, std::time::Duration::from_secs(600)),
-        metrics_token: None,
-    };
+        Secret("test-secret-key-that-is-long-enough-0123456789".into()),
+    )
+    .at(
+        "127.0.0.1:0".parse().unwrap(),
+        PathBuf::from("../target/site"),
+        "http://127.0.0.1".into(),
+    );
     TestDb { config, _dir: dir }
 }
 
