@@ -12,6 +12,7 @@ pub mod demo;
 pub mod error;
 pub mod events;
 pub mod export;
+pub mod guard;
 pub mod ics;
 pub mod images;
 pub mod limiter;
@@ -178,6 +179,7 @@ pub fn router(state: AppState) -> Router {
             _,
         >(context, app::shell))
         .layer(state.sessions.clone().layer(state.config.secure_cookies()))
+        .layer(middleware::from_fn_with_state(state.clone(), guard::defend))
         .layer(middleware::from_fn(web::client_ip))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -60,3 +60,54 @@ on_both_engines! {
         assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     }
 }
+
+on_both_engines! {
+    async fn writes_from_other_sites_are_refused_and_every_answer_carries_its_defences(engine: Engine) {
+        use axum::http::header;
+        let app = TestApp::new(engine).await;
+        let (user, _) = app.bearer(app::auth::Role::User).await;
+        let body = serde_json::json!({"email": user.email, "password": "granite-lily-42"}).to_string();
+        // A sign-in posted from another site's page: refused, in the error shape, nothing done.
+        for hostile in [
+            [("origin", "https://evil.example")],
+            [("sec-fetch-site", "cross-site")],
+        ] {
+            let reply = app.post_json("/api/v1/auth/token", &body, &hostile).await;
+            assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+            assert_eq!(reply.json()["error"]["kind"], "forbidden");
+        }
+        let form = app
+            .send(
+                axum::http::Request::post(<app::auth::commands::SignIn as leptos::server_fn::ServerFn>::PATH)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::ORIGIN, "https://evil.example")
+                .body(axum::body::Body::from(format!("email={}&password=granite-lily-42", user.email.replace('@', "%40"))))
+                .unwrap(),
+            )
+            .await;
+        assert_eq!(form.status, StatusCode::FORBIDDEN);
+        assert!(form.cookie(server::sessions::SESSION_COOKIE).is_none(), "no session for a forged sign-in");
+        // The same requests from this site, or from an API client (no Origin), go through.
+        let same = app.post_json("/api/v1/auth/token", &body, &[("origin", "http://127.0.0.1")]).await;
+        assert_eq!(same.status, StatusCode::OK, "{}", same.body);
+        let client = app.post_json("/api/v1/auth/token", &body, &[]).await;
+        assert_eq!(client.status, StatusCode::OK, "{}", client.body);
+
+        let home = app.get("/", &[]).await;
+        for (name, value) in [
+            ("x-content-type-options", "nosniff"),
+            ("x-frame-options", "DENY"),
+            ("referrer-policy", "strict-origin-when-cross-origin"),
+        ] {
+            assert_eq!(home.headers.get(name).and_then(|v| v.to_str().ok()), Some(value), "{name}");
+        }
+        assert!(home.headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap().contains("frame-ancestors 'none'"));
+        assert_ne!(home.headers.get(header::CACHE_CONTROL).map(|v| v.to_str().unwrap()), Some("no-store"));
+        let me = app.get("/me", &[]).await;
+        assert_eq!(me.headers[header::CACHE_CONTROL], "no-store");
+        let api_me = app.call(axum::http::Method::GET, "/api/v1/me", None, Some(&format!("Bearer {}", client.json()["access_token"].as_str().unwrap()))).await;
+        assert_eq!(api_me.status, StatusCode::OK, "{}", api_me.body);
+        assert_eq!(api_me.headers[header::CACHE_CONTROL], "no-store");
+        assert_eq!(api_me.headers["x-content-type-options"], "nosniff");
+    }
+}
