@@ -1,8 +1,9 @@
 //! Accounts on either database: registration with Argon2id hashes, sign-in with attempt
 //! limits, role and block flags read fresh on every request. Implements the app's ports.
 use crate::db::Db;
+use crate::error::{StoreError, StoreResult};
 use crate::limiter::FailureLimiter;
-use crate::on_db;
+use crate::sql::Sql;
 use app::auth::ports::{AccountCommands, AccountQueries, UserRecord};
 use app::auth::rules::{normalize_email, validate_new_user};
 use app::auth::{NewUser, Role, UserId, UserView};
@@ -97,10 +98,12 @@ impl Accounts {
         })
     }
 
-    async fn find_by_email(&self, email: &str) -> Result<Option<UserRow>, AppError> {
+    async fn find_by_email(&self, email: &str) -> StoreResult<Option<UserRow>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE lower(email) = $1");
-        on_db!(&self.db, pool => sqlx::query_as::<_, UserRow>(&sql).bind(normalize_email(email)).fetch_optional(pool).await)
-            .map_err(internal)
+        Ok(self
+            .db
+            .fetch_optional(Sql::new(&sql).arg(normalize_email(email)))
+            .await?)
     }
 
     /// Creates a user with the given role (the CLI's `create-user` and the demo data use this).
@@ -116,15 +119,18 @@ impl Accounts {
         let now = crate::db::now();
         let sql = "INSERT INTO users (email, display_name, password_hash, role, blocked, locale, created_at, updated_at) \
                    VALUES ($1, $2, $3, $4, FALSE, $5, $6, $6) RETURNING id";
-        let inserted = on_db!(&self.db, pool => sqlx::query_scalar::<_, i64>(sql)
-            .bind(&new.email)
-            .bind(&new.display_name)
-            .bind(&hash)
-            .bind(role.code())
-            .bind(locale.code())
-            .bind(now)
-            .fetch_one(pool)
-            .await);
+        let inserted = self
+            .db
+            .scalar::<i64>(
+                Sql::new(sql)
+                    .arg(&new.email)
+                    .arg(&new.display_name)
+                    .arg(&hash)
+                    .arg(role.code())
+                    .arg(locale.code())
+                    .arg(now),
+            )
+            .await;
         let id = match inserted {
             Ok(id) => id,
             // The only unique key a new row can collide on is the email (ids are generated).
@@ -134,7 +140,7 @@ impl Accounts {
                     problem: Problem::EmailTaken,
                 });
             }
-            Err(e) => return Err(internal(e)),
+            Err(e) => return Err(StoreError::from(e).into()),
         };
         tracing::info!(user_id = %id, role = role.code(), "user created");
         Ok(UserView {
@@ -148,8 +154,11 @@ impl Accounts {
     }
 
     pub async fn count_users(&self) -> Result<i64, AppError> {
-        on_db!(&self.db, pool => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(pool).await)
-            .map_err(internal)
+        Ok(self
+            .db
+            .scalar(Sql::new("SELECT COUNT(*) FROM users"))
+            .await
+            .map_err(StoreError::from)?)
     }
 }
 
@@ -157,8 +166,11 @@ impl Accounts {
 impl AccountQueries for Accounts {
     async fn get_user(&self, id: UserId) -> Result<Option<UserRecord>, AppError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-        let row = on_db!(&self.db, pool => sqlx::query_as::<_, UserRow>(&sql).bind(id.get()).fetch_optional(pool).await)
-            .map_err(internal)?;
+        let row: Option<UserRow> = self
+            .db
+            .fetch_optional(Sql::new(&sql).arg(id))
+            .await
+            .map_err(StoreError::from)?;
         row.map(|r| r.into_record().map(|(record, _)| record))
             .transpose()
     }
@@ -206,13 +218,15 @@ impl AccountCommands for Accounts {
     }
 
     async fn set_locale(&self, id: UserId, locale: Locale) -> Result<(), AppError> {
-        on_db!(&self.db, pool => sqlx::query("UPDATE users SET locale = $1, updated_at = $2 WHERE id = $3")
-            .bind(locale.code())
-            .bind(crate::db::now())
-            .bind(id.get())
-            .execute(pool)
+        self.db
+            .execute(
+                Sql::new("UPDATE users SET locale = $1, updated_at = $2 WHERE id = $3")
+                    .arg(locale.code())
+                    .arg(crate::db::now())
+                    .arg(id),
+            )
             .await
-            .map(|_| ()))
-        .map_err(internal)
+            .map_err(StoreError::from)?;
+        Ok(())
     }
 }

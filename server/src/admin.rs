@@ -5,9 +5,8 @@
 //! user's notice and the audit entry commit together or not at all.
 use crate::audit;
 use crate::db::{Db, Tx, now};
-use crate::error::StoreError;
+use crate::error::{StoreError, StoreResult};
 use crate::sql::Sql;
-use crate::on_db;
 use app::admin::ports::{AdminCommands, AdminQueries};
 use app::admin::rules::{check_note, validate_agent_request};
 use app::admin::{
@@ -101,20 +100,16 @@ const USER_SELECT: &str =
     "SELECT id, email, display_name, role, blocked, locale, created_at FROM users";
 
 impl Admin {
-    async fn user(&self, id: i64) -> Result<Option<AdminUser>, AppError> {
+    async fn user(&self, id: i64) -> StoreResult<Option<AdminUser>> {
         let sql = format!("{USER_SELECT} WHERE id = $1");
-        let row: Option<UserRow> = on_db!(&self.db, pool => sqlx::query_as(&sql)
-            .bind(id).fetch_optional(pool).await)
-        .map_err(internal)?;
-        row.map(UserRow::into_user).transpose()
+        let row: Option<UserRow> = self.db.fetch_optional(Sql::new(&sql).arg(id)).await?;
+        Ok(row.map(UserRow::into_user).transpose()?)
     }
 
-    async fn request(&self, id: AgentRequestId) -> Result<Option<AgentRequest>, AppError> {
+    async fn request(&self, id: AgentRequestId) -> StoreResult<Option<AgentRequest>> {
         let sql = format!("{REQUEST_SELECT} WHERE r.id = $1");
-        let row: Option<RequestRow> = on_db!(&self.db, pool => sqlx::query_as(&sql)
-            .bind(id).fetch_optional(pool).await)
-        .map_err(internal)?;
-        row.map(RequestRow::into_request).transpose()
+        let row: Option<RequestRow> = self.db.fetch_optional(Sql::new(&sql).arg(id)).await?;
+        Ok(row.map(RequestRow::into_request).transpose()?)
     }
 }
 
@@ -126,6 +121,7 @@ fn one_pending_violated(e: &sqlx::Error) -> bool {
 
 #[async_trait::async_trait]
 impl AdminCommands for Admin {
+    #[tracing::instrument(skip_all, fields(actor = %actor.id))]
     async fn request_agent(
         &self,
         actor: &UserView,
@@ -141,11 +137,19 @@ impl AdminCommands for Admin {
             });
         }
         let new = validate_agent_request(&new).map_err(AppError::Invalid)?;
-        let inserted = on_db!(&self.db, pool => sqlx::query_scalar::<_, i64>(
-            "INSERT INTO agent_requests (user_id, organisation, message, status, created_at) \
-             VALUES ($1, $2, $3, 'pending', $4) RETURNING id")
-            .bind(actor.id.get()).bind(&new.organisation).bind(&new.message).bind(now())
-            .fetch_one(pool).await);
+        let inserted = self
+            .db
+            .scalar::<i64>(
+                Sql::new(
+                    "INSERT INTO agent_requests (user_id, organisation, message, status, created_at) \
+                     VALUES ($1, $2, $3, 'pending', $4) RETURNING id",
+                )
+                .arg(actor.id)
+                .arg(&new.organisation)
+                .arg(&new.message)
+                .arg(now()),
+            )
+            .await;
         let id = match inserted {
             Ok(id) => id,
             Err(e) if one_pending_violated(&e) => {
@@ -156,12 +160,13 @@ impl AdminCommands for Admin {
                     },
                 });
             }
-            Err(e) => return Err(internal(e)),
+            Err(e) => return Err(StoreError::from(e).into()),
         };
         tracing::info!(request = %id, user = %actor.id, "agent request filed");
         self.request(id).await?.ok_or(AppError::Internal)
     }
 
+    #[tracing::instrument(skip_all, fields(actor = %actor.id, request_id = %id))]
     async fn decide_agent_request(
         &self,
         actor: &UserView,
@@ -250,6 +255,8 @@ impl AdminCommands for Admin {
         );
         Ok(request)
     }
+
+    #[tracing::instrument(skip_all, fields(actor = %actor.id, user_id = %id))]
     async fn update_user(
         &self,
         actor: &UserView,
@@ -358,16 +365,20 @@ impl AdminCommands for Admin {
 
 #[async_trait::async_trait]
 impl AdminQueries for Admin {
+    #[tracing::instrument(skip_all, fields(actor = %actor.id))]
     async fn my_agent_request(&self, actor: &UserView) -> Result<Option<AgentRequest>, AppError> {
         let sql = format!(
             "{REQUEST_SELECT} WHERE r.user_id = $1 ORDER BY r.created_at DESC, r.id DESC LIMIT 1"
         );
-        let row: Option<RequestRow> = on_db!(&self.db, pool => sqlx::query_as(&sql)
-            .bind(actor.id.get()).fetch_optional(pool).await)
-        .map_err(internal)?;
+        let row: Option<RequestRow> = self
+            .db
+            .fetch_optional(Sql::new(&sql).arg(actor.id))
+            .await
+            .map_err(StoreError::from)?;
         row.map(RequestRow::into_request).transpose()
     }
 
+    #[tracing::instrument(skip_all, fields(actor = %actor.id))]
     async fn agent_requests(
         &self,
         actor: &UserView,
@@ -387,6 +398,7 @@ impl AdminQueries for Admin {
         rows.into_iter().map(RequestRow::into_request).collect()
     }
 
+    #[tracing::instrument(skip_all, fields(actor = %actor.id))]
     async fn users(&self, actor: &UserView, filter: UserFilter) -> Result<UserPage, AppError> {
         check_role(actor, Role::Admin)?;
         let page = filter.page.max(1);
@@ -424,6 +436,7 @@ impl AdminQueries for Admin {
         })
     }
 
+    #[tracing::instrument(skip_all, fields(actor = %actor.id))]
     async fn audit_log(
         &self,
         actor: &UserView,

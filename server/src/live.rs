@@ -6,11 +6,11 @@
 //! one database, so each also sends the ids through `NOTIFY` and listens for the others'.
 use crate::AppState;
 use crate::db::Db;
-use crate::on_db;
+use crate::error::StoreError;
 use crate::rest::error::ApiError;
+use crate::sql::Sql;
 use app::bookings::LiveSeats;
 use app::error::AppError;
-use app::ssr::internal;
 use axum::extract::{Path, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
@@ -120,17 +120,27 @@ async fn listen(pool: sqlx::PgPool, hub: Arc<SeatChanges>) {
 
 /// The seat numbers of a visible event (drafts are not visible here).
 pub async fn live_seats(db: &Db, event_id: i64) -> Result<LiveSeats, AppError> {
-    let event: Option<(i64, i64, i64)> = on_db!(db, pool => sqlx::query_as(
-        "SELECT capacity, seats_confirmed, seats_waitlisted FROM events WHERE id = $1 AND status <> 'draft'")
-        .bind(event_id).fetch_optional(pool).await)
-    .map_err(internal)?;
+    let event: Option<(i64, i64, i64)> = db
+        .fetch_optional(
+            Sql::new(
+                "SELECT capacity, seats_confirmed, seats_waitlisted FROM events WHERE id = $1 AND status <> 'draft'",
+            )
+            .arg(event_id),
+        )
+        .await
+        .map_err(StoreError::from)?;
     let Some((capacity, confirmed, waitlisted)) = event else {
         return Err(AppError::NotFound);
     };
-    let types: Vec<(i64, i64)> = on_db!(db, pool => sqlx::query_as(
-        "SELECT id, quantity - seats_confirmed FROM ticket_types WHERE event_id = $1 ORDER BY position, id")
-        .bind(event_id).fetch_all(pool).await)
-    .map_err(internal)?;
+    let types: Vec<(i64, i64)> = db
+        .fetch_all(
+            Sql::new(
+                "SELECT id, quantity - seats_confirmed FROM ticket_types WHERE event_id = $1 ORDER BY position, id",
+            )
+            .arg(event_id),
+        )
+        .await
+        .map_err(StoreError::from)?;
     Ok(LiveSeats {
         event_id: event_id.into(),
         remaining: capacity - confirmed,

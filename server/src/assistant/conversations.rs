@@ -2,8 +2,9 @@
 //! (pending → answering → done, handed back when a request goes away), the turns a prompt
 //! sees, a stored answer read back, and the owner check for per-user reads.
 use super::Assistant;
-use crate::db::{Db, now};
-use crate::on_db;
+use crate::db::{Db, Tx, now};
+use crate::error::{StoreError, StoreResult};
+use crate::sql::Sql;
 use app::assistant::{AssistantReply, ConversationId, MessageId, Speaker};
 use app::auth::UserView;
 use app::error::AppError;
@@ -30,10 +31,16 @@ impl Drop for Claim {
         }
         let (db, question, at) = (self.db.clone(), self.question, self.at);
         tokio::spawn(async move {
-            let released = on_db!(&db, pool => sqlx::query(
-                "UPDATE assistant_messages SET status = 'pending', claimed_at = NULL \
-                 WHERE id = $1 AND status = 'answering' AND claimed_at = $2")
-                .bind(question).bind(at).execute(pool).await.map(|r| r.rows_affected()));
+            let released = db
+                .execute(
+                    Sql::new(
+                        "UPDATE assistant_messages SET status = 'pending', claimed_at = NULL \
+                         WHERE id = $1 AND status = 'answering' AND claimed_at = $2",
+                    )
+                    .arg(question)
+                    .arg(at),
+                )
+                .await;
             if let Err(err) = released {
                 tracing::error!("could not release question {question}: {err}");
             }
@@ -79,24 +86,37 @@ impl Assistant {
         actor: &UserView,
         id: MessageId,
     ) -> Result<QuestionRow, AppError> {
-        on_db!(&self.db, pool => sqlx::query_as::<_, QuestionRow>(
-            "SELECT m.conversation_id, m.content, m.status FROM assistant_messages m \
-             JOIN assistant_conversations c ON c.id = m.conversation_id \
-             WHERE m.id = $1 AND c.user_id = $2 AND m.role = 'user'")
-            .bind(id).bind(actor.id.get()).fetch_optional(pool).await)
-        .map_err(internal)?
-        .ok_or(AppError::NotFound)
+        self.db
+            .fetch_optional::<QuestionRow>(
+                Sql::new(
+                    "SELECT m.conversation_id, m.content, m.status FROM assistant_messages m \
+                     JOIN assistant_conversations c ON c.id = m.conversation_id \
+                     WHERE m.id = $1 AND c.user_id = $2 AND m.role = 'user'",
+                )
+                .arg(id)
+                .arg(actor.id),
+            )
+            .await
+            .map_err(StoreError::from)?
+            .ok_or(AppError::NotFound)
     }
 
     /// Takes the question for answering; `None` while another request holds it.
-    pub(super) async fn claim(&self, id: MessageId) -> Result<Option<Claim>, AppError> {
+    pub(super) async fn claim(&self, id: MessageId) -> StoreResult<Option<Claim>> {
         let now = now();
         let stale = now - Duration::from_std(self.claim_stale).unwrap_or(Duration::minutes(3));
-        let claimed = on_db!(&self.db, pool => sqlx::query(
-            "UPDATE assistant_messages SET status = 'answering', claimed_at = $2 \
-             WHERE id = $1 AND (status = 'pending' OR (status = 'answering' AND claimed_at < $3))")
-            .bind(id).bind(now).bind(stale).execute(pool).await.map(|r| r.rows_affected()))
-        .map_err(internal)?;
+        let claimed = self
+            .db
+            .execute(
+                Sql::new(
+                    "UPDATE assistant_messages SET status = 'answering', claimed_at = $2 \
+                     WHERE id = $1 AND (status = 'pending' OR (status = 'answering' AND claimed_at < $3))",
+                )
+                .arg(id)
+                .arg(now)
+                .arg(stale),
+            )
+            .await?;
         Ok((claimed == 1).then(|| Claim {
             db: self.db.clone(),
             question: id,
@@ -110,12 +130,19 @@ impl Assistant {
         &self,
         conversation: ConversationId,
         question: MessageId,
-    ) -> Result<Vec<(Speaker, String)>, AppError> {
-        let rows: Vec<(String, String)> = on_db!(&self.db, pool => sqlx::query_as(
-            "SELECT role, content FROM assistant_messages \
-             WHERE conversation_id = $1 AND id < $2 AND status = 'done' ORDER BY id DESC LIMIT $3")
-            .bind(conversation).bind(question).bind(HISTORY).fetch_all(pool).await)
-        .map_err(internal)?;
+    ) -> StoreResult<Vec<(Speaker, String)>> {
+        let rows: Vec<(String, String)> = self
+            .db
+            .fetch_all(
+                Sql::new(
+                    "SELECT role, content FROM assistant_messages \
+                     WHERE conversation_id = $1 AND id < $2 AND status = 'done' ORDER BY id DESC LIMIT $3",
+                )
+                .arg(conversation)
+                .arg(question)
+                .arg(HISTORY),
+            )
+            .await?;
         Ok(rows
             .into_iter()
             .rev()
@@ -130,30 +157,48 @@ impl Assistant {
         conversation: ConversationId,
         claim: &mut Claim,
         answer: StoredAnswer<'_>,
-    ) -> Result<bool, AppError> {
+    ) -> StoreResult<bool> {
         let now = now();
-        let stored = on_db!(&self.db, pool => async {
-            let mut tx = pool.begin().await?;
-            let held = sqlx::query(
-                "UPDATE assistant_messages SET status = 'done' \
-                 WHERE id = $1 AND status = 'answering' AND claimed_at = $2")
-                .bind(claim.question).bind(claim.at).execute(&mut *tx).await?.rows_affected();
+        let stored = async {
+            let mut tx = self.db.begin().await?;
+            let held = tx
+                .execute(
+                    Sql::new(
+                        "UPDATE assistant_messages SET status = 'done' \
+                         WHERE id = $1 AND status = 'answering' AND claimed_at = $2",
+                    )
+                    .arg(claim.question)
+                    .arg(claim.at),
+                )
+                .await?;
             if held == 0 {
-                tx.rollback().await?;
-                return Ok::<_, sqlx::Error>(false);
+                rollback(tx).await?;
+                return Ok::<_, StoreError>(false);
             }
-            sqlx::query(
-                "INSERT INTO assistant_messages (conversation_id, role, content, status, model, fallback, event_ids, question_id, created_at) \
-                 VALUES ($1, 'assistant', $2, 'done', $3, $4, $5, $6, $7)")
-                .bind(conversation).bind(answer.reply).bind(answer.model).bind(answer.fallback)
-                .bind(ids_text(answer.ids)).bind(claim.question).bind(now)
-                .execute(&mut *tx).await?;
-            sqlx::query("UPDATE assistant_conversations SET updated_at = $2 WHERE id = $1")
-                .bind(conversation).bind(now).execute(&mut *tx).await?;
+            tx.execute(
+                Sql::new(
+                    "INSERT INTO assistant_messages (conversation_id, role, content, status, model, fallback, event_ids, question_id, created_at) \
+                     VALUES ($1, 'assistant', $2, 'done', $3, $4, $5, $6, $7)",
+                )
+                .arg(conversation)
+                .arg(answer.reply)
+                .arg(answer.model)
+                .arg(answer.fallback)
+                .arg(ids_text(answer.ids))
+                .arg(claim.question)
+                .arg(now),
+            )
+            .await?;
+            tx.execute(
+                Sql::new("UPDATE assistant_conversations SET updated_at = $2 WHERE id = $1")
+                    .arg(conversation)
+                    .arg(now),
+            )
+            .await?;
             tx.commit().await?;
             Ok(true)
-        }.await)
-        .map_err(internal)?;
+        }
+        .await?;
         // Stored or not, the claim is settled: nothing to hand back.
         claim.done = true;
         Ok(stored)
@@ -165,11 +210,18 @@ impl Assistant {
         conversation: ConversationId,
         question: MessageId,
     ) -> Result<AssistantReply, AppError> {
-        let row = on_db!(&self.db, pool => sqlx::query_as::<_, MessageRow>(
-            "SELECT id, role, content, status, model, fallback, event_ids, created_at FROM assistant_messages \
-             WHERE conversation_id = $1 AND question_id = $2 AND role = 'assistant' ORDER BY id LIMIT 1")
-            .bind(conversation).bind(question).fetch_optional(pool).await)
-        .map_err(internal)?
+        let row = self
+            .db
+            .fetch_optional::<MessageRow>(
+                Sql::new(
+                    "SELECT id, role, content, status, model, fallback, event_ids, created_at FROM assistant_messages \
+                     WHERE conversation_id = $1 AND question_id = $2 AND role = 'assistant' ORDER BY id LIMIT 1",
+                )
+                .arg(conversation)
+                .arg(question),
+            )
+            .await
+            .map_err(StoreError::from)?
         .ok_or_else(|| internal(format!("question {question} is done but has no answer")))?;
         Ok(AssistantReply {
             conversation_id: conversation,
@@ -184,12 +236,26 @@ impl Assistant {
         &self,
         actor: &UserView,
         id: ConversationId,
-    ) -> Result<String, AppError> {
-        on_db!(&self.db, pool => sqlx::query_scalar::<_, String>(
-            "SELECT title FROM assistant_conversations WHERE id = $1 AND user_id = $2")
-            .bind(id).bind(actor.id.get()).fetch_optional(pool).await)
-        .map_err(internal)?
-        .ok_or(AppError::NotFound)
+    ) -> StoreResult<String> {
+        Ok(self
+            .db
+            .scalar_optional::<String>(
+                Sql::new(
+                    "SELECT title FROM assistant_conversations WHERE id = $1 AND user_id = $2",
+                )
+                .arg(id)
+                .arg(actor.id),
+            )
+            .await?
+            .ok_or(AppError::NotFound)?)
+    }
+}
+
+/// Ends a transaction without its writes now (dropping it would too, but later).
+async fn rollback(tx: Tx<'_>) -> Result<(), sqlx::Error> {
+    match tx {
+        Tx::Sqlite(tx) => tx.rollback().await,
+        Tx::Postgres(tx) => tx.rollback().await,
     }
 }
 

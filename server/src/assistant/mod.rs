@@ -15,10 +15,11 @@ pub mod stream;
 use crate::bookings::Bookings;
 use crate::config::Config;
 use crate::db::{Db, now};
+use crate::error::StoreError;
 use crate::events::Events;
 use crate::limiter::FailureLimiter;
 use crate::metrics::AiMetrics;
-use crate::on_db;
+use crate::sql::Sql;
 use ai::{Delta, Models};
 use app::assistant::ports::{AssistantCommands, AssistantQueries};
 use app::assistant::{
@@ -30,7 +31,6 @@ use app::error::AppError;
 use app::events::ports::EventQueries;
 use app::events::{EventDetail, EventId, EventListItem};
 use app::i18n::Locale;
-use app::ssr::internal;
 use chrono::{DateTime, Utc};
 use conversations::{Claim, MessageRow, QuestionRow, StoredAnswer, ids_of, speaker};
 use recommend::Profile;
@@ -306,6 +306,7 @@ fn about_user(profile: &Profile, locale: Locale) -> String {
 
 #[async_trait::async_trait]
 impl AssistantCommands for Assistant {
+    #[tracing::instrument(skip_all, fields(actor = %actor.id, conversation_id = conversation))]
     async fn ask(
         &self,
         actor: &UserView,
@@ -325,33 +326,55 @@ impl AssistantCommands for Assistant {
         }
         let now = now();
         let title: String = message.chars().take(80).collect();
-        let (conversation_id, message_id) = on_db!(&self.db, pool => async {
-            let mut tx = pool.begin().await?;
+        let (conversation_id, message_id) = async {
+            let mut tx = self.db.begin().await?;
             let conversation_id = match conversation {
                 Some(id) => {
-                    sqlx::query("UPDATE assistant_conversations SET updated_at = $2 WHERE id = $1")
-                        .bind(id).bind(now).execute(&mut *tx).await?;
+                    tx.execute(
+                        Sql::new(
+                            "UPDATE assistant_conversations SET updated_at = $2 WHERE id = $1",
+                        )
+                        .arg(id)
+                        .arg(now),
+                    )
+                    .await?;
                     id
                 }
-                None => sqlx::query_scalar::<_, i64>(
-                    "INSERT INTO assistant_conversations (user_id, title, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $3) RETURNING id")
-                    .bind(actor.id.get()).bind(&title).bind(now).fetch_one(&mut *tx).await?,
+                None => {
+                    tx.scalar::<i64>(
+                        Sql::new(
+                            "INSERT INTO assistant_conversations (user_id, title, created_at, updated_at) \
+                             VALUES ($1, $2, $3, $3) RETURNING id",
+                        )
+                        .arg(actor.id)
+                        .arg(&title)
+                        .arg(now),
+                    )
+                    .await?
+                }
             };
-            let message_id = sqlx::query_scalar::<_, i64>(
-                "INSERT INTO assistant_messages (conversation_id, role, content, status, created_at) \
-                 VALUES ($1, 'user', $2, 'pending', $3) RETURNING id")
-                .bind(conversation_id).bind(message).bind(now).fetch_one(&mut *tx).await?;
+            let message_id = tx
+                .scalar::<i64>(
+                    Sql::new(
+                        "INSERT INTO assistant_messages (conversation_id, role, content, status, created_at) \
+                         VALUES ($1, 'user', $2, 'pending', $3) RETURNING id",
+                    )
+                    .arg(conversation_id)
+                    .arg(message)
+                    .arg(now),
+                )
+                .await?;
             tx.commit().await?;
-            Ok::<_, sqlx::Error>((conversation_id, message_id))
-        }.await)
-        .map_err(internal)?;
+            Ok::<_, StoreError>((conversation_id, message_id))
+        }
+        .await?;
         Ok(Asked {
             conversation_id,
             message_id,
         })
     }
 
+    #[tracing::instrument(skip_all, fields(actor = %actor.id, question_id = %question))]
     async fn answer(
         &self,
         actor: &UserView,
@@ -361,24 +384,35 @@ impl AssistantCommands for Assistant {
         self.answer_streaming(actor, question, locale, None).await
     }
 
+    #[tracing::instrument(skip_all, fields(actor = %actor.id, conversation_id = %id))]
     async fn delete_conversation(
         &self,
         actor: &UserView,
         id: ConversationId,
     ) -> Result<(), AppError> {
-        let deleted = on_db!(&self.db, pool => async {
-            let mut tx = pool.begin().await?;
+        let deleted = async {
+            let mut tx = self.db.begin().await?;
             // Only the owner's conversation: a stranger's attempt removes nothing.
-            sqlx::query(
-                "DELETE FROM assistant_messages WHERE conversation_id IN \
-                 (SELECT id FROM assistant_conversations WHERE id = $1 AND user_id = $2)")
-                .bind(id).bind(actor.id.get()).execute(&mut *tx).await?;
-            let gone = sqlx::query("DELETE FROM assistant_conversations WHERE id = $1 AND user_id = $2")
-                .bind(id).bind(actor.id.get()).execute(&mut *tx).await?.rows_affected();
+            tx.execute(
+                Sql::new(
+                    "DELETE FROM assistant_messages WHERE conversation_id IN \
+                     (SELECT id FROM assistant_conversations WHERE id = $1 AND user_id = $2)",
+                )
+                .arg(id)
+                .arg(actor.id),
+            )
+            .await?;
+            let gone = tx
+                .execute(
+                    Sql::new("DELETE FROM assistant_conversations WHERE id = $1 AND user_id = $2")
+                        .arg(id)
+                        .arg(actor.id),
+                )
+                .await?;
             tx.commit().await?;
-            Ok::<_, sqlx::Error>(gone)
-        }.await)
-        .map_err(internal)?;
+            Ok::<_, StoreError>(gone)
+        }
+        .await?;
         if deleted == 0 {
             return Err(AppError::NotFound);
         }
@@ -388,12 +422,19 @@ impl AssistantCommands for Assistant {
 
 #[async_trait::async_trait]
 impl AssistantQueries for Assistant {
+    #[tracing::instrument(skip_all, fields(actor = %actor.id))]
     async fn conversations(&self, actor: &UserView) -> Result<Vec<ConversationSummary>, AppError> {
-        let rows: Vec<(i64, String, DateTime<Utc>)> = on_db!(&self.db, pool => sqlx::query_as(
-            "SELECT id, title, updated_at FROM assistant_conversations WHERE user_id = $1 \
-             ORDER BY updated_at DESC, id DESC LIMIT 50")
-            .bind(actor.id.get()).fetch_all(pool).await)
-        .map_err(internal)?;
+        let rows: Vec<(i64, String, DateTime<Utc>)> = self
+            .db
+            .fetch_all(
+                Sql::new(
+                    "SELECT id, title, updated_at FROM assistant_conversations WHERE user_id = $1 \
+                     ORDER BY updated_at DESC, id DESC LIMIT 50",
+                )
+                .arg(actor.id),
+            )
+            .await
+            .map_err(StoreError::from)?;
         Ok(rows
             .into_iter()
             .map(|(id, title, updated_at)| ConversationSummary {
@@ -404,17 +445,25 @@ impl AssistantQueries for Assistant {
             .collect())
     }
 
+    #[tracing::instrument(skip_all, fields(actor = %actor.id, conversation_id = %id))]
     async fn conversation(
         &self,
         actor: &UserView,
         id: ConversationId,
     ) -> Result<Conversation, AppError> {
         let title = self.own_conversation(actor, id).await?;
-        let rows: Vec<MessageRow> = on_db!(&self.db, pool => sqlx::query_as(
-            "SELECT id, role, content, status, model, fallback, event_ids, created_at FROM assistant_messages \
-             WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2")
-            .bind(id).bind(SHOWN).fetch_all(pool).await)
-        .map_err(internal)?;
+        let rows: Vec<MessageRow> = self
+            .db
+            .fetch_all(
+                Sql::new(
+                    "SELECT id, role, content, status, model, fallback, event_ids, created_at FROM assistant_messages \
+                     WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2",
+                )
+                .arg(id)
+                .arg(SHOWN),
+            )
+            .await
+            .map_err(StoreError::from)?;
         // An event recommended in several answers is read once.
         let all: Vec<EventId> = rows.iter().flat_map(|r| ids_of(&r.event_ids)).collect();
         let cards = self.cards(actor, &all).await?;

@@ -5,7 +5,8 @@ use super::Assistant;
 use super::ai::Models;
 use super::intent::{self, Intent};
 use super::recommend::{self, Candidate, Profile};
-use crate::on_db;
+use crate::error::{StoreError, StoreResult};
+use crate::sql::Sql;
 use app::auth::UserView;
 use app::bookings::RegistrationStatus;
 use app::bookings::ports::BookingQueries;
@@ -13,7 +14,6 @@ use app::error::AppError;
 use app::events::ports::EventQueries;
 use app::events::{EventId, EventListItem, EventSearch, EventSort};
 use app::i18n::Locale;
-use app::ssr::internal;
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -36,10 +36,16 @@ impl Assistant {
         let utc_today = now.date_naive();
         let first = intent::parse(question, utc_today, &cities);
         let zone: Option<String> = match &first.city {
-            Some(city) => on_db!(&self.db, pool => sqlx::query_scalar(
-                "SELECT timezone FROM events WHERE city = $1 ORDER BY starts_at DESC LIMIT 1")
-                .bind(city).fetch_optional(pool).await)
-            .map_err(internal)?,
+            Some(city) => self
+                .db
+                .scalar_optional(
+                    Sql::new(
+                        "SELECT timezone FROM events WHERE city = $1 ORDER BY starts_at DESC LIMIT 1",
+                    )
+                    .arg(city),
+                )
+                .await
+                .map_err(StoreError::from)?,
             None => None,
         };
         let zone = zone
@@ -66,16 +72,24 @@ impl Assistant {
 
     /// The cities of upcoming published events, kept for `CITIES_FRESH` (every question needs
     /// them; the list changes rarely).
-    pub(super) async fn cities(&self, now: DateTime<Utc>) -> Result<Arc<Vec<String>>, AppError> {
+    pub(super) async fn cities(&self, now: DateTime<Utc>) -> StoreResult<Arc<Vec<String>>> {
         if let Some((at, cities)) = &*self.cities.lock().expect("cities lock")
             && at.elapsed() < CITIES_FRESH
         {
             return Ok(cities.clone());
         }
-        let cities: Vec<String> = on_db!(&self.db, pool => sqlx::query_scalar(
-            "SELECT DISTINCT city FROM events WHERE status = 'published' AND starts_at > $1")
-            .bind(now).fetch_all(pool).await)
-        .map_err(internal)?;
+        let cities: Vec<String> = self
+            .db
+            .fetch_all::<(String,)>(
+                Sql::new(
+                    "SELECT DISTINCT city FROM events WHERE status = 'published' AND starts_at > $1",
+                )
+                .arg(now),
+            )
+            .await?
+            .into_iter()
+            .map(|(city,)| city)
+            .collect();
         let cities = Arc::new(cities);
         *self.cities.lock().expect("cities lock") = Some((Instant::now(), cities.clone()));
         Ok(cities)
@@ -220,7 +234,6 @@ impl Assistant {
         question: &str,
         candidates: &[Candidate],
     ) -> Result<HashMap<EventId, f32>, String> {
-        use crate::sql::Sql;
         use sha2::{Digest, Sha256};
         let texts: Vec<(EventId, String, String)> = candidates
             .iter()
@@ -272,16 +285,24 @@ impl Assistant {
                 })
                 .collect::<Result<_, serde_json::Error>>()
                 .map_err(|e| e.to_string())?;
-            on_db!(&self.db, pool => async {
-                let mut tx = pool.begin().await?;
+            async {
+                let mut tx = self.db.begin().await?;
                 for (id, digest, json) in &rows {
-                    sqlx::query(
-                        "INSERT INTO event_embeddings (event_id, model, digest, vector) VALUES ($1, $2, $3, $4) \
-                         ON CONFLICT (event_id, model) DO UPDATE SET digest = excluded.digest, vector = excluded.vector")
-                        .bind(id.get()).bind(model).bind(digest).bind(json).execute(&mut *tx).await?;
+                    tx.execute(
+                        Sql::new(
+                            "INSERT INTO event_embeddings (event_id, model, digest, vector) VALUES ($1, $2, $3, $4) \
+                             ON CONFLICT (event_id, model) DO UPDATE SET digest = excluded.digest, vector = excluded.vector",
+                        )
+                        .arg(*id)
+                        .arg(model)
+                        .arg(*digest)
+                        .arg(json),
+                    )
+                    .await?;
                 }
                 tx.commit().await
-            }.await)
+            }
+            .await
             .map_err(|e| e.to_string())?;
             vectors.extend(chunk.iter().map(|(id, _, _)| *id).zip(made));
         }

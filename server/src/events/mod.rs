@@ -14,14 +14,14 @@ pub mod queries;
 pub use rows::{COUNT_CAP, PER_PAGE_MAX};
 
 use crate::db::Db;
+use crate::error::{StoreError, StoreResult};
 use crate::images::{ImageStore, Stored};
-use crate::on_db;
 use crate::search;
+use crate::sql::Sql;
 use app::auth::UserView;
 use app::error::AppError;
 use app::events::rules::can_manage;
 use app::events::{EventId, EventStatus, ManagedEvent};
-use app::ssr::internal;
 use chrono::{DateTime, Utc};
 use rows::{
     EVENT_SELECT, EventRow, GuardRow, MANAGED_SELECT, ManagedRow, TicketTypeRow, status_of,
@@ -39,9 +39,11 @@ impl Events {
     /// One event as the admin table lists it (for the REST answer to an admin's change).
     pub async fn managed_event(&self, id: EventId) -> Result<ManagedEvent, AppError> {
         let sql = format!("{MANAGED_SELECT} WHERE e.id = $1");
-        let row: Option<ManagedRow> = on_db!(&self.db, pool => sqlx::query_as(&sql)
-            .bind(id.get()).fetch_optional(pool).await)
-        .map_err(internal)?;
+        let row: Option<ManagedRow> = self
+            .db
+            .fetch_optional(Sql::new(&sql).arg(id))
+            .await
+            .map_err(StoreError::from)?;
         row.ok_or(AppError::NotFound)?.into_managed()
     }
 
@@ -59,9 +61,16 @@ impl Events {
 
     /// Sets an already stored image on an event (demo posters); no record rule.
     pub async fn attach_image(&self, id: EventId, image: &Stored) -> Result<(), AppError> {
-        on_db!(&self.db, pool => sqlx::query("UPDATE events SET image_url = $1, image_provider_id = $2 WHERE id = $3")
-            .bind(&image.url).bind(&image.provider_id).bind(id.get()).execute(pool).await.map(|_| ()))
-        .map_err(internal)
+        self.db
+            .execute(
+                Sql::new("UPDATE events SET image_url = $1, image_provider_id = $2 WHERE id = $3")
+                    .arg(&image.url)
+                    .arg(&image.provider_id)
+                    .arg(id),
+            )
+            .await
+            .map_err(StoreError::from)?;
+        Ok(())
     }
 
     /// The image store events use.
@@ -71,10 +80,13 @@ impl Events {
 
     /// Fills the search columns of events stored before full-text search existed.
     pub async fn reindex_missing(&self) -> Result<u64, AppError> {
+        Ok(self.reindex_missing_rows().await?)
+    }
+
+    async fn reindex_missing_rows(&self) -> StoreResult<u64> {
         type Row = (i64, String, String, String, String, String, String);
         let sql = "SELECT id, title, summary, description, venue, city, tags FROM events WHERE search_title = ''";
-        let rows: Vec<Row> = on_db!(&self.db, pool => sqlx::query_as(sql).fetch_all(pool).await)
-            .map_err(internal)?;
+        let rows: Vec<Row> = self.db.fetch_all(Sql::new(sql)).await?;
         for (id, title, summary, description, venue, city, tags) in &rows {
             let (t, b) = search::documents(
                 title,
@@ -84,29 +96,37 @@ impl Events {
                 city,
                 &tags.replace(',', " "),
             );
-            on_db!(&self.db, pool => sqlx::query("UPDATE events SET search_title = $1, search_body = $2 WHERE id = $3")
-                .bind(t).bind(b).bind(id).execute(pool).await.map(|_| ()))
-            .map_err(internal)?;
+            self.db
+                .execute(
+                    Sql::new("UPDATE events SET search_title = $1, search_body = $2 WHERE id = $3")
+                        .arg(t)
+                        .arg(b)
+                        .arg(*id),
+                )
+                .await?;
         }
         Ok(rows.len() as u64)
     }
 
-    async fn find(&self, id: EventId) -> Result<Option<EventRow>, AppError> {
+    async fn find(&self, id: EventId) -> StoreResult<Option<EventRow>> {
         let sql = format!("{EVENT_SELECT} WHERE e.id = $1");
-        on_db!(&self.db, pool => sqlx::query_as::<_, EventRow>(&sql).bind(id.get()).fetch_optional(pool).await).map_err(internal)
+        Ok(self.db.fetch_optional(Sql::new(&sql).arg(id)).await?)
     }
 
-    async fn ticket_types(&self, id: EventId) -> Result<Vec<TicketTypeRow>, AppError> {
+    async fn ticket_types(&self, id: EventId) -> StoreResult<Vec<TicketTypeRow>> {
         let sql = "SELECT id, name, price_amount, currency, quantity, seats_confirmed, max_per_registration, sales_start, sales_end \
                    FROM ticket_types WHERE event_id = $1 ORDER BY position";
-        on_db!(&self.db, pool => sqlx::query_as::<_, TicketTypeRow>(sql).bind(id.get()).fetch_all(pool).await).map_err(internal)
+        Ok(self.db.fetch_all(Sql::new(sql).arg(id)).await?)
     }
 
-    async fn has_registrations(&self, ticket_type: i64) -> Result<bool, AppError> {
-        let found: Option<i64> = on_db!(&self.db, pool => sqlx::query_scalar(
-            "SELECT id FROM registrations WHERE ticket_type_id = $1 LIMIT 1")
-            .bind(ticket_type).fetch_optional(pool).await)
-        .map_err(internal)?;
+    async fn has_registrations(&self, ticket_type: i64) -> StoreResult<bool> {
+        let found: Option<i64> = self
+            .db
+            .scalar_optional(
+                Sql::new("SELECT id FROM registrations WHERE ticket_type_id = $1 LIMIT 1")
+                    .arg(ticket_type),
+            )
+            .await?;
         Ok(found.is_some())
     }
 

@@ -2,9 +2,8 @@
 //! between dates, counts, trending and featured events, the admin table, the organizer's own.
 use super::rows::{EVENT_SELECT, EventRow, MANAGED_SELECT, ManagedRow};
 use super::{Events, planner};
-use crate::error::StoreError;
 use crate::db::now;
-use crate::on_db;
+use crate::error::StoreError;
 use crate::sql::Sql;
 use app::auth::UserView;
 use app::error::AppError;
@@ -14,7 +13,6 @@ use app::events::{
     Category, EventDetail, EventFilter, EventId, EventListItem, EventSearch, MANAGED_PER_PAGE,
     ManagedEventPage, Organizer, ResultPage,
 };
-use app::ssr::internal;
 use chrono::{DateTime, Utc};
 
 #[async_trait::async_trait]
@@ -36,10 +34,14 @@ impl EventQueries for Events {
         if !can_see(viewer, row.organizer_id.into(), item.status) {
             return Err(AppError::NotFound);
         }
-        let reactions: Vec<(String, i64)> = on_db!(&self.db, pool => sqlx::query_as(
-            "SELECT kind, COUNT(*) FROM reactions WHERE event_id = $1 GROUP BY kind")
-            .bind(id.get()).fetch_all(pool).await)
-        .map_err(internal)?;
+        let reactions: Vec<(String, i64)> = self
+            .db
+            .fetch_all(
+                Sql::new("SELECT kind, COUNT(*) FROM reactions WHERE event_id = $1 GROUP BY kind")
+                    .arg(id),
+            )
+            .await
+            .map_err(StoreError::from)?;
         let ticket_types = self
             .ticket_types(id)
             .await?
@@ -82,16 +84,21 @@ impl EventQueries for Events {
             "{EVENT_SELECT} WHERE e.status IN ('published', 'cancelled') AND e.starts_at >= $1 AND e.starts_at < $2 \
              ORDER BY e.starts_at, e.id LIMIT 1000"
         );
-        let rows = on_db!(&self.db, pool => sqlx::query_as::<_, EventRow>(&sql).bind(from).bind(to).fetch_all(pool).await)
-            .map_err(internal)?;
+        let rows: Vec<EventRow> = self
+            .db
+            .fetch_all(Sql::new(&sql).arg(from).arg(to))
+            .await
+            .map_err(StoreError::from)?;
         rows.iter().map(EventRow::item).collect()
     }
 
     async fn category_counts(&self) -> Result<Vec<(Category, i64)>, AppError> {
         let sql = "SELECT category, COUNT(*) FROM events WHERE status = 'published' AND ends_at > $1 GROUP BY category";
-        let rows: Vec<(String, i64)> =
-            on_db!(&self.db, pool => sqlx::query_as(sql).bind(now()).fetch_all(pool).await)
-                .map_err(internal)?;
+        let rows: Vec<(String, i64)> = self
+            .db
+            .fetch_all(Sql::new(sql).arg(now()))
+            .await
+            .map_err(StoreError::from)?;
         Ok(rows
             .into_iter()
             .filter_map(|(code, n)| Category::from_code(&code).map(|c| (c, n)))
@@ -108,9 +115,16 @@ impl EventQueries for Events {
              ORDER BY r.bookings DESC, e.starts_at, e.id LIMIT $3"
         );
         let now = now();
-        let rows = on_db!(&self.db, pool => sqlx::query_as::<_, EventRow>(sql)
-            .bind(now - chrono::Duration::days(7)).bind(now).bind(limit).fetch_all(pool).await)
-        .map_err(internal)?;
+        let rows: Vec<EventRow> = self
+            .db
+            .fetch_all(
+                Sql::new(sql)
+                    .arg(now - chrono::Duration::days(7))
+                    .arg(now)
+                    .arg(limit),
+            )
+            .await
+            .map_err(StoreError::from)?;
         rows.iter().map(EventRow::item).collect()
     }
 
@@ -119,12 +133,15 @@ impl EventQueries for Events {
             "{EVENT_SELECT} WHERE e.featured AND e.status = 'published' AND e.ends_at > $1 \
              ORDER BY e.starts_at, e.id LIMIT $2"
         );
-        let rows = on_db!(&self.db, pool => sqlx::query_as::<_, EventRow>(&sql)
-            .bind(now()).bind(limit).fetch_all(pool).await)
-        .map_err(internal)?;
+        let rows: Vec<EventRow> = self
+            .db
+            .fetch_all(Sql::new(&sql).arg(now()).arg(limit))
+            .await
+            .map_err(StoreError::from)?;
         rows.iter().map(EventRow::item).collect()
     }
 
+    #[tracing::instrument(skip_all, fields(actor = %actor.id))]
     async fn all_events(
         &self,
         actor: &UserView,
@@ -179,13 +196,17 @@ impl EventQueries for Events {
         })
     }
 
+    #[tracing::instrument(skip_all, fields(actor = %actor.id))]
     async fn list_managed_events(&self, actor: &UserView) -> Result<Vec<EventListItem>, AppError> {
         let is_admin = actor.role >= app::auth::Role::Admin;
         let sql = format!(
             "{EVENT_SELECT} WHERE ($1 OR e.organizer_id = $2) ORDER BY e.created_at DESC, e.id DESC LIMIT 500"
         );
-        let rows = on_db!(&self.db, pool => sqlx::query_as::<_, EventRow>(&sql).bind(is_admin).bind(actor.id.get()).fetch_all(pool).await)
-            .map_err(internal)?;
+        let rows: Vec<EventRow> = self
+            .db
+            .fetch_all(Sql::new(&sql).arg(is_admin).arg(actor.id))
+            .await
+            .map_err(StoreError::from)?;
         rows.iter().map(EventRow::item).collect()
     }
 }
