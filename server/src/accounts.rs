@@ -77,11 +77,29 @@ fn verify_password(password: &str, hash: &str) -> bool {
     })
 }
 
-/// Runs CPU-heavy hashing off the async workers.
+/// Password hashes running at once: about one per core. Each Argon2id hash takes ~19 MiB and
+/// a core for tens of milliseconds, so a burst of sign-ups or sign-ins waits here instead of
+/// growing the process without bound.
+static HASHING: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+});
+
+/// How long a request waits for a hashing slot before it is answered `503`.
+const HASH_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Runs CPU-heavy hashing off the async workers, at most [`HASHING`] at a time.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, AppError> {
-    tokio::task::spawn_blocking(f).await.map_err(internal)
+    let permit = tokio::time::timeout(HASH_WAIT, HASHING.acquire())
+        .await
+        .map_err(|_| AppError::Unavailable {
+            service: "password hashing".into(),
+        })?
+        .map_err(internal)?;
+    let result = tokio::task::spawn_blocking(f).await.map_err(internal);
+    drop(permit);
+    result
 }
 
 pub struct Accounts {
@@ -228,5 +246,33 @@ impl AccountCommands for Accounts {
             .await
             .map_err(StoreError::from)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn no_more_hashes_run_at_once_than_there_are_cores() {
+        static RUNNING: AtomicUsize = AtomicUsize::new(0);
+        static MOST: AtomicUsize = AtomicUsize::new(0);
+        let tasks: Vec<_> = (0..24)
+            .map(|_| {
+                tokio::spawn(blocking(|| {
+                    let now = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
+                    MOST.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    RUNNING.fetch_sub(1, Ordering::SeqCst);
+                }))
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        assert!(MOST.load(Ordering::SeqCst) <= cores);
+        assert!(MOST.load(Ordering::SeqCst) >= 1);
     }
 }
