@@ -40,8 +40,9 @@ pub enum Db {
 
 /// Runs the same code on whichever pool `db` holds: `on_db!(db, pool => query.fetch_one(pool))`.
 /// A macro because the body is type-checked once per pool type (sqlx's executors are generic
-/// over the engine, and one closure cannot be). Prefer [`Db`] / [`Tx`] methods with a [`Sql`];
-/// this stays for the few statements whose types only one engine has.
+/// over the engine, and one closure cannot be). The server's own code uses [`Db`] / [`Tx`]
+/// with a [`Sql`]; this stays for tests and benchmarks that reach sqlx directly (bulk fills,
+/// raw checks of what was stored).
 #[macro_export]
 macro_rules! on_db {
     ($db:expr, $pool:ident => $body:expr) => {
@@ -128,7 +129,7 @@ impl Db {
 
     /// Cheap liveness check for `/readyz`.
     pub async fn ping(&self) -> Result<()> {
-        on_db!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))?;
+        self.execute(Sql::new("SELECT 1")).await?;
         Ok(())
     }
 
