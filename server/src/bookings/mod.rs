@@ -176,7 +176,11 @@ impl Bookings {
     ) -> Result<Registration, AppError> {
         match reads::load(&self.db, &self.keys, id, with_qr).await? {
             Some((registration, organizer))
-                if app::bookings::rules::can_see_registration(actor, registration.user_id, organizer.into()) =>
+                if app::bookings::rules::can_see_registration(
+                    actor,
+                    registration.user_id,
+                    organizer.into(),
+                ) =>
             {
                 Ok(registration)
             }
