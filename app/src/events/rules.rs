@@ -5,7 +5,8 @@ use super::{Category, EventStatus, Money};
 use super::{NewEvent, NewTicketType};
 use crate::auth::{Role, UserId, UserView};
 #[cfg(feature = "ssr")]
-use crate::error::{AppError, FieldErrors, Problem};
+use crate::error::FieldErrors;
+use crate::error::{AppError, Problem};
 use chrono::{DateTime, Utc};
 
 pub const TITLE_MIN: usize = 3;
