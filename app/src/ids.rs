@@ -1,7 +1,8 @@
 //! Ids that cannot be swapped: each table's id is its own type, so a call that passes an event
 //! id where a user id belongs does not compile. On the wire each is a plain number
 //! (`#[serde(transparent)]`); the app crate stays free of sqlx, so the server converts at the
-//! row (`EventId::from(row.id)`, `id.get()`).
+//! row (`EventId::from(row.id)`, `id.get()`). In the server build each has an OpenAPI schema: an
+//! integer, as serde writes it (the REST API's own DTOs write ids as strings).
 use serde::{Deserialize, Serialize};
 
 /// Declares the id newtypes: a macro because the five are identical but for their names.
@@ -11,6 +12,7 @@ macro_rules! ids {
         #[derive(
             Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
         )]
+        #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
         #[serde(transparent)]
         pub struct $name(i64);
 
@@ -62,4 +64,15 @@ ids! {
     TicketTypeId;
     /// A registration: one booking of a group of seats (`registrations.id`).
     RegistrationId;
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    #[test]
+    fn ids_are_integers_in_the_openapi_schema() {
+        let schema = <super::EventId as utoipa::PartialSchema>::schema();
+        let schema = serde_json::to_value(schema).expect("a schema is JSON");
+        assert_eq!(schema["type"], "integer");
+        assert_eq!(schema["format"], "int64");
+    }
 }

@@ -4,7 +4,7 @@ use crate::auth::ports::{AccountCommands, AccountQueries};
 use crate::auth::{Role, UserId, UserView};
 use crate::bookings::ports::{BookingCommands, BookingQueries};
 use crate::error::AppError;
-use crate::events::ports::{EventCommands, EventQueries};
+use crate::events::ports::{EventCommands, EventQueries, ManagedEventQueries};
 use http::header::ACCEPT;
 use http::request::Parts;
 use leptos::prelude::*;
@@ -15,12 +15,14 @@ use tower_sessions::Session;
 /// The session key holding the signed-in user's id (the only thing the session holds).
 pub const SESSION_USER_KEY: &str = "user_id";
 
-/// The ports the server provides to every request.
+/// The ports the server provides to every request: server functions reach them through the
+/// reactive context, REST handlers through the server's state.
 #[derive(Clone)]
 pub struct Services {
     pub account_queries: Arc<dyn AccountQueries>,
     pub account_commands: Arc<dyn AccountCommands>,
     pub event_queries: Arc<dyn EventQueries>,
+    pub managed_events: Arc<dyn ManagedEventQueries>,
     pub event_commands: Arc<dyn EventCommands>,
     pub booking_commands: Arc<dyn BookingCommands>,
     pub booking_queries: Arc<dyn BookingQueries>,

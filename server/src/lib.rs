@@ -49,6 +49,10 @@ use tower_http::trace::TraceLayer;
 pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
+    /// The ports: what server functions and REST handlers call.
+    pub services: Services,
+    // The storage implementations themselves, for what no port offers: start-up and demo
+    // seeding, the assistant's reply stream, benchmarks and tests.
     pub accounts: Arc<Accounts>,
     pub admin: Arc<admin::Admin>,
     pub events: Arc<events::Events>,
@@ -104,15 +108,33 @@ impl AppState {
         if let Some(ai) = &config.ai {
             tracing::info!(provider = ?ai.provider, models = ?ai.models, "the assistant uses these models");
         }
+        let accounts = Accounts::new(db.clone());
+        let admin = admin::Admin::new(db.clone());
+        let reports = reports::Reports::new(db.clone());
+        let services = Services {
+            account_queries: accounts.clone(),
+            account_commands: accounts.clone(),
+            event_queries: events.clone(),
+            managed_events: events.clone(),
+            event_commands: events.clone(),
+            booking_commands: bookings.clone(),
+            booking_queries: bookings.clone(),
+            admin_commands: admin.clone(),
+            admin_queries: admin.clone(),
+            report_queries: reports.clone(),
+            assistant_commands: assistant.clone(),
+            assistant_queries: assistant.clone(),
+        };
         Ok(AppState {
+            services,
             assistant,
             metrics,
             bookings,
             seat_changes,
             tokens: Arc::new(TokenKeys::new(&config.secret_key.0)),
-            accounts: Accounts::new(db.clone()),
-            admin: admin::Admin::new(db.clone()),
-            reports: reports::Reports::new(db.clone()),
+            accounts,
+            admin,
+            reports,
             events,
             config: Arc::new(config),
             db,
@@ -123,19 +145,21 @@ impl AppState {
 
     /// The ports server functions reach through the reactive context.
     pub fn services(&self) -> Services {
-        Services {
-            account_queries: self.accounts.clone(),
-            account_commands: self.accounts.clone(),
-            event_queries: self.events.clone(),
-            event_commands: self.events.clone(),
-            booking_commands: self.bookings.clone(),
-            booking_queries: self.bookings.clone(),
-            admin_commands: self.admin.clone(),
-            admin_queries: self.admin.clone(),
-            report_queries: self.reports.clone(),
-            assistant_commands: self.assistant.clone(),
-            assistant_queries: self.assistant.clone(),
-        }
+        self.services.clone()
+    }
+}
+
+/// The admin table's row of one event: `Events` answers it from the same columns as
+/// `EventQueries::all_events`.
+#[async_trait::async_trait]
+impl app::events::ports::ManagedEventQueries for events::Events {
+    async fn managed_event(
+        &self,
+        actor: &app::auth::UserView,
+        id: app::events::EventId,
+    ) -> Result<app::events::ManagedEvent, app::error::AppError> {
+        app::auth::rules::check_role(actor, app::auth::Role::Admin)?;
+        events::Events::managed_event(self, id).await
     }
 }
 

@@ -68,6 +68,7 @@ pub struct AgentRequest {
 
 /// What a user sends to become an organizer.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewAgentRequest {
     pub organisation: String,
     pub message: String,

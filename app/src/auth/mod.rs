@@ -62,8 +62,12 @@ pub struct UserView {
 
 /// Registration input, before validation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewUser {
+    #[cfg_attr(feature = "ssr", schema(example = "dana@example.com"))]
     pub email: String,
+    #[cfg_attr(feature = "ssr", schema(example = "Dana Levi"))]
     pub display_name: String,
+    /// At least 10 characters, not a common password.
     pub password: String,
 }

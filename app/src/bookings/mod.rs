@@ -88,7 +88,9 @@ impl Payment {
     }
 }
 
+/// A ticket is valid until its registration is cancelled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum TicketStatus {
     Valid,
@@ -103,7 +105,8 @@ pub struct Ticket {
     pub token: String,
     pub status: TicketStatus,
     pub checked_in_at: Option<DateTime<Utc>>,
-    /// The token as a QR code, an SVG document drawn by the server.
+    /// The token as a QR code, an SVG document drawn by the server for the pages that show it
+    /// (`BookingQueries::ticket_sheet`, `my_tickets`); empty in every other answer.
     pub qr_svg: String,
 }
 
@@ -213,7 +216,9 @@ impl Attendee {
 
 /// A ticket in the attendee list: its code (without the signature) and door status.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AttendeeTicket {
+    /// The ticket's code (without the signature).
     pub code: String,
     pub status: TicketStatus,
     pub checked_in_at: Option<DateTime<Utc>>,

@@ -55,14 +55,26 @@ pub trait BookingCommands: Send + Sync {
 #[async_trait::async_trait]
 pub trait BookingQueries: Send + Sync {
     /// One registration, for its holder, the event's organizer or an admin (else `NotFound`).
+    /// Its tickets carry their codes and tokens; no QR code is drawn (`qr_svg` is empty).
     async fn get_registration(
         &self,
         actor: &UserView,
         id: RegistrationId,
     ) -> Result<Registration, AppError>;
 
-    /// The actor's registrations with their events, soonest event first.
+    /// The same registration as its ticket page prints it: with each ticket's QR code drawn
+    /// (`Ticket::qr_svg`).
+    async fn ticket_sheet(
+        &self,
+        actor: &UserView,
+        id: RegistrationId,
+    ) -> Result<Registration, AppError>;
+
+    /// The actor's registrations with their events, soonest event first; no QR code is drawn.
     async fn my_registrations(&self, actor: &UserView) -> Result<Vec<MyRegistration>, AppError>;
+
+    /// The same registrations as `/me` shows them: with each ticket's QR code drawn.
+    async fn my_tickets(&self, actor: &UserView) -> Result<Vec<MyRegistration>, AppError>;
 
     /// The actor's latest notices, newest first.
     async fn my_notices(&self, actor: &UserView) -> Result<Vec<Notice>, AppError>;

@@ -3,7 +3,8 @@ use super::{MyReactions, MyRegistration, Notice, Reaction, Registration, Registr
 use crate::error::AppError;
 use leptos::prelude::*;
 
-/// One registration, for its holder, the event's organizer or an admin.
+/// One registration with its tickets' QR codes, for its holder, the event's organizer or an
+/// admin.
 #[server]
 pub async fn get_registration(id: RegistrationId) -> Result<Registration, AppError> {
     use crate::{auth::Role, ssr};
@@ -12,24 +13,21 @@ pub async fn get_registration(id: RegistrationId) -> Result<Registration, AppErr
             let actor = ssr::require(Role::User).await?;
             ssr::services()?
                 .booking_queries
-                .get_registration(&actor, id)
+                .ticket_sheet(&actor, id)
                 .await
         }
         .await,
     )
 }
 
-/// The signed-in user's registrations with their events.
+/// The signed-in user's registrations with their events and their tickets' QR codes.
 #[server]
 pub async fn my_registrations() -> Result<Vec<MyRegistration>, AppError> {
     use crate::{auth::Role, ssr};
     ssr::with_status(
         async {
             let actor = ssr::require(Role::User).await?;
-            ssr::services()?
-                .booking_queries
-                .my_registrations(&actor)
-                .await
+            ssr::services()?.booking_queries.my_tickets(&actor).await
         }
         .await,
     )

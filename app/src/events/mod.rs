@@ -17,6 +17,7 @@ pub use crate::ids::{EventId, TicketTypeId};
 
 /// What kind of night out an event is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum Category {
     #[serde(rename = "stand-up")]
     StandUp,
@@ -144,8 +145,11 @@ impl EventStatus {
 
 /// An amount in minor units (agorot, grosze, cents) and its ISO 4217 currency.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Money {
+    /// Minor units (agorot, grosze, cents).
     pub amount: i64,
+    /// ISO 4217, e.g. ILS.
     pub currency: String,
 }
 

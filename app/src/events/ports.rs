@@ -1,7 +1,7 @@
 //! What the event server functions and REST handlers need; `server::events` implements it.
 use super::{
     Category, EventChange, EventDetail, EventFilter, EventId, EventListItem, EventSearch,
-    EventStatus, ManagedEventPage, NewEvent, ResultPage, UpdateEvent,
+    EventStatus, ManagedEvent, ManagedEventPage, NewEvent, ResultPage, UpdateEvent,
 };
 use crate::auth::UserView;
 use crate::error::AppError;
@@ -50,6 +50,15 @@ pub trait EventQueries: Send + Sync {
 
     /// The events an agent organizes (all of them for an admin), newest first.
     async fn list_managed_events(&self, actor: &UserView) -> Result<Vec<EventListItem>, AppError>;
+}
+
+/// One event as the admin events table lists it: the answer to an admin's change
+/// (`PATCH /api/v1/admin/events/{id}`).
+#[async_trait::async_trait]
+pub trait ManagedEventQueries: Send + Sync {
+    /// The event with its organizer and featuring, for admins (`Forbidden` for anyone else);
+    /// `NotFound` when there is no such event.
+    async fn managed_event(&self, actor: &UserView, id: EventId) -> Result<ManagedEvent, AppError>;
 }
 
 /// Changes to events. Each checks the record rule (organizer or admin) inside its transaction;

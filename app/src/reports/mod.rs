@@ -82,6 +82,7 @@ pub const BY_EVENT_LIMIT: usize = 20;
 pub const MONTHS: u32 = 12;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ReportTotals {
     pub events: i64,
     pub published_events: i64,
@@ -100,6 +101,7 @@ pub struct ReportTotals {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MonthFigures {
     /// `YYYY-MM` (UTC)
     pub month: String,
@@ -112,6 +114,7 @@ pub struct MonthFigures {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CategoryFigures {
     pub category: Category,
     pub events: i64,

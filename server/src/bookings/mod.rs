@@ -165,36 +165,10 @@ impl BookingCommands for Bookings {
     }
 }
 
-impl Bookings {
-    /// One registration for its holder, the event's organizer or an admin; QR codes are drawn
-    /// only when a page shows them (`with_qr`), API answers carry the token text.
-    pub async fn registration(
-        &self,
-        actor: &UserView,
-        id: RegistrationId,
-        with_qr: bool,
-    ) -> Result<Registration, AppError> {
-        match reads::load(&self.db, &self.keys, id, with_qr).await? {
-            Some((registration, organizer))
-                if app::bookings::rules::can_see_registration(
-                    actor,
-                    registration.user_id,
-                    organizer.into(),
-                ) =>
-            {
-                Ok(registration)
-            }
-            _ => Err(AppError::NotFound),
-        }
-    }
-
-    /// The actor's registrations with their events, soonest event first.
-    pub async fn registrations_of(
-        &self,
-        actor: &UserView,
-        with_qr: bool,
-    ) -> Result<Vec<MyRegistration>, AppError> {
-        reads::registrations_of(&self.db, &self.keys, self.events.as_ref(), actor, with_qr).await
+/// Draws each ticket's QR code, for the pages that print them.
+fn draw_qr_codes(registration: &mut Registration) {
+    for ticket in &mut registration.tickets {
+        ticket.qr_svg = qr_svg(&ticket.token);
     }
 }
 
@@ -278,11 +252,40 @@ impl BookingQueries for Bookings {
         actor: &UserView,
         id: RegistrationId,
     ) -> Result<Registration, AppError> {
-        self.registration(actor, id, true).await
+        match reads::load(&self.db, &self.keys, id, false).await? {
+            Some((registration, organizer))
+                if app::bookings::rules::can_see_registration(
+                    actor,
+                    registration.user_id,
+                    organizer.into(),
+                ) =>
+            {
+                Ok(registration)
+            }
+            _ => Err(AppError::NotFound),
+        }
+    }
+
+    async fn ticket_sheet(
+        &self,
+        actor: &UserView,
+        id: RegistrationId,
+    ) -> Result<Registration, AppError> {
+        let mut registration = self.get_registration(actor, id).await?;
+        draw_qr_codes(&mut registration);
+        Ok(registration)
     }
 
     async fn my_registrations(&self, actor: &UserView) -> Result<Vec<MyRegistration>, AppError> {
-        self.registrations_of(actor, true).await
+        reads::registrations_of(&self.db, &self.keys, self.events.as_ref(), actor, false).await
+    }
+
+    async fn my_tickets(&self, actor: &UserView) -> Result<Vec<MyRegistration>, AppError> {
+        let mut mine = self.my_registrations(actor).await?;
+        for m in &mut mine {
+            draw_qr_codes(&mut m.registration);
+        }
+        Ok(mine)
     }
 
     async fn my_notices(&self, actor: &UserView) -> Result<Vec<Notice>, AppError> {

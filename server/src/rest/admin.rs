@@ -2,11 +2,9 @@
 use super::auth::ApiUser;
 use super::error::{ApiError, ApiJson, ErrorBody};
 use crate::AppState;
-use app::admin::ports::{AdminCommands, AdminQueries};
 use app::admin::{AgentRequest, AgentRequestStatus, AuditFilter, NewAgentRequest};
 use app::auth::Role;
 use app::error::{AppError, Problem};
-use app::events::ports::EventQueries;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -14,6 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+// `AgentRequest` with string ids and the requester nested as `user`.
 #[derive(Serialize, ToSchema)]
 pub struct AgentRequestDto {
     pub id: String,
@@ -66,12 +65,6 @@ pub struct AgentRequests {
 }
 
 #[derive(Deserialize, ToSchema)]
-pub struct AgentRequestInput {
-    pub organisation: String,
-    pub message: String,
-}
-
-#[derive(Deserialize, ToSchema)]
 pub struct DecisionInput {
     /// Shown to the user (optional, ≤ 1000 characters).
     #[serde(default)]
@@ -79,21 +72,21 @@ pub struct DecisionInput {
 }
 
 /// Asks to become an organizer; one pending request at a time (`409` otherwise).
-#[utoipa::path(post, path = "/api/v1/agent-requests", tag = "administration", request_body = AgentRequestInput,
+#[utoipa::path(post, path = "/api/v1/agent-requests", tag = "administration", request_body = NewAgentRequest,
     security(("bearer" = [])),
     responses((status = 201, body = AgentRequestBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 pub async fn file(
     State(state): State<AppState>,
     caller: ApiUser,
-    ApiJson(req): ApiJson<AgentRequestInput>,
+    ApiJson(new): ApiJson<NewAgentRequest>,
 ) -> Result<(StatusCode, Json<AgentRequestBody>), ApiError> {
     let actor = caller.require(Role::User)?;
-    let new = NewAgentRequest {
-        organisation: req.organisation,
-        message: req.message,
-    };
-    let request = state.admin.request_agent(&actor, new).await?;
+    let request = state
+        .services
+        .admin_commands
+        .request_agent(&actor, new)
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(AgentRequestBody {
@@ -111,7 +104,8 @@ pub async fn mine(
 ) -> Result<Json<AgentRequestBody>, ApiError> {
     let actor = caller.require(Role::User)?;
     let request = state
-        .admin
+        .services
+        .admin_queries
         .my_agent_request(&actor)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -149,7 +143,11 @@ pub async fn list(
             )
         })?),
     };
-    let items = state.admin.agent_requests(&actor, status).await?;
+    let items = state
+        .services
+        .admin_queries
+        .agent_requests(&actor, status)
+        .await?;
     Ok(Json(AgentRequests {
         items: items.into_iter().map(Into::into).collect(),
     }))
@@ -165,7 +163,8 @@ async fn decide(
     let actor = caller.require(Role::Admin)?;
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let request = state
-        .admin
+        .services
+        .admin_commands
         .decide_agent_request(&actor, id, approve, &note)
         .await?;
     Ok(Json(AgentRequestBody {
@@ -202,6 +201,7 @@ pub async fn reject(
     decide(state, caller, id, false, req.note).await
 }
 
+// `AuditEntry` with a string actor id and the details as JSON, not as text.
 #[derive(Serialize, ToSchema)]
 pub struct AuditItem {
     pub at: DateTime<Utc>,
@@ -214,6 +214,7 @@ pub struct AuditItem {
     pub details: serde_json::Value,
 }
 
+// `AuditPage` with its entries as `AuditItem`.
 #[derive(Serialize, ToSchema)]
 pub struct AuditBody {
     pub items: Vec<AuditItem>,
@@ -243,7 +244,8 @@ pub async fn audit(
 ) -> Result<Json<AuditBody>, ApiError> {
     let actor = caller.require(Role::Admin)?;
     let page = state
-        .admin
+        .services
+        .admin_queries
         .audit_log(
             &actor,
             AuditFilter {
@@ -273,6 +275,7 @@ pub async fn audit(
     }))
 }
 
+// `AdminUser` flattened, the account as the API's `User`.
 #[derive(Serialize, ToSchema)]
 pub struct AdminUserDto {
     #[serde(flatten)]
@@ -294,6 +297,7 @@ pub struct AdminUserBody {
     pub user: AdminUserDto,
 }
 
+// `UserPage` with its users as `AdminUserDto`.
 #[derive(Serialize, ToSchema)]
 pub struct AdminUsers {
     pub items: Vec<AdminUserDto>,
@@ -342,7 +346,7 @@ pub async fn users(
             .transpose()?,
         page: query.page.unwrap_or(1),
     };
-    let page = state.admin.users(&actor, filter).await?;
+    let page = state.services.admin_queries.users(&actor, filter).await?;
     Ok(Json(AdminUsers {
         total: page.total,
         page: page.page,
@@ -350,6 +354,7 @@ pub async fn users(
     }))
 }
 
+// `UserChange` with the role as a code, refused as a field error on `role` when unknown.
 #[derive(Deserialize, ToSchema)]
 pub struct UserPatch {
     /// user · agent · admin
@@ -375,10 +380,15 @@ pub async fn patch_user(
         role: req.role.as_deref().map(role).transpose()?,
         blocked: req.blocked,
     };
-    let user = state.admin.update_user(&actor, id, change).await?;
+    let user = state
+        .services
+        .admin_commands
+        .update_user(&actor, id, change)
+        .await?;
     Ok(Json(AdminUserBody { user: user.into() }))
 }
 
+// `ManagedEvent` flattened, the event as `EventSummary` and the organizer nested.
 #[derive(Serialize, ToSchema)]
 pub struct AdminEventDto {
     #[serde(flatten)]
@@ -401,6 +411,7 @@ impl From<app::events::ManagedEvent> for AdminEventDto {
     }
 }
 
+// `ManagedEventPage` with its events as `AdminEventDto`.
 #[derive(Serialize, ToSchema)]
 pub struct AdminEvents {
     pub items: Vec<AdminEventDto>,
@@ -440,7 +451,11 @@ pub async fn events(
         &text(query.to),
         query.page.unwrap_or(1),
     )?;
-    let page = state.events.all_events(&actor, filter).await?;
+    let page = state
+        .services
+        .event_queries
+        .all_events(&actor, filter)
+        .await?;
     Ok(Json(AdminEvents {
         total: page.total,
         page: page.page,
@@ -448,6 +463,7 @@ pub async fn events(
     }))
 }
 
+// `EventChange` with the status as a code and the reason optional.
 #[derive(Deserialize, ToSchema)]
 pub struct EventPatch {
     /// published · draft (unpublish: only without bookings) · cancelled (needs `reason`)
@@ -477,6 +493,12 @@ pub async fn patch_event(
         featured: req.featured,
         reason: req.reason,
     };
-    app::events::ports::change_event(state.events.as_ref(), &actor, id.into(), change).await?;
-    Ok(Json(state.events.managed_event(id.into()).await?.into()))
+    let services = &state.services;
+    app::events::ports::change_event(services.event_commands.as_ref(), &actor, id.into(), change)
+        .await?;
+    let event = services
+        .managed_events
+        .managed_event(&actor, id.into())
+        .await?;
+    Ok(Json(event.into()))
 }

@@ -4,7 +4,6 @@ use super::bookings::IdInput;
 use super::error::{ApiError, ApiJson, ErrorBody};
 use super::events::EventSummary;
 use crate::AppState;
-use app::assistant::ports::AssistantCommands;
 use app::auth::Role;
 use app::error::AppError;
 use axum::Json;
@@ -21,6 +20,7 @@ pub struct ChatRequest {
     pub conversation_id: Option<IdInput>,
 }
 
+// `AssistantReply` with a string conversation id and the recommended events as `EventSummary`.
 #[derive(Serialize, ToSchema)]
 pub struct ChatResponse {
     pub conversation_id: String,
@@ -50,15 +50,10 @@ pub async fn chat(
         .as_ref()
         .map(|id| id.parse("conversation_id"))
         .transpose()?;
-    let asked = state
-        .assistant
-        .ask(&actor, &req.message, conversation)
-        .await?;
+    let assistant = &state.services.assistant_commands;
+    let asked = assistant.ask(&actor, &req.message, conversation).await?;
     let locale = crate::web::request_locale(&headers);
-    let reply = state
-        .assistant
-        .answer(&actor, asked.message_id, locale)
-        .await?;
+    let reply = assistant.answer(&actor, asked.message_id, locale).await?;
     Ok(Json(ChatResponse {
         conversation_id: reply.conversation_id.to_string(),
         reply: reply.reply,
@@ -83,6 +78,10 @@ pub async fn delete_conversation(
 ) -> Result<StatusCode, ApiError> {
     let actor = caller.require(Role::User)?;
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
-    state.assistant.delete_conversation(&actor, id).await?;
+    state
+        .services
+        .assistant_commands
+        .delete_conversation(&actor, id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

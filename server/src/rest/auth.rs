@@ -1,7 +1,6 @@
 //! `/api/v1/auth/*` and `/api/v1/me`: the same account commands the pages use, behind JWTs.
 use super::error::{ApiError, ApiJson, ErrorBody};
 use crate::AppState;
-use app::auth::ports::{AccountCommands, AccountQueries};
 use app::auth::rules::check_role;
 use app::auth::{NewUser, Role, UserView};
 use app::error::AppError;
@@ -13,16 +12,6 @@ use axum::{Extension, Json};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-
-#[derive(Deserialize, ToSchema)]
-pub struct RegisterRequest {
-    #[schema(example = "dana@example.com")]
-    pub email: String,
-    /// At least 10 characters, not a common password.
-    pub password: String,
-    #[schema(example = "Dana Levi")]
-    pub display_name: String,
-}
 
 #[derive(Deserialize, ToSchema)]
 pub struct TokenRequest {
@@ -39,6 +28,7 @@ pub struct TokenResponse {
     pub expires_in: i64,
 }
 
+// `UserView` with a string id and the role and locale as codes.
 #[derive(Serialize, ToSchema)]
 pub struct User {
     /// Opaque id.
@@ -97,7 +87,8 @@ impl FromRequestParts<AppState> for ApiUser {
             .ok_or(AppError::Unauthenticated)?;
         let id = state.tokens.verify(token.trim())?;
         let record = state
-            .accounts
+            .services
+            .account_queries
             .get_user(id.into())
             .await?
             .ok_or(AppError::Unauthenticated)?;
@@ -128,19 +119,18 @@ impl axum::extract::OptionalFromRequestParts<AppState> for ApiUser {
 }
 
 /// Creates an account with role `user`.
-#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterRequest,
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = NewUser,
     responses((status = 201, body = UserBody), (status = 409, description = "email taken", body = ErrorBody),
               (status = 422, description = "invalid field", body = ErrorBody)))]
 pub async fn register(
     State(state): State<AppState>,
-    ApiJson(req): ApiJson<RegisterRequest>,
+    ApiJson(new): ApiJson<NewUser>,
 ) -> Result<(StatusCode, Json<UserBody>), ApiError> {
-    let new = NewUser {
-        email: req.email,
-        display_name: req.display_name,
-        password: req.password,
-    };
-    let user = state.accounts.register(new, Default::default()).await?;
+    let user = state
+        .services
+        .account_commands
+        .register(new, Default::default())
+        .await?;
     Ok((StatusCode::CREATED, Json(UserBody { user: user.into() })))
 }
 
@@ -155,7 +145,8 @@ pub async fn token(
     ApiJson(req): ApiJson<TokenRequest>,
 ) -> Result<Json<TokenResponse>, ApiError> {
     let user = state
-        .accounts
+        .services
+        .account_commands
         .sign_in(&req.email, &req.password, ip)
         .await?;
     let access_token = state.tokens.issue(&user)?;
@@ -185,7 +176,12 @@ pub async fn session_user(
         .await
         .map_err(app::ssr::internal)?
         .ok_or(AppError::Unauthenticated)?;
-    match state.accounts.get_user(user_id.into()).await? {
+    match state
+        .services
+        .account_queries
+        .get_user(user_id.into())
+        .await?
+    {
         Some(record) if !record.blocked => Ok(record.user),
         _ => Err(AppError::Unauthenticated.into()),
     }

@@ -4,10 +4,9 @@ use super::error::{ApiError, ApiJson, ErrorBody};
 use super::events::EventSummary;
 use crate::AppState;
 use app::auth::Role;
-use app::bookings::ports::{BookingCommands, BookingQueries};
 use app::bookings::{
-    Attendee, AttendeePage, AttendeeSearch, CheckIn, NewRegistration, Reaction, Registration,
-    ScannedTicket, TicketStatus,
+    Attendee, AttendeePage, AttendeeSearch, AttendeeTicket, CheckIn, NewRegistration, Reaction,
+    Registration, ScannedTicket, TicketStatus,
 };
 use app::error::{AppError, Problem};
 use axum::Json;
@@ -18,6 +17,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+// `Ticket` with its token as `code`, without the bare code and the QR drawing.
 #[derive(Serialize, ToSchema)]
 pub struct TicketDto {
     /// The ticket's secret code with the server's signature (what the QR code holds).
@@ -27,6 +27,7 @@ pub struct TicketDto {
     pub checked_in_at: Option<DateTime<Utc>>,
 }
 
+// `Registration` with string ids and status codes, without the holder and the type's name.
 #[derive(Serialize, ToSchema)]
 pub struct RegistrationDto {
     pub id: String,
@@ -72,6 +73,7 @@ pub struct RegistrationBody {
     pub registration: RegistrationDto,
 }
 
+// `MyRegistration` flattened, its event as the API's `EventSummary`.
 #[derive(Serialize, ToSchema)]
 pub struct MyRegistrationDto {
     #[serde(flatten)]
@@ -104,6 +106,7 @@ impl IdInput {
     }
 }
 
+// `NewRegistration` without the event (in the path); the ticket type's id may be a number.
 #[derive(Deserialize, ToSchema)]
 pub struct RegisterRequest {
     pub ticket_type_id: IdInput,
@@ -132,7 +135,11 @@ pub async fn register(
         ticket_type_id: req.ticket_type_id.parse("ticket_type_id")?.into(),
         quantity: req.quantity,
     };
-    let registration = state.bookings.register(&actor, new).await?;
+    let registration = state
+        .services
+        .booking_commands
+        .register(&actor, new)
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(RegistrationBody {
@@ -154,7 +161,8 @@ pub async fn cancel(
 ) -> Result<Json<RegistrationBody>, ApiError> {
     let actor = caller.require(Role::User)?;
     let registration = state
-        .bookings
+        .services
+        .booking_commands
         .cancel_registration(&actor, id(&registration)?.into())
         .await?;
     Ok(Json(RegistrationBody {
@@ -173,8 +181,9 @@ pub async fn get(
 ) -> Result<Json<RegistrationBody>, ApiError> {
     let actor = caller.require(Role::User)?;
     let registration = state
-        .bookings
-        .registration(&actor, id(&registration)?.into(), false)
+        .services
+        .booking_queries
+        .get_registration(&actor, id(&registration)?.into())
         .await?;
     Ok(Json(RegistrationBody {
         registration: registration.into(),
@@ -190,8 +199,9 @@ pub async fn mine(
 ) -> Result<Json<MyRegistrations>, ApiError> {
     let actor = caller.require(Role::User)?;
     let items = state
-        .bookings
-        .registrations_of(&actor, false)
+        .services
+        .booking_queries
+        .my_registrations(&actor)
         .await?
         .into_iter()
         .map(|m| MyRegistrationDto {
@@ -227,7 +237,8 @@ async fn mark(
 ) -> Result<StatusCode, ApiError> {
     let actor = caller.require(Role::User)?;
     state
-        .bookings
+        .services
+        .booking_commands
         .set_reaction(&actor, id(&event)?.into(), reaction(&kind)?, on)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -245,6 +256,7 @@ pub async fn unreact(
     mark(state, caller, path, false).await
 }
 
+// `MyReactions` with the events as the API's `EventSummary`.
 #[derive(Serialize, ToSchema)]
 pub struct MyReactionsBody {
     pub likes: Vec<EventSummary>,
@@ -259,20 +271,11 @@ pub async fn my_reactions(
     caller: ApiUser,
 ) -> Result<Json<MyReactionsBody>, ApiError> {
     let actor = caller.require(Role::User)?;
-    let mine = state.bookings.my_reactions(&actor).await?;
+    let mine = state.services.booking_queries.my_reactions(&actor).await?;
     Ok(Json(MyReactionsBody {
         likes: mine.likes.into_iter().map(Into::into).collect(),
         saves: mine.saves.into_iter().map(Into::into).collect(),
     }))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct AttendeeTicketDto {
-    /// The ticket's code (without the signature).
-    pub code: String,
-    /// valid · cancelled
-    pub status: String,
-    pub checked_in_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -282,6 +285,7 @@ pub struct AttendeeUser {
     pub email: String,
 }
 
+// `Attendee` with string ids, the holder nested as `user` and status codes.
 #[derive(Serialize, ToSchema)]
 pub struct AttendeeDto {
     pub registration_id: String,
@@ -293,10 +297,11 @@ pub struct AttendeeDto {
     pub waitlist_position: Option<i64>,
     /// free · unpaid · paid
     pub payment: String,
-    pub tickets: Vec<AttendeeTicketDto>,
+    pub tickets: Vec<AttendeeTicket>,
     pub created_at: DateTime<Utc>,
 }
 
+// `AttendeePage` without paging, the door numbers beside the rows.
 #[derive(Serialize, ToSchema)]
 pub struct AttendeesBody {
     pub items: Vec<AttendeeDto>,
@@ -328,15 +333,7 @@ impl From<Attendee> for AttendeeDto {
             status: a.status.code().into(),
             waitlist_position: a.waitlist_position,
             payment: a.payment.code().into(),
-            tickets: a
-                .tickets
-                .into_iter()
-                .map(|t| AttendeeTicketDto {
-                    code: t.code,
-                    status: ticket_status(t.status),
-                    checked_in_at: t.checked_in_at,
-                })
-                .collect(),
+            tickets: a.tickets,
             created_at: a.created_at,
         }
     }
@@ -373,7 +370,7 @@ fn csv_response(page: &AttendeePage) -> Result<Response, ApiError> {
 /// `?format=csv` gives the same rows as CSV.
 #[utoipa::path(get, path = "/api/v1/events/{id}/attendees", tag = "registrations",
     params(("id" = String, Path), AttendeesQuery), security(("bearer" = [])),
-    responses((status = 200, body = AttendeesBody), (status = 200, content_type = "text/csv", body = String),
+    responses((status = 200, content((AttendeesBody = "application/json"), (String = "text/csv"))),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn attendees(
     State(state): State<AppState>,
@@ -387,7 +384,8 @@ pub async fn attendees(
         page: None,
     };
     let page = state
-        .bookings
+        .services
+        .booking_queries
         .attendees(&actor, id(&event)?.into(), search)
         .await?;
     match query.format.as_deref() {
@@ -423,7 +421,8 @@ pub async fn attendees_csv_page(
         page: None,
     };
     let page = state
-        .bookings
+        .services
+        .booking_queries
         .attendees(&actor, id(&event)?.into(), search)
         .await?;
     csv_response(&page)
@@ -435,6 +434,7 @@ pub struct CheckInRequest {
     pub code: String,
 }
 
+// The ticket part of `ScannedTicket`, with a string registration id.
 #[derive(Serialize, ToSchema)]
 pub struct CheckedTicket {
     pub code: String,
@@ -493,7 +493,8 @@ pub async fn check_in(
     };
     Ok(
         match state
-            .bookings
+            .services
+            .booking_commands
             .check_in(&actor, id(&event)?.into(), &req.code)
             .await?
         {
@@ -549,10 +550,15 @@ pub async fn mark_paid(
 ) -> Result<Json<RegistrationBody>, ApiError> {
     let actor = caller.require(Role::User)?;
     let id = id(&registration)?;
-    state.bookings.mark_paid(&actor, id.into()).await?;
+    state
+        .services
+        .booking_commands
+        .mark_paid(&actor, id.into())
+        .await?;
     let registration = state
-        .bookings
-        .registration(&actor, id.into(), false)
+        .services
+        .booking_queries
+        .get_registration(&actor, id.into())
         .await?;
     Ok(Json(RegistrationBody {
         registration: registration.into(),

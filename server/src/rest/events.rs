@@ -4,7 +4,6 @@ use super::error::{ApiError, ApiJson, ErrorBody};
 use crate::AppState;
 use app::auth::Role;
 use app::error::{AppError, FieldErrors, Problem};
-use app::events::ports::{EventCommands, EventQueries};
 use app::events::{
     Category, EventDetail, EventListItem, EventSearch, EventSort, Money, NewEvent, NewTicketType,
     UpdateEvent,
@@ -17,23 +16,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
 
-#[derive(Serialize, Deserialize, ToSchema, Clone)]
-pub struct MoneyDto {
-    /// Minor units (agorot, grosze, cents).
-    pub amount: i64,
-    /// ISO 4217, e.g. ILS.
-    pub currency: String,
-}
-
-impl From<Money> for MoneyDto {
-    fn from(m: Money) -> Self {
-        MoneyDto {
-            amount: m.amount,
-            currency: m.currency,
-        }
-    }
-}
-
+// `EventListItem` with a string id and codes, without the local times and seat totals.
 #[derive(Serialize, ToSchema)]
 pub struct EventSummary {
     pub id: String,
@@ -50,7 +33,7 @@ pub struct EventSummary {
     pub image_url: Option<String>,
     /// draft · published · cancelled · completed
     pub status: String,
-    pub min_price: Option<MoneyDto>,
+    pub min_price: Option<Money>,
     pub remaining_seats: i64,
 }
 
@@ -68,17 +51,18 @@ impl From<EventListItem> for EventSummary {
             city: e.city,
             image_url: e.image_url,
             status: e.status.code().into(),
-            min_price: e.min_price.map(Into::into),
+            min_price: e.min_price,
             remaining_seats: e.remaining_seats,
         }
     }
 }
 
+// `TicketTypeView` with a string id, without the local sales window.
 #[derive(Serialize, ToSchema)]
 pub struct TicketTypeDto {
     pub id: String,
     pub name: String,
-    pub price: MoneyDto,
+    pub price: Money,
     pub quantity: i64,
     pub remaining: i64,
     pub max_per_registration: i64,
@@ -86,12 +70,14 @@ pub struct TicketTypeDto {
     pub sales_end: Option<DateTime<Utc>>,
 }
 
+// `Organizer` with a string id.
 #[derive(Serialize, ToSchema)]
 pub struct OrganizerDto {
     pub id: String,
     pub display_name: String,
 }
 
+// `EventDetail` flattened, without the rendered description and the timestamps.
 #[derive(Serialize, ToSchema)]
 pub struct EventDto {
     #[serde(flatten)]
@@ -121,7 +107,7 @@ impl From<EventDetail> for EventDto {
                 .map(|t| TicketTypeDto {
                     id: t.id.to_string(),
                     name: t.name,
-                    price: t.price.into(),
+                    price: t.price,
                     quantity: t.quantity,
                     remaining: t.remaining,
                     max_per_registration: t.max_per_registration,
@@ -149,6 +135,7 @@ pub struct EventBody {
     pub event: EventDto,
 }
 
+// `ResultPage<EventListItem>` with the events as `EventSummary`.
 #[derive(Serialize, ToSchema)]
 pub struct EventList {
     pub items: Vec<EventSummary>,
@@ -159,10 +146,11 @@ pub struct EventList {
     pub per_page: i64,
 }
 
+// `NewTicketType` with the price nested as `Money` and the sales window optional.
 #[derive(Deserialize, ToSchema)]
 pub struct TicketTypeInput {
     pub name: String,
-    pub price: MoneyDto,
+    pub price: Money,
     pub quantity: i64,
     pub max_per_registration: i64,
     #[serde(default)]
@@ -185,6 +173,7 @@ impl From<TicketTypeInput> for NewTicketType {
     }
 }
 
+// `NewEvent` with optional texts and tags, ticket types as `TicketTypeInput`.
 #[derive(Deserialize, ToSchema)]
 pub struct CreateEventRequest {
     pub title: String,
@@ -208,6 +197,7 @@ pub struct CreateEventRequest {
     pub ticket_types: Vec<TicketTypeInput>,
 }
 
+// `UpdateEvent` refusing unknown fields, ticket types as `TicketTypeInput`.
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct PatchEventRequest {
@@ -375,7 +365,7 @@ pub async fn list(
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<EventList>, ApiError> {
     let search = parse_search(&params)?;
-    let page = state.events.list_events(&search).await?;
+    let page = state.services.event_queries.list_events(&search).await?;
     Ok(Json(EventList {
         items: page.items.into_iter().map(Into::into).collect(),
         total: page.total,
@@ -395,7 +385,8 @@ pub async fn get(
 ) -> Result<Json<EventBody>, ApiError> {
     let viewer = caller.map(|c| c.0);
     let event = state
-        .events
+        .services
+        .event_queries
         .get_event(viewer.as_ref(), event_id(&id)?.into())
         .await?;
     Ok(Json(EventBody {
@@ -408,7 +399,11 @@ async fn respond(
     actor: &app::auth::UserView,
     id: i64,
 ) -> Result<Json<EventBody>, ApiError> {
-    let event = state.events.get_event(Some(actor), id.into()).await?;
+    let event = state
+        .services
+        .event_queries
+        .get_event(Some(actor), id.into())
+        .await?;
     Ok(Json(EventBody {
         event: event.into(),
     }))
@@ -438,7 +433,11 @@ pub async fn create(
         capacity: req.capacity,
         ticket_types: req.ticket_types.into_iter().map(Into::into).collect(),
     };
-    let id = state.events.create_event(&actor, new).await?;
+    let id = state
+        .services
+        .event_commands
+        .create_event(&actor, new)
+        .await?;
     Ok((
         StatusCode::CREATED,
         respond(&state, &actor, id.into()).await?,
@@ -474,7 +473,8 @@ pub async fn patch(
             .map(|t| t.into_iter().map(Into::into).collect()),
     };
     state
-        .events
+        .services
+        .event_commands
         .update_event(&actor, id.into(), changes)
         .await?;
     respond(&state, &actor, id).await
@@ -490,7 +490,11 @@ pub async fn publish(
 ) -> Result<Json<EventBody>, ApiError> {
     let actor = caller.require(Role::Agent)?;
     let id = event_id(&id)?;
-    state.events.publish_event(&actor, id.into()).await?;
+    state
+        .services
+        .event_commands
+        .publish_event(&actor, id.into())
+        .await?;
     respond(&state, &actor, id).await
 }
 
@@ -506,7 +510,8 @@ pub async fn cancel(
     let actor = caller.require(Role::Agent)?;
     let id = event_id(&id)?;
     state
-        .events
+        .services
+        .event_commands
         .cancel_event(&actor, id.into(), req.reason)
         .await?;
     respond(&state, &actor, id).await
@@ -522,7 +527,8 @@ pub async fn delete(
 ) -> Result<StatusCode, ApiError> {
     let actor = caller.require(Role::Agent)?;
     state
-        .events
+        .services
+        .event_commands
         .delete_event(&actor, event_id(&id)?.into())
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -551,7 +557,8 @@ pub async fn put_image(
         .await
         .map_err(|_| AppError::PayloadTooLarge)?;
     let image_url = state
-        .events
+        .services
+        .event_commands
         .set_event_image(&actor, id.into(), bytes.to_vec())
         .await?;
     Ok(Json(ImageBody { image_url }))

@@ -1,5 +1,10 @@
 //! The versioned REST API for other programs (`/api/v1`), documented by OpenAPI 3.1 generated
 //! from these handlers (utoipa) and served at `/api/v1/openapi.json`.
+//!
+//! Handlers reach storage only through the app's ports (`AppState::services`), as the server
+//! functions do. App types whose JSON is the API's are answered and read as they are (their
+//! schemas derive in `app` under `ssr`); the DTOs here exist where the API differs — its ids
+//! are strings, for one — and a comment above each says how.
 pub mod admin;
 pub mod assistant;
 pub mod auth;
@@ -95,4 +100,40 @@ pub fn router() -> Router<AppState> {
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .fallback(|| async { error::ApiError(app::error::AppError::NotFound) })
         .layer(DefaultBodyLimit::max(1024 * 1024))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ApiDoc;
+    use serde_json::Value;
+    use utoipa::OpenApi;
+
+    /// `node` with its `$ref` followed (one level: enough to name the properties).
+    fn resolved<'a>(doc: &'a Value, node: &'a Value) -> &'a Value {
+        match node["$ref"].as_str() {
+            Some(r) => &doc["components"]["schemas"][r.rsplit('/').next().unwrap_or_default()],
+            None => node,
+        }
+    }
+
+    /// Two body types of one name would share a component (one operation describing the
+    /// other's body), and two answers of one status would keep only the last one.
+    #[test]
+    fn each_operation_describes_its_own_bodies() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).expect("the document is JSON");
+        let register = &doc["paths"]["/api/v1/auth/register"]["post"]["requestBody"]["content"]["application/json"]
+            ["schema"];
+        let mut fields: Vec<_> = resolved(&doc, register)["required"]
+            .as_array()
+            .expect("required fields")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        fields.sort_unstable();
+        assert_eq!(fields, ["display_name", "email", "password"]);
+        let attendees =
+            &doc["paths"]["/api/v1/events/{id}/attendees"]["get"]["responses"]["200"]["content"];
+        assert!(attendees["application/json"].is_object(), "{attendees}");
+        assert!(attendees["text/csv"].is_object(), "{attendees}");
+    }
 }

@@ -2,12 +2,12 @@
 //! the CSV the same chart tables the page shows.
 use super::auth::ApiUser;
 use super::error::{ApiError, ErrorBody};
-use super::events::MoneyDto;
 use crate::AppState;
 use app::auth::Role;
 use app::error::AppError;
-use app::reports::ports::ReportQueries;
-use app::reports::{ReportFilter, ReportScope, ReportSummary};
+use app::reports::{
+    CategoryFigures, MonthFigures, ReportFilter, ReportScope, ReportSummary, ReportTotals,
+};
 use app::ui::chart::ChartData;
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -34,43 +34,7 @@ impl ReportQuery {
     }
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct Totals {
-    pub events: i64,
-    pub published_events: i64,
-    /// All accounts; in an agent's report, the people who booked their events.
-    pub users: i64,
-    pub agents: i64,
-    pub admins: i64,
-    pub registrations_confirmed: i64,
-    pub registrations_waitlisted: i64,
-    pub registrations_cancelled: i64,
-    pub seats_confirmed: i64,
-    /// Confirmed seats × price, per currency.
-    pub revenue: Vec<MoneyDto>,
-    /// The part of `revenue` marked paid.
-    pub revenue_paid: Vec<MoneyDto>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Month {
-    /// `YYYY-MM` (UTC)
-    pub month: String,
-    /// Registrations made in the month.
-    pub registrations: i64,
-    /// Seats of those that are confirmed now.
-    pub seats: i64,
-    /// Events created in the month.
-    pub events: i64,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ByCategory {
-    pub category: String,
-    pub events: i64,
-    pub seats: i64,
-}
-
+// `EventFigures` with a string event id.
 #[derive(Serialize, ToSchema)]
 pub struct ByEvent {
     pub event_id: String,
@@ -81,13 +45,14 @@ pub struct ByEvent {
     pub utilisation: f64,
 }
 
+// `ReportSummary` with its events as `ByEvent`.
 #[derive(Serialize, ToSchema)]
 pub struct Summary {
-    pub totals: Totals,
+    pub totals: ReportTotals,
     /// The 12 months up to `to` (or this month), oldest first.
-    pub by_month: Vec<Month>,
+    pub by_month: Vec<MonthFigures>,
     /// Published and completed events.
-    pub by_category: Vec<ByCategory>,
+    pub by_category: Vec<CategoryFigures>,
     /// The latest-starting 20 published or completed events.
     pub by_event: Vec<ByEvent>,
     /// Confirmed seats / capacity of published and completed events, 0..1.
@@ -96,40 +61,10 @@ pub struct Summary {
 
 impl From<ReportSummary> for Summary {
     fn from(s: ReportSummary) -> Self {
-        let t = s.totals;
         Summary {
-            totals: Totals {
-                events: t.events,
-                published_events: t.published_events,
-                users: t.users,
-                agents: t.agents,
-                admins: t.admins,
-                registrations_confirmed: t.registrations_confirmed,
-                registrations_waitlisted: t.registrations_waitlisted,
-                registrations_cancelled: t.registrations_cancelled,
-                seats_confirmed: t.seats_confirmed,
-                revenue: t.revenue.into_iter().map(Into::into).collect(),
-                revenue_paid: t.revenue_paid.into_iter().map(Into::into).collect(),
-            },
-            by_month: s
-                .by_month
-                .into_iter()
-                .map(|m| Month {
-                    month: m.month,
-                    registrations: m.registrations,
-                    seats: m.seats,
-                    events: m.events,
-                })
-                .collect(),
-            by_category: s
-                .by_category
-                .into_iter()
-                .map(|c| ByCategory {
-                    category: c.category.code().into(),
-                    events: c.events,
-                    seats: c.seats,
-                })
-                .collect(),
+            totals: s.totals,
+            by_month: s.by_month,
+            by_category: s.by_category,
             by_event: s
                 .by_event
                 .into_iter()
@@ -163,7 +98,8 @@ pub async fn summary(
         ReportScope::Own
     };
     let summary = state
-        .reports
+        .services
+        .report_queries
         .summary(&actor, scope, &query.filter()?)
         .await?;
     Ok(Json(summary.into()))
@@ -198,7 +134,8 @@ async fn csv_download(
     }
     let actor = super::auth::session_user(state, session).await?;
     let summary = state
-        .reports
+        .services
+        .report_queries
         .summary(&actor, scope, &query.filter()?)
         .await?;
     let locale = crate::web::request_locale(headers);

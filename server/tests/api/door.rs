@@ -345,13 +345,25 @@ on_both_engines! {
                 app.get(&path, &[("accept", "text/html"), ("cookie", session.as_str())]).await
             }
         };
-        for who in [cookie, owner_cookie] {
+        for who in [cookie.clone(), owner_cookie] {
             let shown = page(who).await;
             assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
             assert!(shown.body.contains("Door night"));
             assert_eq!(shown.body.matches("class=\"qr\"").count(), 2, "one QR code per seat");
+            assert_eq!(shown.body.matches("<svg xmlns").count(), 2, "each QR code drawn");
             assert!(shown.body.contains(code(&group, 1).split('.').next().unwrap()));
         }
+        // The holder's /me draws the same codes; the API answers carry the token text only.
+        let session = format!("{}={cookie}", server::sessions::SESSION_COOKIE);
+        let me = app.get("/me", &[("accept", "text/html"), ("cookie", session.as_str())]).await;
+        assert_eq!(me.status, StatusCode::OK, "{}", me.body);
+        assert_eq!(me.body.matches("class=\"qr\"").count(), 2, "one QR code per seat on /me");
+        assert!(me.body.matches("<svg xmlns").count() >= 2, "the QR codes drawn on /me");
+        let api_path = format!("/api/v1/registrations/{}", group["id"].as_str().unwrap());
+        let api = app.call(Method::GET, &api_path, None, Some(&user)).await;
+        assert_eq!(api.status, StatusCode::OK, "{}", api.body);
+        assert!(!api.body.contains("svg"), "{}", api.body);
+        assert_eq!(api.json()["registration"]["tickets"][0]["code"], group["tickets"][0]["code"]);
         assert_eq!(page(stranger).await.status, StatusCode::NOT_FOUND);
         let visitor = app.get(&path, &[("accept", "text/html")]).await;
         assert_eq!(visitor.status, StatusCode::FOUND);
