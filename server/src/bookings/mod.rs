@@ -62,6 +62,7 @@ impl Bookings {
 
 #[async_trait::async_trait]
 impl BookingCommands for Bookings {
+    #[tracing::instrument(skip_all, fields(actor = %actor.id))]
     async fn register(
         &self,
         actor: &UserView,
@@ -111,6 +112,7 @@ impl BookingCommands for Bookings {
         })
     }
 
+    #[tracing::instrument(skip_all, fields(actor = %actor.id))]
     async fn cancel_registration(
         &self,
         actor: &UserView,
@@ -128,7 +130,7 @@ impl BookingCommands for Bookings {
                 "the booking writer answered a cancellation with a booking",
             ));
         };
-        let (registration, _) = reads::load(&self.db, &self.keys, id, false)
+        let (registration, _) = reads::load(&self.db, &self.keys, id)
             .await?
             .ok_or(AppError::NotFound)?;
         tracing::info!(
@@ -139,6 +141,7 @@ impl BookingCommands for Bookings {
         Ok(registration)
     }
 
+    #[tracing::instrument(skip_all, fields(actor = %actor.id))]
     async fn set_reaction(
         &self,
         actor: &UserView,
@@ -151,10 +154,12 @@ impl BookingCommands for Bookings {
         Ok(set_mark(&self.db, actor, event_id, reaction, on).await?)
     }
 
+    #[tracing::instrument(skip_all, fields(actor = %actor.id))]
     async fn mark_paid(&self, actor: &UserView, id: RegistrationId) -> Result<(), AppError> {
         Ok(door::mark_paid(&self.db, actor, id).await?)
     }
 
+    #[tracing::instrument(skip_all, fields(actor = %actor.id))]
     async fn check_in(
         &self,
         actor: &UserView,
@@ -201,6 +206,7 @@ async fn set_mark(
 
 #[async_trait::async_trait]
 impl BookingQueries for Bookings {
+    #[tracing::instrument(skip_all, fields(actor = %actor.id))]
     async fn my_reactions(&self, actor: &UserView) -> Result<MyReactions, AppError> {
         let events = self.events.as_ref();
         Ok(MyReactions {
@@ -209,6 +215,7 @@ impl BookingQueries for Bookings {
         })
     }
 
+    #[tracing::instrument(skip_all, fields(actor = %actor.id))]
     async fn reactions_on(
         &self,
         actor: &UserView,
@@ -217,10 +224,12 @@ impl BookingQueries for Bookings {
         Ok(reads::reactions_on(&self.db, actor, event_id).await?)
     }
 
+    #[tracing::instrument(skip_all, fields(actor = %actor.id))]
     async fn all_marks(&self, actor: &UserView) -> Result<Vec<(EventId, Reaction)>, AppError> {
         Ok(reads::all_marks(&self.db, actor).await?)
     }
 
+    #[tracing::instrument(skip_all, fields(actor = %actor.id))]
     async fn attendees(
         &self,
         actor: &UserView,
@@ -230,6 +239,7 @@ impl BookingQueries for Bookings {
         Ok(door::attendees(&self.db, actor, event_id, search).await?)
     }
 
+    #[tracing::instrument(skip_all, fields(actor = %actor.id))]
     async fn door_count(
         &self,
         actor: &UserView,
@@ -238,6 +248,7 @@ impl BookingQueries for Bookings {
         Ok(door::door_count(&self.db, actor, event_id).await?)
     }
 
+    #[tracing::instrument(skip_all, fields(actor = %actor.id))]
     async fn find_ticket(
         &self,
         actor: &UserView,
@@ -247,12 +258,13 @@ impl BookingQueries for Bookings {
         Ok(door::find_ticket(&self.db, actor, event_id, code).await?)
     }
 
+    #[tracing::instrument(skip_all, fields(actor = %actor.id))]
     async fn get_registration(
         &self,
         actor: &UserView,
         id: RegistrationId,
     ) -> Result<Registration, AppError> {
-        match reads::load(&self.db, &self.keys, id, false).await? {
+        match reads::load(&self.db, &self.keys, id).await? {
             Some((registration, organizer))
                 if app::bookings::rules::can_see_registration(
                     actor,
@@ -266,6 +278,7 @@ impl BookingQueries for Bookings {
         }
     }
 
+    #[tracing::instrument(skip_all, fields(actor = %actor.id))]
     async fn ticket_sheet(
         &self,
         actor: &UserView,
@@ -276,10 +289,12 @@ impl BookingQueries for Bookings {
         Ok(registration)
     }
 
+    #[tracing::instrument(skip_all, fields(actor = %actor.id))]
     async fn my_registrations(&self, actor: &UserView) -> Result<Vec<MyRegistration>, AppError> {
-        reads::registrations_of(&self.db, &self.keys, self.events.as_ref(), actor, false).await
+        reads::registrations_of(&self.db, &self.keys, self.events.as_ref(), actor).await
     }
 
+    #[tracing::instrument(skip_all, fields(actor = %actor.id))]
     async fn my_tickets(&self, actor: &UserView) -> Result<Vec<MyRegistration>, AppError> {
         let mut mine = self.my_registrations(actor).await?;
         for m in &mut mine {
@@ -288,6 +303,7 @@ impl BookingQueries for Bookings {
         Ok(mine)
     }
 
+    #[tracing::instrument(skip_all, fields(actor = %actor.id))]
     async fn my_notices(&self, actor: &UserView) -> Result<Vec<Notice>, AppError> {
         Ok(reads::notices(&self.db, actor).await?)
     }

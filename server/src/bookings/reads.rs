@@ -1,6 +1,6 @@
 //! Reads about registrations: one registration with its tickets and waitlist position, the
 //! actor's registrations, likes and saves, and notices.
-use super::tickets::{TicketKeys, qr_svg};
+use super::tickets::TicketKeys;
 use crate::db::Db;
 use crate::error::StoreResult;
 use crate::sql::Sql;
@@ -33,13 +33,12 @@ struct RegistrationRow {
 type TicketRow = (String, String, Option<DateTime<Utc>>);
 
 /// Reads a registration with its tickets and waitlist position (no access rule), and the
-/// event's organizer; QR codes are drawn only for pages (`with_qr`), API answers carry the
-/// token text.
+/// event's organizer. Tickets carry their code and signed token; QR codes are drawn only for
+/// the pages that show them (`BookingQueries::ticket_sheet`, `my_tickets`).
 pub async fn load(
     db: &Db,
     keys: &TicketKeys,
     id: RegistrationId,
-    with_qr: bool,
 ) -> StoreResult<Option<(Registration, i64)>> {
     let Some(row) = db
         .fetch_optional::<RegistrationRow>(
@@ -81,11 +80,7 @@ pub async fn load(
             .map(|(code, status, checked_in_at)| {
                 let token = keys.token(row.event_id, &code);
                 Ticket {
-                    qr_svg: if with_qr {
-                        qr_svg(&token)
-                    } else {
-                        String::new()
-                    },
+                    qr_svg: String::new(),
                     token,
                     code,
                     status: if status == "valid" {
@@ -124,12 +119,11 @@ pub async fn registrations_of(
     keys: &TicketKeys,
     events: &dyn EventQueries,
     actor: &UserView,
-    with_qr: bool,
 ) -> Result<Vec<MyRegistration>, AppError> {
     let ids = registration_ids(db, actor).await?;
     let mut mine = Vec::with_capacity(ids.len());
     for id in ids {
-        if let Some((registration, _)) = load(db, keys, id, with_qr).await? {
+        if let Some((registration, _)) = load(db, keys, id).await? {
             let event = events
                 .get_event(Some(actor), registration.event_id)
                 .await?
