@@ -39,6 +39,24 @@ pub(super) fn wrong_status(status: EventStatus) -> AppError {
     }
 }
 
+/// Appends the values of an event's columns, title to capacity, in table order (the next
+/// thirteen placeholders of an insert or an update).
+fn event_fields(sql: Sql, event: &ValidEvent) -> Sql {
+    sql.arg(&event.title)
+        .arg(&event.slug)
+        .arg(&event.summary)
+        .arg(&event.description)
+        .arg(event.category.code())
+        .arg(event.tags.join(","))
+        .arg(event.starts_at)
+        .arg(event.ends_at)
+        .arg(&event.timezone)
+        .arg(&event.venue)
+        .arg(&event.address)
+        .arg(&event.city)
+        .arg(event.capacity)
+}
+
 /// The guard columns of an event inside the transaction, with the record rule applied:
 /// absent or not the actor's to manage → `NotFound`.
 async fn guard(
@@ -183,26 +201,16 @@ impl EventCommands for Events {
             let mut tx = self.db.begin().await?;
             let id: EventId = tx
                 .scalar::<i64>(
-                    Sql::new(
-                        "INSERT INTO events (organizer_id, title, slug, summary, description, category, tags, \
-                         starts_at, ends_at, timezone, venue, address, city, capacity, status, created_at, \
-                         updated_at, search_title, search_body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-                         $10, $11, $12, $13, $14, 'draft', $15, $15, $16, $17) RETURNING id",
+                    event_fields(
+                        Sql::new(
+                            "INSERT INTO events (organizer_id, title, slug, summary, description, category, tags, \
+                             starts_at, ends_at, timezone, venue, address, city, capacity, status, created_at, \
+                             updated_at, search_title, search_body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+                             $10, $11, $12, $13, $14, 'draft', $15, $15, $16, $17) RETURNING id",
+                        )
+                        .arg(actor.id),
+                        &event,
                     )
-                    .arg(actor.id)
-                    .arg(&event.title)
-                    .arg(&event.slug)
-                    .arg(&event.summary)
-                    .arg(&event.description)
-                    .arg(event.category.code())
-                    .arg(event.tags.join(","))
-                    .arg(event.starts_at)
-                    .arg(event.ends_at)
-                    .arg(&event.timezone)
-                    .arg(&event.venue)
-                    .arg(&event.address)
-                    .arg(&event.city)
-                    .arg(event.capacity)
                     .arg(now)
                     .arg(search_title)
                     .arg(search_body),
@@ -278,25 +286,15 @@ impl EventCommands for Events {
             let mut tx = self.db.begin().await?;
             let done = tx
                 .execute(
-                    Sql::new(
-                        "UPDATE events SET title = $1, slug = $2, summary = $3, description = $4, category = $5, \
-                         tags = $6, starts_at = $7, ends_at = $8, timezone = $9, venue = $10, address = $11, \
-                         city = $12, capacity = $13, updated_at = $14, search_title = $18, search_body = $19 \
-                         WHERE id = $15 AND (organizer_id = $16 OR $17) AND status IN ('draft', 'published')",
+                    event_fields(
+                        Sql::new(
+                            "UPDATE events SET title = $1, slug = $2, summary = $3, description = $4, category = $5, \
+                             tags = $6, starts_at = $7, ends_at = $8, timezone = $9, venue = $10, address = $11, \
+                             city = $12, capacity = $13, updated_at = $14, search_title = $18, search_body = $19 \
+                             WHERE id = $15 AND (organizer_id = $16 OR $17) AND status IN ('draft', 'published')",
+                        ),
+                        &event,
                     )
-                    .arg(&event.title)
-                    .arg(&event.slug)
-                    .arg(&event.summary)
-                    .arg(&event.description)
-                    .arg(event.category.code())
-                    .arg(event.tags.join(","))
-                    .arg(event.starts_at)
-                    .arg(event.ends_at)
-                    .arg(&event.timezone)
-                    .arg(&event.venue)
-                    .arg(&event.address)
-                    .arg(&event.city)
-                    .arg(event.capacity)
                     .arg(now())
                     .arg(id)
                     .arg(actor.id)
