@@ -65,6 +65,15 @@ pub enum Problem {
     LastAdmin,
     /// An admin cannot block their own account.
     CannotBlockSelf,
+    /// The booking would give one person more seats than the event allows per person.
+    SeatsPerUser {
+        max: i64,
+        held: i64,
+    },
+    /// An `Idempotency-Key` that is not 1–255 visible ASCII characters.
+    IdempotencyKeyInvalid,
+    /// An `Idempotency-Key` already used by this caller for a different request.
+    IdempotencyKeyReused,
     /// A request body that could not be read as the expected JSON (REST only).
     Malformed {
         detail: String,
@@ -108,6 +117,14 @@ impl Problem {
             Problem::EventStarted => Msg::FieldEventStarted.text(locale).to_owned(),
             Problem::SalesNotStarted => Msg::FieldSalesNotStarted.text(locale).to_owned(),
             Problem::SalesEnded => Msg::FieldSalesEnded.text(locale).to_owned(),
+            Problem::SeatsPerUser { max, held } => fill(
+                Msg::FieldSeatsPerUser.text(locale),
+                &[("max", max), ("held", held)],
+            ),
+            Problem::IdempotencyKeyInvalid => {
+                Msg::FieldIdempotencyKeyInvalid.text(locale).to_owned()
+            }
+            Problem::IdempotencyKeyReused => Msg::FieldIdempotencyKeyReused.text(locale).to_owned(),
             Problem::Malformed { detail } => detail.clone(),
         }
     }

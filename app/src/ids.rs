@@ -3,6 +3,10 @@
 //! (`#[serde(transparent)]`); the app crate stays free of sqlx, so the server converts at the
 //! row (`EventId::from(row.id)`, `id.get()`). In the server build each has an OpenAPI schema: an
 //! integer, as serde writes it (the REST API's own DTOs write ids as strings).
+//!
+//! Tickets have no id type on purpose: nothing outside the database addresses a ticket by its
+//! row id. A ticket is found by its code (128 random bits, the secret in the QR code) or by its
+//! signed token, both strings that cannot be confused with a number.
 use serde::{Deserialize, Serialize};
 
 /// Declares the id newtypes: a macro because the five are identical but for their names.

@@ -4,7 +4,7 @@ use crate::auth::ports::{AccountCommands, AccountQueries};
 use crate::auth::{Role, UserId, UserView};
 use crate::bookings::ports::{BookingCommands, BookingQueries};
 use crate::error::AppError;
-use crate::events::ports::{EventCommands, EventQueries, ManagedEventQueries};
+use crate::events::ports::{EventCommands, EventQueries};
 use http::header::ACCEPT;
 use http::request::Parts;
 use leptos::prelude::*;
@@ -22,7 +22,6 @@ pub struct Services {
     pub account_queries: Arc<dyn AccountQueries>,
     pub account_commands: Arc<dyn AccountCommands>,
     pub event_queries: Arc<dyn EventQueries>,
-    pub managed_events: Arc<dyn ManagedEventQueries>,
     pub event_commands: Arc<dyn EventCommands>,
     pub booking_commands: Arc<dyn BookingCommands>,
     pub booking_queries: Arc<dyn BookingQueries>,

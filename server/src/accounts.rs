@@ -182,6 +182,7 @@ impl Accounts {
 
 #[async_trait::async_trait]
 impl AccountQueries for Accounts {
+    #[tracing::instrument(skip_all, fields(user = %id))]
     async fn get_user(&self, id: UserId) -> Result<Option<UserRecord>, AppError> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
         let row: Option<UserRow> = self
@@ -196,10 +197,12 @@ impl AccountQueries for Accounts {
 
 #[async_trait::async_trait]
 impl AccountCommands for Accounts {
+    #[tracing::instrument(skip_all)]
     async fn register(&self, new: NewUser, locale: Locale) -> Result<UserView, AppError> {
         self.create(new, Role::User, locale).await
     }
 
+    #[tracing::instrument(skip_all, fields(client = %client))]
     async fn sign_in(
         &self,
         email: &str,
@@ -235,6 +238,7 @@ impl AccountCommands for Accounts {
         Ok(record.user)
     }
 
+    #[tracing::instrument(skip_all, fields(user = %id))]
     async fn set_locale(&self, id: UserId, locale: Locale) -> Result<(), AppError> {
         self.db
             .execute(

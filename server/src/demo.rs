@@ -271,6 +271,7 @@ pub fn demo_events(count: usize) -> Vec<(usize, NewEvent)> {
                 address: format!("{} {}", 1 + rng.next(90), if organizer == 0 { "Rothschild Blvd" } else { "ul. Floriańska" }),
                 city: city.into(),
                 capacity,
+                max_seats_per_user: None,
                 ticket_types,
             };
             (organizer, event)
@@ -397,6 +398,7 @@ async fn book_some(
                         event_id: item.id,
                         ticket_type_id: tt.id,
                         quantity: 1 + (i as i64 % tt.max_per_registration.min(2)),
+                        idempotency_key: None,
                     },
                 )
                 .await

@@ -115,7 +115,6 @@ impl AppState {
             account_queries: accounts.clone(),
             account_commands: accounts.clone(),
             event_queries: events.clone(),
-            managed_events: events.clone(),
             event_commands: events.clone(),
             booking_commands: bookings.clone(),
             booking_queries: bookings.clone(),
@@ -146,20 +145,6 @@ impl AppState {
     /// The ports server functions reach through the reactive context.
     pub fn services(&self) -> Services {
         self.services.clone()
-    }
-}
-
-/// The admin table's row of one event: `Events` answers it from the same columns as
-/// `EventQueries::all_events`.
-#[async_trait::async_trait]
-impl app::events::ports::ManagedEventQueries for events::Events {
-    async fn managed_event(
-        &self,
-        actor: &app::auth::UserView,
-        id: app::events::EventId,
-    ) -> Result<app::events::ManagedEvent, app::error::AppError> {
-        app::auth::rules::check_role(actor, app::auth::Role::Admin)?;
-        events::Events::managed_event(self, id).await
     }
 }
 

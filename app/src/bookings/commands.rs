@@ -4,18 +4,25 @@ use crate::error::AppError;
 use crate::events::EventId;
 use leptos::prelude::*;
 
-/// Books seats from the event page, then shows the outcome there (`?registration=`).
+/// Books seats from the event page, then shows the outcome there (`?registration=`). The
+/// form's one-time token ([`super::queries::new_booking_token`]) makes a second post of the
+/// same form answer the first booking.
 /// Signed-in users only; a visitor is asked to sign in first.
 #[server]
 pub async fn book_seats(
     event_id: EventId,
     ticket_type_id: TicketTypeId,
     quantity: i64,
+    form_token: Option<String>,
 ) -> Result<RegistrationId, AppError> {
     use crate::{auth::Role, ssr};
     ssr::with_status(
         async {
             let actor = ssr::require(Role::User).await?;
+            let idempotency_key = form_token
+                .filter(|t| !t.is_empty())
+                .map(super::IdempotencyKey::try_from)
+                .transpose()?;
             let registration = ssr::services()?
                 .booking_commands
                 .register(
@@ -24,6 +31,7 @@ pub async fn book_seats(
                         event_id,
                         ticket_type_id,
                         quantity,
+                        idempotency_key,
                     },
                 )
                 .await?;

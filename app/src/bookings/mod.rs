@@ -133,6 +133,51 @@ pub struct NewRegistration {
     pub event_id: EventId,
     pub ticket_type_id: TicketTypeId,
     pub quantity: i64,
+    /// Makes the booking idempotent: a second request with the same key (from the same user,
+    /// within a day) answers the registration the first one made instead of booking again.
+    #[serde(default)]
+    pub idempotency_key: Option<IdempotencyKey>,
+}
+
+/// A caller's name for one booking attempt (`Idempotency-Key`, or the booking form's one-time
+/// token): 1–255 visible ASCII characters.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub const MAX_LEN: usize = 255;
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for IdempotencyKey {
+    type Error = crate::error::AppError;
+
+    fn try_from(key: String) -> Result<Self, Self::Error> {
+        if (1..=Self::MAX_LEN).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) {
+            Ok(IdempotencyKey(key))
+        } else {
+            Err(crate::error::AppError::field(
+                "Idempotency-Key",
+                crate::error::Problem::IdempotencyKeyInvalid,
+            ))
+        }
+    }
+}
+
+impl From<IdempotencyKey> for String {
+    fn from(key: IdempotencyKey) -> String {
+        key.0
+    }
+}
+
+impl std::fmt::Display for IdempotencyKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// A registration with the event it is for, for `/me`.

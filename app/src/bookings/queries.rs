@@ -3,6 +3,14 @@ use super::{MyReactions, MyRegistration, Notice, Reaction, Registration, Registr
 use crate::error::AppError;
 use leptos::prelude::*;
 
+/// A fresh one-time token for the booking form: sent with the form as its idempotency key,
+/// so a form posted twice (a double click, a resubmitted page) books once. The page asks for
+/// a new one after each booking, since a person may book again on purpose.
+#[server]
+pub async fn new_booking_token() -> Result<String, AppError> {
+    Ok(format!("form-{:032x}", rand::random::<u128>()))
+}
+
 /// One registration with its tickets' QR codes, for its holder, the event's organizer or an
 /// admin.
 #[server]

@@ -62,6 +62,9 @@ pub struct EventForm {
     pub city: String,
     #[serde(default)]
     pub capacity: String,
+    /// Empty: no cap on the seats one person holds.
+    #[serde(default)]
+    pub max_seats_per_user: String,
     #[serde(default)]
     pub ticket_types: Vec<TicketTypeForm>,
     /// The current image, shown beside the form (images have their own form; a posted value
@@ -141,6 +144,10 @@ impl EventForm {
             address: event.address.clone(),
             city: item.city.clone(),
             capacity: event.capacity.to_string(),
+            max_seats_per_user: event
+                .max_seats_per_user
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
             image_url: item.image_url.clone(),
             ticket_types: event
                 .ticket_types
@@ -169,6 +176,8 @@ impl EventForm {
     pub fn to_new_event(&self) -> (NewEvent, FieldErrors) {
         let mut errors = FieldErrors::new();
         let capacity = number(&mut errors, "capacity", &self.capacity);
+        let max_seats_per_user = (!self.max_seats_per_user.trim().is_empty())
+            .then(|| number(&mut errors, "max_seats_per_user", &self.max_seats_per_user));
         let ticket_types = self
             .ticket_types
             .iter()
@@ -215,6 +224,7 @@ impl EventForm {
             address: self.address.clone(),
             city: self.city.clone(),
             capacity,
+            max_seats_per_user,
             ticket_types,
         };
         (event, errors)

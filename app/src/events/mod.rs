@@ -222,6 +222,9 @@ pub struct EventDetail {
     pub tags: Vec<String>,
     pub address: String,
     pub capacity: i64,
+    /// The most seats one person may hold for this event (all their registrations together);
+    /// `None`: no cap beyond each ticket type's `max_per_registration`.
+    pub max_seats_per_user: Option<i64>,
     pub confirmed_seats: i64,
     pub waitlisted_seats: i64,
     pub likes: i64,
@@ -262,6 +265,9 @@ pub struct NewEvent {
     pub address: String,
     pub city: String,
     pub capacity: i64,
+    /// Caps the seats one person may hold (none when absent).
+    #[serde(default)]
+    pub max_seats_per_user: Option<i64>,
     pub ticket_types: Vec<NewTicketType>,
 }
 
@@ -405,6 +411,8 @@ pub struct UpdateEvent {
     pub address: Option<String>,
     pub city: Option<String>,
     pub capacity: Option<i64>,
+    /// `Some(None)` removes the cap, `Some(Some(n))` sets it, `None` leaves it.
+    pub max_seats_per_user: Option<Option<i64>>,
     /// Replaces all ticket types.
     pub ticket_types: Option<Vec<NewTicketType>>,
 }
@@ -425,6 +433,7 @@ impl From<NewEvent> for UpdateEvent {
             address: Some(new.address),
             city: Some(new.city),
             capacity: Some(new.capacity),
+            max_seats_per_user: Some(new.max_seats_per_user),
             ticket_types: Some(new.ticket_types),
         }
     }

@@ -50,14 +50,10 @@ pub trait EventQueries: Send + Sync {
 
     /// The events an agent organizes (all of them for an admin), newest first.
     async fn list_managed_events(&self, actor: &UserView) -> Result<Vec<EventListItem>, AppError>;
-}
 
-/// One event as the admin events table lists it: the answer to an admin's change
-/// (`PATCH /api/v1/admin/events/{id}`).
-#[async_trait::async_trait]
-pub trait ManagedEventQueries: Send + Sync {
-    /// The event with its organizer and featuring, for admins (`Forbidden` for anyone else);
-    /// `NotFound` when there is no such event.
+    /// One event as the admin events table lists it, with its organizer and featuring (the
+    /// answer to an admin's change): `Forbidden` for anyone but admins, `NotFound` when there
+    /// is no such event.
     async fn managed_event(&self, actor: &UserView, id: EventId) -> Result<ManagedEvent, AppError>;
 }
 

@@ -101,6 +101,7 @@ pub struct ValidEvent {
     pub address: String,
     pub city: String,
     pub capacity: i64,
+    pub max_seats_per_user: Option<i64>,
     pub ticket_types: Vec<ValidTicketType>,
 }
 
@@ -253,6 +254,9 @@ pub fn validate_event(new: &NewEvent) -> Result<ValidEvent, FieldErrors> {
     let address = text(&mut errors, "address", &new.address, 0, TEXT_MAX);
     let city = text(&mut errors, "city", &new.city, 1, 80);
     let capacity = range(&mut errors, "capacity", new.capacity, 1, CAPACITY_MAX);
+    let max_seats_per_user = new
+        .max_seats_per_user
+        .map(|n| range(&mut errors, "max_seats_per_user", n, 1, CAPACITY_MAX));
     let ticket_types: Vec<_> = new
         .ticket_types
         .iter()
@@ -279,6 +283,7 @@ pub fn validate_event(new: &NewEvent) -> Result<ValidEvent, FieldErrors> {
         address,
         city,
         capacity,
+        max_seats_per_user,
         ticket_types,
     })
 }
@@ -320,6 +325,7 @@ mod tests {
             address: "12 Allenby St".into(),
             city: "Tel Aviv".into(),
             capacity: 80,
+            max_seats_per_user: None,
             ticket_types: vec![NewTicketType {
                 name: "General".into(),
                 price_amount: 6000,

@@ -37,6 +37,7 @@ struct EventLock {
     organizer_id: UserId,
     status: String,
     starts_at: DateTime<Utc>,
+    max_seats_per_user: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -89,7 +90,7 @@ fn ticket_type(id: TicketTypeId) -> Sql {
 /// The event's guard columns, its row locked until the commit.
 async fn lock_event(tx: &mut Tx<'_>, id: EventId) -> StoreResult<Option<EventLock>> {
     let sql = format!(
-        "SELECT organizer_id, status, starts_at FROM events WHERE id = $1{}",
+        "SELECT organizer_id, status, starts_at, max_seats_per_user FROM events WHERE id = $1{}",
         tx.row_lock()
     );
     Ok(tx.fetch_optional(Sql::new(&sql).arg(id)).await?)
@@ -103,6 +104,89 @@ fn payment_for(price_amount: i64) -> Payment {
     }
 }
 
+/// What [`register_once`] did.
+pub enum Registered {
+    Booked(Booked),
+    /// The request's idempotency key was used before, for the same booking: this is the
+    /// registration that booking made; nothing was written.
+    Replayed(RegistrationId),
+}
+
+/// Keys older than this are forgotten: their booking may be made again.
+pub const IDEMPOTENCY_WINDOW: chrono::TimeDelta = chrono::TimeDelta::hours(24);
+
+/// Books like [`register`], once per idempotency key: the key is claimed by the same
+/// transaction that books (one upsert, which waits for a concurrent claim of the same key on
+/// PostgreSQL), so a retry after a lost answer, even one racing the first request in another
+/// process, finds the first booking instead of making a second. The same key for a different
+/// booking is refused; a refused booking gives its key back.
+pub async fn register_once(
+    tx: &mut Tx<'_>,
+    actor: &UserView,
+    new: &NewRegistration,
+    now: DateTime<Utc>,
+) -> StoreResult<Registered> {
+    let Some(key) = &new.idempotency_key else {
+        return register(tx, actor, new, now).await.map(Registered::Booked);
+    };
+    let fingerprint = format!("{}:{}:{}", new.event_id, new.ticket_type_id, new.quantity);
+    let claimed = tx
+        .execute(
+            Sql::new(
+                "INSERT INTO idempotency_keys (user_id, key, fingerprint, created_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (user_id, key) DO UPDATE SET fingerprint = excluded.fingerprint, \
+                 registration_id = NULL, created_at = excluded.created_at \
+                 WHERE idempotency_keys.created_at < $5",
+            )
+            .arg(actor.id)
+            .arg(key.as_str())
+            .arg(&fingerprint)
+            .arg(now)
+            .arg(now - IDEMPOTENCY_WINDOW),
+        )
+        .await?
+        == 1;
+    if !claimed {
+        let (first, registration): (String, Option<i64>) = tx
+            .fetch_one(
+                Sql::new(
+                    "SELECT fingerprint, registration_id FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+                )
+                .arg(actor.id)
+                .arg(key.as_str()),
+            )
+            .await?;
+        if first != fingerprint {
+            return Err(AppError::field("Idempotency-Key", Problem::IdempotencyKeyReused).into());
+        }
+        // A claim is only ever committed together with its registration.
+        let id = registration.ok_or(sqlx::Error::RowNotFound)?;
+        return Ok(Registered::Replayed(id.into()));
+    }
+    let forget = Sql::new("DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2")
+        .arg(actor.id)
+        .arg(key.as_str());
+    match register(tx, actor, new, now).await {
+        Ok(booked) => {
+            tx.execute(
+                Sql::new(
+                    "UPDATE idempotency_keys SET registration_id = $1 WHERE user_id = $2 AND key = $3",
+                )
+                .arg(booked.id)
+                .arg(actor.id)
+                .arg(key.as_str()),
+            )
+            .await?;
+            Ok(Registered::Booked(booked))
+        }
+        Err(refused @ crate::error::StoreError::App(_)) => {
+            tx.execute(forget).await?;
+            Err(refused)
+        }
+        Err(error) => Err(error),
+    }
+}
+
 /// Books seats: confirmed with tickets when seats allow and nobody waits ahead, otherwise a
 /// place on the waitlist; refused when the event or ticket type is not open or the quantity is
 /// out of bounds.
@@ -112,7 +196,8 @@ pub async fn register(
     new: &NewRegistration,
     now: DateTime<Utc>,
 ) -> StoreResult<Booked> {
-    // The common case in four statements: an open event nobody waits for, seats in both
+    // The common case in four statements: an open event nobody waits for and without a cap
+    // per person, seats in both
     // counters, a type on sale (the conditions of the checks below, written into the updates).
     if let Some(booked) = fast_booking(tx, actor, new, now).await? {
         return Ok(booked);
@@ -139,6 +224,21 @@ pub async fn register(
     };
     check_open(&window, now)?;
     check_quantity(new.quantity, tt.max_per_registration)?;
+    if let Some(max) = event.max_seats_per_user {
+        let held: i64 = tx
+            .scalar(
+                Sql::new(
+                    "SELECT CAST(COALESCE(SUM(quantity), 0) AS BIGINT) FROM registrations \
+                     WHERE event_id = $1 AND user_id = $2 AND status <> 'cancelled'",
+                )
+                .arg(new.event_id)
+                .arg(actor.id),
+            )
+            .await?;
+        if held + new.quantity > max {
+            return Err(AppError::field("quantity", Problem::SeatsPerUser { max, held }).into());
+        }
+    }
     // Nobody overtakes: a group waiting for this ticket type, or one whose type has room but
     // waits for the event's seats, keeps newcomers out.
     let ahead: Option<i64> = tx
@@ -250,7 +350,8 @@ async fn fast_booking(
         .execute(
             Sql::new(
                 "UPDATE events SET seats_confirmed = seats_confirmed + $2 WHERE id = $1 AND status = 'published' \
-                 AND starts_at > $3 AND seats_waitlisted = 0 AND seats_confirmed + $2 <= capacity",
+                 AND starts_at > $3 AND seats_waitlisted = 0 AND seats_confirmed + $2 <= capacity \
+                 AND max_seats_per_user IS NULL",
             )
             .arg(new.event_id)
             .arg(new.quantity)

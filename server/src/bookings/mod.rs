@@ -47,6 +47,7 @@ impl Bookings {
         events: Arc<dyn EventQueries>,
         seat_changes: Arc<SeatChanges>,
     ) -> Arc<Self> {
+        tokio::spawn(forget_old_keys(db.clone()));
         Arc::new(Bookings {
             writer: Writer::start(db.clone(), seat_changes),
             db,
@@ -60,6 +61,22 @@ impl Bookings {
     }
 }
 
+/// Deletes idempotency keys past their day, once an hour (a key that old is no longer looked
+/// at, see [`commands::IDEMPOTENCY_WINDOW`]; this only keeps the table small).
+async fn forget_old_keys(db: Db) {
+    let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        hourly.tick().await;
+        let cutoff = now() - commands::IDEMPOTENCY_WINDOW;
+        let sql = Sql::new("DELETE FROM idempotency_keys WHERE created_at < $1").arg(cutoff);
+        match db.execute(sql).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(forgotten = n, "old idempotency keys deleted"),
+            Err(e) => tracing::warn!("could not delete old idempotency keys: {e}"),
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl BookingCommands for Bookings {
     #[tracing::instrument(skip_all, fields(actor = %actor.id))]
@@ -68,17 +85,24 @@ impl BookingCommands for Bookings {
         actor: &UserView,
         new: NewRegistration,
     ) -> Result<Registration, AppError> {
-        let Done::Booked(booked) = self
+        let booked = match self
             .writer
             .submit(Command::Register {
                 actor: actor.clone(),
                 new,
             })
             .await?
-        else {
-            return Err(internal(
-                "the booking writer answered a booking with a cancellation",
-            ));
+        {
+            Done::Booked(booked) => booked,
+            Done::Replayed(id) => {
+                tracing::info!(registration = %id, "booking retried with its idempotency key");
+                return self.get_registration(actor, id).await;
+            }
+            Done::Cancelled(_) => {
+                return Err(internal(
+                    "the booking writer answered a booking with a cancellation",
+                ));
+            }
         };
         tracing::info!(
             registration = %booked.id,

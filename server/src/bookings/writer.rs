@@ -8,7 +8,7 @@
 //! queue on the event row; bookings in a batch lock events in id order, and a batch that still
 //! meets a deadlock (PostgreSQL aborts one side) is retried whole, since nothing of it was
 //! committed.
-use super::commands::{self, Booked};
+use super::commands::{self, Booked, Registered};
 use crate::db::{Db, now};
 use crate::error::StoreError;
 use crate::live::SeatChanges;
@@ -49,6 +49,8 @@ impl Command {
 /// What the writer did for one request.
 pub enum Done {
     Booked(Booked),
+    /// A booking whose idempotency key an earlier request used: the registration it made.
+    Replayed(RegistrationId),
     Cancelled(RegistrationId),
 }
 
@@ -121,21 +123,25 @@ async fn write_batch(db: &Db, jobs: &[Job]) -> Result<Written, Failed> {
     let mut touched = Vec::new();
     for (i, job) in jobs.iter().enumerate() {
         let now = now();
-        let outcome =
-            match &job.command {
-                Command::Register { actor, new } => commands::register(&mut tx, actor, new, now)
-                    .await
-                    .map(|booked| {
+        let outcome = match &job.command {
+            Command::Register { actor, new } => commands::register_once(&mut tx, actor, new, now)
+                .await
+                .map(|registered| match registered {
+                    Registered::Booked(booked) => {
                         touched.push(booked.event_id);
                         Done::Booked(booked)
-                    }),
-                Command::Cancel { actor, id } => commands::cancel(&mut tx, actor, *id, now)
+                    }
+                    Registered::Replayed(id) => Done::Replayed(id),
+                }),
+            Command::Cancel { actor, id } => {
+                commands::cancel(&mut tx, actor, *id, now)
                     .await
                     .map(|event| {
                         touched.extend(event);
                         Done::Cancelled(*id)
-                    }),
-            };
+                    })
+            }
+        };
         match outcome {
             Ok(done) => results.push(Ok(done)),
             Err(StoreError::App(refused)) => results.push(Err(refused)),

@@ -39,8 +39,8 @@ pub(super) fn wrong_status(status: EventStatus) -> AppError {
     }
 }
 
-/// Appends the values of an event's columns, title to capacity, in table order (the next
-/// thirteen placeholders of an insert or an update).
+/// Appends the values of an event's columns, title to the seats per person, in table order
+/// (the next fourteen placeholders of an insert or an update).
 fn event_fields(sql: Sql, event: &ValidEvent) -> Sql {
     sql.arg(&event.title)
         .arg(&event.slug)
@@ -55,6 +55,7 @@ fn event_fields(sql: Sql, event: &ValidEvent) -> Sql {
         .arg(&event.address)
         .arg(&event.city)
         .arg(event.capacity)
+        .arg(event.max_seats_per_user)
 }
 
 /// The guard columns of an event inside the transaction, with the record rule applied:
@@ -204,9 +205,9 @@ impl EventCommands for Events {
                     event_fields(
                         Sql::new(
                             "INSERT INTO events (organizer_id, title, slug, summary, description, category, tags, \
-                             starts_at, ends_at, timezone, venue, address, city, capacity, status, created_at, \
-                             updated_at, search_title, search_body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-                             $10, $11, $12, $13, $14, 'draft', $15, $15, $16, $17) RETURNING id",
+                             starts_at, ends_at, timezone, venue, address, city, capacity, max_seats_per_user, status, \
+                             created_at, updated_at, search_title, search_body) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+                             $8, $9, $10, $11, $12, $13, $14, $15, 'draft', $16, $16, $17, $18) RETURNING id",
                         )
                         .arg(actor.id),
                         &event,
@@ -261,6 +262,9 @@ impl EventCommands for Events {
             address: changes.address.unwrap_or(current.address),
             city: changes.city.unwrap_or(current.city),
             capacity: changes.capacity.unwrap_or(current.capacity),
+            max_seats_per_user: changes
+                .max_seats_per_user
+                .unwrap_or(current.max_seats_per_user),
             ticket_types: changes
                 .ticket_types
                 .unwrap_or_else(|| current_types.iter().map(TicketTypeRow::as_new).collect()),
@@ -290,8 +294,9 @@ impl EventCommands for Events {
                         Sql::new(
                             "UPDATE events SET title = $1, slug = $2, summary = $3, description = $4, category = $5, \
                              tags = $6, starts_at = $7, ends_at = $8, timezone = $9, venue = $10, address = $11, \
-                             city = $12, capacity = $13, updated_at = $14, search_title = $18, search_body = $19 \
-                             WHERE id = $15 AND (organizer_id = $16 OR $17) AND status IN ('draft', 'published')",
+                             city = $12, capacity = $13, max_seats_per_user = $14, updated_at = $15, search_title = $19, \
+                             search_body = $20 WHERE id = $16 AND (organizer_id = $17 OR $18) \
+                             AND status IN ('draft', 'published')",
                         ),
                         &event,
                     )

@@ -21,11 +21,9 @@ use crate::sql::Sql;
 use app::auth::UserView;
 use app::error::AppError;
 use app::events::rules::can_manage;
-use app::events::{EventId, EventStatus, ManagedEvent};
+use app::events::{EventId, EventStatus};
 use chrono::{DateTime, Utc};
-use rows::{
-    EVENT_SELECT, EventRow, GuardRow, MANAGED_SELECT, ManagedRow, TicketTypeRow, status_of,
-};
+use rows::{EVENT_SELECT, EventRow, GuardRow, TicketTypeRow, status_of};
 use std::sync::Arc;
 
 pub struct Events {
@@ -36,17 +34,6 @@ pub struct Events {
 }
 
 impl Events {
-    /// One event as the admin table lists it (for the REST answer to an admin's change).
-    pub async fn managed_event(&self, id: EventId) -> Result<ManagedEvent, AppError> {
-        let sql = format!("{MANAGED_SELECT} WHERE e.id = $1");
-        let row: Option<ManagedRow> = self
-            .db
-            .fetch_optional(Sql::new(&sql).arg(id))
-            .await
-            .map_err(StoreError::from)?;
-        row.ok_or(AppError::NotFound)?.into_managed()
-    }
-
     pub fn new(
         db: Db,
         images: ImageStore,

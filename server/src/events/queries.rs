@@ -11,7 +11,7 @@ use app::events::ports::EventQueries;
 use app::events::rules::can_see;
 use app::events::{
     Category, EventDetail, EventFilter, EventId, EventListItem, EventSearch, MANAGED_PER_PAGE,
-    ManagedEventPage, Organizer, ResultPage,
+    ManagedEvent, ManagedEventPage, Organizer, ResultPage,
 };
 use chrono::{DateTime, Utc};
 
@@ -59,6 +59,7 @@ impl EventQueries for Events {
                 .collect(),
             address: row.address.clone(),
             capacity: row.capacity,
+            max_seats_per_user: row.max_seats_per_user,
             confirmed_seats: row.seats_confirmed,
             waitlisted_seats: row.seats_waitlisted,
             likes: reactions.iter().find(|r| r.0 == "like").map_or(0, |r| r.1),
@@ -208,5 +209,17 @@ impl EventQueries for Events {
             .await
             .map_err(StoreError::from)?;
         rows.iter().map(EventRow::item).collect()
+    }
+
+    #[tracing::instrument(skip_all, fields(actor = %actor.id, event = %id))]
+    async fn managed_event(&self, actor: &UserView, id: EventId) -> Result<ManagedEvent, AppError> {
+        app::auth::rules::check_role(actor, app::auth::Role::Admin)?;
+        let sql = format!("{MANAGED_SELECT} WHERE e.id = $1");
+        let row: Option<ManagedRow> = self
+            .db
+            .fetch_optional(Sql::new(&sql).arg(id))
+            .await
+            .map_err(StoreError::from)?;
+        row.ok_or(AppError::NotFound)?.into_managed()
     }
 }

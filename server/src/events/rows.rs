@@ -25,6 +25,7 @@ pub(crate) struct EventRow {
     pub(crate) address: String,
     pub(crate) city: String,
     pub(crate) capacity: i64,
+    pub(crate) max_seats_per_user: Option<i64>,
     pub(crate) image_url: Option<String>,
     pub(crate) status: String,
     pub(crate) cancel_reason: Option<String>,
@@ -83,7 +84,7 @@ pub(crate) struct GuardRow {
 macro_rules! event_columns {
     () => {
         "SELECT e.id, e.organizer_id, e.title, e.summary, e.description, e.category, e.tags, \
-         e.starts_at, e.ends_at, e.timezone, e.venue, e.address, e.city, e.capacity, e.image_url, e.status, \
+         e.starts_at, e.ends_at, e.timezone, e.venue, e.address, e.city, e.capacity, e.max_seats_per_user, e.image_url, e.status, \
          e.cancel_reason, e.created_at, e.published_at, u.display_name AS organizer_name, e.min_price, e.min_currency, \
          e.seats_confirmed, e.seats_waitlisted"
     };

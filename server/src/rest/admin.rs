@@ -497,7 +497,7 @@ pub async fn patch_event(
     app::events::ports::change_event(services.event_commands.as_ref(), &actor, id.into(), change)
         .await?;
     let event = services
-        .managed_events
+        .event_queries
         .managed_event(&actor, id.into())
         .await?;
     Ok(Json(event.into()))

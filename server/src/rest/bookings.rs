@@ -5,13 +5,13 @@ use super::events::EventSummary;
 use crate::AppState;
 use app::auth::Role;
 use app::bookings::{
-    Attendee, AttendeePage, AttendeeSearch, AttendeeTicket, CheckIn, NewRegistration, Reaction,
-    Registration, ScannedTicket, TicketStatus,
+    Attendee, AttendeePage, AttendeeSearch, AttendeeTicket, CheckIn, IdempotencyKey,
+    NewRegistration, Reaction, Registration, ScannedTicket, TicketStatus,
 };
 use app::error::{AppError, Problem};
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -113,13 +113,29 @@ pub struct RegisterRequest {
     pub quantity: i64,
 }
 
+/// The `Idempotency-Key` header, checked; absent is `None`.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let text = value
+        .to_str()
+        .map_err(|_| AppError::field("Idempotency-Key", Problem::IdempotencyKeyInvalid))?;
+    Ok(Some(IdempotencyKey::try_from(text.to_owned())?))
+}
+
 fn id(text: &str) -> Result<i64, ApiError> {
     text.parse().map_err(|_| ApiError(AppError::NotFound))
 }
 
 /// Books seats of one ticket type: `201` confirmed with tickets, or `201` waitlisted with a
 /// position when sold out or others wait; `409` when the event is not open for booking.
-#[utoipa::path(post, path = "/api/v1/events/{id}/registrations", tag = "registrations", params(("id" = String, Path)),
+/// With an `Idempotency-Key` header, a retry (same key, same caller, same body, within 24
+/// hours) answers `201` with the registration the first request made instead of booking again;
+/// the same key with another body answers `422`.
+#[utoipa::path(post, path = "/api/v1/events/{id}/registrations", tag = "registrations",
+    params(("id" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters naming this booking attempt; a retry with the same key books nothing new and answers the first registration")),
     request_body = RegisterRequest, security(("bearer" = [])),
     responses((status = 201, body = RegistrationBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -127,6 +143,7 @@ pub async fn register(
     State(state): State<AppState>,
     caller: ApiUser,
     Path(event): Path<String>,
+    headers: HeaderMap,
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> Result<(StatusCode, Json<RegistrationBody>), ApiError> {
     let actor = caller.require(Role::User)?;
@@ -134,6 +151,7 @@ pub async fn register(
         event_id: id(&event)?.into(),
         ticket_type_id: req.ticket_type_id.parse("ticket_type_id")?.into(),
         quantity: req.quantity,
+        idempotency_key: idempotency_key(&headers)?,
     };
     let registration = state
         .services

@@ -87,6 +87,8 @@ pub struct EventDto {
     pub address: String,
     pub ticket_types: Vec<TicketTypeDto>,
     pub capacity: i64,
+    /// The most seats one person may hold for this event; `null`: no cap.
+    pub max_seats_per_user: Option<i64>,
     pub confirmed_seats: i64,
     pub waitlisted_seats: i64,
     pub organizer: OrganizerDto,
@@ -116,6 +118,7 @@ impl From<EventDetail> for EventDto {
                 })
                 .collect(),
             capacity: e.capacity,
+            max_seats_per_user: e.max_seats_per_user,
             confirmed_seats: e.confirmed_seats,
             waitlisted_seats: e.waitlisted_seats,
             organizer: OrganizerDto {
@@ -193,7 +196,13 @@ pub struct CreateEventRequest {
     #[serde(default)]
     pub address: String,
     pub city: String,
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub capacity: i64,
+    /// The most seats one person may hold for this event (all their registrations together);
+    /// absent or `null`: no cap.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 1_000_000)]
+    pub max_seats_per_user: Option<i64>,
     pub ticket_types: Vec<TicketTypeInput>,
 }
 
@@ -213,7 +222,17 @@ pub struct PatchEventRequest {
     pub address: Option<String>,
     pub city: Option<String>,
     pub capacity: Option<i64>,
+    /// A number sets the cap on seats per person, `null` removes it, absent leaves it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 1_000_000)]
+    pub max_seats_per_user: Option<Option<i64>>,
     pub ticket_types: Option<Vec<TicketTypeInput>>,
+}
+
+/// A field that is present, `null` or not: `Some(None)` for `null`, `None` (by `default`)
+/// when absent.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<i64>::deserialize(d).map(Some)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -431,6 +450,7 @@ pub async fn create(
         address: req.address,
         city: req.city,
         capacity: req.capacity,
+        max_seats_per_user: req.max_seats_per_user,
         ticket_types: req.ticket_types.into_iter().map(Into::into).collect(),
     };
     let id = state
@@ -468,6 +488,7 @@ pub async fn patch(
         address: req.address,
         city: req.city,
         capacity: req.capacity,
+        max_seats_per_user: req.max_seats_per_user,
         ticket_types: req
             .ticket_types
             .map(|t| t.into_iter().map(Into::into).collect()),

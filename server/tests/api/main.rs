@@ -2,6 +2,7 @@
 mod admin;
 mod assistant;
 mod auth;
+mod booking_limits;
 mod bookings;
 #[path = "../common/mod.rs"]
 mod common;

@@ -1,7 +1,7 @@
 //! The booking part of the event page (`/events/:id`): one form per ticket type, and where a
 //! new registration stands after booking.
 use crate::bookings::commands::BookSeats;
-use crate::bookings::queries::get_registration;
+use crate::bookings::queries::{get_registration, new_booking_token};
 use crate::bookings::{RegistrationId, RegistrationStatus};
 use crate::events::{EventDetail, EventStatus};
 use crate::i18n::{Msg, fill, t, use_locale};
@@ -20,6 +20,8 @@ pub fn BookingPanel(event: EventDetail) -> impl IntoView {
         move || book.value().get().map(|r| r.map(|_| ())),
         <BookSeats as ServerFn>::PATH,
     );
+    // One token per form shown; a new one after each booking (a second booking is wanted).
+    let token = Resource::new(move || book.version().get(), |_| new_booking_token());
     let locale = use_locale();
     let item = event.item.clone();
     let open = item.status == EventStatus::Published && item.starts_at > chrono::Utc::now();
@@ -46,6 +48,7 @@ pub fn BookingPanel(event: EventDetail) -> impl IntoView {
                         if !signed_in {
                             return view! { <a class="btn btn-primary btn-block" href=next>{t(Msg::BookingSignIn)}</a> }.into_any();
                         }
+                        let form_token = token.await.unwrap_or_default();
                         let feed = use_context::<crate::bookings::live::SeatsFeed>();
                         types.into_iter().map(|tt| {
                             let (type_id, rendered) = (tt.id, tt.remaining);
@@ -54,10 +57,12 @@ pub fn BookingPanel(event: EventDetail) -> impl IntoView {
                                 if left <= 0 { t(Msg::BookingJoinWaitlist) } else { t(Msg::BookingBook) }
                             };
                             let select_id = format!("quantity-{}", tt.id);
+                            let form_token = form_token.clone();
                             view! {
                                 <ActionForm action=book attr:class="booking-form">
                                     <input type="hidden" name="event_id" value=item.id.to_string()/>
                                     <input type="hidden" name="ticket_type_id" value=tt.id.to_string()/>
+                                    <input type="hidden" name="form_token" value=form_token/>
                                     <label for=select_id.clone()>{fill(t(Msg::BookingSeatsOf), &[("name", &tt.name)])}</label>
                                     <select id=select_id name="quantity">
                                         {(1..=tt.max_per_registration).map(|n| view! { <option value=n.to_string()>{n}</option> }).collect_view()}

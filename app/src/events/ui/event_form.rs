@@ -185,7 +185,10 @@ fn EventFormView(id: Option<EventId>, form: EventForm) -> impl IntoView {
                         <Field label=Msg::FormAddress name="form[address]" value=value(&form.address) error=msg("address")/>
                         <Field label=Msg::FormCity name="form[city]" required=true value=value(&form.city) error=msg("city")/>
                     </div>
-                    <Field label=Msg::FormCapacity name="form[capacity]" kind="number" required=true value=value(&form.capacity) error=msg("capacity")/>
+                    <div class="field-row">
+                        <Field label=Msg::FormCapacity name="form[capacity]" kind="number" required=true value=value(&form.capacity) error=msg("capacity")/>
+                        <Field label=Msg::FormMaxSeatsPerUser name="form[max_seats_per_user]" kind="number" hint=Msg::FormMaxSeatsPerUserHint value=value(&form.max_seats_per_user) error=msg("max_seats_per_user")/>
+                    </div>
                 </fieldset>
                 <fieldset>
                     <legend>{t(Msg::EventFormTickets)}</legend>

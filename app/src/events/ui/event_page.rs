@@ -170,7 +170,12 @@ fn EventDetailView(event: EventDetail, locale: Locale) -> impl IntoView {
                         <dt>{t(Msg::EventOrganizer)}</dt>
                         <dd>{event.organizer.display_name.clone()}</dd>
                         <dt>{t(Msg::EventCapacity)}</dt>
-                        <dd>{event.capacity}</dd>
+                        <dd>
+                            {event.capacity}
+                            {event.max_seats_per_user.map(|n| view! {
+                                <br/><small class="muted">{fill(t(Msg::EventMaxSeatsPerUser), &[("n", &n)])}</small>
+                            })}
+                        </dd>
                     </dl>
                     <h2>{t(Msg::EventAbout)}</h2>
                     // Rendered from Markdown and sanitised on the server (server/src/markdown.rs).
