@@ -163,7 +163,10 @@ pub enum AppError {
     PayloadTooLarge,
     /// An outside service (e.g. image hosting) failed; nothing was changed.
     #[error("{service} is unavailable")]
-    Unavailable { service: String },
+    Unavailable {
+        service: String,
+        retry_after_secs: u64,
+    },
     /// A failure on the server; the cause is in the server log only.
     #[error("internal error")]
     Internal,
@@ -205,6 +208,17 @@ impl AppError {
             "payload_too_large" => 413,
             "unavailable" => 503,
             _ => 500,
+        }
+    }
+
+    /// Seconds to wait before trying again (`Retry-After`), for the kinds that say so.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::RateLimited { retry_after_secs }
+            | AppError::Unavailable {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
         }
     }
 

@@ -2,7 +2,7 @@
 //!
 //! The page's locale is fixed for one page load: the server picks it (cookie, then
 //! `Accept-Language`), writes it into `<html lang dir>`, and the client reads it back from there.
-//! Switching language is a plain link to `/lang/<code>` that sets the cookie and comes back.
+//! Switching language is a small form posting to `/lang`, which sets the cookie and comes back.
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::fmt::Display;

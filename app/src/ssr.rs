@@ -94,6 +94,9 @@ pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         )
     {
         res.set_status(status);
+        if let Some(secs) = err.retry_after() {
+            res.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
+        }
     }
     result
 }

@@ -1,8 +1,14 @@
 //! Accounts on either database: registration with Argon2id hashes, sign-in with attempt
 //! limits, role and block flags read fresh on every request. Implements the app's ports.
+//!
+//! Sign-in limits are kept in the database ([`SharedLimits`]), so every server process counts
+//! together: a slot is taken under the account and under the client address *before* the
+//! password is checked, and given back when it was right — parallel guesses cannot all pass
+//! one free slot. Attempts on an account from an address it signed in from before are counted
+//! under their own key, so a stranger's guesses do not lock the owner out.
 use crate::db::Db;
 use crate::error::{StoreError, StoreResult};
-use crate::limiter::FailureLimiter;
+use crate::rate::{Rate, RequestLimits, SharedLimits};
 use crate::sql::Sql;
 use app::auth::ports::{AccountCommands, AccountQueries, UserRecord};
 use app::auth::rules::{normalize_email, validate_new_user};
@@ -17,7 +23,6 @@ use argon2::password_hash::{
 use chrono::{DateTime, Utc};
 use std::net::IpAddr;
 use std::sync::{Arc, LazyLock};
-use std::time::{Duration, Instant};
 
 /// A users row as stored (server only).
 #[derive(sqlx::FromRow)]
@@ -84,19 +89,22 @@ static HASHING: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
     tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
 });
 
-/// How long a request waits for a hashing slot before it is answered `503`.
-const HASH_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// Runs CPU-heavy hashing off the async workers, at most [`HASHING`] at a time.
+/// Runs CPU-heavy hashing off the async workers, at most [`HASHING`] at a time; a request
+/// that waits longer than `wait` for a slot is answered `503` with `Retry-After`.
 async fn blocking<T: Send + 'static>(
+    wait: Option<std::time::Duration>,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, AppError> {
-    let permit = tokio::time::timeout(HASH_WAIT, HASHING.acquire())
-        .await
-        .map_err(|_| AppError::Unavailable {
-            service: "password hashing".into(),
-        })?
-        .map_err(internal)?;
+    let permit = match wait {
+        Some(wait) => tokio::time::timeout(wait, HASHING.acquire())
+            .await
+            .map_err(|_| AppError::Unavailable {
+                service: "password hashing".into(),
+                retry_after_secs: 2,
+            })?,
+        None => HASHING.acquire().await,
+    }
+    .map_err(internal)?;
     let result = tokio::task::spawn_blocking(f).await.map_err(internal);
     drop(permit);
     result
@@ -104,16 +112,57 @@ async fn blocking<T: Send + 'static>(
 
 pub struct Accounts {
     db: Db,
-    limiter: FailureLimiter,
+    limits: RequestLimits,
+    shared: SharedLimits,
 }
 
 impl Accounts {
-    /// Five failed sign-ins per minute per address and per account.
-    pub fn new(db: Db) -> Arc<Self> {
-        Arc::new(Accounts {
-            db,
-            limiter: FailureLimiter::new(5, Duration::from_secs(60)),
-        })
+    pub fn new(db: Db, limits: RequestLimits, shared: SharedLimits) -> Arc<Self> {
+        Arc::new(Accounts { db, limits, shared })
+    }
+
+    /// Takes a slot under each key whose limit is on; `RateLimited` over any of them.
+    async fn take(&self, keys: &[(&str, Option<Rate>)]) -> Result<crate::rate::Taken, AppError> {
+        let on: Vec<(&str, Rate)> = keys
+            .iter()
+            .filter_map(|(key, rate)| rate.map(|r| (*key, r)))
+            .collect();
+        self.shared
+            .take(&on, crate::db::now())
+            .await?
+            .map_err(|wait| AppError::RateLimited {
+                retry_after_secs: wait,
+            })
+    }
+
+    /// Whether `user` signed in from `client` before.
+    async fn known_address(&self, user: i64, client: IpAddr) -> StoreResult<bool> {
+        let found: Option<i64> = self
+            .db
+            .scalar_optional(
+                Sql::new(
+                    "SELECT user_id FROM sign_in_addresses WHERE user_id = $1 AND address = $2",
+                )
+                .arg(user)
+                .arg(client.to_string()),
+            )
+            .await?;
+        Ok(found.is_some())
+    }
+
+    async fn remember_address(&self, user: i64, client: IpAddr) -> StoreResult<()> {
+        self.db
+            .execute(
+                Sql::new(
+                    "INSERT INTO sign_in_addresses (user_id, address, last_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (user_id, address) DO UPDATE SET last_at = excluded.last_at",
+                )
+                .arg(user)
+                .arg(client.to_string())
+                .arg(crate::db::now()),
+            )
+            .await?;
+        Ok(())
     }
 
     async fn find_by_email(&self, email: &str) -> StoreResult<Option<UserRow>> {
@@ -133,7 +182,7 @@ impl Accounts {
     ) -> Result<UserView, AppError> {
         let new = validate_new_user(&new).map_err(AppError::Invalid)?;
         let password = new.password.clone();
-        let hash = blocking(move || hash_password(&password)).await??;
+        let hash = blocking(self.limits.hash_wait, move || hash_password(&password)).await??;
         let now = crate::db::now();
         let sql = "INSERT INTO users (email, display_name, password_hash, role, blocked, locale, created_at, updated_at) \
                    VALUES ($1, $2, $3, $4, FALSE, $5, $6, $6) RETURNING id";
@@ -198,7 +247,16 @@ impl AccountQueries for Accounts {
 #[async_trait::async_trait]
 impl AccountCommands for Accounts {
     #[tracing::instrument(skip_all)]
-    async fn register(&self, new: NewUser, locale: Locale) -> Result<UserView, AppError> {
+    async fn register(
+        &self,
+        new: NewUser,
+        locale: Locale,
+        client: IpAddr,
+    ) -> Result<UserView, AppError> {
+        // Bad input is refused before it costs the address a sign-up.
+        validate_new_user(&new).map_err(AppError::Invalid)?;
+        let key = format!("signup:{client}");
+        let _counted = self.take(&[(key.as_str(), self.limits.sign_up)]).await?;
         self.create(new, Role::User, locale).await
     }
 
@@ -209,25 +267,45 @@ impl AccountCommands for Accounts {
         password: &str,
         client: IpAddr,
     ) -> Result<UserView, AppError> {
-        let ip_key = format!("ip:{client}");
-        let account_key = format!("account:{}", normalize_email(email));
-        let keys = [ip_key.as_str(), account_key.as_str()];
-        if let Err(wait) = self.limiter.check(&keys, Instant::now()) {
-            return Err(AppError::RateLimited {
-                retry_after_secs: wait.as_secs().max(1),
-            });
-        }
         let row = self.find_by_email(email).await?;
+        let known = match &row {
+            Some(row) => self.known_address(row.id, client).await?,
+            None => false,
+        };
+        let email = normalize_email(email);
+        let account_key = if known {
+            format!("signin:account:{email}@{client}")
+        } else {
+            format!("signin:account:{email}")
+        };
+        let address_key = format!("signin:address:{client}");
+        let taken = self
+            .take(&[
+                (account_key.as_str(), self.limits.sign_in_account),
+                (address_key.as_str(), self.limits.sign_in_address),
+            ])
+            .await
+            .inspect_err(
+                |_| tracing::info!(client = %client, "sign-in refused: too many failed attempts"),
+            )?;
         let (hash, password) = (
             row.as_ref()
                 .map_or_else(|| DUMMY_HASH.clone(), |r| r.password_hash.clone()),
             password.to_owned(),
         );
-        let matches = blocking(move || verify_password(&password, &hash)).await?;
+        let matches = blocking(self.limits.hash_wait, move || {
+            verify_password(&password, &hash)
+        })
+        .await?;
         let record = match row {
-            Some(row) if matches => row.into_record()?.0,
+            Some(row) if matches => {
+                // A right password is no guess: its slots go back.
+                self.shared.give_back(taken).await?;
+                self.remember_address(row.id, client).await?;
+                row.into_record()?.0
+            }
             _ => {
-                self.limiter.record_failure(&keys, Instant::now());
+                drop(taken);
                 tracing::info!(client = %client, "sign-in refused: bad credentials");
                 return Err(AppError::BadCredentials);
             }
@@ -264,7 +342,7 @@ mod tests {
         static MOST: AtomicUsize = AtomicUsize::new(0);
         let tasks: Vec<_> = (0..24)
             .map(|_| {
-                tokio::spawn(blocking(|| {
+                tokio::spawn(blocking(None, || {
                     let now = RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
                     MOST.fetch_max(now, Ordering::SeqCst);
                     std::thread::sleep(std::time::Duration::from_millis(20));
@@ -278,5 +356,26 @@ mod tests {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         assert!(MOST.load(Ordering::SeqCst) <= cores);
         assert!(MOST.load(Ordering::SeqCst) >= 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_long_wait_for_hashing_is_answered_unavailable_with_retry_after() {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let busy: Vec<_> = (0..cores)
+            .map(|_| {
+                tokio::spawn(blocking(None, || {
+                    std::thread::sleep(std::time::Duration::from_millis(300))
+                }))
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let refused = blocking(Some(std::time::Duration::from_millis(10)), || ()).await;
+        assert!(
+            matches!(&refused, Err(e) if e.status() == 503 && e.retry_after().is_some()),
+            "{refused:?}"
+        );
+        for task in busy {
+            task.await.unwrap().unwrap();
+        }
     }
 }

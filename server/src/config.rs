@@ -36,6 +36,21 @@ pub struct Config {
     /// (`EVENTHUB_PG_LOCK_TIMEOUT_MS` 5000, `EVENTHUB_PG_STATEMENT_TIMEOUT_MS` 30000; `off`
     /// for none), so one stuck lock cannot stall every booking.
     pub db_limits: crate::db::Limits,
+    /// Sign-in, sign-up, booking and hashing limits (`EVENTHUB_SIGNIN_RATE`, …; see
+    /// [`crate::rate::RequestLimits`]).
+    pub limits: crate::rate::RequestLimits,
+    /// Peers whose `X-Forwarded-For` names the client (`EVENTHUB_TRUSTED_PROXIES`: addresses
+    /// or networks, comma-separated, e.g. `10.0.0.0/8,127.0.0.1`); from anyone else the header
+    /// is ignored and the peer address counts.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Sites whose pages may call the REST API (`/api/v1`) from a browser
+    /// (`EVENTHUB_CORS_ORIGINS`: origins, comma-separated, e.g.
+    /// `https://a.example,https://b.example`). Empty (unset): no CORS headers at all.
+    pub cors_origins: Vec<String>,
+    /// How long one request may take before it is answered `503`
+    /// (`EVENTHUB_REQUEST_TIMEOUT_SECS`, 30; `off` for none). Streams, image uploads and the
+    /// assistant's answers are exempt (see [`crate::guard::limit_time`]).
+    pub request_timeout: Option<std::time::Duration>,
 }
 
 /// Which chat API the models speak.
@@ -186,6 +201,8 @@ impl fmt::Debug for Config {
             .field("metrics_token", &self.metrics_token)
             .field("shutdown_grace", &self.shutdown_grace)
             .field("db_limits", &self.db_limits)
+            .field("cors_origins", &self.cors_origins)
+            .field("request_timeout", &self.request_timeout)
             .finish()
     }
 }
@@ -251,7 +268,30 @@ impl Config {
             10,
         )?
         .map_or(std::time::Duration::MAX, std::time::Duration::from_secs);
+        let limits = crate::rate::RequestLimits::from_vars(var)?;
+        let trusted_proxies = var("EVENTHUB_TRUSTED_PROXIES")
+            .map(|list| parse_networks(&list))
+            .transpose()?
+            .unwrap_or_default();
+        // CORS and the request time limit (guard.rs).
+        let cors_origins = var("EVENTHUB_CORS_ORIGINS")
+            .map(|list| parse_origins(&list))
+            .transpose()?
+            .unwrap_or_default();
+        let request_timeout = match parse_limit(
+            "EVENTHUB_REQUEST_TIMEOUT_SECS",
+            var("EVENTHUB_REQUEST_TIMEOUT_SECS").as_deref(),
+            30,
+        )? {
+            Some(0) => anyhow::bail!("EVENTHUB_REQUEST_TIMEOUT_SECS must be positive or `off`"),
+            secs => secs.map(std::time::Duration::from_secs),
+        };
+        // End of CORS and the request time limit.
         Ok(Config {
+            limits,
+            trusted_proxies,
+            cors_origins,
+            request_timeout,
             metrics_token: var("EVENTHUB_METRICS_TOKEN").map(Secret),
             ai,
             assistant_rate,
@@ -279,6 +319,10 @@ impl Config {
             metrics_token: None,
             shutdown_grace: std::time::Duration::from_secs(10),
             db_limits: crate::db::Limits::default(),
+            limits: crate::rate::RequestLimits::default(),
+            trusted_proxies: Vec::new(),
+            cors_origins: Vec::new(),
+            request_timeout: Some(std::time::Duration::from_secs(30)),
         }
     }
 
@@ -321,6 +365,78 @@ fn parse_limit(name: &str, value: Option<&str>, default: u64) -> Result<Option<u
             .parse()
             .map(Some)
             .with_context(|| format!("{name} must be a whole number or `off`, not {v:?}")),
+    }
+}
+
+/// `10.0.0.0/8, 127.0.0.1, ::1`: networks, a bare address meaning only itself.
+fn parse_networks(list: &str) -> Result<Vec<ipnet::IpNet>> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .with_context(|| {
+                    format!("EVENTHUB_TRUSTED_PROXIES: {item:?} is not an address or network (e.g. 10.0.0.0/8)")
+                })
+        })
+        .collect()
+}
+
+/// `https://a.example, http://localhost:8080`: origins as browsers send them in `Origin` —
+/// scheme (http or https), host and an optional port, nothing else. Each comes back in that
+/// form (lower case, a default port dropped) so a plain comparison matches.
+fn parse_origins(list: &str) -> Result<Vec<String>> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            parse_origin(item).with_context(|| {
+                format!(
+                    "EVENTHUB_CORS_ORIGINS: {item:?} is not an origin like https://app.example \
+                     or http://localhost:8080 (scheme, host and port only, no path)"
+                )
+            })
+        })
+        .collect()
+}
+
+fn parse_origin(item: &str) -> Option<String> {
+    let lower = item.to_ascii_lowercase();
+    let (scheme, authority) = lower.split_once("://")?;
+    let default_port = match scheme {
+        "http" => "80",
+        "https" => "443",
+        _ => return None,
+    };
+    let (host, port) = match authority.rsplit_once(':') {
+        // An IPv6 address without a port ends in `]`: its colons are not a port.
+        Some((host, port)) if !port.contains(']') => (host, Some(port)),
+        _ => (authority, None),
+    };
+    let bracketed_ipv6 = host.len() > 2
+        && host.starts_with('[')
+        && host.ends_with(']')
+        && host[1..host.len() - 1]
+            .parse::<std::net::Ipv6Addr>()
+            .is_ok();
+    let name = !host.is_empty()
+        && host.split('.').all(|label| {
+            !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    if !(bracketed_ipv6 || name) {
+        return None;
+    }
+    match port {
+        None => Some(format!("{scheme}://{host}")),
+        Some(port) if port.parse::<u16>().is_ok_and(|p| p > 0) && !port.starts_with('0') => {
+            Some(if port == default_port {
+                format!("{scheme}://{host}")
+            } else {
+                format!("{scheme}://{host}:{port}")
+            })
+        }
+        Some(_) => None,
     }
 }
 
@@ -429,7 +545,55 @@ mod tests {
             (20, std::time::Duration::from_secs(600))
         );
         assert!(parse_rate("20").is_err());
+        let proxies = parse_networks("10.0.0.0/8, 127.0.0.1 ,::1").unwrap();
+        assert!(proxies[0].contains(&"10.1.2.3".parse::<std::net::IpAddr>().unwrap()));
+        assert!(proxies[1].contains(&"127.0.0.1".parse::<std::net::IpAddr>().unwrap()));
+        assert!(!proxies[1].contains(&"127.0.0.2".parse::<std::net::IpAddr>().unwrap()));
+        assert_eq!(proxies.len(), 3);
+        let err = parse_networks("10.0.0.0/8,proxy.local").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("\"proxy.local\" is not an address"),
+            "{err}"
+        );
         assert!(parse_rate("0/60").is_err());
+    }
+
+    #[test]
+    fn cors_origins_are_scheme_host_and_port_only() {
+        assert_eq!(
+            parse_origins(
+                " https://A.example , http://localhost:8080,https://b.example:443,http://[::1]:3000"
+            )
+            .unwrap(),
+            [
+                "https://a.example",
+                "http://localhost:8080",
+                "https://b.example",
+                "http://[::1]:3000"
+            ]
+        );
+        for bad in [
+            "a.example",
+            "https://a.example/",
+            "https://a.example/app",
+            "https://a.example?x",
+            "https://user@a.example",
+            "ftp://a.example",
+            "https://",
+            "https://a..example",
+            "https://a.example:0",
+            "https://a.example:99999",
+            "https://a.example:",
+            "*",
+        ] {
+            let err = parse_origins(&format!("https://ok.example,{bad}")).unwrap_err();
+            assert!(
+                err.to_string().starts_with("EVENTHUB_CORS_ORIGINS: "),
+                "{bad}: {err}"
+            );
+        }
+        assert!(parse_origins(" , ").unwrap().is_empty());
     }
 
     #[test]

@@ -273,6 +273,7 @@ impl Cloudinary {
             tracing::warn!(%detail, "Cloudinary upload failed");
             AppError::Unavailable {
                 service: "cloudinary".into(),
+                retry_after_secs: 30,
             }
         };
         let response = http

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod assistant;
 pub mod audit;
 pub mod bookings;
+pub mod client;
 pub mod config;
 pub mod db;
 pub mod demo;
@@ -19,7 +20,9 @@ pub mod limiter;
 pub mod live;
 pub mod markdown;
 pub mod metrics;
+pub mod panic;
 pub mod posters;
+pub mod rate;
 pub mod reports;
 pub mod rest;
 pub mod search;
@@ -32,7 +35,7 @@ use accounts::Accounts;
 use anyhow::Result;
 use app::ssr::Services;
 use axum::extract::FromRef;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Router, middleware};
 use config::Config;
 use db::Db;
@@ -96,6 +99,7 @@ impl AppState {
             &config.secret_key.0,
             events.clone(),
             seat_changes.clone(),
+            config.limits.booking,
         );
         let metrics = metrics::Metrics::new();
         let assistant = assistant::Assistant::new(
@@ -108,7 +112,11 @@ impl AppState {
         if let Some(ai) = &config.ai {
             tracing::info!(provider = ?ai.provider, models = ?ai.models, "the assistant uses these models");
         }
-        let accounts = Accounts::new(db.clone());
+        let accounts = Accounts::new(
+            db.clone(),
+            config.limits.clone(),
+            rate::SharedLimits::start(db.clone()),
+        );
         let admin = admin::Admin::new(db.clone());
         let reports = reports::Reports::new(db.clone());
         let services = Services {
@@ -165,10 +173,15 @@ pub fn router(state: AppState) -> Router {
         state.config.data_dir.join("media"),
         "public, max-age=31536000, immutable",
     );
+    // CORS on the REST API only, for the origins EVENTHUB_CORS_ORIGINS lists (none: no headers).
+    let api = match guard::cors(&state.config.cors_origins) {
+        Some(cors) => rest::router().layer(cors),
+        None => rest::router(),
+    };
     Router::new()
         .route("/healthz", get(web::healthz))
         .route("/readyz", get(web::readyz))
-        .route("/lang", get(web::switch_language))
+        .route("/lang", post(web::switch_language))
         .route("/metrics", get(metrics::serve))
         .route("/assistant/replies/{id}", get(assistant::stream::replies))
         .route("/events/{id}/calendar.ics", get(ics::event_calendar))
@@ -179,7 +192,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/admin/reports/{file}", get(rest::reports::admin_csv))
         .route("/agent/reports/{file}", get(rest::reports::agent_csv))
-        .nest("/api/v1", rest::router())
+        .nest("/api/v1", api)
         .nest_service("/pkg", pkg)
         .nest_service(images::LOCAL_PREFIX, media)
         .leptos_routes_with_context(&state, routes, context.clone(), shell)
@@ -187,9 +200,20 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(context, app::shell))
+        // Layers, innermost first (a request meets the last one first). The time limit sits
+        // inside the panic catcher and both inside the guard, so the limit's 503 and a panic's
+        // 500 get the guard's headers too.
         .layer(state.sessions.clone().layer(state.config.secure_cookies()))
+        .layer(middleware::from_fn_with_state(
+            state.config.request_timeout,
+            guard::limit_time,
+        ))
+        .layer(panic::layer())
         .layer(middleware::from_fn_with_state(state.clone(), guard::defend))
-        .layer(middleware::from_fn(web::client_ip))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            client::client_ip,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -1,75 +1,58 @@
-//! Counts failed sign-in attempts in a sliding window, per client address and per account
-//! (and, with `take`, every question a user asks the assistant).
-//! Successful sign-ins cost nothing, so people on one shared address are not locked out by
-//! their own good logins. Kept in memory: with several processes each keeps its own count.
+//! Sliding windows over every use, kept in this process's memory: questions one user asks the
+//! assistant, bookings one user makes. Each process counts its own (a person's requests rarely
+//! spread over several, and these limits only need to stop a script); failed sign-ins, which
+//! must hold across processes, are counted in the database (`crate::rate`).
+//!
+//! Memory stays bounded: a key's old uses are dropped when it is used, and keys whose window
+//! has passed are swept out whenever the map has doubled since the last sweep.
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-pub struct FailureLimiter {
-    max_failures: usize,
+pub struct UseLimiter {
+    max: usize,
     window: Duration,
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+    state: Mutex<State>,
 }
 
-impl FailureLimiter {
-    pub fn new(max_failures: usize, window: Duration) -> Self {
-        FailureLimiter {
-            max_failures,
+struct State {
+    uses: HashMap<String, VecDeque<Instant>>,
+    /// The map's size after the last sweep.
+    swept_at: usize,
+}
+
+impl UseLimiter {
+    pub fn new(max: usize, window: Duration) -> Self {
+        UseLimiter {
+            max,
             window,
-            failures: Mutex::new(HashMap::new()),
+            state: Mutex::new(State {
+                uses: HashMap::new(),
+                swept_at: 0,
+            }),
         }
     }
 
-    /// `Err(wait)` when any of `keys` has used up its failures in the current window.
-    pub fn check(&self, keys: &[&str], now: Instant) -> Result<(), Duration> {
-        let mut map = self.failures.lock().expect("limiter lock poisoned");
-        Self::wait(&mut map, keys, now, self.max_failures, self.window)
-    }
-
-    /// Checks and records in one step, so parallel callers cannot all pass one free slot: for
-    /// limits on every use (the assistant's questions), not only on failures.
-    pub fn take(&self, keys: &[&str], now: Instant) -> Result<(), Duration> {
-        let mut map = self.failures.lock().expect("limiter lock poisoned");
-        Self::wait(&mut map, keys, now, self.max_failures, self.window)?;
-        for key in keys {
-            map.entry((*key).to_owned()).or_default().push_back(now);
+    /// Counts one use of `key` at `now`, or `Err(wait)` when its window is full. The check and
+    /// the count are one step, so parallel callers cannot all pass one free slot.
+    pub fn take(&self, key: &str, now: Instant) -> Result<(), Duration> {
+        let mut state = self.state.lock().expect("limiter lock poisoned");
+        let window = self.window;
+        let live = |t: &Instant| now.saturating_duration_since(*t) < window;
+        if state.uses.len() > 2 * state.swept_at.max(512) {
+            state.uses.retain(|_, times| times.back().is_some_and(live));
+            state.swept_at = state.uses.len();
         }
+        let times = state.uses.entry(key.to_owned()).or_default();
+        while times.front().is_some_and(|t| !live(t)) {
+            times.pop_front();
+        }
+        if times.len() >= self.max {
+            let oldest = *times.front().expect("a full window is not empty");
+            return Err(window - now.saturating_duration_since(oldest));
+        }
+        times.push_back(now);
         Ok(())
-    }
-
-    fn wait(
-        map: &mut HashMap<String, VecDeque<Instant>>,
-        keys: &[&str],
-        now: Instant,
-        max_failures: usize,
-        window: Duration,
-    ) -> Result<(), Duration> {
-        let mut wait = Duration::ZERO;
-        for key in keys {
-            if let Some(times) = map.get_mut(*key) {
-                while times
-                    .front()
-                    .is_some_and(|t| now.duration_since(*t) >= window)
-                {
-                    times.pop_front();
-                }
-                if times.len() >= max_failures {
-                    let oldest = *times.front().expect("non-empty");
-                    wait = wait.max(window - now.duration_since(oldest));
-                }
-            }
-        }
-        map.retain(|_, times| !times.is_empty());
-        if wait.is_zero() { Ok(()) } else { Err(wait) }
-    }
-
-    /// Records one failure against each of `keys`.
-    pub fn record_failure(&self, keys: &[&str], now: Instant) {
-        let mut map = self.failures.lock().expect("limiter lock poisoned");
-        for key in keys {
-            map.entry((*key).to_owned()).or_default().push_back(now);
-        }
     }
 }
 
@@ -78,34 +61,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_sixth_failure_within_a_minute_is_refused_until_the_window_moves() {
-        let limiter = FailureLimiter::new(5, Duration::from_secs(60));
+    fn a_full_window_refuses_until_its_oldest_use_leaves_it() {
+        let limiter = UseLimiter::new(5, Duration::from_secs(60));
         let start = Instant::now();
         for i in 0..5 {
-            assert!(
-                limiter.check(&["ip:1", "acct:a"], start).is_ok(),
-                "attempt {i}"
-            );
-            limiter.record_failure(&["ip:1", "acct:a"], start);
+            assert!(limiter.take("user:1", start).is_ok(), "use {i}");
         }
         let wait = limiter
-            .check(&["ip:1", "acct:a"], start + Duration::from_secs(20))
+            .take("user:1", start + Duration::from_secs(20))
             .unwrap_err();
         assert_eq!(wait, Duration::from_secs(40));
+        assert!(limiter.take("user:2", start).is_ok(), "keys count apart");
         assert!(
             limiter
-                .check(&["ip:1"], start + Duration::from_secs(61))
+                .take("user:1", start + Duration::from_secs(61))
                 .is_ok()
         );
     }
 
     #[test]
-    fn another_account_from_another_address_is_unaffected() {
-        let limiter = FailureLimiter::new(2, Duration::from_secs(60));
-        let now = Instant::now();
-        limiter.record_failure(&["ip:1", "acct:a"], now);
-        limiter.record_failure(&["ip:1", "acct:a"], now);
-        assert!(limiter.check(&["ip:2", "acct:b"], now).is_ok());
-        assert!(limiter.check(&["ip:2", "acct:a"], now).is_err());
+    fn keys_whose_window_passed_are_swept_out() {
+        let limiter = UseLimiter::new(1, Duration::from_secs(60));
+        let start = Instant::now();
+        for i in 0..2_000 {
+            limiter.take(&format!("user:{i}"), start).unwrap();
+        }
+        let later = start + Duration::from_secs(120);
+        for i in 0..2_000 {
+            limiter.take(&format!("other:{i}"), later).unwrap();
+        }
+        let kept = limiter.state.lock().unwrap().uses.len();
+        assert!(kept < 3_000, "old keys were swept: {kept} kept");
     }
 }

@@ -1,15 +1,14 @@
 //! The browser side of the router: Leptos pages and server functions, the language switch,
-//! health checks, static files, and the per-request context (services, locale, client address).
+//! health checks, static files, and the per-request context (services, locale, client address,
+//! the page's script nonce).
 use crate::AppState;
 use app::i18n::{LOCALE_COOKIE, Locale};
-use app::ssr::ClientIp;
-use axum::extract::{ConnectInfo, Query, Request, State};
+use axum::extract::{Form, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use leptos::nonce::Nonce;
 use leptos::prelude::provide_context;
 use serde::Deserialize;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use tower_sessions::Session;
 
 /// The language for a request: the remembered choice, else the browser's preference, else English.
@@ -39,40 +38,41 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         })
 }
 
-/// What every page render and server function gets in its reactive context.
+/// What every page render and server function gets in its reactive context. The nonce is the
+/// one `guard::defend` made for this request and names in the page's Content-Security-Policy;
+/// provided after leptos_axum's own (a fresh one per render, which no header names), it is
+/// the one the hydration script and the streamed resource data carry.
 pub fn leptos_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
     let services = state.services();
     move || {
         provide_context(services.clone());
-        let locale = leptos::prelude::use_context::<http::request::Parts>()
+        let parts = leptos::prelude::use_context::<http::request::Parts>();
+        let locale = parts
+            .as_ref()
             .map(|parts| request_locale(&parts.headers))
             .unwrap_or_default();
         provide_context(locale);
+        if let Some(nonce) = parts.and_then(|parts| parts.extensions.get::<Nonce>().cloned()) {
+            provide_context(nonce);
+        }
     }
 }
 
-/// Records the peer address for rate limits (tests without a socket count as loopback).
-pub async fn client_ip(mut req: Request, next: Next) -> Response {
-    let ip = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |c| c.0.ip());
-    req.extensions_mut().insert(ClientIp(ip));
-    next.run(req).await
-}
-
+/// The language switcher's form (the header's buttons, the profile's select).
 #[derive(Deserialize)]
-pub struct LangQuery {
+pub struct LangForm {
     to: String,
     back: Option<String>,
 }
 
-/// `GET /lang?to=he&back=/me`: remembers the language (cookie, and the profile when signed in)
-/// and returns to the page the person came from.
+/// `POST /lang` with `to=he&back=/me`: remembers the language (cookie, and the profile when
+/// signed in) and returns to the page the person came from (`303`, a site path only). A form
+/// post, so that a GET never changes anything: `GET /lang` answers `405` (the router's
+/// answer for a route without GET), and the cross-site guard refuses other sites' posts.
 pub async fn switch_language(
     State(state): State<AppState>,
     session: Session,
-    Query(q): Query<LangQuery>,
+    Form(q): Form<LangForm>,
 ) -> Response {
     let Some(locale) = Locale::from_tag(&q.to) else {
         let msg = format!("Unknown language {:?}: choose en, he or pl.", q.to);
@@ -84,7 +84,7 @@ pub async fn switch_language(
             tracing::warn!("could not store the language of user {user_id}: {e}");
         }
     }
-    let back = app::auth::commands::safe_next(q.back.as_deref());
+    let back = app::auth::rules::safe_next(q.back.as_deref());
     let cookie = format!(
         "{LOCALE_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
         locale.code()

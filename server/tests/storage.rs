@@ -23,7 +23,7 @@ fn new_user(email: &str) -> NewUser {
 on_both_engines! {
     async fn a_registered_user_can_be_read_back_with_a_normalised_email(engine: Engine) {
         let (state, _db) = state(engine).await;
-        let user = state.accounts.register(new_user("  Maya@Example.COM "), Locale::He).await.unwrap();
+        let user = state.accounts.register(new_user("  Maya@Example.COM "), Locale::He, IP).await.unwrap();
         assert_eq!(user.email, "maya@example.com");
         assert_eq!(user.role, Role::User);
         let record = state.accounts.get_user(user.id).await.unwrap().unwrap();
@@ -34,8 +34,8 @@ on_both_engines! {
 
     async fn emails_are_unique_whatever_their_case(engine: Engine) {
         let (state, _db) = state(engine).await;
-        state.accounts.register(new_user("kai@example.com"), Locale::En).await.unwrap();
-        let err = state.accounts.register(new_user("KAI@example.com"), Locale::En).await.unwrap_err();
+        state.accounts.register(new_user("kai@example.com"), Locale::En, IP).await.unwrap();
+        let err = state.accounts.register(new_user("KAI@example.com"), Locale::En, IP).await.unwrap_err();
         assert_eq!(err, AppError::Conflict { field: "email".into(), problem: Problem::EmailTaken });
         assert_eq!(state.accounts.count_users().await.unwrap(), 1);
     }
@@ -43,7 +43,7 @@ on_both_engines! {
     async fn invalid_registrations_change_nothing(engine: Engine) {
         let (state, _db) = state(engine).await;
         let bad = NewUser { email: "nope".into(), display_name: "".into(), password: "123".into() };
-        let AppError::Invalid(fields) = state.accounts.register(bad, Locale::En).await.unwrap_err() else {
+        let AppError::Invalid(fields) = state.accounts.register(bad, Locale::En, IP).await.unwrap_err() else {
             panic!("expected Invalid");
         };
         assert_eq!(fields.keys().collect::<Vec<_>>(), ["display_name", "email", "password"]);
@@ -52,7 +52,7 @@ on_both_engines! {
 
     async fn passwords_are_stored_as_argon2id_hashes_and_verified(engine: Engine) {
         let (state, _db) = state(engine).await;
-        state.accounts.register(new_user("lee@example.com"), Locale::En).await.unwrap();
+        state.accounts.register(new_user("lee@example.com"), Locale::En, IP).await.unwrap();
         let hash: String = server::on_db!(&state.db, pool => sqlx::query_scalar("SELECT password_hash FROM users")
             .fetch_one(pool).await).unwrap();
         assert!(hash.starts_with("$argon2id$"), "{hash}");
@@ -63,7 +63,7 @@ on_both_engines! {
 
     async fn the_preferred_language_is_remembered(engine: Engine) {
         let (state, _db) = state(engine).await;
-        let user = state.accounts.register(new_user("ana@example.com"), Locale::En).await.unwrap();
+        let user = state.accounts.register(new_user("ana@example.com"), Locale::En, IP).await.unwrap();
         state.accounts.set_locale(user.id, Locale::Pl).await.unwrap();
         assert_eq!(state.accounts.get_user(user.id).await.unwrap().unwrap().user.locale, Locale::Pl);
     }

@@ -23,7 +23,7 @@ pub async fn register_user(
             };
             let user = ssr::services()?
                 .account_commands
-                .register(new, locale)
+                .register(new, locale, ssr::client_ip())
                 .await?;
             start_session(user.id).await?;
             leptos_axum::redirect(&safe_next(next.as_deref()));

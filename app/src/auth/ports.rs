@@ -21,10 +21,17 @@ pub trait AccountQueries: Send + Sync {
 /// Changes to accounts; each validates its input and changes nothing when it refuses.
 #[async_trait::async_trait]
 pub trait AccountCommands: Send + Sync {
-    /// Creates a user with role `user`. A taken email (any letter case) is a `Conflict` on `email`.
-    async fn register(&self, new: NewUser, locale: Locale) -> Result<UserView, AppError>;
+    /// Creates a user with role `user`. A taken email (any letter case) is a `Conflict` on `email`;
+    /// too many sign-ups from `client` are `RateLimited`.
+    async fn register(
+        &self,
+        new: NewUser,
+        locale: Locale,
+        client: IpAddr,
+    ) -> Result<UserView, AppError>;
 
-    /// Checks credentials, counting the attempt against the per-address and per-account limits.
+    /// Checks credentials, counting the attempt against the per-address and per-account limits
+    /// (`RateLimited` over them, before the password is checked).
     /// Wrong credentials are `BadCredentials`; a blocked account is `Blocked`.
     async fn sign_in(
         &self,

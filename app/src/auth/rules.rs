@@ -148,20 +148,38 @@ pub fn validate_new_user(new: &NewUser) -> Result<NewUser, FieldErrors> {
 /// only, so the parameter cannot send anyone off-site. A path must start with a single `/` and
 /// hold no backslash, whitespace or control character (browsers drop tabs and newlines, so
 /// `/\t/evil.example` would become `//evil.example`, and a newline would break the header).
+/// Its path part (before `?` or `#`) has no empty and no dot segment: browsers resolve `.` and
+/// `..` (also written `%2e`), so `/.//evil.example` would land on the path `//evil.example`,
+/// which any later redirect to "the current path" would read as another host.
 /// Anything else gives `/`.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(path)
-            if path.starts_with('/')
-                && !path[1..].starts_with(['/', '\\'])
-                && !path
-                    .chars()
-                    .any(|c| c == '\\' || c.is_whitespace() || c.is_control()) =>
-        {
-            path.to_owned()
-        }
+        Some(path) if is_site_path(path) => path.to_owned(),
         _ => "/".to_owned(),
     }
+}
+
+fn is_site_path(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix('/') else {
+        return false;
+    };
+    if path
+        .chars()
+        .any(|c| c == '\\' || c.is_whitespace() || c.is_control())
+    {
+        return false;
+    }
+    let path_part = rest.split(['?', '#']).next().unwrap_or_default();
+    if path_part.is_empty() {
+        return true;
+    }
+    let segments: Vec<&str> = path_part.split('/').collect();
+    let last = segments.len() - 1;
+    segments.iter().enumerate().all(|(i, segment)| {
+        let dots = segment.to_ascii_lowercase().replace("%2e", ".");
+        // A trailing slash (an empty last segment) is fine: `/events/`.
+        (i == last || !segment.is_empty()) && dots != "." && dots != ".."
+    })
 }
 
 #[cfg(test)]
@@ -264,6 +282,10 @@ mod tests {
             "https://evil.example",
             "/\\evil.example",
             "\\\\evil.example",
+            "/.//evil.example",
+            "/%2E//evil.example",
+            "/a/..//evil.example",
+            "/a//b",
             "/\t/evil.example",
             "/%09/evil.example\n",
             "/me\r\nSet-Cookie: x=1",
@@ -275,5 +297,146 @@ mod tests {
             assert_eq!(safe_next(Some(hostile)), "/", "{hostile:?}");
         }
         assert_eq!(safe_next(None), "/");
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::safe_next;
+    use proptest::prelude::*;
+    use url::Url;
+
+    const SITE: &str = "https://eventhub.example/login?next=x";
+
+    /// What a browser does with the answer: resolves it against the page it is on.
+    fn followed(location: &str) -> Url {
+        Url::parse(SITE)
+            .and_then(|base| base.join(location))
+            .expect("a relative reference always resolves")
+    }
+
+    /// Strings that look like redirects: the characters attacks are made of, often.
+    fn hostile() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just("/".to_owned()),
+            Just("\\".to_owned()),
+            Just("//".to_owned()),
+            Just("/\\".to_owned()),
+            Just(":".to_owned()),
+            Just("https:".to_owned()),
+            Just("javascript:".to_owned()),
+            Just("evil.example".to_owned()),
+            Just("@".to_owned()),
+            Just(".".to_owned()),
+            Just("..".to_owned()),
+            Just("%2e".to_owned()),
+            Just("%2E".to_owned()),
+            Just("?".to_owned()),
+            Just("#".to_owned()),
+            Just("%2F".to_owned()),
+            Just("%5C".to_owned()),
+            Just("%09".to_owned()),
+            Just("%0d%0a".to_owned()),
+            Just("%00".to_owned()),
+            "[\t\n\r\u{b}\u{c}\u{0}\u{7f}\u{85}\u{a0}\u{2028}\u{3000}\u{feff} ]",
+            "[\u{ff0f}\u{ff3c}\u{2215}\u{2044}\u{200b}]",
+            "[a-z0-9]{1,4}",
+        ];
+        prop::collection::vec(piece, 0..8).prop_map(|p| p.concat())
+    }
+
+    /// Paths of this site as links write them: segments, perhaps percent-encoded, a query.
+    fn good_path() -> impl Strategy<Value = String> {
+        let segment = "([A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-F]{2}){1,12}".prop_filter(
+            "not a dot segment",
+            |s: &String| {
+                !matches!(
+                    s.to_ascii_lowercase().replace("%2e", ".").as_str(),
+                    "." | ".."
+                )
+            },
+        );
+        (
+            prop::collection::vec(segment, 0..4),
+            proptest::option::of("[A-Za-z0-9=&%._~+-]{0,20}"),
+        )
+            .prop_map(|(segments, query)| {
+                let mut path = format!("/{}", segments.join("/"));
+                if let Some(q) = query {
+                    path = format!("{path}?{q}");
+                }
+                path
+            })
+    }
+
+    fn check_same_site(next: &str) -> Result<(), TestCaseError> {
+        let out = safe_next(Some(next));
+        prop_assert!(out.starts_with('/'), "{out:?}");
+        prop_assert!(!out.starts_with("//") && !out.starts_with("/\\"), "{out:?}");
+        prop_assert!(
+            !out.chars()
+                .any(|c| c == '\\' || c.is_whitespace() || c.is_control()),
+            "{out:?}"
+        );
+        prop_assert!(out == next || out == "/", "{next:?} became {out:?}");
+        // Both redirect helpers `expect` a valid header value.
+        prop_assert!(http::HeaderValue::from_str(&out).is_ok(), "{out:?}");
+        let url = followed(&out);
+        prop_assert_eq!(url.scheme(), "https", "{:?} → {}", out, url);
+        prop_assert_eq!(
+            url.host_str(),
+            Some("eventhub.example"),
+            "{:?} → {}",
+            out,
+            url
+        );
+        prop_assert_eq!(url.port(), None);
+        prop_assert_eq!(url.username(), "");
+        prop_assert!(url.password().is_none());
+        // Where the browser lands, read back as a path, is still a safe one: a second hop
+        // through `next` (e.g. the login link of the page reached) stays on the site too.
+        let path = &url[url::Position::BeforePath..];
+        prop_assert!(
+            !path.starts_with("//") && !path.starts_with("/\\"),
+            "{path:?}"
+        );
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn any_string_gives_a_path_of_this_site(next in any::<String>()) {
+            check_same_site(&next)?;
+        }
+
+        #[test]
+        fn redirect_tricks_give_a_path_of_this_site(next in hostile()) {
+            check_same_site(&next)?;
+            check_same_site(&format!("/{next}"))?;
+        }
+
+        #[test]
+        fn paths_of_this_site_pass_unchanged(path in good_path()) {
+            prop_assert_eq!(safe_next(Some(&path)), path.clone());
+            check_same_site(&path)?;
+        }
+    }
+
+    #[test]
+    fn percent_encoded_slashes_and_tabs_stay_on_the_site() {
+        for trick in [
+            "/%09/evil.example",
+            "/%2F/evil.example",
+            "/%5C/evil.example",
+            "/%2F%2Fevil.example",
+        ] {
+            assert_eq!(safe_next(Some(trick)), trick, "a path of this site");
+            assert_eq!(
+                followed(trick).host_str(),
+                Some("eventhub.example"),
+                "{trick}"
+            );
+        }
+        assert_eq!(safe_next(Some("/events/12?x=1")), "/events/12?x=1");
     }
 }

@@ -5,7 +5,6 @@ use crate::auth::queries::get_current_user;
 use crate::auth::{Role, UserView};
 use crate::error::AppError;
 use crate::i18n::{Locale, Msg, t, use_locale};
-use crate::ui::urlencode;
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
@@ -124,8 +123,11 @@ fn UserMenu() -> impl IntoView {
     }
 }
 
-/// Plain links to `/lang` (a server route that sets the cookie and comes back), so switching
-/// works without scripts; `rel=external` keeps the client router from intercepting them.
+/// A small form posting to `/lang` (a server route that sets the cookie, stores the choice of
+/// a signed-in person and comes back to this page), one button per language. A post, because a
+/// GET must change nothing; a plain form, so it works without scripts. With them it is the
+/// same full page load, which a new language needs anyway: every string, `lang` and `dir`
+/// change. The router does not intercept plain forms, and `back` follows client navigation.
 #[component]
 fn LanguageSwitcher() -> impl IntoView {
     let current = use_locale();
@@ -148,27 +150,29 @@ fn LanguageSwitcher() -> impl IntoView {
                 </svg>
                 {t(current.native_name())}
             </summary>
-            <ul>
-                {Locale::ALL
-                    .into_iter()
-                    .map(|locale| {
-                        let href = move || format!("/lang?to={}&back={}", locale.code(), urlencode(&back()));
-                        view! {
-                            <li>
-                                <a
-                                    href=href
-                                    rel="external nofollow"
-                                    hreflang=locale.code()
-                                    lang=locale.code()
-                                    aria-current=(locale == current).then_some("true")
-                                >
-                                    {locale.native_name().text(locale)}
-                                </a>
-                            </li>
-                        }
-                    })
-                    .collect_view()}
-            </ul>
+            <form method="post" action="/lang">
+                <input type="hidden" name="back" value=back/>
+                <ul>
+                    {Locale::ALL
+                        .into_iter()
+                        .map(|locale| {
+                            view! {
+                                <li>
+                                    <button
+                                        type="submit"
+                                        name="to"
+                                        value=locale.code()
+                                        lang=locale.code()
+                                        aria-current=(locale == current).then_some("true")
+                                    >
+                                        {locale.native_name().text(locale)}
+                                    </button>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            </form>
         </details>
     }
 }

@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::db::{Db, now};
 use crate::error::StoreError;
 use crate::events::Events;
-use crate::limiter::FailureLimiter;
+use crate::limiter::UseLimiter;
 use crate::metrics::AiMetrics;
 use crate::sql::Sql;
 use ai::{Delta, Models};
@@ -55,7 +55,7 @@ pub struct Assistant {
     bookings: Arc<Bookings>,
     models: Option<Models>,
     metrics: AiMetrics,
-    limiter: FailureLimiter,
+    limiter: UseLimiter,
     claim_stale: std::time::Duration,
     /// The catalogue's cities (for reading questions), read again after `CITIES_FRESH`.
     cities: std::sync::Mutex<Option<(Instant, Arc<Vec<String>>)>>,
@@ -81,7 +81,7 @@ impl Assistant {
             events,
             bookings,
             metrics,
-            limiter: FailureLimiter::new(count, window),
+            limiter: UseLimiter::new(count, window),
             cities: std::sync::Mutex::new(None),
         })
     }
@@ -110,6 +110,7 @@ impl Assistant {
             if Instant::now() > until {
                 return Err(AppError::Unavailable {
                     service: "assistant".into(),
+                    retry_after_secs: 5,
                 });
             }
             tokio::time::sleep(std::time::Duration::from_millis(250)).await;
@@ -316,7 +317,7 @@ impl AssistantCommands for Assistant {
         let message = check_question(message)?;
         let key = format!("assistant:{}", actor.id);
         let at = Instant::now();
-        if let Err(wait) = self.limiter.take(&[&key], at) {
+        if let Err(wait) = self.limiter.take(&key, at) {
             return Err(AppError::RateLimited {
                 retry_after_secs: wait.as_secs().max(1),
             });

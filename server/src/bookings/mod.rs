@@ -17,7 +17,9 @@ pub use writer::MAX_BATCH;
 
 use crate::db::{Db, now};
 use crate::error::StoreResult;
+use crate::limiter::UseLimiter;
 use crate::live::SeatChanges;
+use crate::rate::Rate;
 use crate::sql::Sql;
 use app::auth::UserView;
 use app::bookings::ports::{BookingCommands, BookingQueries};
@@ -37,6 +39,8 @@ pub struct Bookings {
     keys: Arc<TicketKeys>,
     writer: Writer,
     events: Arc<dyn EventQueries>,
+    /// Bookings per user (`EVENTHUB_BOOKING_RATE`); `None` when off.
+    rate: Option<UseLimiter>,
 }
 
 impl Bookings {
@@ -46,6 +50,7 @@ impl Bookings {
         secret: &str,
         events: Arc<dyn EventQueries>,
         seat_changes: Arc<SeatChanges>,
+        rate: Option<Rate>,
     ) -> Arc<Self> {
         tokio::spawn(forget_old_keys(db.clone()));
         Arc::new(Bookings {
@@ -53,6 +58,7 @@ impl Bookings {
             db,
             keys: Arc::new(TicketKeys::new(secret)),
             events,
+            rate: rate.map(|r| UseLimiter::new(r.count as usize, r.window)),
         })
     }
 
@@ -85,6 +91,13 @@ impl BookingCommands for Bookings {
         actor: &UserView,
         new: NewRegistration,
     ) -> Result<Registration, AppError> {
+        if let Some(rate) = &self.rate {
+            let key = format!("booking:{}", actor.id);
+            rate.take(&key, std::time::Instant::now())
+                .map_err(|wait| AppError::RateLimited {
+                    retry_after_secs: wait.as_secs().max(1),
+                })?;
+        }
         let booked = match self
             .writer
             .submit(Command::Register {

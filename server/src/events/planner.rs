@@ -157,7 +157,10 @@ pub async fn list_events(
         .push(" LIMIT ")
         .bind(per_page)
         .push(" OFFSET ")
-        .bind((page - 1) * per_page);
+        // Saturating: a page number from a server function call is not bounded (the REST
+        // door refuses past PAGE_MAX), and a wrapped offset would read the first page
+        // (SQLite) or fail (PostgreSQL refuses a negative OFFSET).
+        .bind((page - 1).saturating_mul(per_page));
     let mut count = Sql::new("SELECT COUNT(*) FROM (SELECT 1 ");
     count
         .append(&source)

@@ -121,15 +121,18 @@ impl axum::extract::OptionalFromRequestParts<AppState> for ApiUser {
 /// Creates an account with role `user`.
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = NewUser,
     responses((status = 201, body = UserBody), (status = 409, description = "email taken", body = ErrorBody),
-              (status = 422, description = "invalid field", body = ErrorBody)))]
+              (status = 422, description = "invalid field", body = ErrorBody),
+              (status = 429, description = "too many sign-ups from this address", body = ErrorBody),
+              (status = 503, description = "password hashing busy; retry after Retry-After", body = ErrorBody)))]
 pub async fn register(
     State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
     ApiJson(new): ApiJson<NewUser>,
 ) -> Result<(StatusCode, Json<UserBody>), ApiError> {
     let user = state
         .services
         .account_commands
-        .register(new, Default::default())
+        .register(new, Default::default(), ip)
         .await?;
     Ok((StatusCode::CREATED, Json(UserBody { user: user.into() })))
 }
@@ -138,7 +141,8 @@ pub async fn register(
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenRequest,
     responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody),
               (status = 403, description = "account blocked", body = ErrorBody),
-              (status = 429, description = "too many failed attempts", body = ErrorBody)))]
+              (status = 429, description = "too many failed attempts", body = ErrorBody),
+              (status = 503, description = "password hashing busy; retry after Retry-After", body = ErrorBody)))]
 pub async fn token(
     State(state): State<AppState>,
     Extension(ClientIp(ip)): Extension<ClientIp>,

@@ -138,7 +138,8 @@ fn id(text: &str) -> Result<i64, ApiError> {
         ("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters naming this booking attempt; a retry with the same key books nothing new and answers the first registration")),
     request_body = RegisterRequest, security(("bearer" = [])),
     responses((status = 201, body = RegistrationBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, description = "too many bookings by this user (EVENTHUB_BOOKING_RATE)", body = ErrorBody)))]
 pub async fn register(
     State(state): State<AppState>,
     caller: ApiUser,

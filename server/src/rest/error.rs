@@ -55,9 +55,9 @@ impl IntoResponse for ApiError {
             },
         };
         let mut res = (status, Json(body)).into_response();
-        if let AppError::RateLimited { retry_after_secs } = err {
+        if let Some(secs) = err.retry_after() {
             res.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         res
     }

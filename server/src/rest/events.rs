@@ -260,10 +260,14 @@ pub struct SearchParams {
     available: Option<bool>,
     /// starts_at (default) · -created_at · price · relevance (with q)
     sort: Option<String>,
+    /// 1 to 10,000.
     page: Option<i64>,
     /// At most 100.
     per_page: Option<i64>,
 }
+
+/// The deepest page the search serves: beyond it `(page - 1) * per_page` could overflow.
+const PAGE_MAX: i64 = 10_000;
 
 fn parse_time(value: &str, end_of_day: bool) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(value) {
@@ -342,6 +346,8 @@ fn parse_search(params: &HashMap<String, String>) -> Result<EventSearch, AppErro
     let per_page = int("per_page", &mut errors).unwrap_or(20);
     if page < 1 {
         errors.insert("page".into(), Problem::TooSmall { min: 1 });
+    } else if page > PAGE_MAX {
+        errors.insert("page".into(), Problem::TooLarge { max: PAGE_MAX });
     }
     if !(1..=crate::events::PER_PAGE_MAX).contains(&per_page) {
         errors.insert(

@@ -11,6 +11,7 @@ mod events;
 mod images;
 mod pages;
 mod reports;
+mod sign_in_limits;
 
 use app::ui::urlencode;
 use axum::Router;

@@ -24,7 +24,7 @@ pub fn ProfilePage() -> impl IntoView {
                                 <dt>{t(Msg::ProfileMemberSince)}</dt>
                                 <dd><time datetime=user.created_at.to_rfc3339()>{user.created_at.format("%Y-%m-%d").to_string()}</time></dd>
                             </dl>
-                            <form class="inline-form" method="get" action="/lang">
+                            <form class="inline-form" method="post" action="/lang">
                                 <input type="hidden" name="back" value="/me"/>
                                 <label for="profile-language">{t(Msg::ProfileLanguage)}</label>
                                 <select id="profile-language" name="to">

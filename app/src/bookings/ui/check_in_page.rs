@@ -11,33 +11,6 @@ use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-/// Camera scanning where the browser offers a barcode detector: it fills the code field and
-/// submits the same form a person types into. Typing always works.
-const SCANNER_JS: &str = r#"(() => {
-  const button = document.getElementById('scan-camera');
-  const video = document.getElementById('scan-video');
-  const input = document.getElementById('check-in-code');
-  if (!button || !video || !input || !('BarcodeDetector' in window) || !navigator.mediaDevices) return;
-  BarcodeDetector.getSupportedFormats().then((formats) => { button.hidden = !formats.includes('qr_code'); });
-  let stream = null;
-  const stop = () => { if (stream) { stream.getTracks().forEach((t) => t.stop()); stream = null; } video.hidden = true; };
-  button.addEventListener('click', async () => {
-    if (stream) { stop(); return; }
-    try {
-      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' } });
-    } catch (_) { return; }
-    const detector = new BarcodeDetector({ formats: ['qr_code'] });
-    video.srcObject = stream; video.hidden = false; await video.play();
-    const look = async () => {
-      if (!stream) return;
-      const codes = await detector.detect(video).catch(() => []);
-      if (codes.length > 0) { input.value = codes[0].rawValue; stop(); input.form.requestSubmit(); return; }
-      setTimeout(look, 200);
-    };
-    look();
-  });
-})();"#;
-
 /// `/agent/events/:id/check-in`.
 #[component]
 pub fn CheckInPage() -> impl IntoView {
@@ -117,7 +90,10 @@ pub fn CheckInPage() -> impl IntoView {
                 </div>
                 <video id="scan-video" class="scan-video" hidden muted playsinline></video>
             </ActionForm>
-            <script inner_html=SCANNER_JS></script>
+            // Camera scanning where the browser offers a barcode detector (public/): a file, so the
+            // page's Content-Security-Policy runs it whether the page came from the server or was
+            // drawn here after a client-side navigation (an inline script would need the nonce).
+            <script src="/check-in-scanner.js"></script>
         </section>
     }
 }

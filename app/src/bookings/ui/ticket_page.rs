@@ -54,7 +54,7 @@ pub fn TicketPage() -> impl IntoView {
                                 </header>
                                 {match r.status {
                                     RegistrationStatus::Confirmed => view! {
-                                        <button class="btn btn-primary no-print" type="button" onclick="window.print()">{t(Msg::TicketPrint)}</button>
+                                        <button class="btn btn-primary no-print" type="button" on:click=|_| { let _ = window().print(); }>{t(Msg::TicketPrint)}</button>
                                         <ol class="tickets ticket-sheet-list">
                                             {valid.into_iter().enumerate().map(|(i, ticket)| view! {
                                                 <li class="ticket">
