@@ -21,14 +21,12 @@ use crate::AppState;
 use crate::rest::error::ApiError;
 use app::error::AppError;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use leptos::nonce::Nonce;
 use std::time::Duration;
-use tower::{Layer, ServiceExt};
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::timeout::TimeoutLayer;
 
 /// Paths whose pages or answers belong to one person.
 const PERSONAL: [&str; 8] = [
@@ -234,9 +232,11 @@ pub fn cors(origins: &[String]) -> Option<CorsLayer> {
 }
 
 /// The whole-request time limit (`EVENTHUB_REQUEST_TIMEOUT_SECS`; `None` = off): a request
-/// not answered in time gets `503` (empty) and its handler is dropped. The status is not
-/// tower-http's default `408`: browsers read that as "idle connection closed" and may send the
-/// request again on a new connection (a booking twice). Answers that take long by design, and bound themselves, are exempt
+/// not answered in time gets `503` in the error shape with `Retry-After`, and its handler is
+/// dropped (a booking already handed to the writer still commits: a retry with its
+/// idempotency key finds it). The status is not `408`: browsers read that as "idle connection
+/// closed" and may send the request again on their own (a booking twice). Answers that take
+/// long by design, and bound themselves, are exempt
 /// ([`runs_long`]). Only the wait for the answer's head counts: a body that streams (a page,
 /// a CSV) is not cut off.
 pub async fn limit_time(
@@ -246,10 +246,18 @@ pub async fn limit_time(
 ) -> Response {
     match limit {
         Some(limit) if !runs_long(request.method(), request.uri().path()) => {
-            let timed =
-                TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, limit).layer(next);
-            let Ok(response) = timed.oneshot(request).await;
-            response
+            let path = request.uri().path().to_owned();
+            match tokio::time::timeout(limit, next.run(request)).await {
+                Ok(response) => response,
+                Err(_) => {
+                    tracing::warn!(%path, "request answered 503: over the time limit");
+                    ApiError(AppError::Unavailable {
+                        service: "the server".into(),
+                        retry_after_secs: 1,
+                    })
+                    .into_response()
+                }
+            }
         }
         _ => next.run(request).await,
     }
@@ -281,6 +289,8 @@ fn runs_long(method: &Method, path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::StatusCode;
+    use tower::ServiceExt;
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
@@ -388,6 +398,17 @@ mod tests {
             status(limited.clone(), "/slow").await,
             StatusCode::SERVICE_UNAVAILABLE
         );
+        // In the error shape, with Retry-After, like every 503.
+        let request = Request::get("/slow")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let answer = limited.clone().oneshot(request).await.unwrap();
+        assert!(answer.headers().contains_key(header::RETRY_AFTER));
+        let body = axum::body::to_bytes(answer.into_body(), 4096)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"]["kind"], "unavailable", "{body}");
         assert_eq!(status(limited, "/events/1/seats").await, StatusCode::OK);
         assert_eq!(status(router(None), "/slow").await, StatusCode::OK);
     }
