@@ -59,6 +59,14 @@ impl UserRow {
     }
 }
 
+/// A user row with whether the client's address is one the account signed in from.
+#[derive(sqlx::FromRow)]
+struct SignInRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    known: bool,
+}
+
 const USER_COLUMNS: &str =
     "id, email, display_name, password_hash, role, blocked, locale, created_at";
 
@@ -135,19 +143,25 @@ impl Accounts {
             })
     }
 
-    /// Whether `user` signed in from `client` before.
-    async fn known_address(&self, user: i64, client: IpAddr) -> StoreResult<bool> {
-        let found: Option<i64> = self
+    /// The account of `email`, and whether it signed in from `client` before: one read.
+    async fn find_for_sign_in(
+        &self,
+        email: &str,
+        client: IpAddr,
+    ) -> StoreResult<Option<SignInRow>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS}, EXISTS (SELECT 1 FROM sign_in_addresses a \
+             WHERE a.user_id = users.id AND a.address = $2) AS known \
+             FROM users WHERE lower(email) = $1"
+        );
+        Ok(self
             .db
-            .scalar_optional(
-                Sql::new(
-                    "SELECT user_id FROM sign_in_addresses WHERE user_id = $1 AND address = $2",
-                )
-                .arg(user)
-                .arg(client.to_string()),
+            .fetch_optional(
+                Sql::new(&sql)
+                    .arg(normalize_email(email))
+                    .arg(client.to_string()),
             )
-            .await?;
-        Ok(found.is_some())
+            .await?)
     }
 
     async fn remember_address(&self, user: i64, client: IpAddr) -> StoreResult<()> {
@@ -163,14 +177,6 @@ impl Accounts {
             )
             .await?;
         Ok(())
-    }
-
-    async fn find_by_email(&self, email: &str) -> StoreResult<Option<UserRow>> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE lower(email) = $1");
-        Ok(self
-            .db
-            .fetch_optional(Sql::new(&sql).arg(normalize_email(email)))
-            .await?)
     }
 
     /// Creates a user with the given role (the CLI's `create-user` and the demo data use this).
@@ -267,11 +273,9 @@ impl AccountCommands for Accounts {
         password: &str,
         client: IpAddr,
     ) -> Result<UserView, AppError> {
-        let row = self.find_by_email(email).await?;
-        let known = match &row {
-            Some(row) => self.known_address(row.id, client).await?,
-            None => false,
-        };
+        let found = self.find_for_sign_in(email, client).await?;
+        let known = found.as_ref().is_some_and(|f| f.known);
+        let row = found.map(|f| f.user);
         let email = normalize_email(email);
         let account_key = if known {
             format!("signin:account:{email}@{client}")

@@ -26,7 +26,7 @@ pub struct Config {
     pub ai: Option<Ai>,
     /// Questions one user may ask the assistant per `window` (`EVENTHUB_AI_RATE`, e.g. `20/600`
     /// for twenty per ten minutes).
-    pub assistant_rate: (usize, std::time::Duration),
+    pub assistant_rate: Option<crate::rate::Rate>,
     /// When set, `/metrics` asks for `Authorization: Bearer <token>` (`EVENTHUB_METRICS_TOKEN`).
     pub metrics_token: Option<Secret>,
     /// How long a stopping server (SIGTERM) lets requests in flight finish before it exits
@@ -124,19 +124,6 @@ impl Ai {
             timeout: std::time::Duration::from_secs(timeout),
         }))
     }
-}
-
-/// Reads `count/seconds`.
-fn parse_rate(text: &str) -> Result<(usize, std::time::Duration)> {
-    let (count, secs) = text
-        .split_once('/')
-        .context("EVENTHUB_AI_RATE must look like 20/600 (questions per seconds)")?;
-    let count: usize = count.trim().parse().context("EVENTHUB_AI_RATE: count")?;
-    let secs: u64 = secs.trim().parse().context("EVENTHUB_AI_RATE: seconds")?;
-    if count == 0 || secs == 0 {
-        anyhow::bail!("EVENTHUB_AI_RATE must be positive");
-    }
-    Ok((count, std::time::Duration::from_secs(secs)))
 }
 
 /// A Cloudinary account. `api_base` is `https://api.cloudinary.com` unless
@@ -250,10 +237,11 @@ impl Config {
             .map(|url| Cloudinary::parse(&url, &cloudinary_api))
             .transpose()?;
         let ai = Ai::from_vars(var)?;
-        let assistant_rate = match var("EVENTHUB_AI_RATE") {
-            Some(rate) => parse_rate(&rate)?,
-            None => (20, std::time::Duration::from_secs(600)),
-        };
+        let assistant_rate = crate::rate::Rate::setting(
+            "EVENTHUB_AI_RATE",
+            var("EVENTHUB_AI_RATE").as_deref(),
+            Some(ASSISTANT_RATE),
+        )?;
         let millis = |name: &str, default: u64| -> Result<Option<std::time::Duration>> {
             Ok(parse_limit(name, var(name).as_deref(), default)?
                 .map(std::time::Duration::from_millis))
@@ -315,7 +303,7 @@ impl Config {
             public_url: "http://127.0.0.1:3000".into(),
             cloudinary: None,
             ai: None,
-            assistant_rate: (20, std::time::Duration::from_secs(600)),
+            assistant_rate: Some(ASSISTANT_RATE),
             metrics_token: None,
             shutdown_grace: std::time::Duration::from_secs(10),
             db_limits: crate::db::Limits::default(),
@@ -356,8 +344,11 @@ fn choose_secret(given: Option<String>, database_url: &str, key_file: &Path) -> 
     }
 }
 
+/// Questions one user may ask the assistant: twenty per ten minutes.
+const ASSISTANT_RATE: crate::rate::Rate = crate::rate::Rate::new(20, 600);
+
 /// A limit setting: a number, or `off` for none (benchmarks, load tests); unset → `default`.
-fn parse_limit(name: &str, value: Option<&str>, default: u64) -> Result<Option<u64>> {
+pub(crate) fn parse_limit(name: &str, value: Option<&str>, default: u64) -> Result<Option<u64>> {
     match value.map(str::trim) {
         None => Ok(Some(default)),
         Some(v) if v.eq_ignore_ascii_case("off") => Ok(None),
@@ -539,12 +530,7 @@ mod tests {
     }
 
     #[test]
-    fn the_assistant_rate_reads_count_per_seconds() {
-        assert_eq!(
-            parse_rate("20/600").unwrap(),
-            (20, std::time::Duration::from_secs(600))
-        );
-        assert!(parse_rate("20").is_err());
+    fn trusted_proxies_are_addresses_or_networks() {
         let proxies = parse_networks("10.0.0.0/8, 127.0.0.1 ,::1").unwrap();
         assert!(proxies[0].contains(&"10.1.2.3".parse::<std::net::IpAddr>().unwrap()));
         assert!(proxies[1].contains(&"127.0.0.1".parse::<std::net::IpAddr>().unwrap()));
@@ -556,7 +542,6 @@ mod tests {
                 .contains("\"proxy.local\" is not an address"),
             "{err}"
         );
-        assert!(parse_rate("0/60").is_err());
     }
 
     #[test]

@@ -33,6 +33,11 @@ impl UseLimiter {
         }
     }
 
+    /// At most `rate.count` uses per `rate.window`.
+    pub fn for_rate(rate: crate::rate::Rate) -> Self {
+        UseLimiter::new(rate.count as usize, rate.window)
+    }
+
     /// Counts one use of `key` at `now`, or `Err(wait)` when its window is full. The check and
     /// the count are one step, so parallel callers cannot all pass one free slot.
     pub fn take(&self, key: &str, now: Instant) -> Result<(), Duration> {

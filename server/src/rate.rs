@@ -99,15 +99,12 @@ impl RequestLimits {
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let d = RequestLimits::default();
         let rate = |name: &str, default| Rate::setting(name, var(name).as_deref(), default);
-        let hash_wait = match var("EVENTHUB_HASH_WAIT_SECS").as_deref().map(str::trim) {
-            None => d.hash_wait,
-            Some(v) if v.eq_ignore_ascii_case("off") => None,
-            Some(v) => Some(Duration::from_secs(v.parse().with_context(|| {
-                format!(
-                    "EVENTHUB_HASH_WAIT_SECS must be a whole number of seconds or `off`, not {v:?}"
-                )
-            })?)),
-        };
+        let hash_wait = crate::config::parse_limit(
+            "EVENTHUB_HASH_WAIT_SECS",
+            var("EVENTHUB_HASH_WAIT_SECS").as_deref(),
+            d.hash_wait.map_or(0, |w| w.as_secs()),
+        )?
+        .map(Duration::from_secs);
         Ok(RequestLimits {
             sign_in_account: rate("EVENTHUB_SIGNIN_RATE", d.sign_in_account)?,
             sign_in_address: rate("EVENTHUB_SIGNIN_ADDRESS_RATE", d.sign_in_address)?,

@@ -55,7 +55,8 @@ pub struct Assistant {
     bookings: Arc<Bookings>,
     models: Option<Models>,
     metrics: AiMetrics,
-    limiter: UseLimiter,
+    /// Questions per user (`EVENTHUB_AI_RATE`); `None` when off.
+    limiter: Option<UseLimiter>,
     claim_stale: std::time::Duration,
     /// The catalogue's cities (for reading questions), read again after `CITIES_FRESH`.
     cities: std::sync::Mutex<Option<(Instant, Arc<Vec<String>>)>>,
@@ -69,7 +70,6 @@ impl Assistant {
         config: &Config,
         metrics: AiMetrics,
     ) -> Arc<Self> {
-        let (count, window) = config.assistant_rate;
         // Every model may use its whole allowance, one after the other.
         let chain = config.ai.as_ref().map_or(std::time::Duration::ZERO, |ai| {
             ai.timeout * (ai::TOTAL_TIMEOUTS + 1) * ai.models.len().max(1) as u32
@@ -81,7 +81,7 @@ impl Assistant {
             events,
             bookings,
             metrics,
-            limiter: UseLimiter::new(count, window),
+            limiter: config.assistant_rate.map(UseLimiter::for_rate),
             cities: std::sync::Mutex::new(None),
         })
     }
@@ -317,7 +317,7 @@ impl AssistantCommands for Assistant {
         let message = check_question(message)?;
         let key = format!("assistant:{}", actor.id);
         let at = Instant::now();
-        if let Err(wait) = self.limiter.take(&key, at) {
+        if let Some(Err(wait)) = self.limiter.as_ref().map(|l| l.take(&key, at)) {
             return Err(AppError::RateLimited {
                 retry_after_secs: wait.as_secs().max(1),
             });

@@ -58,7 +58,7 @@ impl Bookings {
             db,
             keys: Arc::new(TicketKeys::new(secret)),
             events,
-            rate: rate.map(|r| UseLimiter::new(r.count as usize, r.window)),
+            rate: rate.map(UseLimiter::for_rate),
         })
     }
 

@@ -608,7 +608,7 @@ on_both_engines! {
     }
 
     async fn bad_questions_visitors_and_floods_are_refused(engine: Engine) {
-        let app = TestApp::with_config(engine, |c| c.assistant_rate = (3, Duration::from_secs(600))).await;
+        let app = TestApp::with_config(engine, |c| c.assistant_rate = Some(server::rate::Rate::new(3, 600))).await;
         let (_, user) = app.bearer(Role::User).await;
         let (status, body) = chat(&app, &user, json!({"message": "   "})).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
