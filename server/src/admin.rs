@@ -401,7 +401,7 @@ impl AdminQueries for Admin {
     #[tracing::instrument(skip_all, fields(actor = %actor.id))]
     async fn users(&self, actor: &UserView, filter: UserFilter) -> Result<UserPage, AppError> {
         check_role(actor, Role::Admin)?;
-        let page = filter.page.max(1);
+        let page = app::events::rules::check_page(filter.page.into())?;
         let mut conditions = Sql::new(" WHERE 1 = 1");
         let q = filter.q.trim();
         if !q.is_empty() {
@@ -443,7 +443,7 @@ impl AdminQueries for Admin {
         filter: AuditFilter,
     ) -> Result<AuditPage, AppError> {
         check_role(actor, Role::Admin)?;
-        let page = filter.page.max(1);
+        let page = app::events::rules::check_page(filter.page.into())?;
         let mut sql = Sql::new(
             "SELECT a.id, a.at, a.actor_id, u.display_name AS actor, a.action, a.target, a.details \
              FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id WHERE 1 = 1",

@@ -51,6 +51,19 @@ pub struct Config {
     /// (`EVENTHUB_REQUEST_TIMEOUT_SECS`, 30; `off` for none). Streams, image uploads and the
     /// assistant's answers are exempt (see [`crate::guard::limit_time`]).
     pub request_timeout: Option<std::time::Duration>,
+    /// Connections and streams: header-read time limit, live-seat streams per client address
+    /// (`EVENTHUB_HEADER_TIMEOUT_SECS`, `EVENTHUB_STREAMS_PER_ADDRESS`; see
+    /// [`crate::serve::Serving`]).
+    pub serving: crate::serve::Serving,
+    /// Job workers this server runs beside the site (`EVENTHUB_WORKERS`, 2; `0` or `off` for
+    /// none, leaving the jobs to `eventhub worker` processes).
+    pub workers: usize,
+    /// Mail goes out over SMTP when set (`EVENTHUB_SMTP_URL`, e.g.
+    /// `smtp://user:password@mail.example:587?tls=required` for STARTTLS or `smtps://…:465`);
+    /// otherwise it is written as `.eml` files into `data_dir/mail`.
+    pub smtp_url: Option<Secret>,
+    /// The sender of every mail (`EVENTHUB_MAIL_FROM`, `EventHub <no-reply@localhost>`).
+    pub mail_from: String,
 }
 
 /// Which chat API the models speak.
@@ -74,6 +87,10 @@ pub struct Ai {
     pub models: Vec<String>,
     pub embed_model: Option<String>,
     pub timeout: std::time::Duration,
+    /// Model calls this process makes at once, all users together (`EVENTHUB_AI_CONCURRENCY`,
+    /// 4; `off` for no limit). A question that finds no free place within a moment is
+    /// answered by the built-in recommender instead of queueing behind the model.
+    pub concurrent_calls: Option<usize>,
 }
 
 impl Ai {
@@ -115,7 +132,16 @@ impl Ai {
                 .context("EVENTHUB_AI_TIMEOUT_SECS must be a positive number of seconds")?,
             None => 20,
         };
+        let concurrent_calls = match parse_limit(
+            "EVENTHUB_AI_CONCURRENCY",
+            var("EVENTHUB_AI_CONCURRENCY").as_deref(),
+            4,
+        )? {
+            Some(0) => anyhow::bail!("EVENTHUB_AI_CONCURRENCY must be positive or `off`"),
+            calls => calls.map(|n| n as usize),
+        };
         Ok(Some(Ai {
+            concurrent_calls,
             provider,
             base_url: base_url.trim_end_matches('/').to_owned(),
             api_key: var("EVENTHUB_AI_API_KEY").map(Secret),
@@ -190,6 +216,13 @@ impl fmt::Debug for Config {
             .field("db_limits", &self.db_limits)
             .field("cors_origins", &self.cors_origins)
             .field("request_timeout", &self.request_timeout)
+            .field("serving", &self.serving)
+            .field("workers", &self.workers)
+            .field(
+                "smtp_url",
+                &self.smtp_url.as_ref().map(|s| redact_url(&s.0)),
+            )
+            .field("mail_from", &self.mail_from)
             .finish()
     }
 }
@@ -275,7 +308,20 @@ impl Config {
             secs => secs.map(std::time::Duration::from_secs),
         };
         // End of CORS and the request time limit.
+        let serving = crate::serve::Serving::from_vars(var)?;
+        // Jobs and mail (jobs/, mail/).
+        let workers =
+            parse_limit("EVENTHUB_WORKERS", var("EVENTHUB_WORKERS").as_deref(), 2)?.unwrap_or(0);
+        if workers > 64 {
+            anyhow::bail!("EVENTHUB_WORKERS must be at most 64, not {workers}");
+        }
+        let mail_from = var("EVENTHUB_MAIL_FROM").unwrap_or_else(|| DEFAULT_MAIL_FROM.into());
+        // End of jobs and mail.
         Ok(Config {
+            workers: usize::try_from(workers).unwrap_or(0),
+            smtp_url: var("EVENTHUB_SMTP_URL").map(Secret),
+            mail_from,
+            serving,
             limits,
             trusted_proxies,
             cors_origins,
@@ -311,6 +357,11 @@ impl Config {
             trusted_proxies: Vec::new(),
             cors_origins: Vec::new(),
             request_timeout: Some(std::time::Duration::from_secs(30)),
+            // Tests and benchmarks run the queue themselves (`jobs::worker::drain`) or ask.
+            workers: 0,
+            smtp_url: None,
+            mail_from: DEFAULT_MAIL_FROM.into(),
+            serving: crate::serve::Serving::default(),
         }
     }
 
@@ -343,6 +394,9 @@ fn choose_secret(given: Option<String>, database_url: &str, key_file: &Path) -> 
         None => load_or_create_secret(key_file),
     }
 }
+
+/// The sender of mail when `EVENTHUB_MAIL_FROM` is not set.
+const DEFAULT_MAIL_FROM: &str = "EventHub <no-reply@localhost>";
 
 /// Questions one user may ask the assistant: twenty per ten minutes.
 const ASSISTANT_RATE: crate::rate::Rate = crate::rate::Rate::new(20, 600);

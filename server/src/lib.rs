@@ -16,8 +16,11 @@ pub mod export;
 pub mod guard;
 pub mod ics;
 pub mod images;
+pub mod jobs;
+pub mod keys;
 pub mod limiter;
 pub mod live;
+pub mod mail;
 pub mod markdown;
 pub mod metrics;
 pub mod panic;
@@ -26,6 +29,7 @@ pub mod rate;
 pub mod reports;
 pub mod rest;
 pub mod search;
+pub mod serve;
 pub mod sessions;
 pub mod sql;
 pub mod tokens;
@@ -67,6 +71,13 @@ pub struct AppState {
     pub tokens: Arc<TokenKeys>,
     pub sessions: sessions::Store,
     pub leptos: LeptosOptions,
+    /// The job queue, the handler of each kind, and this process's workers
+    /// (`EVENTHUB_WORKERS`; they stop with [`AppState::shutdown`]).
+    pub jobs: jobs::Jobs,
+    pub job_handlers: Arc<jobs::Handlers>,
+    pub workers: jobs::Workers,
+    /// Cancelled when the server begins to stop: streams end, background loops finish.
+    pub shutdown: tokio_util::sync::CancellationToken,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -82,7 +93,12 @@ impl AppState {
         db.migrate().await?;
         let sessions = sessions::Store::open(&db).await?;
         let images = images::ImageStore::new(&config.data_dir, config.cloudinary.clone())?;
-        let seat_changes = live::SeatChanges::start(db.clone());
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let seat_changes = live::SeatChanges::start(
+            db.clone(),
+            config.serving.streams_per_address,
+            shutdown.clone(),
+        );
         let events = events::Events::new(db.clone(), images, seat_changes.clone());
         let reindexed = events.reindex_missing().await?;
         if reindexed > 0 {
@@ -119,6 +135,16 @@ impl AppState {
         );
         let admin = admin::Admin::new(db.clone());
         let reports = reports::Reports::new(db.clone());
+        let jobs = jobs::Jobs::new(db.clone());
+        let job_handlers = Arc::new(
+            jobs::Handlers::new().with(mail::KIND, mail::Mailer::new(db.clone(), &config)?),
+        );
+        let workers = jobs::Workers::start(
+            &jobs,
+            job_handlers.clone(),
+            config.workers,
+            shutdown.child_token(),
+        );
         let services = Services {
             account_queries: accounts.clone(),
             account_commands: accounts.clone(),
@@ -147,6 +173,10 @@ impl AppState {
             db,
             sessions,
             leptos,
+            shutdown,
+            jobs,
+            job_handlers,
+            workers,
         })
     }
 
@@ -203,7 +233,12 @@ pub fn router(state: AppState) -> Router {
         // Layers, innermost first (a request meets the last one first). The time limit sits
         // inside the panic catcher and both inside the guard, so the limit's 503 and a panic's
         // 500 get the guard's headers too.
-        .layer(state.sessions.clone().layer(state.config.secure_cookies()))
+        .layer(
+            state
+                .sessions
+                .clone()
+                .layer(state.config.secure_cookies(), &state.config.secret_key.0),
+        )
         .layer(middleware::from_fn_with_state(
             state.config.request_timeout,
             guard::limit_time,

@@ -1,9 +1,13 @@
 //! Seats left, live: open event pages follow `GET /events/{id}/seats`, a stream of server-sent
 //! events carrying the event's seat numbers whenever a booking or cancellation changed them.
 //!
-//! The booking writer reports the events each committed batch touched to [`SeatChanges`], which
-//! fans them out to the streams of this process. With PostgreSQL several processes may serve
-//! one database, so each also sends the ids through `NOTIFY` and listens for the others'.
+//! The booking writer reports the events each committed batch touched to [`SeatChanges`]. With
+//! PostgreSQL several processes may serve one database, so each also sends the ids through
+//! `NOTIFY` and listens for the others'. One task per process reads an event's numbers once per
+//! change (a burst within [`THROTTLE`] is one change) and hands them to every stream watching
+//! that event through a `watch` channel: a thousand open pages cost one query, not a thousand.
+//! Each client address may hold only so many streams (`EVENTHUB_STREAMS_PER_ADDRESS`), and every
+//! stream ends when the server shuts down, so open pages never hold a stop past its deadline.
 use crate::AppState;
 use crate::db::Db;
 use crate::error::StoreError;
@@ -11,41 +15,68 @@ use crate::rest::error::ApiError;
 use crate::sql::Sql;
 use app::bookings::LiveSeats;
 use app::error::AppError;
-use axum::extract::{Path, State};
+use app::ssr::ClientIp;
+use axum::extract::{Extension, Path, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
+use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
+use tokio_util::sync::CancellationToken;
 
 const CHANNEL: &str = "eventhub_seats";
 
 /// At most this many updates per second reach one page, however busy the event.
 const THROTTLE: Duration = Duration::from_millis(250);
 
+/// The numbers last read for one event; `None` until the first change after the first watcher.
+type Latest = Option<Arc<LiveSeats>>;
+
 pub struct SeatChanges {
+    /// Ids of events whose seats changed, from this process's writer and the other processes.
     tx: broadcast::Sender<i64>,
     db: Db,
     /// Tells this process's notifications from the others'.
     origin: String,
+    /// The events someone watches, each with the channel its streams read.
+    watched: Mutex<HashMap<i64, watch::Sender<Latest>>>,
+    /// Open streams per client address.
+    open: Mutex<HashMap<IpAddr, usize>>,
+    per_address: Option<usize>,
+    /// Cancelled when the server shuts down: every stream ends.
+    shutdown: CancellationToken,
+    /// Reads of changed numbers so far (one per change of a watched event, however many watch).
+    reads: AtomicU64,
 }
 
 impl SeatChanges {
-    /// Starts the hub (and, on PostgreSQL, the listener for other processes' changes).
-    pub fn start(db: Db) -> Arc<Self> {
+    /// Starts the hub: the task that reads changed numbers and, on PostgreSQL, the listener
+    /// for other processes' changes. `per_address` caps the open streams of one client
+    /// (`None`: no cap); `shutdown` ends them all.
+    pub fn start(db: Db, per_address: Option<usize>, shutdown: CancellationToken) -> Arc<Self> {
         let (tx, _) = broadcast::channel(1024);
         let hub = Arc::new(SeatChanges {
             tx,
             db,
             origin: crate::random_hex(8),
+            watched: Mutex::default(),
+            open: Mutex::default(),
+            per_address,
+            shutdown,
+            reads: AtomicU64::new(0),
         });
+        tokio::spawn(fan_out(hub.clone(), hub.tx.subscribe()));
         if let Db::Postgres(pool) = &hub.db {
             tokio::spawn(listen(pool.clone(), hub.clone()));
         }
         hub
     }
 
+    /// The raw change notices (ids of events whose seats changed).
     pub fn subscribe(&self) -> broadcast::Receiver<i64> {
         self.tx.subscribe()
     }
@@ -76,6 +107,111 @@ impl SeatChanges {
                 }
             });
         }
+    }
+
+    /// Streams open now (all addresses): what the tests and the shutdown log look at.
+    pub fn open_streams(&self) -> usize {
+        self.open.lock().expect("stream counts").values().sum()
+    }
+
+    /// How many times the hub has read changed numbers (what the tests count).
+    pub fn reads(&self) -> u64 {
+        self.reads.load(Ordering::Relaxed)
+    }
+
+    /// A place for one more stream from `ip`, or `RateLimited` when it holds its share.
+    fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<OpenStream, AppError> {
+        let mut open = self.open.lock().expect("stream counts");
+        let held = open.entry(ip).or_default();
+        if self.per_address.is_some_and(|cap| *held >= cap) {
+            return Err(AppError::RateLimited {
+                retry_after_secs: 30,
+            });
+        }
+        *held += 1;
+        Ok(OpenStream {
+            hub: self.clone(),
+            ip,
+        })
+    }
+
+    /// A receiver of `event_id`'s numbers from now on.
+    fn watch(&self, event_id: i64) -> watch::Receiver<Latest> {
+        let mut watched = self.watched.lock().expect("watched events");
+        watched
+            .entry(event_id)
+            .or_insert_with(|| watch::channel(None).0)
+            .subscribe()
+    }
+
+    /// The channels of the events in `ids` someone still watches; forgets the others.
+    fn watchers(&self, ids: Option<&HashSet<i64>>) -> Vec<(i64, watch::Sender<Latest>)> {
+        let mut watched = self.watched.lock().expect("watched events");
+        watched.retain(|_, tx| tx.receiver_count() > 0);
+        watched
+            .iter()
+            .filter(|(id, _)| ids.is_none_or(|ids| ids.contains(id)))
+            .map(|(id, tx)| (*id, tx.clone()))
+            .collect()
+    }
+}
+
+/// One open stream, counted against its address until dropped (the page went away, or the
+/// stream ended).
+struct OpenStream {
+    hub: Arc<SeatChanges>,
+    ip: IpAddr,
+}
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        let mut open = self.hub.open.lock().expect("stream counts");
+        if let Some(held) = open.get_mut(&self.ip) {
+            *held -= 1;
+            if *held == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// The hub's reader: waits for a change, lets a burst settle, reads each changed event that
+/// someone watches once and sends the numbers to all its streams.
+async fn fan_out(hub: Arc<SeatChanges>, mut rx: broadcast::Receiver<i64>) {
+    loop {
+        // Every id since the last round, or None (= all watched events) when notices were lost.
+        let mut changed = Some(HashSet::new());
+        match rx.recv().await {
+            Ok(id) => add(&mut changed, id),
+            Err(broadcast::error::RecvError::Lagged(_)) => changed = None,
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+        tokio::time::sleep(THROTTLE).await;
+        loop {
+            match rx.try_recv() {
+                Ok(id) => add(&mut changed, id),
+                Err(broadcast::error::TryRecvError::Lagged(_)) => changed = None,
+                Err(_) => break,
+            }
+        }
+        for (id, tx) in hub.watchers(changed.as_ref()) {
+            hub.reads.fetch_add(1, Ordering::Relaxed);
+            match live_seats(&hub.db, id).await {
+                // Sent even when the numbers look the same: a cancellation that promotes a
+                // waiting group of the same size leaves them equal, yet that group's page must
+                // update.
+                Ok(seats) => {
+                    let _ = tx.send(Some(Arc::new(seats)));
+                }
+                Err(e) => tracing::debug!(event = id, error = ?e, "cannot read live seats"),
+            }
+        }
+    }
+}
+
+fn add(changed: &mut Option<HashSet<i64>>, id: i64) {
+    if let Some(ids) = changed {
+        ids.insert(id);
     }
 }
 
@@ -157,36 +293,34 @@ fn to_event(seats: &LiveSeats) -> Event {
         .unwrap_or_else(|_| Event::default().comment("unencodable"))
 }
 
-/// `GET /events/{id}/seats`: the current numbers at once, then each change.
+/// `GET /events/{id}/seats`: the current numbers at once, then each change, until the page
+/// goes away or the server shuts down. `429` when the client's address holds its share.
 pub async fn seats_stream(
     State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
     Path(id): Path<String>,
-) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>> + use<>>, ApiError> {
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let hub = state.seat_changes.clone();
+    let place = hub.admit(ip)?;
+    // Watch first, then read: a change in between reaches the stream too (twice at worst).
+    let rx = hub.watch(id);
     let first = live_seats(&state.db, id).await?;
-    let rx = state.seat_changes.subscribe();
-    let db = state.db.clone();
-    // Every change is sent, even when the numbers look the same: a cancellation that promotes
-    // a waiting group of the same size leaves them equal, yet that group's page must update.
     let stream = futures_util::stream::unfold(
-        (Some(first), rx, db),
-        move |(pending, mut rx, db)| async move {
+        (Some(first), rx, place),
+        |(pending, mut rx, place)| async move {
             if let Some(seats) = pending {
-                return Some((Ok(to_event(&seats)), (None, rx, db)));
+                return Some((Ok(to_event(&seats)), (None, rx, place)));
             }
             loop {
-                match rx.recv().await {
-                    Ok(changed) if changed != id => continue,
-                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(broadcast::error::RecvError::Closed) => return None,
+                rx.changed().await.ok()?;
+                let latest = rx.borrow_and_update().clone();
+                if let Some(seats) = latest {
+                    return Some((Ok(to_event(&seats)), (None, rx, place)));
                 }
-                // Let a burst of bookings settle, then send one update for all of it.
-                tokio::time::sleep(THROTTLE).await;
-                while let Ok(_) | Err(broadcast::error::TryRecvError::Lagged(_)) = rx.try_recv() {}
-                let seats = live_seats(&db, id).await.ok()?;
-                return Some((Ok(to_event(&seats)), (None, rx, db)));
             }
         },
-    );
+    )
+    .take_until(hub.shutdown.clone().cancelled_owned());
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(20))))
 }

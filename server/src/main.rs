@@ -1,11 +1,10 @@
-//! `eventhub`: serve (default), migrate, seed-demo, create-user.
+//! `eventhub`: serve (default), worker, migrate, seed-demo, create-user.
 use anyhow::{Context, Result};
 use app::auth::{NewUser, Role};
 use app::i18n::Locale;
 use clap::{Parser, Subcommand};
 use server::{AppState, config::Config};
 use std::io::Read;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -23,6 +22,13 @@ struct Cli {
 enum Command {
     /// Serve the site and the APIs (the default).
     Serve,
+    /// Run job workers (mail, …) without the site, until SIGTERM or Ctrl-C; each finishes the
+    /// job it holds before exiting.
+    Worker {
+        /// How many (default: EVENTHUB_WORKERS, at least 1).
+        #[arg(long)]
+        count: Option<usize>,
+    },
     /// Apply database migrations and exit.
     Migrate,
     /// Create the demo accounts and print their credentials.
@@ -54,11 +60,28 @@ async fn main() -> Result<()> {
         )
         .init();
     let cli = Cli::parse();
-    let config = Config::from_env()?;
+    let mut config = Config::from_env()?;
+    // Workers run beside the site only in `serve`: `worker` starts its own, and a one-off
+    // command would exit holding the jobs it claimed until their leases ran out.
+    let workers = std::mem::take(&mut config.workers);
+    if matches!(cli.command, None | Some(Command::Serve)) {
+        config.workers = workers;
+    }
     tracing::info!(?config, "configuration");
     let state = AppState::new(config).await?;
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(state).await,
+        Command::Serve => {
+            let workers = state.workers.clone();
+            let grace = state.config.shutdown_grace;
+            let served = serve(state).await;
+            // They were told to stop with the server; each finishes the job it holds, within
+            // the grace (a job cut off runs again elsewhere once its lease ends).
+            if tokio::time::timeout(grace, workers.stop()).await.is_err() {
+                tracing::warn!(?grace, "a job was still running after the grace: exiting");
+            }
+            served
+        }
+        Command::Worker { count } => work(state, count.unwrap_or(workers).max(1)).await,
         Command::Migrate => {
             println!("migrations applied ({})", state.db.engine());
             Ok(())
@@ -117,48 +140,20 @@ async fn main() -> Result<()> {
 }
 
 async fn serve(state: AppState) -> Result<()> {
-    let addr = state.config.addr;
-    let grace = state.config.shutdown_grace;
     state.sessions.spawn_cleanup();
-    let app = server::router(state);
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr}"))?;
-    println!("EventHub is serving at http://{addr}");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        shutdown_signal().await;
-        // Requests in flight may finish; whatever still runs when the grace ends is cut off.
-        tokio::spawn(async move {
-            tokio::time::sleep(grace).await;
-            tracing::warn!(
-                ?grace,
-                "requests still running after the shutdown grace: exiting"
-            );
-            std::process::exit(0);
-        });
-    })
-    .await
-    .context("server failed")
+    server::serve::run(state).await
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async { tokio::signal::ctrl_c().await.ok() };
-    #[cfg(unix)]
-    let terminate = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            s.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
-    }
-    tracing::info!("shutting down");
+/// `eventhub worker`: `count` job workers until SIGTERM or Ctrl-C.
+async fn work(state: AppState, count: usize) -> Result<()> {
+    let workers = server::jobs::Workers::start(
+        &state.jobs,
+        state.job_handlers.clone(),
+        count,
+        state.shutdown.child_token(),
+    );
+    println!("EventHub runs {count} job workers");
+    server::serve::stop_signal().await;
+    workers.stop().await;
+    Ok(())
 }

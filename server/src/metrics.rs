@@ -29,6 +29,7 @@ pub struct AiMetrics {
     failures: Family<ModelLabel, Counter>,
     latency: Family<ModelLabel, Histogram, fn() -> Histogram>,
     fallbacks: Counter,
+    busy: Counter,
 }
 
 fn latency_histogram() -> Histogram {
@@ -66,6 +67,11 @@ impl AiMetrics {
     pub fn fell_back(&self) {
         self.fallbacks.inc();
     }
+
+    /// A question that found every place for a model call taken (`EVENTHUB_AI_CONCURRENCY`).
+    pub fn busy(&self) {
+        self.busy.inc();
+    }
 }
 
 impl Metrics {
@@ -76,6 +82,7 @@ impl Metrics {
             failures: Family::default(),
             latency: Family::new_with_constructor(latency_histogram),
             fallbacks: Counter::default(),
+            busy: Counter::default(),
         };
         registry.register("ai_calls", "Calls to each AI model", ai.calls.clone());
         registry.register(
@@ -92,6 +99,11 @@ impl Metrics {
             "assistant_fallbacks",
             "Answers the built-in recommender gave because no model answered",
             ai.fallbacks.clone(),
+        );
+        registry.register(
+            "ai_busy",
+            "Questions that found every place for a model call taken (EVENTHUB_AI_CONCURRENCY)",
+            ai.busy.clone(),
         );
         Arc::new(Metrics { registry, ai })
     }

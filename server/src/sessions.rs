@@ -1,8 +1,9 @@
 //! Browser sessions in the database (they survive a restart), through tower-sessions' SQLx
 //! stores; one enum so the rest of the server does not care which engine holds them.
 use crate::db::Db;
-use tower_sessions::cookie::SameSite;
 use tower_sessions::cookie::time::Duration;
+use tower_sessions::cookie::{Key, SameSite};
+use tower_sessions::service::SignedCookie;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -40,14 +41,18 @@ impl Store {
         };
     }
 
-    /// HttpOnly, SameSite=Lax, Secure over https, two weeks of inactivity.
-    pub fn layer(self, secure: bool) -> SessionManagerLayer<Store> {
+    /// HttpOnly, SameSite=Lax, Secure over https, two weeks of inactivity; the cookie signed
+    /// with the session key derived from `secret` (a forged or altered id is refused before
+    /// the store is asked).
+    pub fn layer(self, secure: bool, secret: &str) -> SessionManagerLayer<Store, SignedCookie> {
+        let key = Key::from(&crate::keys::Keys::derive(secret).sessions[..]);
         SessionManagerLayer::new(self)
             .with_name(SESSION_COOKIE)
             .with_http_only(true)
             .with_same_site(SameSite::Lax)
             .with_secure(secure)
             .with_expiry(Expiry::OnInactivity(Duration::days(14)))
+            .with_signed(key)
     }
 }
 

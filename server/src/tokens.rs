@@ -24,10 +24,13 @@ pub struct TokenKeys {
 }
 
 impl TokenKeys {
+    /// Keys from the API-token key derived from the secret ([`crate::keys::Keys`]). Tokens
+    /// signed with the bare secret before (they live an hour) are no longer accepted.
     pub fn new(secret: &str) -> Self {
+        let key = crate::keys::Keys::derive(secret).api_tokens;
         TokenKeys {
-            encoding: EncodingKey::from_secret(secret.as_bytes()),
-            decoding: DecodingKey::from_secret(secret.as_bytes()),
+            encoding: EncodingKey::from_secret(&key),
+            decoding: DecodingKey::from_secret(&key),
         }
     }
 

@@ -30,8 +30,8 @@ const NAMES: [&str; 11] = [
 ];
 
 /// The bounds the API documents: the deepest page, and the most events on one page.
-const PAGE_MAX: i64 = 10_000;
-const PER_PAGE_MAX: i64 = server::events::PER_PAGE_MAX;
+const PAGE_MAX: i64 = app::events::rules::PAGE_MAX;
+const PER_PAGE_MAX: i64 = app::events::rules::PER_PAGE_MAX;
 
 /// How many published events the database holds.
 const EVENTS: i64 = 3;

@@ -70,7 +70,18 @@ pub struct AgentRequest {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewAgentRequest {
+    // The bounds of `rules::validate_agent_request` (trimmed lengths).
+    /// 2 to 120 characters.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(min_length = 2, max_length = 120, pattern = "\\S[\\s\\S]*\\S")
+    )]
     pub organisation: String,
+    /// 10 to 2000 characters.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(min_length = 10, max_length = 2000, pattern = "\\S[\\s\\S]{8,}\\S")
+    )]
     pub message: String,
 }
 

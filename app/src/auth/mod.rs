@@ -64,10 +64,27 @@ pub struct UserView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewUser {
-    #[cfg_attr(feature = "ssr", schema(example = "dana@example.com"))]
+    // The bounds and shapes of `rules::check_email` / `check_display_name` / `check_password`.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            example = "dana@example.com",
+            max_length = 254,
+            pattern = "^\\s*[^\\s@]+@[^\\s@.][^\\s@]*\\.[^\\s@]*[^\\s@.]\\s*$"
+        )
+    )]
     pub email: String,
-    #[cfg_attr(feature = "ssr", schema(example = "Dana Levi"))]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            example = "Dana Levi",
+            min_length = 1,
+            max_length = 80,
+            pattern = "\\S"
+        )
+    )]
     pub display_name: String,
-    /// At least 10 characters, not a common password.
+    /// 10 to 128 characters, not a common password nor the email.
+    #[cfg_attr(feature = "ssr", schema(min_length = 10, max_length = 128))]
     pub password: String,
 }

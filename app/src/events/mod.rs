@@ -315,6 +315,25 @@ pub struct EventSearch {
     pub per_page: i64,
 }
 
+impl EventSearch {
+    /// The page and its size within their bounds ([`rules::PAGE_MAX`], [`rules::PER_PAGE_MAX`]),
+    /// refused by field otherwise.
+    pub fn check_bounds(&self) -> Result<(), crate::error::AppError> {
+        let mut errors = crate::error::FieldErrors::new();
+        if let Err(problem) = rules::check_range(self.page, 1, rules::PAGE_MAX) {
+            errors.insert("page".into(), problem);
+        }
+        if let Err(problem) = rules::check_range(self.per_page, 1, rules::PER_PAGE_MAX) {
+            errors.insert("per_page".into(), problem);
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(crate::error::AppError::Invalid(errors))
+        }
+    }
+}
+
 /// One page of results and the total across all pages. Counting stops at a cap: past it,
 /// `total` is the cap and `total_exact` is false ("10,000+").
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -365,6 +384,9 @@ impl EventFilter {
             None
         });
         let (from, to) = rules::read_days(from, to, &mut errors);
+        if let Err(e) = rules::check_page(page.into()) {
+            errors.extend(e.field_errors());
+        }
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }

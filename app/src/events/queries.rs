@@ -8,7 +8,13 @@ use leptos::prelude::*;
 #[server]
 pub async fn list_events(search: EventSearch) -> Result<ResultPage<EventListItem>, AppError> {
     use crate::ssr;
-    ssr::with_status(ssr::services()?.event_queries.list_events(&search).await)
+    ssr::with_status(
+        async {
+            search.check_bounds()?;
+            ssr::services()?.event_queries.list_events(&search).await
+        }
+        .await,
+    )
 }
 
 /// One event; drafts only for their organizer and admins.
@@ -80,16 +86,15 @@ pub async fn get_trending() -> Result<Vec<EventListItem>, AppError> {
 /// The events of one month (by the venue's calendar) for `/calendar`. Anyone may ask.
 #[server]
 pub async fn list_month_events(year: i32, month: u32) -> Result<Vec<EventListItem>, AppError> {
-    use crate::error::Problem;
     use crate::ssr;
-    use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc};
+    use chrono::{Datelike, Duration, TimeZone, Utc};
     ssr::with_status(
         async {
-            let first = NaiveDate::from_ymd_opt(year, month, 1)
-                .ok_or(AppError::field("month", Problem::TimeInvalid))?;
+            // Bounded years: the month after and the day of slack below stay in range.
+            let first = super::rules::check_month(year, month)?;
             let next = first
                 .checked_add_months(chrono::Months::new(1))
-                .ok_or(AppError::field("month", Problem::TimeInvalid))?;
+                .expect("the month after a bounded one exists");
             // A day of slack on each side covers every time zone; the local date decides.
             let from = Utc.from_utc_datetime(&first.and_hms_opt(0, 0, 0).expect("midnight"))
                 - Duration::days(1);

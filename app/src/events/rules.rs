@@ -288,21 +288,103 @@ pub fn validate_event(new: &NewEvent) -> Result<ValidEvent, FieldErrors> {
     })
 }
 
+// The bounds of what a URL, a query string or a filter form may ask for. Each is checked here,
+// by the functions below, for the REST handlers and the server functions alike.
+
+/// The years a day or a month in a filter or URL may name: those `YYYY` writes (RFC 3339's
+/// `full-date`), so that month arithmetic and database timestamps stay in range.
+pub const YEAR_MIN: i32 = 1;
+pub const YEAR_MAX: i32 = 9999;
+/// The deepest page a paged list serves (the event search, the admin tables, the audit log):
+/// nobody pages that far, and `(page - 1) * per_page` stays far from overflowing.
+pub const PAGE_MAX: i64 = 10_000;
+/// The most events one page of the search holds.
+pub const PER_PAGE_MAX: i64 = 100;
+
+/// `value` if it lies in `min..=max`, else the problem saying which end it passed.
+pub fn check_range(value: i64, min: i64, max: i64) -> Result<i64, Problem> {
+    if value < min {
+        Err(Problem::TooSmall { min })
+    } else if value > max {
+        Err(Problem::TooLarge { max })
+    } else {
+        Ok(value)
+    }
+}
+
+/// A whole number as a URL or form carries it (surrounding spaces allowed): blank gives
+/// `default`, anything else must be a whole number in `min..=max`; what is not goes into
+/// `errors` under `field` (and `default` comes back).
+pub fn read_number(
+    errors: &mut crate::error::FieldErrors,
+    field: &str,
+    text: Option<&str>,
+    default: i64,
+    (min, max): (i64, i64),
+) -> i64 {
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return default;
+    };
+    let read = text.parse::<i64>().map_err(|_| Problem::Malformed {
+        detail: format!("{field} must be a whole number from {min} to {max}"),
+    });
+    match read.and_then(|n| check_range(n, min, max)) {
+        Ok(n) => n,
+        Err(problem) => {
+            errors.insert(field.into(), problem);
+            default
+        }
+    }
+}
+
+/// A page number of a paged list: 1 to [`PAGE_MAX`], refused under `page`.
+pub fn check_page(page: i64) -> Result<u32, AppError> {
+    check_range(page, 1, PAGE_MAX)
+        .map(|p| u32::try_from(p).expect("PAGE_MAX fits in u32"))
+        .map_err(|problem| AppError::field("page", problem))
+}
+
+/// The first day of a calendar month, refused under `year` (outside [`YEAR_MIN`]..=
+/// [`YEAR_MAX`]) or `month` (outside 1..=12).
+pub fn check_month(year: i32, month: u32) -> Result<chrono::NaiveDate, AppError> {
+    let mut errors = crate::error::FieldErrors::new();
+    if let Err(problem) = check_range(year.into(), YEAR_MIN.into(), YEAR_MAX.into()) {
+        errors.insert("year".into(), problem);
+    }
+    if let Err(problem) = check_range(month.into(), 1, 12) {
+        errors.insert("month".into(), problem);
+    }
+    match chrono::NaiveDate::from_ymd_opt(year, month, 1) {
+        Some(first) if errors.is_empty() => Ok(first),
+        _ => Err(AppError::Invalid(errors)),
+    }
+}
+
+/// A day as a filter or query string carries it (`YYYY-MM-DD`, a year of [`YEAR_MIN`]..=
+/// [`YEAR_MAX`]); `None` when it is not one.
+pub fn read_day(text: &str) -> Option<chrono::NaiveDate> {
+    use chrono::Datelike;
+    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .ok()
+        .filter(|d| (YEAR_MIN..=YEAR_MAX).contains(&d.year()))
+}
+
 /// The `from` and `to` days typed in a filter (`YYYY-MM-DD`; empty means none); what cannot be
-/// read goes into `errors` under its field.
+/// read, or names a year past the bounds, goes into `errors` under its field.
 pub fn read_days(
     from: &str,
     to: &str,
     errors: &mut crate::error::FieldErrors,
 ) -> (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>) {
     let mut day = |field: &str, text: &str| {
-        let text = text.trim();
-        if text.is_empty() {
+        if text.trim().is_empty() {
             return None;
         }
-        chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .map_err(|_| errors.insert(field.into(), crate::error::Problem::TimeInvalid))
-            .ok()
+        let day = read_day(text);
+        if day.is_none() {
+            errors.insert(field.into(), Problem::TimeInvalid);
+        }
+        day
     };
     (day("from", from), day("to", to))
 }

@@ -8,9 +8,10 @@ use crate::metrics::AiMetrics;
 use futures_util::StreamExt;
 use serde::Serialize;
 use serde_json::{Value, json};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// One message of a chat prompt.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -50,6 +51,8 @@ pub enum Failure {
     Empty,
     #[error("the model is not pulled on the Ollama server")]
     NotPulled,
+    #[error("every place for a model call is taken")]
+    Busy,
 }
 
 /// How long the list of pulled models (`/api/tags`) is trusted.
@@ -62,7 +65,12 @@ pub struct Models {
     config: Ai,
     metrics: AiMetrics,
     tags: Mutex<Option<(Instant, Vec<String>)>>,
+    /// Places for model calls, all users together (`EVENTHUB_AI_CONCURRENCY`); `None`: no limit.
+    places: Option<Arc<Semaphore>>,
 }
+
+/// How long a question waits for a free place before the built-in recommender answers it.
+const PLACE_WAIT: Duration = Duration::from_secs(2);
 
 impl Models {
     pub fn new(config: Ai, metrics: AiMetrics) -> Self {
@@ -72,6 +80,7 @@ impl Models {
             .unwrap_or_default();
         Models {
             http,
+            places: config.concurrent_calls.map(|n| Arc::new(Semaphore::new(n))),
             config,
             metrics,
             tags: Mutex::new(None),
@@ -90,6 +99,11 @@ impl Models {
         prompt: &[Turn],
         sink: Option<&UnboundedSender<Delta>>,
     ) -> Option<Answer> {
+        let Ok(_place) = self.place().await else {
+            tracing::warn!("every place for a model call is taken: the recommender answers");
+            self.metrics.busy();
+            return None;
+        };
         let pulled = self.pulled().await;
         for model in &self.config.models {
             let started = Instant::now();
@@ -236,11 +250,23 @@ impl Models {
         })
     }
 
+    /// A place for one model call, waiting at most [`PLACE_WAIT`] (at once without a limit).
+    async fn place(&self) -> Result<Option<OwnedSemaphorePermit>, Failure> {
+        let Some(places) = &self.places else {
+            return Ok(None);
+        };
+        match tokio::time::timeout(PLACE_WAIT, places.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(Some(permit)),
+            _ => Err(Failure::Busy),
+        }
+    }
+
     /// Embeds `inputs` with the embedding model, one vector per input.
     pub async fn embed(&self, inputs: &[String]) -> Result<Vec<Vec<f32>>, Failure> {
         let Some(model) = &self.config.embed_model else {
             return Ok(Vec::new());
         };
+        let _place = self.place().await?;
         let timeout = self.config.timeout;
         let started = Instant::now();
         let request = match self.config.provider {

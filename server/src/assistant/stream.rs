@@ -10,7 +10,7 @@ use app::error::AppError;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -19,7 +19,7 @@ pub async fn replies(
     session: tower_sessions::Session,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>> + use<>>, ApiError> {
     let actor = crate::rest::auth::session_user(&state, &session).await?;
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     // Someone else's question is refused before any stream starts.
@@ -52,6 +52,8 @@ pub async fn replies(
             }
         };
         Some((Ok(event), (rx, None)))
-    });
+    })
+    // A stopping server ends the stream; the answer is still stored for the next visit.
+    .take_until(state.shutdown.clone().cancelled_owned());
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }

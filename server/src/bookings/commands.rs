@@ -557,6 +557,15 @@ pub async fn cancel(
         .arg(actor.id),
     )
     .await?;
+    crate::jobs::enqueue(
+        tx,
+        &[crate::mail::MailJob::RegistrationCancelled {
+            registration_id: reg.id.get(),
+        }
+        .job(now)],
+        now,
+    )
+    .await?;
     if actor.id != reg.user_id {
         add_notice(
             tx,
@@ -613,6 +622,15 @@ pub async fn promote(tx: &mut Tx<'_>, event_id: EventId, now: DateTime<Utc>) -> 
         )
         .await?;
         issue_tickets(tx, group.id, event_id, group.quantity).await?;
+        crate::jobs::enqueue(
+            tx,
+            &[crate::mail::MailJob::WaitlistPromoted {
+                registration_id: group.id.get(),
+            }
+            .job(now)],
+            now,
+        )
+        .await?;
         add_notice(
             tx,
             group.user_id.into(),

@@ -12,7 +12,9 @@ use super::commands::{self, Booked, Registered};
 use crate::db::{Db, now};
 use crate::error::StoreError;
 use crate::live::SeatChanges;
+use crate::mail::MailJob;
 use app::auth::UserView;
+use app::bookings::RegistrationStatus;
 use app::bookings::rules::check_quantity;
 use app::bookings::{NewRegistration, RegistrationId};
 use app::error::AppError;
@@ -107,6 +109,8 @@ enum Stage {
     Begin,
     /// The job at this index of the batch.
     Job(usize),
+    /// Writing the batch's jobs.
+    Outbox,
     /// The commit: whether it happened is unknown, so the batch is never run again.
     Commit,
 }
@@ -121,6 +125,8 @@ async fn write_batch(db: &Db, jobs: &[Job]) -> Result<Written, Failed> {
     })?;
     let mut results = Vec::with_capacity(jobs.len());
     let mut touched = Vec::new();
+    // The mail each booking causes, written by one insert before the commit (the outbox).
+    let mut outbox = Vec::new();
     for (i, job) in jobs.iter().enumerate() {
         let now = now();
         let outcome = match &job.command {
@@ -129,6 +135,7 @@ async fn write_batch(db: &Db, jobs: &[Job]) -> Result<Written, Failed> {
                 .map(|registered| match registered {
                     Registered::Booked(booked) => {
                         touched.push(booked.event_id);
+                        outbox.push(booked_mail(&booked).job(now));
                         Done::Booked(booked)
                     }
                     Registered::Replayed(id) => Done::Replayed(id),
@@ -153,11 +160,31 @@ async fn write_batch(db: &Db, jobs: &[Job]) -> Result<Written, Failed> {
             }
         }
     }
+    crate::jobs::enqueue(&mut tx, &outbox, now())
+        .await
+        .map_err(|error| Failed {
+            error,
+            at: Stage::Outbox,
+        })?;
     tx.commit().await.map_err(|e| Failed {
         error: e.into(),
         at: Stage::Commit,
     })?;
     Ok(Written { results, touched })
+}
+
+/// The mail a booking sends: its confirmation, or its place on the waitlist.
+fn booked_mail(booked: &Booked) -> MailJob {
+    let registration_id = booked.id.get();
+    match booked.waitlist_position {
+        Some(position) if booked.status == RegistrationStatus::Waitlisted => {
+            MailJob::RegistrationWaitlisted {
+                registration_id,
+                position,
+            }
+        }
+        _ => MailJob::RegistrationConfirmed { registration_id },
+    }
 }
 
 /// Commits a batch, so that one request cannot fail the others: a transient error (SQLite busy,

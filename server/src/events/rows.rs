@@ -7,7 +7,8 @@ use app::events::{
 use app::ssr::internal;
 use chrono::{DateTime, Utc};
 
-pub const PER_PAGE_MAX: i64 = 100;
+/// The most events one search page holds (the bound the search's doors check).
+pub const PER_PAGE_MAX: i64 = app::events::rules::PER_PAGE_MAX;
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct EventRow {

@@ -1,12 +1,13 @@
 //! `/api/v1` organizer requests and administration: the same commands the pages use.
 use super::auth::ApiUser;
-use super::error::{ApiError, ApiJson, ErrorBody};
+use super::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use crate::AppState;
 use app::admin::{AgentRequest, AgentRequestStatus, AuditFilter, NewAgentRequest};
 use app::auth::Role;
-use app::error::{AppError, Problem};
+use app::error::{AppError, FieldErrors, Problem};
+use app::events::rules::{PAGE_MAX, read_number};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -68,6 +69,7 @@ pub struct AgentRequests {
 pub struct DecisionInput {
     /// Shown to the user (optional, ≤ 1000 characters).
     #[serde(default)]
+    #[schema(max_length = 1000)]
     pub note: String,
 }
 
@@ -117,7 +119,8 @@ pub async fn mine(
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StatusQuery {
-    /// pending · approved · rejected (all when absent)
+    /// pending · approved · rejected (all when absent or blank)
+    #[param(pattern = "^(pending|approved|rejected)?$")]
     pub status: Option<String>,
 }
 
@@ -129,7 +132,7 @@ pub struct StatusQuery {
 pub async fn list(
     State(state): State<AppState>,
     caller: ApiUser,
-    Query(query): Query<StatusQuery>,
+    ApiQuery(query): ApiQuery<StatusQuery>,
 ) -> Result<Json<AgentRequests>, ApiError> {
     let actor = caller.require(Role::Admin)?;
     let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
@@ -222,27 +225,72 @@ pub struct AuditBody {
     pub more: bool,
 }
 
+/// A page number from a query string: 1 when absent or blank, else 1 to [`PAGE_MAX`]; what is
+/// not goes into `errors` under `page`.
+fn page(errors: &mut FieldErrors, text: Option<&str>) -> u32 {
+    let page = read_number(errors, "page", text, 1, (1, PAGE_MAX));
+    u32::try_from(page).unwrap_or(1)
+}
+
+/// Refuses with every problem found, by field.
+fn checked(errors: FieldErrors) -> Result<(), ApiError> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Invalid(errors).into())
+    }
+}
+
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
-    pub page: Option<u32>,
+    /// 1 (default) to 10,000.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 10_000)]
+    pub page: Option<String>,
     /// Email or name (part of it).
     pub actor: Option<String>,
     /// A full action (`event.cancel`) or its prefix (`event`).
     pub action: Option<String>,
-    pub from: Option<DateTime<Utc>>,
-    pub to: Option<DateTime<Utc>>,
+    /// Entries at or after this time (RFC 3339).
+    #[param(
+        pattern = "^\\s*([1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,9})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?\\s*$"
+    )]
+    pub from: Option<String>,
+    /// Entries at or before this time (RFC 3339).
+    #[param(
+        pattern = "^\\s*([1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,9})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?\\s*$"
+    )]
+    pub to: Option<String>,
+}
+
+/// An RFC 3339 time from a query string (absent or blank: none); what is not one goes into
+/// `errors` under `field`.
+fn time(errors: &mut FieldErrors, field: &str, text: Option<&str>) -> Option<DateTime<Utc>> {
+    let text = text.map(str::trim).filter(|t| !t.is_empty())?;
+    match DateTime::parse_from_rfc3339(text) {
+        Ok(t) => Some(t.with_timezone(&Utc)),
+        Err(_) => {
+            errors.insert(field.into(), Problem::TimeInvalid);
+            None
+        }
+    }
 }
 
 /// The audit log, newest first (admins). Append-only: no endpoint changes it.
 #[utoipa::path(get, path = "/api/v1/admin/audit", tag = "administration", params(AuditQuery), security(("bearer" = [])),
-    responses((status = 200, body = AuditBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = AuditBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, description = "a parameter that cannot be read, named in `fields`", body = ErrorBody)))]
 pub async fn audit(
     State(state): State<AppState>,
     caller: ApiUser,
-    Query(query): Query<AuditQuery>,
+    ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> Result<Json<AuditBody>, ApiError> {
     let actor = caller.require(Role::Admin)?;
+    let mut errors = FieldErrors::new();
+    let from = time(&mut errors, "from", query.from.as_deref());
+    let to = time(&mut errors, "to", query.to.as_deref());
+    let page = page(&mut errors, query.page.as_deref());
+    checked(errors)?;
     let page = state
         .services
         .admin_queries
@@ -251,9 +299,9 @@ pub async fn audit(
             AuditFilter {
                 actor: query.actor,
                 action: query.action,
-                from: query.from,
-                to: query.to,
-                page: query.page.unwrap_or(1),
+                from,
+                to,
+                page,
             },
         )
         .await?;
@@ -310,9 +358,12 @@ pub struct AdminUsers {
 pub struct UsersQuery {
     /// Part of a name or email.
     pub q: Option<String>,
-    /// user · agent · admin
+    /// user · agent · admin (all when absent or blank)
+    #[param(pattern = "^(user|agent|admin)?$")]
     pub role: Option<String>,
-    pub page: Option<u32>,
+    /// 1 (default) to 10,000.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 10_000)]
+    pub page: Option<String>,
 }
 
 fn role(code: &str) -> Result<Role, ApiError> {
@@ -329,13 +380,17 @@ fn role(code: &str) -> Result<Role, ApiError> {
 
 /// Users, newest first, by name or email and role (admins).
 #[utoipa::path(get, path = "/api/v1/admin/users", tag = "administration", params(UsersQuery), security(("bearer" = [])),
-    responses((status = 200, body = AdminUsers), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = AdminUsers), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, description = "a parameter that cannot be read, named in `fields`", body = ErrorBody)))]
 pub async fn users(
     State(state): State<AppState>,
     caller: ApiUser,
-    Query(query): Query<UsersQuery>,
+    ApiQuery(query): ApiQuery<UsersQuery>,
 ) -> Result<Json<AdminUsers>, ApiError> {
     let actor = caller.require(Role::Admin)?;
+    let mut errors = FieldErrors::new();
+    let page = page(&mut errors, query.page.as_deref());
+    checked(errors)?;
     let filter = app::admin::UserFilter {
         q: query.q.unwrap_or_default(),
         role: query
@@ -344,7 +399,7 @@ pub async fn users(
             .filter(|r| !r.is_empty())
             .map(role)
             .transpose()?,
-        page: query.page.unwrap_or(1),
+        page,
     };
     let page = state.services.admin_queries.users(&actor, filter).await?;
     Ok(Json(AdminUsers {
@@ -422,15 +477,20 @@ pub struct AdminEvents {
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct EventsQuery {
-    /// draft · published · cancelled · completed
+    /// draft · published · cancelled · completed (all when blank)
+    #[param(pattern = "^\\s*(draft|published|cancelled|completed)?\\s*$")]
     pub status: Option<String>,
     /// Part of the organizer's name or email.
     pub organizer: Option<String>,
     /// First start day (`YYYY-MM-DD`, UTC), inclusive.
+    #[param(pattern = "^\\s*([1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8]))?\\s*$")]
     pub from: Option<String>,
     /// Last start day (`YYYY-MM-DD`, UTC), inclusive.
+    #[param(pattern = "^\\s*([1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8]))?\\s*$")]
     pub to: Option<String>,
-    pub page: Option<u32>,
+    /// 1 (default) to 10,000.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 10_000)]
+    pub page: Option<String>,
 }
 
 /// Every organizer's events, the latest starting first (admins).
@@ -440,16 +500,19 @@ pub struct EventsQuery {
 pub async fn events(
     State(state): State<AppState>,
     caller: ApiUser,
-    Query(query): Query<EventsQuery>,
+    ApiQuery(query): ApiQuery<EventsQuery>,
 ) -> Result<Json<AdminEvents>, ApiError> {
     let actor = caller.require(Role::Admin)?;
     let text = |v: Option<String>| v.unwrap_or_default();
+    let mut errors = FieldErrors::new();
+    let page = page(&mut errors, query.page.as_deref());
+    checked(errors)?;
     let filter = app::events::EventFilter::parse(
         &text(query.status),
         &text(query.organizer),
         &text(query.from),
         &text(query.to),
-        query.page.unwrap_or(1),
+        page,
     )?;
     let page = state
         .services

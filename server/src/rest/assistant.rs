@@ -14,7 +14,8 @@ use utoipa::ToSchema;
 
 #[derive(Deserialize, ToSchema)]
 pub struct ChatRequest {
-    /// The question, 1–500 characters, in any language.
+    /// The question, 1–500 characters (trimmed), in any language.
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
     pub message: String,
     /// Continue this conversation (one of the caller's); omit to start one.
     pub conversation_id: Option<IdInput>,
@@ -69,7 +70,7 @@ pub async fn chat(
 
 /// Deletes one of the caller's conversations with its messages.
 #[utoipa::path(delete, path = "/api/v1/assistant/conversations/{id}", tag = "assistant",
-    security(("bearer" = [])),
+    params(("id" = String, Path, description = "the conversation's id")), security(("bearer" = [])),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn delete_conversation(
     State(state): State<AppState>,

@@ -1,6 +1,6 @@
 //! `/api/v1` registrations: the same booking commands and queries the pages use.
 use super::auth::ApiUser;
-use super::error::{ApiError, ApiJson, ErrorBody};
+use super::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
 use super::events::EventSummary;
 use crate::AppState;
 use app::auth::Role;
@@ -10,7 +10,7 @@ use app::bookings::{
 };
 use app::error::{AppError, Problem};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -91,7 +91,7 @@ pub struct MyRegistrations {
 #[serde(untagged)]
 pub enum IdInput {
     Text(String),
-    Number(i64),
+    Number(#[serde(deserialize_with = "super::error::whole::number")] i64),
 }
 
 impl IdInput {
@@ -110,6 +110,9 @@ impl IdInput {
 #[derive(Deserialize, ToSchema)]
 pub struct RegisterRequest {
     pub ticket_type_id: IdInput,
+    /// Seats, 1 to the ticket type's `max_per_registration` (at most 100).
+    #[serde(deserialize_with = "super::error::whole::number")]
+    #[schema(minimum = 1, maximum = 100)]
     pub quantity: i64,
 }
 
@@ -364,6 +367,7 @@ pub struct AttendeesQuery {
     /// A name, an email or a ticket code.
     pub q: Option<String>,
     /// `json` (default) or `csv`.
+    #[param(pattern = "^(json|csv)$")]
     pub format: Option<String>,
 }
 
@@ -395,9 +399,9 @@ pub async fn attendees(
     State(state): State<AppState>,
     caller: ApiUser,
     Path(event): Path<String>,
-    Query(query): Query<AttendeesQuery>,
+    ApiQuery(query): ApiQuery<AttendeesQuery>,
 ) -> Result<Response, ApiError> {
-    let actor = caller.require(Role::User)?;
+    let actor = caller.require(Role::Agent)?;
     let search = AttendeeSearch {
         q: query.q.unwrap_or_default(),
         page: None,
@@ -432,9 +436,10 @@ pub async fn attendees_csv_page(
     State(state): State<AppState>,
     session: tower_sessions::Session,
     Path(event): Path<String>,
-    Query(query): Query<AttendeesQuery>,
+    ApiQuery(query): ApiQuery<AttendeesQuery>,
 ) -> Result<Response, ApiError> {
     let actor = super::auth::session_user(&state, &session).await?;
+    app::auth::rules::check_role(&actor, Role::Agent)?;
     let search = AttendeeSearch {
         q: query.q.unwrap_or_default(),
         page: None,
@@ -496,7 +501,8 @@ fn refusal(status: StatusCode, kind: &str, message: &str) -> Response {
 /// event or no ticket at all. Of two doors scanning the same code at once exactly one gets 200.
 #[utoipa::path(post, path = "/api/v1/events/{id}/check-in", tag = "registrations", params(("id" = String, Path)),
     request_body = CheckInRequest, security(("bearer" = [])),
-    responses((status = 200, body = CheckInBody), (status = 409, body = RepeatCheckIn),
+    responses((status = 200, body = CheckInBody),
+        (status = 409, description = "a repeat scan, or a cancelled ticket", body = RepeatCheckIn),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn check_in(
     State(state): State<AppState>,
@@ -504,11 +510,27 @@ pub async fn check_in(
     Path(event): Path<String>,
     ApiJson(req): ApiJson<CheckInRequest>,
 ) -> Result<Response, ApiError> {
-    let actor = caller.require(Role::User)?;
+    let actor = caller.require(Role::Agent)?;
     let attendee = |t: &ScannedTicket| AttendeeUser {
         id: t.attendee_id.to_string(),
         display_name: t.attendee_name.clone(),
         email: t.attendee_email.clone(),
+    };
+    let repeat = |t: &ScannedTicket, message: &str| {
+        (
+            StatusCode::CONFLICT,
+            Json(RepeatCheckIn {
+                error: super::error::ErrorDetail {
+                    kind: "conflict".into(),
+                    message: message.into(),
+                    fields: Default::default(),
+                },
+                attendee: attendee(t),
+                first_checked_in_at: t.checked_in_at,
+                first_checked_in_by: t.checked_in_by.clone(),
+            }),
+        )
+            .into_response()
     };
     Ok(
         match state
@@ -527,25 +549,9 @@ pub async fn check_in(
                 },
             })
             .into_response(),
-            CheckIn::AlreadyCheckedIn(t) => (
-                StatusCode::CONFLICT,
-                Json(RepeatCheckIn {
-                    error: super::error::ErrorDetail {
-                        kind: "conflict".into(),
-                        message: "this ticket was already checked in".into(),
-                        fields: Default::default(),
-                    },
-                    attendee: attendee(&t),
-                    first_checked_in_at: t.checked_in_at,
-                    first_checked_in_by: t.checked_in_by,
-                }),
-            )
-                .into_response(),
-            CheckIn::Cancelled(_) => refusal(
-                StatusCode::CONFLICT,
-                "conflict",
-                "this ticket was cancelled",
-            ),
+            CheckIn::AlreadyCheckedIn(t) => repeat(&t, "this ticket was already checked in"),
+            // The same shape as a repeat: who holds it, and when it was checked in, if it was.
+            CheckIn::Cancelled(t) => repeat(&t, "this ticket was cancelled"),
             CheckIn::OtherEvent => refusal(
                 StatusCode::NOT_FOUND,
                 "not_found",
@@ -567,7 +573,7 @@ pub async fn mark_paid(
     caller: ApiUser,
     Path(registration): Path<String>,
 ) -> Result<Json<RegistrationBody>, ApiError> {
-    let actor = caller.require(Role::User)?;
+    let actor = caller.require(Role::Agent)?;
     let id = id(&registration)?;
     state
         .services

@@ -3,8 +3,9 @@
 use app::error::{AppError, Problem};
 use app::i18n::Locale;
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -19,11 +20,12 @@ pub struct ErrorBody {
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// unauthenticated · forbidden · not_found · conflict · invalid · rate_limited ·
-    /// payload_too_large · internal
+    /// payload_too_large · unavailable · internal
     pub kind: String,
     pub message: String,
-    /// Field name → what is wrong with it.
+    /// Field name → what is wrong with it (absent when no field is to blame).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[schema(required = false)]
     pub fields: BTreeMap<String, String>,
 }
 
@@ -87,5 +89,59 @@ where
                 },
             ))),
         }
+    }
+}
+
+/// `Query<T>` whose rejection (a query string that does not fit `T`) answers 422 in the API's
+/// error shape under `query`. Numbers and times are better read as text and checked by field
+/// (`app::events::rules::read_number`), so the answer names the parameter.
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    Query<T>: FromRequestParts<S, Rejection = QueryRejection>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(ApiQuery(value)),
+            Err(rejection) => Err(ApiError(AppError::field(
+                "query",
+                Problem::Malformed {
+                    detail: rejection.body_text(),
+                },
+            ))),
+        }
+    }
+}
+
+/// Whole numbers in JSON bodies as JSON Schema counts them: `5` and `5.0` alike (a number
+/// with no fraction is an integer there), anything else refused as serde refuses a wrong type.
+pub mod whole {
+    use serde::{Deserialize, Deserializer, de::Error};
+
+    fn from_number<E: Error>(n: serde_json::Number) -> Result<i64, E> {
+        if let Some(i) = n.as_i64() {
+            return Ok(i);
+        }
+        match n.as_f64() {
+            // Below 2^63 in magnitude: the cast is exact.
+            Some(f) if f.fract() == 0.0 && f.abs() < 9.223_372_036_854_775e18 => Ok(f as i64),
+            _ => Err(E::custom(format!(
+                "invalid value: {n}, expected a whole number (i64)"
+            ))),
+        }
+    }
+
+    pub fn number<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        from_number(serde_json::Number::deserialize(d)?)
+    }
+
+    pub fn option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        Option::<serde_json::Number>::deserialize(d)?
+            .map(from_number)
+            .transpose()
     }
 }

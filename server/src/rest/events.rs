@@ -1,17 +1,18 @@
 //! `/api/v1/events`: the same event queries and commands the pages use.
 use super::auth::ApiUser;
-use super::error::{ApiError, ApiJson, ErrorBody};
+use super::error::{ApiError, ApiJson, ApiQuery, ErrorBody, whole};
 use crate::AppState;
 use app::auth::Role;
 use app::error::{AppError, FieldErrors, Problem};
+use app::events::rules::{PAGE_MAX, PER_PAGE_MAX, read_number};
 use app::events::{
     Category, EventDetail, EventListItem, EventSearch, EventSort, Money, NewEvent, NewTicketType,
     UpdateEvent,
 };
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::{IntoParams, ToSchema};
@@ -149,12 +150,30 @@ pub struct EventList {
     pub per_page: i64,
 }
 
-// `NewTicketType` with the price nested as `Money` and the sales window optional.
+// `Money` as a body gives it: the amount a whole number (`5.0` too).
+#[derive(Deserialize, ToSchema)]
+pub struct MoneyInput {
+    /// Minor units, 0 to 100,000,000.
+    #[serde(deserialize_with = "whole::number")]
+    #[schema(minimum = 0, maximum = 100_000_000)]
+    pub amount: i64,
+    /// An active ISO 4217 code (any case).
+    #[schema(pattern = "^\\s*[A-Za-z]{3}\\s*$")]
+    pub currency: String,
+}
+
+// `NewTicketType` with the price nested as `MoneyInput` and the sales window optional.
 #[derive(Deserialize, ToSchema)]
 pub struct TicketTypeInput {
+    /// 1 to 60 characters (trimmed).
+    #[schema(min_length = 1, max_length = 60, pattern = "\\S")]
     pub name: String,
-    pub price: Money,
+    pub price: MoneyInput,
+    #[serde(deserialize_with = "whole::number")]
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub quantity: i64,
+    #[serde(deserialize_with = "whole::number")]
+    #[schema(minimum = 1, maximum = 100)]
     pub max_per_registration: i64,
     #[serde(default)]
     pub sales_start: Option<String>,
@@ -196,11 +215,12 @@ pub struct CreateEventRequest {
     #[serde(default)]
     pub address: String,
     pub city: String,
+    #[serde(deserialize_with = "whole::number")]
     #[schema(minimum = 1, maximum = 1_000_000)]
     pub capacity: i64,
     /// The most seats one person may hold for this event (all their registrations together);
     /// absent or `null`: no cap.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole::option")]
     #[schema(minimum = 1, maximum = 1_000_000)]
     pub max_seats_per_user: Option<i64>,
     pub ticket_types: Vec<TicketTypeInput>,
@@ -221,6 +241,8 @@ pub struct PatchEventRequest {
     pub venue: Option<String>,
     pub address: Option<String>,
     pub city: Option<String>,
+    #[serde(default, deserialize_with = "whole::option")]
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub capacity: Option<i64>,
     /// A number sets the cap on seats per person, `null` removes it, absent leaves it.
     #[serde(default, deserialize_with = "present")]
@@ -232,11 +254,13 @@ pub struct PatchEventRequest {
 /// A field that is present, `null` or not: `Some(None)` for `null`, `None` (by `default`)
 /// when absent.
 fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
-    Option::<i64>::deserialize(d).map(Some)
+    whole::option(d).map(Some)
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct CancelRequest {
+    /// 1 to 500 characters (trimmed).
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
     pub reason: String,
 }
 
@@ -249,31 +273,48 @@ pub struct CancelRequest {
 )]
 pub struct SearchParams {
     q: Option<String>,
+    /// A category code; blank for every category.
+    #[param(pattern = "^\\s*(stand-up|music|theatre|dance|film|talk|kids|festival|other)?\\s*$")]
     category: Option<String>,
     city: Option<String>,
-    /// Date (YYYY-MM-DD) or RFC 3339 time.
+    /// Date (YYYY-MM-DD, years 0001 to 9999) or RFC 3339 time; blank for none.
+    #[param(
+        pattern = "^\\s*([1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])([Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,9})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?)?\\s*$"
+    )]
     from: Option<String>,
+    /// As `from`; a day counts to its end.
+    #[param(
+        pattern = "^\\s*([1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])([Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,9})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?)?\\s*$"
+    )]
     to: Option<String>,
     /// Minor units.
     price_max: Option<i64>,
-    free: Option<bool>,
-    available: Option<bool>,
-    /// starts_at (default) · -created_at · price · relevance (with q)
+    /// true · false · 1 · 0 (blank: false)
+    #[param(pattern = "^\\s*(true|false|1|0)?\\s*$")]
+    free: Option<String>,
+    /// true · false · 1 · 0 (blank: false)
+    #[param(pattern = "^\\s*(true|false|1|0)?\\s*$")]
+    available: Option<String>,
+    /// starts_at (default) · -created_at · popularity · price · relevance (with q)
+    #[param(
+        pattern = "^\\s*(starts_at|soonest|-created_at|newest|popularity|price|relevance)?\\s*$"
+    )]
     sort: Option<String>,
-    /// 1 to 10,000.
+    /// 1 (default) to 10,000.
+    #[param(minimum = 1, maximum = 10_000)]
     page: Option<i64>,
-    /// At most 100.
+    /// 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     per_page: Option<i64>,
 }
 
-/// The deepest page the search serves: beyond it `(page - 1) * per_page` could overflow.
-const PAGE_MAX: i64 = 10_000;
-
+/// A time as the search takes it: RFC 3339, or a day (`YYYY-MM-DD`, within the years the
+/// filters allow) from its start or to its end.
 fn parse_time(value: &str, end_of_day: bool) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(value) {
         return Some(t.with_timezone(&Utc));
     }
-    let date = NaiveDate::parse_from_str(value, "%Y-%m-%d").ok()?;
+    let date = app::events::rules::read_day(value)?;
     let time = if end_of_day {
         date.and_hms_opt(23, 59, 59)?
     } else {
@@ -342,21 +383,14 @@ fn parse_search(params: &HashMap<String, String>) -> Result<EventSearch, AppErro
         }),
     };
     let price_max = int("price_max", &mut errors);
-    let page = int("page", &mut errors).unwrap_or(1);
-    let per_page = int("per_page", &mut errors).unwrap_or(20);
-    if page < 1 {
-        errors.insert("page".into(), Problem::TooSmall { min: 1 });
-    } else if page > PAGE_MAX {
-        errors.insert("page".into(), Problem::TooLarge { max: PAGE_MAX });
-    }
-    if !(1..=crate::events::PER_PAGE_MAX).contains(&per_page) {
-        errors.insert(
-            "per_page".into(),
-            Problem::TooLarge {
-                max: crate::events::PER_PAGE_MAX,
-            },
-        );
-    }
+    let page = read_number(&mut errors, "page", get("page"), 1, (1, PAGE_MAX));
+    let per_page = read_number(
+        &mut errors,
+        "per_page",
+        get("per_page"),
+        20,
+        (1, PER_PAGE_MAX),
+    );
     let search = EventSearch {
         q: get("q").map(str::to_owned),
         category,
@@ -387,7 +421,7 @@ fn event_id(id: &str) -> Result<i64, ApiError> {
     responses((status = 200, body = EventList), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
-    Query(params): Query<HashMap<String, String>>,
+    ApiQuery(params): ApiQuery<HashMap<String, String>>,
 ) -> Result<Json<EventList>, ApiError> {
     let search = parse_search(&params)?;
     let page = state.services.event_queries.list_events(&search).await?;
@@ -472,7 +506,9 @@ pub async fn create(
 
 /// Changes some fields of an event. Its organizer or an admin.
 #[utoipa::path(patch, path = "/api/v1/events/{id}", tag = "events", params(("id" = String, Path)), request_body = PatchEventRequest,
-    security(("bearer" = [])), responses((status = 200, body = EventBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    security(("bearer" = [])), responses((status = 200, body = EventBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "the event's status allows no change (cancelled, completed)", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 pub async fn patch(
     State(state): State<AppState>,
     caller: ApiUser,

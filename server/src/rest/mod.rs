@@ -30,9 +30,115 @@ use utoipa::{Modify, OpenApi};
           bookings::check_in, bookings::mark_paid, admin::file, admin::mine, admin::list, admin::approve,
           admin::reject, admin::audit, admin::users, admin::patch_user, admin::events, admin::patch_event, reports::summary,
           assistant::chat, assistant::delete_conversation),
-    modifiers(&BearerAuth)
+    modifiers(&BearerAuth, &CommonAnswers)
 )]
 pub struct ApiDoc;
+
+/// The answers an operation may give for reasons outside its handler, added where its own
+/// annotation does not list them, all in the error shape: a request over the time limit or a
+/// busy service (503 with `Retry-After`), a failure on the server (500); for operations with a
+/// bearer token, no or a bad token (401) and a blocked account or a role too low (403); for
+/// JSON bodies, one over 1 MB (413) or one that does not fit (422); for an id in the path, one
+/// that is not ours (404). Every 429 and 503 carries `Retry-After`.
+struct CommonAnswers;
+
+impl Modify for CommonAnswers {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+                let json_body = operation
+                    .request_body
+                    .as_ref()
+                    .is_some_and(|b| b.content.contains_key("application/json"));
+                let path_id = operation
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .any(|p| p.parameter_in == ParameterIn::Path);
+                let mut common = vec![
+                    ("500", "a failure on the server (details only in its log)"),
+                    (
+                        "503",
+                        "over the request time limit, or a service it needs is busy: retry after `Retry-After` seconds",
+                    ),
+                ];
+                if secured {
+                    common.push(("401", "no bearer token, or one that is not valid"));
+                    common.push(("403", "the account is blocked, or its role may not do this"));
+                }
+                if json_body {
+                    common.push(("413", "a body over 1 MB"));
+                    common.push((
+                        "422",
+                        "a body that is not this JSON, or a field that is not valid (named in `fields`)",
+                    ));
+                }
+                let query = operation
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .any(|p| p.parameter_in == ParameterIn::Query);
+                if query {
+                    common.push((
+                        "422",
+                        "a query parameter that cannot be read (named in `fields`)",
+                    ));
+                }
+                if path_id {
+                    common.push(("404", "no such resource, or one the caller may not see"));
+                }
+                let responses = &mut operation.responses.responses;
+                for (status, description) in common {
+                    responses
+                        .entry(status.into())
+                        .or_insert_with(|| error_answer(description).into());
+                }
+                for (status, answer) in responses.iter_mut() {
+                    if let (true, utoipa::openapi::RefOr::T(answer)) =
+                        (status == "429" || status == "503", answer)
+                    {
+                        answer
+                            .headers
+                            .entry("Retry-After".into())
+                            .or_insert_with(|| {
+                                utoipa::openapi::HeaderBuilder::new()
+                                    .schema(
+                                        utoipa::openapi::ObjectBuilder::new()
+                                            .schema_type(utoipa::openapi::Type::Integer)
+                                            .minimum(Some(0)),
+                                    )
+                                    .description(Some("seconds to wait before trying again"))
+                                    .build()
+                            });
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// An answer in the error shape.
+fn error_answer(description: &str) -> utoipa::openapi::Response {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build()
+}
 
 struct BearerAuth;
 
@@ -135,5 +241,64 @@ mod tests {
             &doc["paths"]["/api/v1/events/{id}/attendees"]["get"]["responses"]["200"]["content"];
         assert!(attendees["application/json"].is_object(), "{attendees}");
         assert!(attendees["text/csv"].is_object(), "{attendees}");
+    }
+
+    /// What schemathesis checks the server against: every status an operation can answer is
+    /// listed (in the error shape), every path parameter is declared, and the bounds of the
+    /// parameters are the ones the server enforces.
+    #[test]
+    fn every_operation_lists_the_statuses_it_can_answer() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).expect("the document is JSON");
+        let paths = doc["paths"].as_object().expect("paths");
+        for (path, item) in paths {
+            for (method, op) in item.as_object().expect("operations") {
+                let responses = &op["responses"];
+                let has = |status: &str| responses.get(status).is_some();
+                let name = format!("{method} {path}");
+                assert!(has("500") && has("503"), "{name}");
+                assert!(
+                    responses["503"]["headers"]["Retry-After"].is_object(),
+                    "{name}"
+                );
+                if op["security"].as_array().is_some_and(|s| !s.is_empty()) {
+                    assert!(has("401") && has("403"), "{name}: {responses}");
+                }
+                let params = op["parameters"].as_array().cloned().unwrap_or_default();
+                let declared =
+                    |place: &'static str| params.iter().filter(move |p| p["in"] == place);
+                let named: Vec<_> = declared("path")
+                    .filter_map(|p| p["name"].as_str())
+                    .collect();
+                for segment in path.split('/').filter(|s| s.starts_with('{')) {
+                    let id = segment.trim_matches(['{', '}']);
+                    assert!(named.contains(&id), "{name} declares {id}");
+                }
+                if !named.is_empty() {
+                    assert!(has("404"), "{name}");
+                }
+                if declared("query").next().is_some() || op["requestBody"].is_object() {
+                    assert!(has("422"), "{name}");
+                }
+                if op["requestBody"]["content"]["application/json"].is_object() {
+                    assert!(has("413"), "{name}");
+                }
+            }
+        }
+        let list = &doc["paths"]["/api/v1/events"]["get"]["parameters"];
+        let bound = |name: &str, key: &str| {
+            list.as_array()
+                .and_then(|ps| ps.iter().find(|p| p["name"] == name))
+                .map(|p| p["schema"][key].clone())
+        };
+        let max = app::events::rules::PAGE_MAX;
+        assert_eq!(bound("page", "maximum"), Some(max.into()));
+        let max = app::events::rules::PER_PAGE_MAX;
+        assert_eq!(bound("per_page", "maximum"), Some(max.into()));
+        let users = &doc["paths"]["/api/v1/admin/users"]["get"]["parameters"];
+        let page = users
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["name"] == "page"));
+        let page = page.expect("the users list documents page");
+        assert_eq!(page["schema"]["maximum"], app::events::rules::PAGE_MAX);
     }
 }

@@ -1,7 +1,7 @@
 //! `/api/v1/reports/summary` and the CSV downloads of the report pages: the same port, and for
 //! the CSV the same chart tables the page shows.
 use super::auth::ApiUser;
-use super::error::{ApiError, ErrorBody};
+use super::error::{ApiError, ApiQuery, ErrorBody};
 use crate::AppState;
 use app::auth::Role;
 use app::error::AppError;
@@ -10,7 +10,7 @@ use app::reports::{
 };
 use app::ui::chart::ChartData;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -19,11 +19,17 @@ use utoipa::{IntoParams, ToSchema};
 #[derive(Deserialize, IntoParams, Default)]
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
-    /// First day of the events' start (`YYYY-MM-DD`, UTC), inclusive.
+    /// First day of the events' start (`YYYY-MM-DD`, UTC, years 0001 to 9999), inclusive.
+    #[param(pattern = "^\\s*([1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8]))?\\s*$")]
     pub from: Option<String>,
-    /// Last day of the events' start (`YYYY-MM-DD`, UTC), inclusive.
+    /// Last day of the events' start (`YYYY-MM-DD`, UTC, years 0001 to 9999), inclusive; not
+    /// before `from`.
+    #[param(pattern = "^\\s*([1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8]))?\\s*$")]
     pub to: Option<String>,
-    /// A category code (`stand-up`, `music`, …).
+    /// A category code (`stand-up`, `music`, …); `all` or blank for every category.
+    #[param(
+        pattern = "^\\s*(all|stand-up|music|theatre|dance|film|talk|kids|festival|other)?\\s*$"
+    )]
     pub category: Option<String>,
 }
 
@@ -85,11 +91,11 @@ impl From<ReportSummary> for Summary {
 #[utoipa::path(get, path = "/api/v1/reports/summary", tag = "reports", params(ReportQuery),
     security(("bearer" = [])),
     responses((status = 200, body = Summary), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+        (status = 422, description = "a day or category that cannot be read, or `to` before `from`, named in `fields`", body = ErrorBody)))]
 pub async fn summary(
     State(state): State<AppState>,
     caller: ApiUser,
-    Query(query): Query<ReportQuery>,
+    ApiQuery(query): ApiQuery<ReportQuery>,
 ) -> Result<Json<Summary>, ApiError> {
     let actor = caller.require(Role::Agent)?;
     let scope = if actor.role >= Role::Admin {
@@ -164,7 +170,7 @@ pub async fn admin_csv(
     session: tower_sessions::Session,
     headers: axum::http::HeaderMap,
     Path(file): Path<String>,
-    Query(query): Query<ReportQuery>,
+    ApiQuery(query): ApiQuery<ReportQuery>,
 ) -> Result<Response, ApiError> {
     csv_download(&state, &session, &headers, ReportScope::All, &file, &query).await
 }
@@ -175,7 +181,7 @@ pub async fn agent_csv(
     session: tower_sessions::Session,
     headers: axum::http::HeaderMap,
     Path(file): Path<String>,
-    Query(query): Query<ReportQuery>,
+    ApiQuery(query): ApiQuery<ReportQuery>,
 ) -> Result<Response, ApiError> {
     csv_download(&state, &session, &headers, ReportScope::Own, &file, &query).await
 }

@@ -262,3 +262,44 @@ on_both_engines! {
         assert_eq!(by_agent["items"].as_array().unwrap().len(), 2);
     }
 }
+
+on_both_engines! {
+    async fn admin_list_pages_are_bounded_and_refused_naming_the_field(engine: Engine) {
+        use leptos::server_fn::ServerFn;
+        let app = TestApp::new(engine).await;
+        let (_, admin, cookie) = app.signed_in(Role::Admin).await;
+        for list in ["/api/v1/admin/users", "/api/v1/admin/audit", "/api/v1/admin/events"] {
+            for page in ["0", "-1", "10001", "4294967296", "99999999999999999999", "abc", "1.5"] {
+                let path = format!("{list}?page={page}");
+                let reply = app.call(Method::GET, &path, None, Some(&admin)).await;
+                assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {}", reply.body);
+                assert!(reply.json()["error"]["fields"]["page"].is_string(), "{path}: {}", reply.body);
+            }
+            for page in ["", "1", "%202%20", "10000"] {
+                let path = format!("{list}?page={page}");
+                let reply = app.call(Method::GET, &path, None, Some(&admin)).await;
+                assert_eq!(reply.status, StatusCode::OK, "{path}: {}", reply.body);
+            }
+        }
+        for (query, field) in [("from=yesterday", "from"), ("to=2026-13-01T00:00:00Z", "to")] {
+            let path = format!("/api/v1/admin/audit?{query}");
+            let reply = app.call(Method::GET, &path, None, Some(&admin)).await;
+            assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {}", reply.body);
+            assert!(reply.json()["error"]["fields"][field].is_string(), "{path}: {}", reply.body);
+        }
+        let path = "/api/v1/admin/events?from=10000-01-01";
+        let reply = app.call(Method::GET, path, None, Some(&admin)).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
+        assert!(reply.json()["error"]["fields"]["from"].is_string(), "{}", reply.body);
+        // The server functions behind the admin pages keep the same bound.
+        let users = <app::admin::queries::ListUsers as ServerFn>::PATH;
+        let reply = app.server_fn(users, &[("q", ""), ("role", ""), ("page", "10001")], Some(&cookie)).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
+        assert!(reply.body.contains("page"), "{}", reply.body);
+        let events = <app::admin::queries::ListAllEvents as ServerFn>::PATH;
+        let form = [("status", ""), ("organizer", ""), ("from", ""), ("to", ""), ("page", "0")];
+        let reply = app.server_fn(events, &form, Some(&cookie)).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
+        assert!(reply.body.contains("page"), "{}", reply.body);
+    }
+}

@@ -184,6 +184,7 @@ fn with_models(
         models: models.iter().map(|m| (*m).to_owned()).collect(),
         embed_model: embed.then(|| "embed".to_owned()),
         timeout: Duration::from_secs(1),
+        concurrent_calls: Some(4),
     };
     move |config| config.ai = Some(ai)
 }
@@ -745,6 +746,7 @@ on_both_engines! {
             models: vec!["gpt-test".into()],
             embed_model: None,
             timeout: Duration::from_secs(1),
+            concurrent_calls: Some(4),
         };
         let app = TestApp::with_config(engine, move |c| c.ai = Some(ai)).await;
         let c = catalogue(&app).await;
@@ -770,4 +772,45 @@ on_both_engines! {
         assert_eq!(right.status, StatusCode::OK);
         assert!(right.body.contains("eventhub_assistant_fallbacks_total"), "{}", right.body);
     }
+}
+
+/// The model is shared by everyone: with one place for a call, a second question asked while
+/// the first holds it is answered by the built-in recommender instead of queueing (no storage
+/// involved, so one engine).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn model_calls_are_limited_across_users_and_the_rest_get_the_recommender() {
+    let (url, _) = fake_ollama().await;
+    let set_models = with_models(&url, &["slow"], false);
+    let app = TestApp::with_config(Engine::Sqlite, move |config| {
+        set_models(config);
+        let ai = config.ai.as_mut().expect("models");
+        // `slow` answers after 3 s: within this timeout, holding the only place meanwhile.
+        ai.timeout = Duration::from_secs(10);
+        ai.concurrent_calls = Some(1);
+    })
+    .await;
+    catalogue(&app).await;
+    let (_, first) = app.bearer(Role::User).await;
+    let (_, second) = app.bearer(Role::User).await;
+    let ask = |auth: String| {
+        let app = &app;
+        async move { chat(app, &auth, json!({"message": "stand-up this week"})).await }
+    };
+    let ((first_status, first), (second_status, second)) = tokio::join!(ask(first), async {
+        // Let the first question take the place.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        ask(second).await
+    });
+    assert_eq!(
+        (first_status, second_status),
+        (StatusCode::OK, StatusCode::OK)
+    );
+    assert_eq!(first["model"], json!("slow"), "{first}");
+    assert_eq!(second["fallback"], json!(true), "{second}");
+    assert!(
+        !card_ids(&second).is_empty(),
+        "the recommender still answers: {second}"
+    );
+    let text = metrics(&app).await;
+    assert!(text.contains("eventhub_ai_busy_total 1"), "{text}");
 }

@@ -67,8 +67,9 @@ on_both_engines! {
 
         let path = format!("/api/v1/events/{id}/attendees");
         assert_eq!(app.call(Method::GET, &path, None, None).await.status, StatusCode::UNAUTHORIZED);
-        for outsider in [&dana, &other_agent] {
-            assert_eq!(app.call(Method::GET, &path, None, Some(outsider)).await.status, StatusCode::NOT_FOUND);
+        // A user is refused by role; another organizer learns nothing.
+        for (outsider, refused) in [(&dana, StatusCode::FORBIDDEN), (&other_agent, StatusCode::NOT_FOUND)] {
+            assert_eq!(app.call(Method::GET, &path, None, Some(outsider)).await.status, refused);
         }
         for manager in [&owner, &admin] {
             let list = app.call(Method::GET, &path, None, Some(manager)).await;
@@ -107,8 +108,8 @@ on_both_engines! {
         // Paid at the venue: the organizer marks it, twice is harmless; nobody else can.
         let first_id = first["id"].as_str().unwrap();
         let paid = format!("/api/v1/registrations/{first_id}/paid");
-        for outsider in [&dana, &other_agent] {
-            assert_eq!(app.call(Method::POST, &paid, None, Some(outsider)).await.status, StatusCode::NOT_FOUND);
+        for (outsider, refused) in [(&dana, StatusCode::FORBIDDEN), (&other_agent, StatusCode::NOT_FOUND)] {
+            assert_eq!(app.call(Method::POST, &paid, None, Some(outsider)).await.status, refused);
         }
         for _ in 0..2 {
             let reply = app.call(Method::POST, &paid, None, Some(&owner)).await;
@@ -168,8 +169,8 @@ on_both_engines! {
 
         // Only the event's organizer and admins run its door; the ticket is untouched by others.
         assert_eq!(check_in(&app, None, &id, &code(&group, 2)).await.0, StatusCode::UNAUTHORIZED);
-        for outsider in [&user, &other_agent] {
-            assert_eq!(check_in(&app, Some(outsider), &id, &code(&group, 2)).await.0, StatusCode::NOT_FOUND);
+        for (outsider, refused) in [(&user, StatusCode::FORBIDDEN), (&other_agent, StatusCode::NOT_FOUND)] {
+            assert_eq!(check_in(&app, Some(outsider), &id, &code(&group, 2)).await.0, refused);
         }
         assert_eq!(check_in(&app, Some(&admin), &id, &code(&group, 2)).await.0, StatusCode::OK);
 
@@ -310,6 +311,72 @@ on_both_engines! {
         let hidden = app.get(&format!("/events/{}/seats", draft["event"]["id"].as_str().unwrap()), &[]).await;
         assert_eq!(hidden.status, StatusCode::NOT_FOUND);
         assert_eq!(app.get("/events/nope/seats", &[]).await.status, StatusCode::NOT_FOUND);
+    }
+
+    async fn many_pages_cost_one_read_per_change_each_address_holds_a_share_and_a_stop_ends_them(engine: Engine) {
+        let app = TestApp::with_config(engine, |c| c.serving.streams_per_address = Some(12)).await;
+        let (_, owner) = app.bearer(Role::Agent).await;
+        let (_, user) = app.bearer(Role::User).await;
+        let (id, tt) = event(&app, &owner, 50, 0).await;
+        let path = format!("/events/{id}/seats");
+        let mut pages = Vec::new();
+        for _ in 0..12 {
+            let res = app.open_stream(&path).await;
+            assert_eq!(res.status(), StatusCode::OK);
+            pages.push(res.into_body());
+        }
+        let refused = app.open_stream(&path).await;
+        assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(refused.headers().contains_key("retry-after"));
+        let body = refused.into_body().collect().await.unwrap().to_bytes();
+        assert!(String::from_utf8_lossy(&body).contains("\"error\""), "the error shape");
+        // Every page reads its first numbers, then one booking reaches all twelve.
+        async fn next_data(body: &mut axum::body::Body) -> Value {
+            loop {
+                let frame = tokio::time::timeout(std::time::Duration::from_secs(10), body.frame())
+                    .await
+                    .expect("an update within 10 s")
+                    .expect("stream open")
+                    .unwrap();
+                let Ok(data) = frame.into_data() else { continue };
+                let text = String::from_utf8(data.to_vec()).unwrap();
+                if let Some(line) = text.lines().find_map(|l| l.strip_prefix("data: ")) {
+                    return serde_json::from_str(line).unwrap();
+                }
+            }
+        }
+        for page in &mut pages {
+            assert_eq!(next_data(page).await["remaining"], 50);
+        }
+        // The publish before the pages opened may still be settling (250 ms): let it pass, so
+        // the count below is the booking's alone.
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        let reads = app.state.seat_changes.reads();
+        book(&app, &user, &id, &tt, 3).await;
+        for page in &mut pages {
+            while next_data(page).await["remaining"] != 47 {}
+        }
+        assert_eq!(app.state.seat_changes.reads() - reads, 1, "one read for twelve pages");
+        // A page that goes away frees its place.
+        pages.pop();
+        let again = app.open_stream(&path).await;
+        assert_eq!(again.status(), StatusCode::OK);
+        pages.push(again.into_body());
+        // The server stopping ends every stream.
+        app.state.shutdown.cancel();
+        for mut page in pages {
+            let end = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+                loop {
+                    match page.frame().await {
+                        None => return,
+                        Some(frame) => drop(frame.unwrap()),
+                    }
+                }
+            })
+            .await;
+            assert!(end.is_ok(), "a stream outlived the stop");
+        }
+        assert_eq!(app.state.seat_changes.open_streams(), 0);
     }
 
     async fn event_cards_carry_like_and_save_toggles_for_signed_in_visitors(engine: Engine) {

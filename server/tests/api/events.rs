@@ -362,3 +362,40 @@ on_both_engines! {
         }
     }
 }
+
+on_both_engines! {
+    async fn calendar_months_and_search_pages_out_of_bounds_are_refused_by_field(engine: Engine) {
+        use leptos::server_fn::ServerFn;
+        let app = TestApp::new(engine).await;
+        let months = <app::events::queries::ListMonthEvents as ServerFn>::PATH;
+        let refused = [("10000", "1", "year"), ("0", "6", "year"), ("2026", "13", "month"), ("2026", "0", "month")];
+        for (year, month, field) in refused {
+            let reply = app.server_fn(months, &[("year", year), ("month", month)], None).await;
+            assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{year}-{month}: {}", reply.body);
+            assert!(reply.body.contains(field), "{year}-{month} names {field}: {}", reply.body);
+        }
+        // The page says what is wrong instead of panicking on the month after the last one.
+        for month in ["10000-01", "262143-12", "99999999999-01", "2026-13", "2026-00"] {
+            let page = app.get(&format!("/calendar?month={month}"), &[]).await;
+            assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "/calendar?month={month}");
+            assert!(page.body.contains("calendar-error"), "a message for {month}");
+        }
+        for month in ["9999-12", "0001-01", "nonsense"] {
+            let page = app.get(&format!("/calendar?month={month}"), &[]).await;
+            assert_eq!(page.status, StatusCode::OK, "/calendar?month={month}");
+            assert!(page.body.contains("calendar-grid"), "the grid for {month}");
+        }
+        // The search: REST and the server function refuse the same pages.
+        for (query, field) in [("page=10001", "page"), ("page=0", "page"), ("per_page=101", "per_page"), ("per_page=0", "per_page"), ("to=10000-01-01", "to")] {
+            let reply = app.get(&format!("/api/v1/events?{query}"), &[]).await;
+            assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {}", reply.body);
+            assert!(reply.json()["error"]["fields"][field].is_string(), "{query}: {}", reply.body);
+        }
+        let search = <app::events::queries::ListEvents as ServerFn>::PATH;
+        let form = [("search[sort]", "starts_at"), ("search[page]", "10001"), ("search[per_page]", "12"),
+            ("search[free]", "false"), ("search[available]", "false")];
+        let reply = app.server_fn(search, &form, None).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
+        assert!(reply.body.contains("page"), "{}", reply.body);
+    }
+}

@@ -1,4 +1,5 @@
 //! HTTP tests through the real router: REST, server functions, pages, on both engines.
+mod access;
 mod admin;
 mod assistant;
 mod auth;
@@ -9,6 +10,7 @@ mod common;
 mod door;
 mod events;
 mod images;
+mod mail;
 mod pages;
 mod reports;
 mod sign_in_limits;

@@ -286,3 +286,41 @@ on_both_engines! {
         }
     }
 }
+
+on_both_engines! {
+    async fn report_days_past_the_year_bounds_are_refused_naming_the_field(engine: Engine) {
+        let app = TestApp::new(engine).await;
+        let (_, admin, cookie) = app.signed_in(Role::Admin).await;
+        let cookie = format!("{}={cookie}", server::sessions::SESSION_COOKIE);
+        // Before the bound a far year reached month arithmetic that panicked (a 500).
+        let refused = [
+            ("to=%2B262142-12-31", "to"),
+            ("to=-262143-01-01", "to"),
+            ("from=10000-01-01", "from"),
+            ("to=0000-06-01", "to"),
+            ("from=2026-02-01&to=2026-01-01", "to"),
+            ("category=opera", "category"),
+        ];
+        for (query, field) in refused {
+            let path = format!("/api/v1/reports/summary?{query}");
+            let reply = app.call(Method::GET, &path, None, Some(&admin)).await;
+            assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {}", reply.body);
+            assert!(reply.json()["error"]["fields"][field].is_string(), "{path}: {}", reply.body);
+            let page = app.get(&format!("/admin/reports?{query}"), &[("cookie", &cookie)]).await;
+            assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "the page for {query}");
+            assert!(page.body.contains("report-error"), "the page says why for {query}");
+            let csv = app.get(&format!("/admin/reports/by-month.csv?{query}"), &[("cookie", &cookie)]).await;
+            assert_eq!(csv.status, StatusCode::UNPROCESSABLE_ENTITY, "the CSV for {query}");
+        }
+        // The first and the last days of the bounds are served.
+        let path = "/api/v1/reports/summary?from=0001-01-01&to=9999-12-31";
+        let reply = app.call(Method::GET, path, None, Some(&admin)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        assert_eq!(reply.json()["by_month"][11]["month"], "9999-12");
+        // A query string that does not fit is a 422 in the error shape too, not a bare 400.
+        let path = "/api/v1/reports/summary?from=2026-01-01&from=2026-02-01";
+        let reply = app.call(Method::GET, path, None, Some(&admin)).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
+        assert!(reply.json()["error"]["fields"]["query"].is_string(), "{}", reply.body);
+    }
+}

@@ -1,6 +1,8 @@
+use crate::error::AppError;
 use crate::events::queries::list_month_events;
+use crate::events::rules::check_month;
 use crate::events::{EventListItem, EventStatus};
-use crate::i18n::{Msg, WEEKDAYS, fill, month_title, t, use_locale};
+use crate::i18n::{Locale, Msg, WEEKDAYS, fill, month_title, t, use_locale};
 use chrono::{Datelike, Months, NaiveDate, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -9,15 +11,49 @@ use leptos_router::hooks::use_query_map;
 /// Events listed in a day cell before "+N more".
 const PER_DAY: usize = 3;
 
-/// The month in `?month=YYYY-MM`, or the current one.
-fn month_of(param: Option<String>) -> NaiveDate {
-    param
-        .and_then(|m| NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").ok())
-        .unwrap_or_else(|| Utc::now().date_naive().with_day(1).expect("day 1 exists"))
+/// The month in `?month=YYYY-MM` as (year, month) numbers, or the current month when the
+/// parameter is absent or not two numbers; whether the numbers name a month within the bounds
+/// is [`check_month`]'s to judge (the page then says which is wrong).
+fn month_of(param: Option<String>) -> (i32, u32) {
+    let number = |text: &str| {
+        (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| text.parse::<u32>().unwrap_or(u32::MAX))
+    };
+    let read = param
+        .as_deref()
+        .map(str::trim)
+        .and_then(|p| p.split_once('-'));
+    match read.map(|(y, m)| (number(y), number(m))) {
+        Some((Some(year), Some(month))) => (i32::try_from(year).unwrap_or(i32::MAX), month),
+        _ => {
+            let today = Utc::now().date_naive();
+            (today.year(), today.month())
+        }
+    }
 }
 
 fn month_href(date: NaiveDate) -> String {
     format!("/calendar?month={}", date.format("%Y-%m"))
+}
+
+/// What the page shows for a month it cannot show: which part is wrong and why.
+fn refused(err: &AppError, locale: Locale) -> String {
+    let fields = err.field_errors();
+    if fields.is_empty() {
+        return err.text(locale);
+    }
+    fields
+        .into_iter()
+        .map(|(field, problem)| {
+            let name = if field == "year" {
+                t(Msg::CalendarYear)
+            } else {
+                t(Msg::CalendarMonth)
+            };
+            format!("{name}: {}", problem.text(locale))
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 /// `/calendar`: a month grid (Monday first) with each day's events; plain links, no script needed.
@@ -26,18 +62,19 @@ pub fn CalendarPage() -> impl IntoView {
     let locale = use_locale();
     let query = use_query_map();
     let month = move || month_of(query.read().get("month"));
-    let events = Resource::new(month, |m| list_month_events(m.year(), m.month()));
+    let events = Resource::new(month, |(year, month)| list_month_events(year, month));
     view! {
         <Title text=t(Msg::CalendarTitle)/>
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                let first = month();
+                let (year, number) = month();
                 let events = events.await;
-                let prev = first.checked_sub_months(Months::new(1)).unwrap_or(first);
-                let next = first.checked_add_months(Months::new(1)).unwrap_or(first);
-                let heading = month_title(locale, first);
-                match events {
-                    Ok(events) => view! {
+                match check_month(year, number).and_then(|first| events.map(|e| (first, e))) {
+                    Ok((first, events)) => {
+                        let prev = first.checked_sub_months(Months::new(1)).unwrap_or(first);
+                        let next = first.checked_add_months(Months::new(1)).unwrap_or(first);
+                        let heading = month_title(locale, first);
+                        view! {
                         <section class="calendar">
                             <div class="calendar-head">
                                 <a class="btn btn-ghost" href=month_href(prev) rel="prev">{t(Msg::CalendarPrev)}</a>
@@ -50,8 +87,16 @@ pub fn CalendarPage() -> impl IntoView {
                                 {month_cells(first).into_iter().map(|day| view! { <DayCell day first events=events.clone()/> }).collect_view()}
                             </div>
                         </section>
-                    }.into_any(),
-                    Err(e) => view! { <p class="alert alert-error" role="alert">{e.text(locale)}</p> }.into_any(),
+                        }.into_any()
+                    }
+                    Err(e) => {
+                        crate::ui::set_error_status(&e);
+                        view! {
+                            <h1>{t(Msg::CalendarTitle)}</h1>
+                            <p class="alert alert-error" role="alert" data-testid="calendar-error">{refused(&e, locale)}</p>
+                            <p><a class="btn btn-ghost" href="/calendar">{t(Msg::CalendarToday)}</a></p>
+                        }.into_any()
+                    }
                 }
             })}
         </Transition>
@@ -116,11 +161,19 @@ mod tests {
     }
 
     #[test]
-    fn a_bad_month_parameter_falls_back_to_this_month() {
-        assert_eq!(
-            month_of(Some("2027-02".into())),
-            NaiveDate::from_ymd_opt(2027, 2, 1).unwrap()
-        );
-        assert_eq!(month_of(Some("nonsense".into())).day(), 1);
+    fn a_month_parameter_is_read_as_two_numbers_or_falls_back_to_this_month() {
+        assert_eq!(month_of(Some("2027-02".into())), (2027, 2));
+        assert_eq!(month_of(Some(" 2027-2 ".into())), (2027, 2));
+        let today = Utc::now().date_naive();
+        let this = (today.year(), today.month());
+        assert_eq!(month_of(None), this);
+        assert_eq!(month_of(Some("nonsense".into())), this);
+        assert_eq!(month_of(Some("-5-01".into())), this);
+        // Numbers out of the bounds are kept, so the page can say what is wrong with them.
+        assert_eq!(month_of(Some("2026-13".into())), (2026, 13));
+        assert_eq!(month_of(Some("99999999999-01".into())), (i32::MAX, 1));
+        assert!(check_month(2026, 13).is_err());
+        assert!(check_month(i32::MAX, 1).is_err());
+        assert!(check_month(0, 1).is_err());
     }
 }

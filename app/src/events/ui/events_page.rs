@@ -41,10 +41,11 @@ pub fn search_from_query(q: &ParamsMap) -> EventSearch {
         sort: text("sort")
             .and_then(|s| EventSort::from_code(&s))
             .unwrap_or_default(),
+        // Leniently, as the rest: past the deepest page is the deepest page.
         page: text("page")
             .and_then(|p| p.parse().ok())
             .unwrap_or(1)
-            .max(1),
+            .clamp(1, crate::events::rules::PAGE_MAX),
         per_page: PER_PAGE,
     }
 }
