@@ -1,5 +1,6 @@
 //! Typed settings from the environment (`EVENTHUB_*`) with embedded defaults; `.env.example`
 //! lists them. Secrets are redacted in `Debug`.
+use crate::rate::parse_limit;
 use anyhow::{Context, Result};
 use std::fmt;
 use std::net::SocketAddr;
@@ -400,18 +401,6 @@ const DEFAULT_MAIL_FROM: &str = "EventHub <no-reply@localhost>";
 
 /// Questions one user may ask the assistant: twenty per ten minutes.
 const ASSISTANT_RATE: crate::rate::Rate = crate::rate::Rate::new(20, 600);
-
-/// A limit setting: a number, or `off` for none (benchmarks, load tests); unset → `default`.
-pub(crate) fn parse_limit(name: &str, value: Option<&str>, default: u64) -> Result<Option<u64>> {
-    match value.map(str::trim) {
-        None => Ok(Some(default)),
-        Some(v) if v.eq_ignore_ascii_case("off") => Ok(None),
-        Some(v) => v
-            .parse()
-            .map(Some)
-            .with_context(|| format!("{name} must be a whole number or `off`, not {v:?}")),
-    }
-}
 
 /// `10.0.0.0/8, 127.0.0.1, ::1`: networks, a bare address meaning only itself.
 fn parse_networks(list: &str) -> Result<Vec<ipnet::IpNet>> {

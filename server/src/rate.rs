@@ -99,7 +99,7 @@ impl RequestLimits {
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let d = RequestLimits::default();
         let rate = |name: &str, default| Rate::setting(name, var(name).as_deref(), default);
-        let hash_wait = crate::config::parse_limit(
+        let hash_wait = parse_limit(
             "EVENTHUB_HASH_WAIT_SECS",
             var("EVENTHUB_HASH_WAIT_SECS").as_deref(),
             d.hash_wait.map_or(0, |w| w.as_secs()),
@@ -236,6 +236,18 @@ async fn delete_expired(db: Db) {
         if let Err(e) = db.execute(sql).await {
             tracing::warn!("could not delete expired rate counters: {e}");
         }
+    }
+}
+
+/// A limit setting: a number, or `off` for none (benchmarks, load tests); unset → `default`.
+pub(crate) fn parse_limit(name: &str, value: Option<&str>, default: u64) -> Result<Option<u64>> {
+    match value.map(str::trim) {
+        None => Ok(Some(default)),
+        Some(v) if v.eq_ignore_ascii_case("off") => Ok(None),
+        Some(v) => v
+            .parse()
+            .map(Some)
+            .with_context(|| format!("{name} must be a whole number or `off`, not {v:?}")),
     }
 }
 

@@ -6,7 +6,7 @@
 //! A booking that was answered is committed (the writer answers after the commit), so a stop
 //! loses nothing acknowledged.
 use crate::AppState;
-use crate::config::parse_limit;
+use crate::rate::parse_limit;
 use anyhow::{Context, Result};
 use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
