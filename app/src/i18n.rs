@@ -69,6 +69,15 @@ impl Locale {
         }
     }
 
+    /// The first day of a calendar week where the language is read: Sunday in Israel, Monday
+    /// in Poland and (ISO 8601) for English.
+    pub fn week_start(self) -> chrono::Weekday {
+        match self {
+            Locale::He => chrono::Weekday::Sun,
+            _ => chrono::Weekday::Mon,
+        }
+    }
+
     /// The language's own name, for the switcher.
     pub fn native_name(self) -> Msg {
         match self {

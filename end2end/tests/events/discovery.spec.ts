@@ -69,12 +69,13 @@ test('the Hebrew calendar page renders right to left and moves between months', 
   await expect(page.locator('html')).toHaveAttribute('dir', 'rtl');
   const heading = page.getByRole('heading', { level: 1 });
   const first = await heading.innerText();
-  await expect(page.locator('.calendar-weekday').first()).toHaveText('יום ב׳');
+  // The week starts on Sunday in Israel.
+  await expect(page.locator('.calendar-weekday').first()).toHaveText('יום א׳');
   await page.getByRole('link', { name: 'החודש הבא' }).click();
   await expect(heading).not.toHaveText(first);
   await expect(page.locator('.calendar-day li').first()).toBeVisible();
   const grid = await page.locator('.calendar-grid').boundingBox();
-  const monday = await page.locator('.calendar-weekday').first().boundingBox();
-  expect(monday!.x).toBeGreaterThan(grid!.x + grid!.width / 2); // Monday sits on the right
+  const sunday = await page.locator('.calendar-weekday').first().boundingBox();
+  expect(sunday!.x).toBeGreaterThan(grid!.x + grid!.width / 2); // Sunday sits on the right
   if (process.env.SCREENSHOTS) await page.screenshot({ path: `${process.env.SCREENSHOTS}/calendar-he.png`, fullPage: true });
 });

@@ -3,7 +3,7 @@ use crate::events::queries::list_month_events;
 use crate::events::rules::check_month;
 use crate::events::{EventListItem, EventStatus};
 use crate::i18n::{Locale, Msg, WEEKDAYS, fill, month_title, t, use_locale};
-use chrono::{Datelike, Months, NaiveDate, Utc};
+use chrono::{Datelike, Months, NaiveDate, Utc, Weekday};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -56,7 +56,8 @@ fn refused(err: &AppError, locale: Locale) -> String {
         .join(" · ")
 }
 
-/// `/calendar`: a month grid (Monday first) with each day's events; plain links, no script needed.
+/// `/calendar`: a month grid (weeks start where the language is read: Sunday in Hebrew, Monday
+/// otherwise) with each day's events; plain links, no script needed.
 #[component]
 pub fn CalendarPage() -> impl IntoView {
     let locale = use_locale();
@@ -83,8 +84,8 @@ pub fn CalendarPage() -> impl IntoView {
                             </div>
                             {events.is_empty().then(|| view! { <p class="muted center">{t(Msg::CalendarEmpty)}</p> })}
                             <div class="calendar-grid" role="grid">
-                                {WEEKDAYS.iter().map(|d| view! { <div class="calendar-weekday" role="columnheader">{t(*d)}</div> }).collect_view()}
-                                {month_cells(first).into_iter().map(|day| view! { <DayCell day first events=events.clone()/> }).collect_view()}
+                                {weekdays(locale.week_start()).into_iter().map(|d| view! { <div class="calendar-weekday" role="columnheader">{t(d)}</div> }).collect_view()}
+                                {month_cells(first, locale.week_start()).into_iter().map(|day| view! { <DayCell day first events=events.clone()/> }).collect_view()}
                             </div>
                         </section>
                         }.into_any()
@@ -103,9 +104,17 @@ pub fn CalendarPage() -> impl IntoView {
     }
 }
 
-/// The days shown for a month: whole weeks, Monday first.
-fn month_cells(first: NaiveDate) -> Vec<NaiveDate> {
-    let start = first - chrono::Duration::days(first.weekday().num_days_from_monday() as i64);
+/// The weekday names in the order a week starting on `start` shows them.
+fn weekdays(start: Weekday) -> Vec<Msg> {
+    let offset = start.num_days_from_monday() as usize;
+    (0..7).map(|i| WEEKDAYS[(offset + i) % 7]).collect()
+}
+
+/// The days shown for a month: whole weeks, each starting on `week_start`.
+fn month_cells(first: NaiveDate, week_start: Weekday) -> Vec<NaiveDate> {
+    let before =
+        (first.weekday().num_days_from_monday() + 7 - week_start.num_days_from_monday()) % 7;
+    let start = first - chrono::Duration::days(before as i64);
     let next = first
         .checked_add_months(Months::new(1))
         .expect("next month exists");
@@ -153,11 +162,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_month_grid_is_whole_weeks_starting_on_monday() {
-        let days = month_cells(NaiveDate::from_ymd_opt(2026, 11, 1).unwrap());
-        assert_eq!(days.len() % 7, 0);
-        assert_eq!(days[0], NaiveDate::from_ymd_opt(2026, 10, 26).unwrap());
-        assert!(days.contains(&NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()));
+    fn a_month_grid_is_whole_weeks_starting_where_the_language_starts_them() {
+        let november = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+        let date = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+        let monday_first = month_cells(november, Locale::En.week_start());
+        assert_eq!(monday_first.len() % 7, 0);
+        assert_eq!(monday_first[0], date(10, 26));
+        assert!(monday_first.contains(&date(11, 30)));
+        // 1 November 2026 is a Sunday: the Hebrew grid starts on it.
+        let sunday_first = month_cells(november, Locale::He.week_start());
+        assert_eq!(sunday_first[0], date(11, 1));
+        assert_eq!(sunday_first.len() % 7, 0);
+        assert!(sunday_first.contains(&date(11, 30)));
+        assert_eq!(month_cells(date(12, 1), Weekday::Sun)[0], date(11, 29));
+        for cells in [monday_first, sunday_first] {
+            assert!(cells.windows(2).all(|w| (w[1] - w[0]).num_days() == 1));
+        }
+        assert_eq!(weekdays(Weekday::Mon), WEEKDAYS);
+        assert_eq!(weekdays(Weekday::Sun)[0], WEEKDAYS[6]);
+        assert_eq!(weekdays(Weekday::Sun)[1], WEEKDAYS[0]);
     }
 
     #[test]
