@@ -8,13 +8,7 @@ use leptos::prelude::*;
 #[server]
 pub async fn list_events(search: EventSearch) -> Result<ResultPage<EventListItem>, AppError> {
     use crate::ssr;
-    ssr::with_status(
-        async {
-            search.check_bounds()?;
-            ssr::services()?.event_queries.list_events(&search).await
-        }
-        .await,
-    )
+    ssr::with_status(ssr::services()?.event_queries.list_events(&search).await)
 }
 
 /// One event; drafts only for their organizer and admins.

@@ -21,6 +21,7 @@ impl EventQueries for Events {
         &self,
         search: &EventSearch,
     ) -> Result<ResultPage<EventListItem>, AppError> {
+        search.check_bounds()?;
         planner::list_events(&self.db, search).await
     }
 

@@ -266,10 +266,6 @@ impl Jobs {
         }
     }
 
-    pub fn db(&self) -> &Db {
-        &self.db
-    }
-
     /// Writes `jobs` in a transaction of their own (see [`enqueue`]).
     pub async fn enqueue(&self, jobs: &[NewJob], now: DateTime<Utc>) -> StoreResult<u64> {
         let mut tx = self.db.begin_write().await?;

@@ -43,20 +43,13 @@ impl MailJob {
     /// What the mail is about, unique per mail: its record's key and (prefixed) its job's
     /// dedupe key, so it is enqueued and sent once.
     pub fn key(&self) -> String {
-        match self {
-            MailJob::RegistrationConfirmed { registration_id } => {
-                format!("registration_confirmed:{registration_id}")
-            }
-            MailJob::RegistrationWaitlisted {
-                registration_id, ..
-            } => format!("registration_waitlisted:{registration_id}"),
-            MailJob::WaitlistPromoted { registration_id } => {
-                format!("waitlist_promoted:{registration_id}")
-            }
-            MailJob::RegistrationCancelled { registration_id } => {
-                format!("registration_cancelled:{registration_id}")
-            }
-        }
+        let name = match self {
+            MailJob::RegistrationConfirmed { .. } => "registration_confirmed",
+            MailJob::RegistrationWaitlisted { .. } => "registration_waitlisted",
+            MailJob::WaitlistPromoted { .. } => "waitlist_promoted",
+            MailJob::RegistrationCancelled { .. } => "registration_cancelled",
+        };
+        format!("{name}:{}", self.registration_id())
     }
 
     /// The job to enqueue.

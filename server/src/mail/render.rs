@@ -3,6 +3,8 @@
 //! (`mail-*` in `app/locales/*.ftl`). Pure: what goes in is what the mail says.
 use app::i18n::{Locale, Msg, fill, format_local};
 use chrono::{DateTime, Utc};
+// Escapes & < > " ' : safe inside elements and quoted attributes alike.
+use html_escape::encode_quoted_attribute as escape;
 
 /// Which message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,54 +46,41 @@ pub struct Rendered {
 /// The message `template` about `booking` in `locale`.
 pub fn booking(template: Template, locale: Locale, booking: &Booking) -> Rendered {
     let tr = |msg: Msg| msg.text(locale);
-    let quantity = booking.quantity.to_string();
     let (subject, lead, button) = match template {
         Template::Confirmed => (
             Msg::MailConfirmedSubject,
-            fill(
-                tr(Msg::MailConfirmedLead),
-                &[
-                    ("quantity", &quantity),
-                    ("ticket_type", &booking.ticket_type),
-                ],
-            ),
+            Msg::MailConfirmedLead,
             Msg::MailOpenTickets,
         ),
-        Template::Waitlisted { position } => (
+        Template::Waitlisted { .. } => (
             Msg::MailWaitlistedSubject,
-            fill(
-                tr(Msg::MailWaitlistedLead),
-                &[
-                    ("position", &position),
-                    ("quantity", &quantity),
-                    ("ticket_type", &booking.ticket_type),
-                ],
-            ),
+            Msg::MailWaitlistedLead,
             Msg::MailOpenBooking,
         ),
         Template::Promoted => (
             Msg::MailPromotedSubject,
-            fill(
-                tr(Msg::MailPromotedLead),
-                &[
-                    ("quantity", &quantity),
-                    ("ticket_type", &booking.ticket_type),
-                ],
-            ),
+            Msg::MailPromotedLead,
             Msg::MailOpenTickets,
         ),
         Template::Cancelled => (
             Msg::MailCancelledSubject,
-            fill(
-                tr(Msg::MailCancelledLead),
-                &[
-                    ("quantity", &quantity),
-                    ("ticket_type", &booking.ticket_type),
-                ],
-            ),
+            Msg::MailCancelledLead,
             Msg::MailOpenBooking,
         ),
     };
+    let position = match template {
+        Template::Waitlisted { position } => position,
+        _ => 0,
+    };
+    // Each lead names what it needs of these; the others are left unused.
+    let lead = fill(
+        tr(lead),
+        &[
+            ("position", &position),
+            ("quantity", &booking.quantity),
+            ("ticket_type", &booking.ticket_type),
+        ],
+    );
     let subject = fill(tr(subject), &[("event", &booking.event)]);
     let greeting = fill(tr(Msg::MailGreeting), &[("name", &booking.name)]);
     let when = venue_time(locale, booking.starts_at, &booking.timezone);
@@ -151,22 +140,6 @@ fn venue_time(locale: Locale, at: DateTime<Utc>, zone: &str) -> String {
     }
 }
 
-/// Text made safe inside HTML elements and quoted attributes.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,7 +177,11 @@ mod tests {
     #[test]
     fn what_organizers_wrote_is_escaped_in_html() {
         let mail = booking(Template::Confirmed, Locale::En, &sample());
-        assert!(mail.html.contains("Jazz &lt;night&gt; &amp; more"));
+        assert!(
+            mail.html.contains("Jazz &lt;night&gt; &amp; more"),
+            "{}",
+            mail.html
+        );
         assert!(!mail.html.contains("<night>"));
     }
 

@@ -44,7 +44,6 @@ struct CommonAnswers;
 
 impl Modify for CommonAnswers {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::path::ParameterIn;
         for item in openapi.paths.paths.values_mut() {
             let operations = [
                 &mut item.get,
@@ -54,48 +53,7 @@ impl Modify for CommonAnswers {
                 &mut item.patch,
             ];
             for operation in operations.into_iter().flatten() {
-                let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
-                let json_body = operation
-                    .request_body
-                    .as_ref()
-                    .is_some_and(|b| b.content.contains_key("application/json"));
-                let path_id = operation
-                    .parameters
-                    .iter()
-                    .flatten()
-                    .any(|p| p.parameter_in == ParameterIn::Path);
-                let mut common = vec![
-                    ("500", "a failure on the server (details only in its log)"),
-                    (
-                        "503",
-                        "over the request time limit, or a service it needs is busy: retry after `Retry-After` seconds",
-                    ),
-                ];
-                if secured {
-                    common.push(("401", "no bearer token, or one that is not valid"));
-                    common.push(("403", "the account is blocked, or its role may not do this"));
-                }
-                if json_body {
-                    common.push(("413", "a body over 1 MB"));
-                    common.push((
-                        "422",
-                        "a body that is not this JSON, or a field that is not valid (named in `fields`)",
-                    ));
-                }
-                let query = operation
-                    .parameters
-                    .iter()
-                    .flatten()
-                    .any(|p| p.parameter_in == ParameterIn::Query);
-                if query {
-                    common.push((
-                        "422",
-                        "a query parameter that cannot be read (named in `fields`)",
-                    ));
-                }
-                if path_id {
-                    common.push(("404", "no such resource, or one the caller may not see"));
-                }
+                let common = common_answers(operation);
                 let responses = &mut operation.responses.responses;
                 for (status, description) in common {
                     responses
@@ -109,21 +67,70 @@ impl Modify for CommonAnswers {
                         answer
                             .headers
                             .entry("Retry-After".into())
-                            .or_insert_with(|| {
-                                utoipa::openapi::HeaderBuilder::new()
-                                    .schema(
-                                        utoipa::openapi::ObjectBuilder::new()
-                                            .schema_type(utoipa::openapi::Type::Integer)
-                                            .minimum(Some(0)),
-                                    )
-                                    .description(Some("seconds to wait before trying again"))
-                                    .build()
-                            });
+                            .or_insert_with(retry_after);
                     }
                 }
             }
         }
     }
+}
+
+/// The statuses `operation` can answer whatever its handler does, with their descriptions.
+fn common_answers(
+    operation: &utoipa::openapi::path::Operation,
+) -> Vec<(&'static str, &'static str)> {
+    use utoipa::openapi::path::ParameterIn;
+    let has_param = |place: ParameterIn| {
+        operation
+            .parameters
+            .iter()
+            .flatten()
+            .any(|p| p.parameter_in == place)
+    };
+    let mut common = vec![
+        ("500", "a failure on the server (details only in its log)"),
+        (
+            "503",
+            "over the request time limit, or a service it needs is busy: retry after `Retry-After` seconds",
+        ),
+    ];
+    if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
+        common.push(("401", "no bearer token, or one that is not valid"));
+        common.push(("403", "the account is blocked, or its role may not do this"));
+    }
+    let json_body = operation
+        .request_body
+        .as_ref()
+        .is_some_and(|b| b.content.contains_key("application/json"));
+    if json_body {
+        common.push(("413", "a body over 1 MB"));
+        common.push((
+            "422",
+            "a body that is not this JSON, or a field that is not valid (named in `fields`)",
+        ));
+    }
+    if has_param(ParameterIn::Query) {
+        common.push((
+            "422",
+            "a query parameter that cannot be read (named in `fields`)",
+        ));
+    }
+    if has_param(ParameterIn::Path) {
+        common.push(("404", "no such resource, or one the caller may not see"));
+    }
+    common
+}
+
+/// The `Retry-After` header of a 429 or 503.
+fn retry_after() -> utoipa::openapi::Header {
+    utoipa::openapi::HeaderBuilder::new()
+        .schema(
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::Type::Integer)
+                .minimum(Some(0)),
+        )
+        .description(Some("seconds to wait before trying again"))
+        .build()
 }
 
 /// An answer in the error shape.

@@ -48,6 +48,25 @@ fn code(registration: &Value, i: usize) -> String {
         .to_owned()
 }
 
+/// The next numbers a live-seat stream sends (within 10 s).
+async fn next_seats(body: &mut axum::body::Body) -> Value {
+    loop {
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(10), body.frame())
+            .await
+            .expect("an update within 10 s")
+            .expect("stream open")
+            .unwrap();
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        let text = String::from_utf8(data.to_vec()).unwrap();
+        if let Some(line) = text.lines().find_map(|l| l.strip_prefix("data: ")) {
+            assert!(text.contains("event: seats"), "{text}");
+            return serde_json::from_str(line).unwrap();
+        }
+    }
+}
+
 on_both_engines! {
     async fn organizers_list_search_export_and_mark_attendees_paid(engine: Engine) {
         let app = TestApp::new(engine).await;
@@ -271,34 +290,19 @@ on_both_engines! {
         assert_eq!(res.status(), StatusCode::OK);
         assert_eq!(res.headers()["content-type"], "text/event-stream");
         let mut body = res.into_body();
-        let mut next_seats = async || -> Value {
-            loop {
-                let frame = tokio::time::timeout(std::time::Duration::from_secs(10), body.frame())
-                    .await
-                    .expect("an update within 10 s")
-                    .expect("stream open")
-                    .unwrap();
-                let Ok(data) = frame.into_data() else { continue };
-                let text = String::from_utf8(data.to_vec()).unwrap();
-                if let Some(line) = text.lines().find_map(|l| l.strip_prefix("data: ")) {
-                    assert!(text.contains("event: seats"), "{text}");
-                    return serde_json::from_str(line).unwrap();
-                }
-            }
-        };
-        let now = next_seats().await;
+        let now = next_seats(&mut body).await;
         assert_eq!((now["remaining"].clone(), now["confirmed"].clone()), (json!(5), json!(0)));
         book(&app, &user, &id, &tt, 2).await;
-        let after = next_seats().await;
+        let after = next_seats(&mut body).await;
         assert_eq!((after["remaining"].clone(), after["confirmed"].clone()), (json!(3), json!(2)));
         assert_eq!(after["types"][0][1], 3);
         book(&app, &user, &id, &tt, 4).await;
-        let waiting = next_seats().await;
+        let waiting = next_seats(&mut body).await;
         assert_eq!(waiting["waitlisted"], 4);
         // Cancelling the event frees everything, and open pages hear it too.
         let cancelled = app.call(Method::POST, &format!("/api/v1/events/{id}/cancel"), Some(json!({"reason": "Flood"})), Some(&owner)).await;
         assert_eq!(cancelled.status, StatusCode::OK);
-        let after_cancel = next_seats().await;
+        let after_cancel = next_seats(&mut body).await;
         assert_eq!((after_cancel["confirmed"].clone(), after_cancel["waitlisted"].clone()), (json!(0), json!(0)));
 
         let start = chrono::Utc::now() + chrono::Duration::days(3);
@@ -331,22 +335,8 @@ on_both_engines! {
         let body = refused.into_body().collect().await.unwrap().to_bytes();
         assert!(String::from_utf8_lossy(&body).contains("\"error\""), "the error shape");
         // Every page reads its first numbers, then one booking reaches all twelve.
-        async fn next_data(body: &mut axum::body::Body) -> Value {
-            loop {
-                let frame = tokio::time::timeout(std::time::Duration::from_secs(10), body.frame())
-                    .await
-                    .expect("an update within 10 s")
-                    .expect("stream open")
-                    .unwrap();
-                let Ok(data) = frame.into_data() else { continue };
-                let text = String::from_utf8(data.to_vec()).unwrap();
-                if let Some(line) = text.lines().find_map(|l| l.strip_prefix("data: ")) {
-                    return serde_json::from_str(line).unwrap();
-                }
-            }
-        }
         for page in &mut pages {
-            assert_eq!(next_data(page).await["remaining"], 50);
+            assert_eq!(next_seats(page).await["remaining"], 50);
         }
         // The publish before the pages opened may still be settling (250 ms): let it pass, so
         // the count below is the booking's alone.
@@ -354,7 +344,7 @@ on_both_engines! {
         let reads = app.state.seat_changes.reads();
         book(&app, &user, &id, &tt, 3).await;
         for page in &mut pages {
-            while next_data(page).await["remaining"] != 47 {}
+            while next_seats(page).await["remaining"] != 47 {}
         }
         assert_eq!(app.state.seat_changes.reads() - reads, 1, "one read for twelve pages");
         // A page that goes away frees its place.
