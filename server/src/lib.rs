@@ -23,6 +23,7 @@ pub mod live;
 pub mod mail;
 pub mod markdown;
 pub mod metrics;
+pub mod outbox;
 pub mod panic;
 pub mod posters;
 pub mod rate;
@@ -137,7 +138,9 @@ impl AppState {
         let reports = reports::Reports::new(db.clone());
         let jobs = jobs::Jobs::new(db.clone());
         let job_handlers = Arc::new(
-            jobs::Handlers::new().with(mail::KIND, mail::Mailer::new(db.clone(), &config)?),
+            jobs::Handlers::new()
+                .with(mail::KIND, mail::Mailer::new(db.clone(), &config)?)
+                .with(outbox::KIND, outbox::Fanout::new(db.clone(), Vec::new())),
         );
         let workers = jobs::Workers::start(
             &jobs,

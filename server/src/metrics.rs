@@ -16,6 +16,55 @@ pub struct ModelLabel {
     pub model: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabel {
+    pub outcome: &'static str,
+}
+
+/// What the pipeline records (mail, webhook deliveries): one set per process, reached through
+/// [`pipeline`] from the handlers, registered by every [`Metrics`] (clones share the counts).
+#[derive(Clone, Default)]
+pub struct PipelineMetrics {
+    mail_sent: Family<OutcomeLabel, Counter>,
+    webhook_deliveries: Family<OutcomeLabel, Counter>,
+}
+
+impl PipelineMetrics {
+    /// A mail sent (`sent`) or refused by its transport (`failed`).
+    pub fn mail_sent(&self, outcome: &'static str) {
+        self.mail_sent.get_or_create(&OutcomeLabel { outcome }).inc();
+    }
+
+    /// A webhook delivery attempt: `delivered`, `failed` (to be retried), `dead` (given up),
+    /// `refused` (its target is not allowed).
+    pub fn webhook_delivery(&self, outcome: &'static str) {
+        self.webhook_deliveries
+            .get_or_create(&OutcomeLabel { outcome })
+            .inc();
+    }
+
+    fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "mail_sent",
+            "Mail handed to its transport (outcome sent) or refused by it (failed)",
+            self.mail_sent.clone(),
+        );
+        registry.register(
+            "webhook_deliveries",
+            "Webhook delivery attempts by outcome",
+            self.webhook_deliveries.clone(),
+        );
+    }
+}
+
+static PIPELINE: std::sync::LazyLock<PipelineMetrics> =
+    std::sync::LazyLock::new(PipelineMetrics::default);
+
+/// This process's pipeline metrics.
+pub fn pipeline() -> &'static PipelineMetrics {
+    &PIPELINE
+}
+
 /// The metrics of one server process.
 pub struct Metrics {
     registry: Registry,
@@ -105,6 +154,7 @@ impl Metrics {
             "Questions that found every place for a model call taken (EVENTHUB_AI_CONCURRENCY)",
             ai.busy.clone(),
         );
+        pipeline().register(&mut registry);
         Arc::new(Metrics { registry, ai })
     }
 

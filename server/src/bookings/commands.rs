@@ -3,6 +3,7 @@
 //! is a plain `async fn(tx: &mut Tx<'_>, …)`. A refusal (`StoreError::App`) is decided before
 //! the command writes anything, or what it wrote is undone at once, so a refused command leaves
 //! the transaction as it found it; a database error fails the whole batch.
+use crate::outbox::{DomainEvent, EventType};
 use super::tickets::new_code;
 use crate::db::Tx;
 use crate::error::StoreResult;
@@ -557,15 +558,22 @@ pub async fn cancel(
         .arg(actor.id),
     )
     .await?;
-    crate::jobs::enqueue(
-        tx,
-        &[crate::mail::MailJob::RegistrationCancelled {
-            registration_id: reg.id.get(),
-        }
-        .job(now)],
+    let cancelled = DomainEvent::new(
+        EventType::RegistrationCancelled,
+        reg.event_id,
+        serde_json::json!({
+            "registration_id": reg.id.get(),
+            "ticket_type_id": reg.ticket_type_id.get(),
+            "quantity": reg.quantity,
+            "status": "cancelled",
+            "by_holder": actor.id == reg.user_id,
+        }),
         now,
-    )
-    .await?;
+    );
+    let mail = crate::mail::MailJob::RegistrationCancelled {
+        registration_id: reg.id.get(),
+    };
+    crate::outbox::publish(tx, &[cancelled], vec![mail.job(now)], now).await?;
     if actor.id != reg.user_id {
         add_notice(
             tx,
@@ -622,15 +630,21 @@ pub async fn promote(tx: &mut Tx<'_>, event_id: EventId, now: DateTime<Utc>) -> 
         )
         .await?;
         issue_tickets(tx, group.id, event_id, group.quantity).await?;
-        crate::jobs::enqueue(
-            tx,
-            &[crate::mail::MailJob::WaitlistPromoted {
-                registration_id: group.id.get(),
-            }
-            .job(now)],
+        let promoted = DomainEvent::new(
+            EventType::WaitlistPromoted,
+            event_id,
+            serde_json::json!({
+                "registration_id": group.id.get(),
+                "ticket_type_id": group.ticket_type_id.get(),
+                "quantity": group.quantity,
+                "status": "confirmed",
+            }),
             now,
-        )
-        .await?;
+        );
+        let mail = crate::mail::MailJob::WaitlistPromoted {
+            registration_id: group.id.get(),
+        };
+        crate::outbox::publish(tx, &[promoted], vec![mail.job(now)], now).await?;
         add_notice(
             tx,
             group.user_id.into(),

@@ -13,6 +13,7 @@ use crate::db::{Db, now};
 use crate::error::StoreError;
 use crate::live::SeatChanges;
 use crate::mail::MailJob;
+use crate::outbox::{DomainEvent, EventType};
 use app::auth::UserView;
 use app::bookings::RegistrationStatus;
 use app::bookings::rules::check_quantity;
@@ -125,7 +126,8 @@ async fn write_batch(db: &Db, jobs: &[Job]) -> Result<Written, Failed> {
     })?;
     let mut results = Vec::with_capacity(jobs.len());
     let mut touched = Vec::new();
-    // The mail each booking causes, written by one insert before the commit (the outbox).
+    // The mail and the domain event each booking causes, written by one insert before the
+    // commit (the outbox).
     let mut outbox = Vec::new();
     for (i, job) in jobs.iter().enumerate() {
         let now = now();
@@ -136,6 +138,7 @@ async fn write_batch(db: &Db, jobs: &[Job]) -> Result<Written, Failed> {
                     Registered::Booked(booked) => {
                         touched.push(booked.event_id);
                         outbox.push(booked_mail(&booked).job(now));
+                        outbox.push(booked_event(&booked, now).job());
                         Done::Booked(booked)
                     }
                     Registered::Replayed(id) => Done::Replayed(id),
@@ -185,6 +188,27 @@ fn booked_mail(booked: &Booked) -> MailJob {
         }
         _ => MailJob::RegistrationConfirmed { registration_id },
     }
+}
+
+/// The domain event a booking is: confirmed, or waitlisted.
+fn booked_event(booked: &Booked, now: chrono::DateTime<chrono::Utc>) -> DomainEvent {
+    let kind = if booked.status == RegistrationStatus::Waitlisted {
+        EventType::RegistrationWaitlisted
+    } else {
+        EventType::RegistrationConfirmed
+    };
+    DomainEvent::new(
+        kind,
+        booked.event_id,
+        serde_json::json!({
+            "registration_id": booked.id.get(),
+            "ticket_type_id": booked.ticket_type_id.get(),
+            "quantity": booked.quantity,
+            "status": booked.status.code(),
+            "waitlist_position": booked.waitlist_position,
+        }),
+        now,
+    )
 }
 
 /// Commits a batch, so that one request cannot fail the others: a transient error (SQLite busy,

@@ -188,14 +188,16 @@ impl Mailer {
                 row.html_body.clone(),
             ))
             .context("cannot build the message")?;
-        match &self.transport {
-            Transport::Smtp(smtp) => {
-                smtp.send(message)
-                    .await
-                    .context("the SMTP server refused the message")?;
-            }
-            Transport::Files(dir) => write_file(dir, row.id, &message.formatted()).await?,
-        }
+        let sent = match &self.transport {
+            Transport::Smtp(smtp) => smtp
+                .send(message)
+                .await
+                .map(drop)
+                .context("the SMTP server refused the message"),
+            Transport::Files(dir) => write_file(dir, row.id, &message.formatted()).await,
+        };
+        crate::metrics::pipeline().mail_sent(if sent.is_ok() { "sent" } else { "failed" });
+        sent?;
         self.db
             .execute(
                 Sql::new("UPDATE mails SET sent_at = $2 WHERE id = $1 AND sent_at IS NULL")
