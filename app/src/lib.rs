@@ -14,9 +14,11 @@ pub mod reports;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 pub mod ui;
+pub mod webhooks;
 
 use crate::i18n::{Msg, t, use_locale};
 use admin::ui::{AdminEventsPage, AdminPage, AgentRequestsPage, AuditPage, UsersPage};
+use admin::ui::{JobsPage, MailDetailPage, MailPage};
 use auth::ui::{LoginPage, ProfilePage, RegisterPage};
 use bookings::ui::{AttendeesPage, CheckInPage, TicketPage};
 use events::ui::{AgentPage, CalendarPage, EditEventPage, EventPage, EventsPage, NewEventPage};
@@ -93,8 +95,13 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("admin/audit") view=AuditPage ssr=SsrMode::Async/>
                         <Route path=path!("admin/users") view=UsersPage ssr=SsrMode::Async/>
                         <Route path=path!("admin/events") view=AdminEventsPage ssr=SsrMode::Async/>
+                        <Route path=path!("admin/jobs") view=JobsPage ssr=SsrMode::Async/>
+                        <Route path=path!("admin/mail") view=MailPage ssr=SsrMode::Async/>
+                        <Route path=path!("admin/mail/:id") view=MailDetailPage ssr=SsrMode::Async/>
                         <Route path=path!("admin/reports") view=AdminReportsPage ssr=SsrMode::Async/>
                         <Route path=path!("agent/reports") view=AgentReportsPage ssr=SsrMode::Async/>
+                        <Route path=path!("agent/webhooks") view=webhooks::ui::WebhooksPage ssr=SsrMode::Async/>
+                        <Route path=path!("agent/webhooks/:id") view=webhooks::ui::WebhookLogPage ssr=SsrMode::Async/>
                         <Route path=path!("assistant") view=crate::assistant::ui::AssistantPage ssr=SsrMode::Async/>
                     </Routes>
                 </ErrorBoundary>

@@ -30,6 +30,11 @@ pub struct Services {
     pub report_queries: Arc<dyn crate::reports::ports::ReportQueries>,
     pub assistant_commands: Arc<dyn crate::assistant::ports::AssistantCommands>,
     pub assistant_queries: Arc<dyn crate::assistant::ports::AssistantQueries>,
+    pub webhook_commands: Arc<dyn crate::webhooks::ports::WebhookCommands>,
+    pub webhook_queries: Arc<dyn crate::webhooks::ports::WebhookQueries>,
+    pub job_queries: Arc<dyn crate::admin::ports::JobQueries>,
+    pub job_commands: Arc<dyn crate::admin::ports::JobCommands>,
+    pub mail_queries: Arc<dyn crate::admin::ports::MailQueries>,
 }
 
 /// The client's address, put into each request by the server (for rate limits).

@@ -234,6 +234,10 @@ impl AdminCommands for Admin {
             };
             audit::record(&mut tx, actor.id, action, format!("agent_request:{id}"), details)
                 .await?;
+            let mail = crate::mail::MailJob::AgentRequestDecided {
+                request_id: id,
+            };
+            crate::jobs::enqueue(&mut tx, &[mail.job(now())], now()).await?;
             tx.commit().await?;
             Ok(true)
         }

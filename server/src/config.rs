@@ -65,6 +65,15 @@ pub struct Config {
     pub smtp_url: Option<Secret>,
     /// The sender of every mail (`EVENTHUB_MAIL_FROM`, `EventHub <no-reply@localhost>`).
     pub mail_from: String,
+    /// Webhook deliveries: private targets, timeout, attempts, disabling, limits
+    /// (`EVENTHUB_WEBHOOKS_*`; see [`crate::webhooks::Settings`]).
+    pub webhooks: crate::webhooks::Settings,
+    /// The job queue: poll interval, how long done jobs are kept, NOTIFY wake-ups
+    /// (`EVENTHUB_JOBS_*`; see [`crate::jobs::Settings`]).
+    pub jobs: crate::jobs::Settings,
+    /// How often reminders are scheduled (`EVENTHUB_REMINDER_INTERVAL_SECS`, 60; `off`; see
+    /// [`crate::mail::reminders`]).
+    pub reminders: crate::mail::reminders::Settings,
 }
 
 /// Which chat API the models speak.
@@ -219,11 +228,14 @@ impl fmt::Debug for Config {
             .field("request_timeout", &self.request_timeout)
             .field("serving", &self.serving)
             .field("workers", &self.workers)
+            .field("reminders", &self.reminders)
             .field(
                 "smtp_url",
                 &self.smtp_url.as_ref().map(|s| redact_url(&s.0)),
             )
             .field("mail_from", &self.mail_from)
+            .field("webhooks", &self.webhooks)
+            .field("jobs", &self.jobs)
             .finish()
     }
 }
@@ -318,7 +330,13 @@ impl Config {
         }
         let mail_from = var("EVENTHUB_MAIL_FROM").unwrap_or_else(|| DEFAULT_MAIL_FROM.into());
         // End of jobs and mail.
+        let webhooks = crate::webhooks::Settings::from_vars(var)?;
+        let jobs = crate::jobs::Settings::from_vars(var)?;
+        let reminders = crate::mail::reminders::Settings::from_vars(var)?;
         Ok(Config {
+            reminders,
+            webhooks,
+            jobs,
             workers: usize::try_from(workers).unwrap_or(0),
             smtp_url: var("EVENTHUB_SMTP_URL").map(Secret),
             mail_from,
@@ -363,6 +381,9 @@ impl Config {
             smtp_url: None,
             mail_from: DEFAULT_MAIL_FROM.into(),
             serving: crate::serve::Serving::default(),
+            webhooks: crate::webhooks::Settings::default(),
+            jobs: crate::jobs::Settings::default(),
+            reminders: crate::mail::reminders::Settings::default(),
         }
     }
 

@@ -53,9 +53,23 @@ fn stamp(t: DateTime<Utc>) -> String {
     t.format("%Y%m%dT%H%M%SZ").to_string()
 }
 
-/// The VCALENDAR for one event; `base_url` makes the URL property absolute.
-pub fn event_ics(event: &EventDetail, base_url: &str, now: DateTime<Utc>) -> String {
-    let item = &event.item;
+/// What a calendar entry says about one event.
+#[derive(Clone, Debug)]
+pub struct Entry<'a> {
+    pub event_id: i64,
+    pub title: &'a str,
+    pub description: &'a str,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    /// Venue, address and city, the empty ones left out.
+    pub location: &'a [&'a str],
+    pub cancelled: bool,
+}
+
+/// The VCALENDAR for one event; `base_url` makes the URL property absolute. The UID names the
+/// event, so a calendar that imports a second file (from a mail, after a change) updates the
+/// entry instead of adding one.
+pub fn calendar(entry: &Entry<'_>, base_url: &str, now: DateTime<Utc>) -> String {
     let host = base_url
         .split("://")
         .nth(1)
@@ -63,19 +77,17 @@ pub fn event_ics(event: &EventDetail, base_url: &str, now: DateTime<Utc>) -> Str
         .split('/')
         .next()
         .unwrap_or("eventhub");
-    let location = [
-        item.venue.as_str(),
-        event.address.as_str(),
-        item.city.as_str(),
-    ]
-    .iter()
-    .filter(|s| !s.is_empty())
-    .copied()
-    .collect::<Vec<_>>()
-    .join(", ");
-    let status = match item.status {
-        app::events::EventStatus::Cancelled => "CANCELLED",
-        _ => "CONFIRMED",
+    let location = entry
+        .location
+        .iter()
+        .filter(|s| !s.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    let status = if entry.cancelled {
+        "CANCELLED"
+    } else {
+        "CONFIRMED"
     };
     let lines = [
         "BEGIN:VCALENDAR".to_owned(),
@@ -84,22 +96,39 @@ pub fn event_ics(event: &EventDetail, base_url: &str, now: DateTime<Utc>) -> Str
         "CALSCALE:GREGORIAN".to_owned(),
         "METHOD:PUBLISH".to_owned(),
         "BEGIN:VEVENT".to_owned(),
-        format!("UID:event-{}@{host}", item.id),
+        format!("UID:event-{}@{host}", entry.event_id),
         format!("DTSTAMP:{}", stamp(now)),
-        format!("DTSTART:{}", stamp(item.starts_at)),
-        format!("DTEND:{}", stamp(item.ends_at)),
-        format!("SUMMARY:{}", escape(&item.title)),
-        format!(
-            "DESCRIPTION:{}",
-            escape(format!("{}\n\n{}", item.summary, event.description).trim())
-        ),
+        format!("DTSTART:{}", stamp(entry.starts_at)),
+        format!("DTEND:{}", stamp(entry.ends_at)),
+        format!("SUMMARY:{}", escape(entry.title)),
+        format!("DESCRIPTION:{}", escape(entry.description.trim())),
         format!("LOCATION:{}", escape(&location)),
-        format!("URL:{}/events/{}", base_url.trim_end_matches('/'), item.id),
+        format!(
+            "URL:{}/events/{}",
+            base_url.trim_end_matches('/'),
+            entry.event_id
+        ),
         format!("STATUS:{status}"),
         "END:VEVENT".to_owned(),
         "END:VCALENDAR".to_owned(),
     ];
     lines.iter().map(|l| fold(l)).collect()
+}
+
+/// The VCALENDAR for one event's page.
+pub fn event_ics(event: &EventDetail, base_url: &str, now: DateTime<Utc>) -> String {
+    let item = &event.item;
+    let description = format!("{}\n\n{}", item.summary, event.description);
+    let entry = Entry {
+        event_id: item.id.get(),
+        title: &item.title,
+        description: &description,
+        starts_at: item.starts_at,
+        ends_at: item.ends_at,
+        location: &[&item.venue, &event.address, &item.city],
+        cancelled: item.status == app::events::EventStatus::Cancelled,
+    };
+    calendar(&entry, base_url, now)
 }
 
 /// `GET /events/{id}/calendar.ics`: anyone who may see the event.

@@ -35,6 +35,7 @@ pub mod sessions;
 pub mod sql;
 pub mod tokens;
 pub mod web;
+pub mod webhooks;
 
 use accounts::Accounts;
 use anyhow::Result;
@@ -136,11 +137,20 @@ impl AppState {
         );
         let admin = admin::Admin::new(db.clone());
         let reports = reports::Reports::new(db.clone());
-        let jobs = jobs::Jobs::new(db.clone());
+        let jobs = jobs::Jobs::new(db.clone()).with_settings(config.jobs);
+        let operators = jobs::ops::Operators::new(jobs.clone());
+        let webhooks = webhooks::Webhooks::new(db.clone(), config.webhooks.clone());
         let job_handlers = Arc::new(
             jobs::Handlers::new()
                 .with(mail::KIND, mail::Mailer::new(db.clone(), &config)?)
-                .with(outbox::KIND, outbox::Fanout::new(db.clone(), Vec::new())),
+                .with(
+                    webhooks::KIND,
+                    webhooks::Deliverer::new(db.clone(), config.webhooks.clone()),
+                )
+                .with(
+                    outbox::KIND,
+                    outbox::Fanout::new(db.clone(), vec![webhooks.subscriber()]),
+                ),
         );
         let workers = jobs::Workers::start(
             &jobs,
@@ -148,6 +158,10 @@ impl AppState {
             config.workers,
             shutdown.child_token(),
         );
+        // Reminders are scheduled where jobs run (dedupe keys keep them once across processes).
+        if config.workers > 0 {
+            mail::reminders::start(db.clone(), config.reminders, shutdown.child_token());
+        }
         let services = Services {
             account_queries: accounts.clone(),
             account_commands: accounts.clone(),
@@ -160,6 +174,11 @@ impl AppState {
             report_queries: reports.clone(),
             assistant_commands: assistant.clone(),
             assistant_queries: assistant.clone(),
+            webhook_commands: webhooks.clone(),
+            webhook_queries: webhooks.clone(),
+            job_queries: operators.clone(),
+            job_commands: operators.clone(),
+            mail_queries: operators,
         };
         Ok(AppState {
             services,
@@ -224,6 +243,7 @@ pub fn router(state: AppState) -> Router {
             get(rest::bookings::attendees_csv_page),
         )
         .route("/admin/reports/{file}", get(rest::reports::admin_csv))
+        .route("/admin/mail/{id}/html", get(rest::jobs::mail_html))
         .route("/agent/reports/{file}", get(rest::reports::agent_csv))
         .nest("/api/v1", api)
         .nest_service("/pkg", pkg)

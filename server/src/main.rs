@@ -152,6 +152,11 @@ async fn work(state: AppState, count: usize) -> Result<()> {
         count,
         state.shutdown.child_token(),
     );
+    server::mail::reminders::start(
+        state.db.clone(),
+        state.config.reminders,
+        state.shutdown.child_token(),
+    );
     println!("EventHub runs {count} job workers");
     server::serve::stop_signal().await;
     workers.stop().await;

@@ -1,11 +1,14 @@
 //! Prometheus metrics, served as text at `/metrics`: calls, failures and latency per AI model,
-//! and how often the built-in recommender had to answer.
+//! and how often the built-in recommender had to answer; the pipeline's jobs (enqueued,
+//! processed by outcome, run time per kind), mail and webhook deliveries; and the queue's depth
+//! per state and its oldest due job's age, read from the database at each scrape.
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use std::sync::Arc;
@@ -21,18 +24,82 @@ pub struct OutcomeLabel {
     pub outcome: &'static str,
 }
 
-/// What the pipeline records (mail, webhook deliveries): one set per process, reached through
-/// [`pipeline`] from the handlers, registered by every [`Metrics`] (clones share the counts).
-#[derive(Clone, Default)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabel {
+    pub kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindOutcomeLabel {
+    pub kind: String,
+    pub outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StateLabel {
+    pub state: &'static str,
+}
+
+/// What the pipeline records (jobs, mail, webhook deliveries): one set per process, reached
+/// through [`pipeline`] from the queue and the handlers, registered by every [`Metrics`]
+/// (clones share the counts).
+#[derive(Clone)]
 pub struct PipelineMetrics {
     mail_sent: Family<OutcomeLabel, Counter>,
     webhook_deliveries: Family<OutcomeLabel, Counter>,
+    jobs_enqueued: Family<KindLabel, Counter>,
+    jobs_processed: Family<KindOutcomeLabel, Counter>,
+    job_duration: Family<KindLabel, Histogram, fn() -> Histogram>,
+}
+
+fn job_duration_histogram() -> Histogram {
+    // 1 ms … ~65 s
+    Histogram::new(exponential_buckets(0.001, 4.0, 9))
+}
+
+impl Default for PipelineMetrics {
+    fn default() -> Self {
+        PipelineMetrics {
+            mail_sent: Family::default(),
+            webhook_deliveries: Family::default(),
+            jobs_enqueued: Family::default(),
+            jobs_processed: Family::default(),
+            job_duration: Family::new_with_constructor(job_duration_histogram),
+        }
+    }
 }
 
 impl PipelineMetrics {
+    /// `n` jobs of `kind` written by an enqueue.
+    pub fn jobs_enqueued(&self, kind: &str, n: u64) {
+        self.jobs_enqueued
+            .get_or_create(&KindLabel {
+                kind: kind.to_owned(),
+            })
+            .inc_by(n);
+    }
+
+    /// A job of `kind` ran for `took` and came to `outcome`: `done`, `retry` (fails, runs
+    /// again later), `dead` (that was its last attempt) or `lease_lost` (its lease had ended).
+    pub fn job_processed(&self, kind: &str, outcome: &'static str, took: Duration) {
+        self.jobs_processed
+            .get_or_create(&KindOutcomeLabel {
+                kind: kind.to_owned(),
+                outcome,
+            })
+            .inc();
+        self.job_duration
+            .get_or_create(&KindLabel {
+                kind: kind.to_owned(),
+            })
+            .observe(took.as_secs_f64());
+    }
+
     /// A mail sent (`sent`) or refused by its transport (`failed`).
     pub fn mail_sent(&self, outcome: &'static str) {
-        self.mail_sent.get_or_create(&OutcomeLabel { outcome }).inc();
+        self.mail_sent
+            .get_or_create(&OutcomeLabel { outcome })
+            .inc();
     }
 
     /// A webhook delivery attempt: `delivered`, `failed` (to be retried), `dead` (given up),
@@ -54,6 +121,73 @@ impl PipelineMetrics {
             "Webhook delivery attempts by outcome",
             self.webhook_deliveries.clone(),
         );
+        registry.register(
+            "jobs_enqueued",
+            "Jobs written to the queue, by kind (rows written, dedupe-key duplicates left out)",
+            self.jobs_enqueued.clone(),
+        );
+        registry.register(
+            "jobs_processed",
+            "Job runs by kind and outcome (done, retry, dead, lease_lost)",
+            self.jobs_processed.clone(),
+        );
+        registry.register(
+            "job_duration_seconds",
+            "Time a job's handler ran, by kind",
+            self.job_duration.clone(),
+        );
+    }
+}
+
+/// The queue as the database holds it, set at each scrape ([`QueueGauges::refresh`]).
+#[derive(Clone, Default)]
+pub struct QueueGauges {
+    depth: Family<StateLabel, Gauge>,
+    oldest_pending_age: Gauge<f64, std::sync::atomic::AtomicU64>,
+}
+
+impl QueueGauges {
+    fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "jobs_queue_depth",
+            "Jobs in the queue by state (all processes, from the database)",
+            self.depth.clone(),
+        );
+        registry.register(
+            "jobs_oldest_pending_age_seconds",
+            "How long the oldest due pending job has waited (0 when none)",
+            self.oldest_pending_age.clone(),
+        );
+    }
+
+    /// Reads the counts per state and the oldest due job's age (two cheap statements); on a
+    /// database error the last values stay and the error is logged.
+    pub async fn refresh(&self, jobs: &crate::jobs::Jobs) {
+        let now = crate::db::now();
+        let counts = match jobs.counts().await {
+            Ok(counts) => counts,
+            Err(error) => {
+                tracing::warn!(%error, "the job queue's depth could not be read for /metrics");
+                return;
+            }
+        };
+        for (state, n) in [
+            ("pending", counts.pending),
+            ("running", counts.running),
+            ("done", counts.done),
+            ("dead", counts.dead),
+        ] {
+            self.depth.get_or_create(&StateLabel { state }).set(n);
+        }
+        match jobs.oldest_pending_age(now).await {
+            Ok(age) => {
+                self.oldest_pending_age
+                    .set(age.num_milliseconds() as f64 / 1000.0);
+            }
+            Err(error) => {
+                tracing::warn!(%error, "the oldest job's age could not be read for /metrics");
+            }
+        }
     }
 }
 
@@ -69,6 +203,7 @@ pub fn pipeline() -> &'static PipelineMetrics {
 pub struct Metrics {
     registry: Registry,
     pub ai: AiMetrics,
+    pub queue: QueueGauges,
 }
 
 /// What the assistant's model chain records.
@@ -155,7 +290,13 @@ impl Metrics {
             ai.busy.clone(),
         );
         pipeline().register(&mut registry);
-        Arc::new(Metrics { registry, ai })
+        let queue = QueueGauges::default();
+        queue.register(&mut registry);
+        Arc::new(Metrics {
+            registry,
+            ai,
+            queue,
+        })
     }
 
     /// The text exposition format.
@@ -198,6 +339,7 @@ pub async fn serve(
                 .into_response();
         }
     }
+    state.metrics.queue.refresh(&state.jobs).await;
     (
         [(
             header::CONTENT_TYPE,

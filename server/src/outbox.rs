@@ -181,6 +181,9 @@ impl Handler for Fanout {
         }
         let written = jobs::enqueue(&mut tx, &caused, now).await?;
         tx.commit().await?;
+        if written > 0 {
+            jobs::wake_local();
+        }
         tracing::debug!(event = %event.id, kind = event.kind.code(), written, "domain event fanned out");
         Ok(())
     }

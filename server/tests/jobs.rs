@@ -1,11 +1,14 @@
 //! The job queue on SQLite and PostgreSQL: the outbox follows its transaction, dedupe keys,
-//! one run per job under racing workers, lost leases, backoff and dead letters, order.
+//! one run per job under racing workers (tasks, and two `eventhub worker` processes on one
+//! PostgreSQL), lost leases, backoff and dead letters, order; what operators read (listings,
+//! depth, the oldest due job's age under a moved clock), audited retry and discard, pruning,
+//! and workers woken before their poll (locally, and by NOTIFY on PostgreSQL).
 mod common;
 
 use chrono::{TimeDelta, Utc};
 use common::{Engine, state};
 use server::jobs::worker::{Outcome, drain, run_one};
-use server::jobs::{Failure, Handler, Handlers, Job, JobState, NewJob};
+use server::jobs::{Failure, Filter, Handler, Handlers, Job, JobState, NewJob, Settings, Workers};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -31,6 +34,20 @@ impl Handler for Counting {
 
 fn handlers(counting: &Arc<Counting>) -> Handlers {
     Handlers::new().with("test", counting.clone())
+}
+
+/// An admin account, the actor of retries and discards.
+async fn admin(state: &server::AppState) -> app::auth::UserView {
+    let new = app::auth::NewUser {
+        email: format!("admin-{}@example.com", server::random_hex(4)),
+        display_name: "Operator".into(),
+        password: "granite-lily-42".into(),
+    };
+    state
+        .accounts
+        .create(new, app::auth::Role::Admin, Default::default())
+        .await
+        .expect("an admin")
 }
 
 fn job(now: chrono::DateTime<Utc>) -> NewJob {
@@ -161,13 +178,14 @@ on_both_engines! {
         assert!(drain(&state.jobs, &handlers, now + TimeDelta::days(30)).await.unwrap() == 0);
         // From the dead letters: it runs again, and this time it works.
         counting.failing.store(false, std::sync::atomic::Ordering::SeqCst);
-        assert!(state.jobs.retry(id, now).await.unwrap());
-        assert!(!state.jobs.retry(id, now).await.unwrap());
+        let admin = admin(&state).await;
+        assert!(state.jobs.retry(admin.id, id, now).await.unwrap());
+        assert!(!state.jobs.retry(admin.id, id, now).await.unwrap());
         assert_eq!(drain(&state.jobs, &handlers, now).await.unwrap(), 1);
         assert_eq!(state.jobs.get(id).await.unwrap().unwrap().state, JobState::Done);
         assert_eq!(*counting.runs.lock().unwrap().get(&id).unwrap(), 6);
         // Only dead jobs are discarded.
-        assert!(!state.jobs.discard(id).await.unwrap());
+        assert!(!state.jobs.discard(admin.id, id).await.unwrap());
     }
 
     async fn higher_priority_runs_first_and_nothing_runs_before_its_time(engine: Engine) {
@@ -195,5 +213,311 @@ on_both_engines! {
         assert_eq!(counting.order.lock().unwrap().last(), Some(&delayed));
         // A kind without a handler here is left for a worker that has one.
         assert_eq!(state.jobs.find("other").await.unwrap().unwrap().state, JobState::Pending);
+    }
+
+    async fn listings_filter_by_state_and_kind_and_the_oldest_age_counts_due_jobs_only(engine: Engine) {
+        let (state, _db) = state(engine).await;
+        let jobs = &state.jobs;
+        let t0 = server::db::now();
+        let other = |at| NewJob::new("other", serde_json::json!({}), at);
+        jobs.enqueue(&[
+            job(t0).dedupe_key("p-low"),
+            job(t0 + TimeDelta::seconds(30)).priority(9).dedupe_key("p-high-later"),
+            job(t0 + TimeDelta::days(7)).dedupe_key("next-week"),
+            other(t0).max_attempts(1).dedupe_key("o-dead"),
+            other(t0).dedupe_key("o-running"),
+        ], t0).await.unwrap();
+        let id = |key: &'static str| async move { jobs.find(key).await.unwrap().unwrap().id };
+        // One dead, one running (held by worker w until its lease ends).
+        let dead = jobs.claim("w", &["other"], t0).await.unwrap().unwrap();
+        assert_eq!(dead.job.id, id("o-dead").await);
+        assert_eq!(jobs.fail(&dead, "no", t0).await.unwrap(), Failure::Dead);
+        let running = jobs.claim("w", &["other"], t0).await.unwrap().unwrap();
+        // At t0 only p-low is due (nothing has waited yet); a minute on, it waited 60 s, and the
+        // job due at t0+30 s counts from then; next week's job never counts.
+        assert_eq!(jobs.oldest_pending_age(t0).await.unwrap(), TimeDelta::zero());
+        let t1 = t0 + TimeDelta::seconds(60);
+        let depth = jobs.depth(t1).await.unwrap();
+        assert_eq!(depth.oldest_pending_age, TimeDelta::seconds(60));
+        assert_eq!((depth.counts.pending, depth.counts.running, depth.counts.done, depth.counts.dead), (3, 1, 0, 1));
+        let by_kind: Vec<_> = depth.by_kind.iter().map(|(k, c)| (k.as_str(), c.pending, c.running, c.dead)).collect();
+        assert_eq!(by_kind, [("other", 0, 1, 1), ("test", 3, 0, 0)]);
+        // Pending in run order: priority first, then run_at.
+        let (pending, more) = jobs.list(&Filter { state: Some(JobState::Pending), kind: None, page: 1 }).await.unwrap();
+        assert!(!more);
+        let order: Vec<_> = pending.iter().map(|j| j.dedupe_key.clone().unwrap()).collect();
+        assert_eq!(order, ["p-high-later", "p-low", "next-week"]);
+        let (of_kind, _) = jobs.list(&Filter { state: None, kind: Some("other".into()), page: 1 }).await.unwrap();
+        assert_eq!(of_kind.iter().map(|j| j.id).collect::<Vec<_>>(), [id("o-running").await, id("o-dead").await]);
+        let (dead_list, _) = jobs.list(&Filter { state: Some(JobState::Dead), kind: None, page: 1 }).await.unwrap();
+        assert_eq!(dead_list.len(), 1);
+        assert_eq!(dead_list[0].last_error.as_deref(), Some("no"));
+        let (nothing, _) = jobs.list(&Filter { state: Some(JobState::Done), kind: Some("test".into()), page: 1 }).await.unwrap();
+        assert!(nothing.is_empty());
+        // The running job names its worker and lease.
+        let held = jobs.running().await.unwrap();
+        assert_eq!(held.len(), 1);
+        assert_eq!((held[0].id, held[0].worker.as_deref()), (running.job.id, Some("w")));
+        assert_eq!(held[0].lease_until, Some(t0 + jobs.lease));
+        // Pages of 50, newest first overall.
+        let many: Vec<NewJob> = (0..60).map(|_| job(t0)).collect();
+        jobs.enqueue(&many, t0).await.unwrap();
+        let (first, more) = jobs.list(&Filter { page: 1, ..Filter::default() }).await.unwrap();
+        assert!(more && first.len() == 50 && first.windows(2).all(|w| w[0].id > w[1].id));
+        let (second, more) = jobs.list(&Filter { page: 2, ..Filter::default() }).await.unwrap();
+        assert!(!more);
+        assert_eq!(second.len(), 15);
+    }
+
+    async fn retry_and_discard_write_the_admins_audit_entries_in_their_transaction(engine: Engine) {
+        let (state, _db) = state(engine).await;
+        let admin = admin(&state).await;
+        let now = server::db::now();
+        state.jobs.enqueue(&[job(now).max_attempts(1), job(now).max_attempts(1)], now).await.unwrap();
+        let mut ids = Vec::new();
+        for _ in 0..2 {
+            let lease = state.jobs.claim("w", &["test"], now).await.unwrap().unwrap();
+            assert_eq!(state.jobs.fail(&lease, "gone wrong", now).await.unwrap(), Failure::Dead);
+            ids.push(lease.job.id);
+        }
+        let count = |action: &'static str, id: i64| {
+            let db = state.db.clone();
+            let actor = admin.id;
+            async move {
+                db.scalar::<i64>(server::sql::Sql::new(
+                    "SELECT CAST(COUNT(*) AS BIGINT) FROM audit_log WHERE action = $1 AND target = $2 AND actor_id = $3",
+                ).arg(action).arg(format!("job:{id}")).arg(actor)).await.unwrap()
+            }
+        };
+        assert!(state.jobs.retry(admin.id, ids[0], now).await.unwrap());
+        assert!(state.jobs.discard(admin.id, ids[1]).await.unwrap());
+        assert_eq!(count("job.retry", ids[0]).await, 1);
+        assert_eq!(count("job.discard", ids[1]).await, 1);
+        // Nothing done, nothing written: a refused retry or discard leaves no entry.
+        assert!(!state.jobs.retry(admin.id, ids[1], now).await.unwrap());
+        assert!(!state.jobs.discard(admin.id, ids[0]).await.unwrap());
+        assert_eq!(count("job.retry", ids[1]).await, 0);
+        assert_eq!(count("job.discard", ids[0]).await, 0);
+        let details: String = state.db.scalar(server::sql::Sql::new(
+            "SELECT details FROM audit_log WHERE action = 'job.discard'",
+        )).await.unwrap();
+        let details: serde_json::Value = serde_json::from_str(&details).unwrap();
+        assert_eq!(details["kind"], "test");
+        assert_eq!(details["payload"], serde_json::json!({"n": 1}));
+        assert_eq!(details["last_error"], "gone wrong");
+    }
+
+    async fn done_jobs_are_pruned_after_their_keep_in_batches_and_nothing_else(engine: Engine) {
+        let (state, _db) = state(engine).await;
+        let jobs = &state.jobs;
+        let t0 = server::db::now();
+        let many: Vec<NewJob> = (0..25).map(|_| job(t0)).collect();
+        jobs.enqueue(&many, t0).await.unwrap();
+        jobs.enqueue(&[job(t0).dedupe_key("old"), job(t0 + TimeDelta::days(30)).dedupe_key("later")], t0).await.unwrap();
+        let counting = Arc::new(Counting::default());
+        assert_eq!(drain(jobs, &handlers(&counting), t0).await.unwrap(), 26);
+        // Four more done eight days later, and one dead.
+        let t1 = t0 + TimeDelta::days(8);
+        let fresh: Vec<NewJob> = (0..4).map(|_| job(t1)).collect();
+        jobs.enqueue(&fresh, t1).await.unwrap();
+        assert_eq!(drain(jobs, &handlers(&counting), t1).await.unwrap(), 4);
+        counting.failing.store(true, std::sync::atomic::Ordering::SeqCst);
+        jobs.enqueue(&[job(t1).max_attempts(1)], t1).await.unwrap();
+        assert_eq!(drain(jobs, &handlers(&counting), t1).await.unwrap(), 1);
+        counting.failing.store(false, std::sync::atomic::Ordering::SeqCst);
+        // Keep 7 days at t1: the 26 old done jobs go, in batches of 10; the rest stay.
+        assert_eq!(jobs.prune(t1 - TimeDelta::days(7), 10).await.unwrap(), 26);
+        let counts = jobs.counts().await.unwrap();
+        assert_eq!((counts.done, counts.dead, counts.pending), (4, 1, 1));
+        // A pruned job's dedupe key is free again.
+        assert_eq!(jobs.enqueue(&[job(t0).dedupe_key("old")], t0).await.unwrap(), 1);
+        assert_eq!(drain(jobs, &handlers(&counting), t0).await.unwrap(), 1);
+        // Through the workers' own check (Settings::keep_done, 7 days): once per turn.
+        let t2 = t1 + TimeDelta::days(8);
+        assert_eq!(jobs.prune_if_due(t2).await.unwrap(), 5);
+        jobs.enqueue(&[job(t0)], t0).await.unwrap();
+        assert_eq!(drain(jobs, &handlers(&counting), t0).await.unwrap(), 1);
+        assert_eq!(jobs.prune_if_due(t2 + TimeDelta::minutes(1)).await.unwrap(), 0, "not its turn yet");
+        let off = server::jobs::Jobs::new(state.db.clone()).with_settings(Settings { keep_done: None, ..Settings::default() });
+        assert_eq!(off.prune_if_due(t2 + TimeDelta::minutes(11)).await.unwrap(), 0, "pruning is off");
+        assert_eq!(jobs.prune_if_due(t2 + TimeDelta::minutes(11)).await.unwrap(), 1);
+        let counts = jobs.counts().await.unwrap();
+        assert_eq!((counts.done, counts.dead, counts.pending), (0, 1, 1));
+    }
+
+    async fn a_local_enqueue_wakes_an_idle_worker_long_before_its_poll(engine: Engine) {
+        let (state, _db) = state(engine).await;
+        let jobs = state.jobs.clone().with_settings(Settings { poll: std::time::Duration::from_secs(3600), listen: false, ..Settings::default() });
+        let counting = Arc::new(Counting::default());
+        let stop = tokio_util::sync::CancellationToken::new();
+        let workers = Workers::start(&jobs, Arc::new(handlers(&counting)), 1, stop.clone());
+        let now = server::db::now();
+        for round in 0..2 {
+            until(|| jobs.idle_workers() == 1, "the worker goes idle").await;
+            jobs.enqueue(&[job(now)], now).await.unwrap();
+            let done = round + 1;
+            let probe = jobs.clone();
+            until_async(move || { let probe = probe.clone(); async move { probe.counts().await.unwrap().done == done } }, "the job runs").await;
+        }
+        workers.stop().await;
+        assert_eq!(counting.runs.lock().unwrap().len(), 2);
+    }
+}
+
+/// Waits (bounded, checking often) until `ready` holds.
+async fn until(ready: impl Fn() -> bool, what: &str) {
+    for _ in 0..3000 {
+        if ready() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("timed out waiting until {what}");
+}
+
+async fn until_async<F: std::future::Future<Output = bool>>(ready: impl Fn() -> F, what: &str) {
+    for _ in 0..3000 {
+        if ready().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("timed out waiting until {what}");
+}
+
+/// PostgreSQL: a job written by a free `enqueue` inside a transaction (no local wake-up)
+/// reaches an idle worker through `NOTIFY eventhub_jobs` at the commit, though its poll is an
+/// hour. Round one also outlasts the wake-up every (re)connection of the listener sends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_notify_wakes_an_idle_worker_long_before_its_poll() {
+    let (state, _db) = state(Engine::Postgres).await;
+    let jobs = state.jobs.clone().with_settings(Settings {
+        poll: std::time::Duration::from_secs(3600),
+        ..Settings::default()
+    });
+    let counting = Arc::new(Counting::default());
+    let stop = tokio_util::sync::CancellationToken::new();
+    let workers = Workers::start(&jobs, Arc::new(handlers(&counting)), 1, stop.clone());
+    until(|| jobs.listening(), "the listener listens").await;
+    // Another pool: nothing of this process's queue object is involved in the enqueue.
+    let other = server::db::Db::connect(&state.config.database_url)
+        .await
+        .unwrap();
+    for round in 0..2i64 {
+        until(|| jobs.idle_workers() == 1, "the worker goes idle").await;
+        let now = server::db::now();
+        let mut tx = other.begin_write().await.unwrap();
+        assert_eq!(
+            server::jobs::enqueue(&mut tx, &[job(now)], now)
+                .await
+                .unwrap(),
+            1
+        );
+        tx.commit().await.unwrap();
+        let probe = jobs.clone();
+        until_async(
+            move || {
+                let probe = probe.clone();
+                async move { probe.counts().await.unwrap().done == round + 1 }
+            },
+            "the notified job runs",
+        )
+        .await;
+    }
+    workers.stop().await;
+    assert_eq!(counting.runs.lock().unwrap().len(), 2);
+}
+
+/// PostgreSQL: two `eventhub worker` processes (two workers each) on one database race over
+/// 1,000 jobs written at once: every job runs once (claimed once: one attempt, done), and
+/// both processes take part.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_worker_processes_on_one_postgresql_run_each_of_a_thousand_jobs_once() {
+    use std::io::BufRead;
+    let db = common::fresh_db(Engine::Postgres).await;
+    let state = server::AppState::new(db.config.clone())
+        .await
+        .expect("state");
+    let spawn = || {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_eventhub"))
+            .arg("worker")
+            .arg("--count")
+            .arg("2")
+            .env("EVENTHUB_DATA_DIR", &db.config.data_dir)
+            .env("EVENTHUB_DATABASE_URL", &db.config.database_url)
+            .env("EVENTHUB_SECRET_KEY", &db.config.secret_key.0)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("start a worker process");
+        // It prints its line once its workers run; the rest of its output is drained.
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        while !line.contains("job workers") {
+            line.clear();
+            assert!(
+                out.read_line(&mut line).unwrap() > 0,
+                "the worker process ended"
+            );
+        }
+        std::thread::spawn(move || for _ in out.lines() {});
+        KillOnDrop(child)
+    };
+    let a = spawn();
+    let b = spawn();
+    let now = server::db::now();
+    let event = server::outbox::DomainEvent::new(
+        server::outbox::EventType::EventPublished,
+        app::events::EventId::from(1),
+        serde_json::json!({}),
+        now,
+    );
+    let payload = serde_json::to_value(&event).unwrap();
+    let many: Vec<NewJob> = (0..1000)
+        .map(|_| NewJob::new(server::outbox::KIND, payload.clone(), now))
+        .collect();
+    let mut tx = state.db.begin_write().await.unwrap();
+    assert_eq!(
+        server::jobs::enqueue(&mut tx, &many, now).await.unwrap(),
+        1000
+    );
+    tx.commit().await.unwrap();
+    let probe = state.jobs.clone();
+    for _ in 0..1200 {
+        if probe.counts().await.unwrap().done == 1000 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let rows: Vec<(i64, String, i64, Option<String>)> = state
+        .db
+        .fetch_all(server::sql::Sql::new(
+            "SELECT id, state, attempts, worker FROM jobs",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1000);
+    assert!(
+        rows.iter()
+            .all(|(_, s, attempts, _)| s == "done" && *attempts == 1),
+        "some job ran more than once or not at all"
+    );
+    let processes: std::collections::BTreeSet<String> = rows
+        .iter()
+        .filter_map(|(_, _, _, w)| w.as_deref()?.split('-').next().map(str::to_owned))
+        .collect();
+    let pids: std::collections::BTreeSet<String> =
+        [&a, &b].iter().map(|c| c.0.id().to_string()).collect();
+    assert_eq!(processes, pids, "both processes took jobs");
+    drop((a, b));
+}
+
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }

@@ -126,3 +126,38 @@ pub async fn change_event(
         .await,
     )
 }
+
+/// Runs a dead job again (admins; in the audit log). Lands on the dead letters with a
+/// confirmation, with or without scripts.
+#[server]
+pub async fn retry_job(id: i64) -> Result<(), AppError> {
+    use crate::{auth::Role, ssr};
+    ssr::with_status(
+        async {
+            let actor = ssr::require(Role::Admin).await?;
+            ssr::services()?.job_commands.retry_job(&actor, id).await?;
+            leptos_axum::redirect(&format!("/admin/jobs?state=dead&retried={id}"));
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Deletes a dead job (admins; in the audit log with its payload). Lands on the dead letters
+/// with a confirmation.
+#[server]
+pub async fn discard_job(id: i64) -> Result<(), AppError> {
+    use crate::{auth::Role, ssr};
+    ssr::with_status(
+        async {
+            let actor = ssr::require(Role::Admin).await?;
+            ssr::services()?
+                .job_commands
+                .discard_job(&actor, id)
+                .await?;
+            leptos_axum::redirect(&format!("/admin/jobs?state=dead&discarded={id}"));
+            Ok(())
+        }
+        .await,
+    )
+}

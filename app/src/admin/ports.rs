@@ -58,3 +58,43 @@ pub trait AdminQueries: Send + Sync {
     async fn audit_log(&self, actor: &UserView, filter: AuditFilter)
     -> Result<AuditPage, AppError>;
 }
+
+/// The job queue for operators (admins only; `Forbidden` otherwise).
+#[async_trait::async_trait]
+pub trait JobQueries: Send + Sync {
+    /// Counts per state and per kind × state, the oldest due job's age, the running jobs.
+    async fn job_overview(&self, actor: &UserView) -> Result<super::JobOverview, AppError>;
+
+    /// A page of jobs: pending in run order, running by lease end, done and dead the latest
+    /// finished first, all states newest first.
+    async fn jobs(
+        &self,
+        actor: &UserView,
+        filter: super::JobFilter,
+    ) -> Result<super::JobPage, AppError>;
+}
+
+/// What operators do to dead jobs; each change is in the audit log, written in its
+/// transaction. `NotFound` when there is no dead job with that id.
+#[async_trait::async_trait]
+pub trait JobCommands: Send + Sync {
+    /// The dead job runs again, with all its attempts (`job.retry`).
+    async fn retry_job(&self, actor: &UserView, id: i64) -> Result<(), AppError>;
+
+    /// The dead job is deleted (`job.discard`, with its kind, payload and error).
+    async fn discard_job(&self, actor: &UserView, id: i64) -> Result<(), AppError>;
+}
+
+/// The record of every e-mail, for admins.
+#[async_trait::async_trait]
+pub trait MailQueries: Send + Sync {
+    /// Newest first; `to` finds recipients whose address contains it, in any case.
+    async fn mails(
+        &self,
+        actor: &UserView,
+        filter: super::MailFilter,
+    ) -> Result<super::MailPage, AppError>;
+
+    /// One mail in full, or `NotFound`.
+    async fn mail(&self, actor: &UserView, id: i64) -> Result<super::MailDetail, AppError>;
+}

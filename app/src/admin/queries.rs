@@ -112,3 +112,67 @@ pub async fn list_all_events(
         .await,
     )
 }
+
+/// The job queue at a glance for admins: counts per state and kind, the oldest due job's age,
+/// the running jobs and their workers.
+#[server]
+pub async fn get_job_overview() -> Result<super::JobOverview, AppError> {
+    use crate::{auth::Role, ssr};
+    ssr::with_status(
+        async {
+            let actor = ssr::require(Role::Admin).await?;
+            ssr::services()?.job_queries.job_overview(&actor).await
+        }
+        .await,
+    )
+}
+
+/// A page of jobs for admins, as the filter form sends it (`state`: pending · running · done
+/// · dead, empty for all; `kind` empty for all).
+#[server]
+pub async fn list_jobs(state: String, kind: String, page: u32) -> Result<super::JobPage, AppError> {
+    use crate::{auth::Role, ssr};
+    ssr::with_status(
+        async {
+            let actor = ssr::require(Role::Admin).await?;
+            let filter = super::JobFilter::parse(&state, &kind, page)?;
+            ssr::services()?.job_queries.jobs(&actor, filter).await
+        }
+        .await,
+    )
+}
+
+/// A page of the mail record for admins, newest first; `to` finds recipients whose address
+/// contains it (any case).
+#[server]
+pub async fn list_mails(to: String, page: u32) -> Result<super::MailPage, AppError> {
+    use crate::{auth::Role, ssr};
+    ssr::with_status(
+        async {
+            let actor = ssr::require(Role::Admin).await?;
+            ssr::services()?
+                .mail_queries
+                .mails(&actor, super::MailFilter { to, page })
+                .await
+        }
+        .await,
+    )
+}
+
+/// One recorded mail for admins, with its `html` left empty: the page frames the HTML from a
+/// sandboxed address of its own instead of carrying it.
+#[server]
+pub async fn get_mail(id: i64) -> Result<super::MailDetail, AppError> {
+    use crate::{auth::Role, ssr};
+    ssr::with_status(
+        async {
+            let actor = ssr::require(Role::Admin).await?;
+            let mail = ssr::services()?.mail_queries.mail(&actor, id).await?;
+            Ok(super::MailDetail {
+                html: String::new(),
+                ..mail
+            })
+        }
+        .await,
+    )
+}

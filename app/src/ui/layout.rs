@@ -107,6 +107,7 @@ fn UserMenu() -> impl IntoView {
                             <div class="user-menu">
                                 {(user.role >= Role::Admin).then(|| view! { <a class="btn btn-ghost" href="/admin">{t(Msg::NavAdmin)}</a> })}
                                 {organizer.then(|| view! { <a class="btn btn-ghost" href="/agent">{t(Msg::NavAgent)}</a> })}
+                                {organizer.then(|| view! { <a class="btn btn-ghost" href="/agent/webhooks">{t(Msg::WebhooksNav)}</a> })}
                                 {badge.map(|b| view! { <span class="badge">{t(b)}</span> })}
                                 <a class="user-name" href="/me" title=t(Msg::NavProfile)>{user.display_name}</a>
                                 <ActionForm action=auth.sign_out attr:class="inline-form">

@@ -3,10 +3,10 @@
 //! is a plain `async fn(tx: &mut Tx<'_>, …)`. A refusal (`StoreError::App`) is decided before
 //! the command writes anything, or what it wrote is undone at once, so a refused command leaves
 //! the transaction as it found it; a database error fails the whole batch.
-use crate::outbox::{DomainEvent, EventType};
 use super::tickets::new_code;
 use crate::db::Tx;
 use crate::error::StoreResult;
+use crate::outbox::{DomainEvent, EventType};
 use crate::sql::Sql;
 use app::auth::{UserId, UserView};
 use app::bookings::rules::{Window, check_cancel, check_open, check_quantity};

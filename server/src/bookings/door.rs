@@ -7,6 +7,7 @@
 use super::tickets::TicketKeys;
 use crate::db::{Db, now};
 use crate::error::StoreResult;
+use crate::outbox::{DomainEvent, EventType};
 use crate::sql::Sql;
 use app::auth::UserView;
 use app::bookings::{
@@ -331,20 +332,7 @@ pub async fn check_in(
         keys.verify(event_id.into(), &format!("{code}.{s}"))
             .is_some()
     });
-    let admitted = signed_here
-        && db
-            .execute(
-                Sql::new(
-                    "UPDATE tickets SET checked_in_at = $1, checked_in_by = $2 \
-                     WHERE code = $3 AND event_id = $4 AND status = 'valid' AND checked_in_at IS NULL",
-                )
-                .arg(now())
-                .arg(actor.id)
-                .arg(&code)
-                .arg(event_id),
-            )
-            .await?
-            == 1;
+    let admitted = signed_here && admit(db, actor, event_id, &code).await?;
     let Some(row) = scan_row(db, &code).await? else {
         return Ok(CheckIn::Unknown);
     };
@@ -369,6 +357,36 @@ pub async fn check_in(
     } else {
         CheckIn::AlreadyCheckedIn(ticket)
     })
+}
+
+/// Marks the ticket checked in, once, and writes its domain event in the same transaction.
+async fn admit(db: &Db, actor: &UserView, event_id: EventId, code: &str) -> StoreResult<bool> {
+    let now = now();
+    let mut tx = db.begin_write().await?;
+    let admitted: Option<(i64,)> = tx
+        .fetch_optional(
+            Sql::new(
+                "UPDATE tickets SET checked_in_at = $1, checked_in_by = $2 \
+                 WHERE code = $3 AND event_id = $4 AND status = 'valid' AND checked_in_at IS NULL \
+                 RETURNING registration_id",
+            )
+            .arg(now)
+            .arg(actor.id)
+            .arg(code)
+            .arg(event_id),
+        )
+        .await?;
+    if let Some((registration_id,)) = admitted {
+        let event = DomainEvent::new(
+            EventType::TicketCheckedIn,
+            event_id,
+            serde_json::json!({"registration_id": registration_id, "checked_in_at": now}),
+            now,
+        );
+        crate::outbox::publish(&mut tx, &[event], Vec::new(), now).await?;
+    }
+    tx.commit().await?;
+    Ok(admitted.is_some())
 }
 
 #[cfg(test)]

@@ -173,6 +173,9 @@ async fn write_batch(db: &Db, jobs: &[Job]) -> Result<Written, Failed> {
         error: e.into(),
         at: Stage::Commit,
     })?;
+    if !outbox.is_empty() {
+        crate::jobs::wake_local();
+    }
     Ok(Written { results, touched })
 }
 

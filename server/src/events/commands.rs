@@ -287,7 +287,9 @@ impl EventCommands for Events {
         let is_admin = actor.role >= Role::Admin;
         let (search_title, search_body) = search_documents(&event);
         let changed = async {
-            let mut tx = self.db.begin().await?;
+            // A write transaction from the start: what the event was is read under its lock.
+            let mut tx = self.db.begin_write().await?;
+            let before = super::notify::Before::read(&mut tx, id).await?;
             let done = tx
                 .execute(
                     event_fields(
@@ -310,6 +312,9 @@ impl EventCommands for Events {
                 .await?;
             if done == 1 && replace_types {
                 replace_ticket_types(&mut tx, id, &current_types, &event.ticket_types).await?;
+            }
+            if let Some(before) = before.filter(|b| done == 1 && b.status == "published") {
+                super::notify::changed(&mut tx, id, &before, &event, now()).await?;
             }
             tx.commit().await?;
             Ok::<_, StoreError>(done == 1)
@@ -347,6 +352,10 @@ impl EventCommands for Events {
             if done != 1 {
                 return Err(wrong_status(EventStatus::Published).into());
             }
+            let (title,): (String,) = tx
+                .fetch_one(Sql::new("SELECT title FROM events WHERE id = $1").arg(id))
+                .await?;
+            super::notify::published(&mut tx, id, &title, starts_at, now).await?;
             audit::record(
                 &mut tx,
                 actor.id,
@@ -492,8 +501,9 @@ impl EventCommands for Events {
             if done != 1 {
                 return Err(wrong_status(EventStatus::Cancelled).into());
             }
-            // Its bookings end with it, and their holders are told (a notice on /me).
+            // Its bookings end with it, and their holders are told (a notice on /me, a mail).
             let now = now();
+            super::notify::cancelled(&mut tx, id, &reason, now).await?;
             tx.execute(
                 Sql::new(
                     "INSERT INTO notices (user_id, event_id, kind, detail, created_at) \

@@ -12,6 +12,15 @@
 //!
 //! Runs at least once: a handler may run again after a lost lease or an answer lost on its way
 //! back, so every handler is written so that a second run changes nothing visible.
+//!
+//! For operators: listings by state and kind, the depth by kind × state, the oldest due job's
+//! age, the running jobs with their workers; retry and discard of dead jobs (audited); done jobs
+//! pruned after [`Settings::keep_done`]. Waking: on PostgreSQL [`enqueue`] sends `NOTIFY
+//! eventhub_jobs` (delivered at commit) and each worker process listens ([`worker`]); in one
+//! process [`Jobs::enqueue`] also wakes the local workers after its commit. A free [`enqueue`]
+//! inside a caller's SQLite transaction cannot see the commit, so SQLite workers find those jobs
+//! at their next poll ([`Settings::poll`]).
+pub mod ops;
 pub mod worker;
 
 pub use worker::{Handler, Handlers, Workers};
@@ -19,7 +28,83 @@ pub use worker::{Handler, Handlers, Workers};
 use crate::db::{Db, Tx};
 use crate::error::StoreResult;
 use crate::sql::Sql;
+use app::auth::UserId;
 use chrono::{DateTime, TimeDelta, Utc};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+/// The PostgreSQL channel [`enqueue`] notifies and workers listen on.
+pub const CHANNEL: &str = "eventhub_jobs";
+
+/// Jobs a listing page shows.
+pub const PER_PAGE: u32 = 50;
+
+/// Done jobs deleted by one prune statement (a prune runs such batches until none is left).
+const PRUNE_BATCH: i64 = 1_000;
+
+/// How often a process prunes (one of its workers, when idle).
+const PRUNE_EVERY: TimeDelta = TimeDelta::minutes(10);
+
+/// The queue's settings (`EVENTHUB_JOBS_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// How long an idle worker waits before it looks again when nothing wakes it
+    /// (`EVENTHUB_JOBS_POLL_MS`, 1000).
+    pub poll: Duration,
+    /// Done jobs are deleted this long after they finished (`EVENTHUB_JOBS_KEEP_DONE_DAYS`, 7;
+    /// `off` keeps them). Dead jobs stay until an operator retries or discards them.
+    pub keep_done: Option<TimeDelta>,
+    /// Whether worker processes on PostgreSQL listen for `NOTIFY eventhub_jobs`
+    /// (`EVENTHUB_JOBS_LISTEN`, true).
+    pub listen: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            poll: Duration::from_secs(1),
+            keep_done: Some(TimeDelta::days(7)),
+            listen: true,
+        }
+    }
+}
+
+impl Settings {
+    /// From `EVENTHUB_JOBS_POLL_MS`, `EVENTHUB_JOBS_KEEP_DONE_DAYS`, `EVENTHUB_JOBS_LISTEN`.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let d = Settings::default();
+        let poll = match crate::rate::parse_limit(
+            "EVENTHUB_JOBS_POLL_MS",
+            var("EVENTHUB_JOBS_POLL_MS").as_deref(),
+            1_000,
+        )? {
+            Some(ms) if (1..=86_400_000).contains(&ms) => Duration::from_millis(ms),
+            _ => anyhow::bail!("EVENTHUB_JOBS_POLL_MS must be 1 to 86400000 (milliseconds)"),
+        };
+        let keep_done = match crate::rate::parse_limit(
+            "EVENTHUB_JOBS_KEEP_DONE_DAYS",
+            var("EVENTHUB_JOBS_KEEP_DONE_DAYS").as_deref(),
+            7,
+        )? {
+            None => None,
+            Some(days) if days <= 36_500 => Some(TimeDelta::days(days as i64)),
+            Some(_) => anyhow::bail!("EVENTHUB_JOBS_KEEP_DONE_DAYS must be at most 36500 or `off`"),
+        };
+        let listen = match var("EVENTHUB_JOBS_LISTEN").as_deref().map(str::trim) {
+            None => d.listen,
+            Some(v) if v.eq_ignore_ascii_case("true") || v == "1" => true,
+            Some(v) if v.eq_ignore_ascii_case("false") || v == "0" => false,
+            Some(v) => anyhow::bail!("EVENTHUB_JOBS_LISTEN must be true or false, not {v:?}"),
+        };
+        Ok(Settings {
+            poll,
+            keep_done,
+            listen,
+        })
+    }
+}
 
 /// How many times a job runs before it is dead, unless its enqueue says otherwise.
 pub const DEFAULT_MAX_ATTEMPTS: i64 = 8;
@@ -205,11 +290,26 @@ impl Backoff {
 
 /// Writes `jobs` inside the caller's transaction: they exist if it commits and not if it rolls
 /// back. One multi-row statement (per 500 jobs); a job whose dedupe key exists already is left
-/// out. Answers how many were written.
+/// out. Answers how many were written. On PostgreSQL it also sends `NOTIFY eventhub_jobs`,
+/// which the database delivers at the commit (and drops on a rollback), waking idle workers.
+///
+/// `eventhub_jobs_enqueued_total{kind}` counts the rows written here, including those of a
+/// transaction that later rolls back (the booking writer's retried batches count twice).
 pub async fn enqueue(tx: &mut Tx<'_>, jobs: &[NewJob], now: DateTime<Utc>) -> StoreResult<u64> {
-    let mut written = 0;
+    let mut by_kind: BTreeMap<String, u64> = BTreeMap::new();
     for chunk in jobs.chunks(500) {
-        written += tx.execute(insert(chunk, now)).await?;
+        let kinds: Vec<(String,)> = tx.fetch_all(insert(chunk, now)).await?;
+        for (kind,) in kinds {
+            *by_kind.entry(kind).or_default() += 1;
+        }
+    }
+    let written = by_kind.values().sum();
+    if written > 0 && matches!(tx, Tx::Postgres(_)) {
+        tx.execute(Sql::new("SELECT pg_notify($1, '')").arg(CHANNEL))
+            .await?;
+    }
+    for (kind, n) in &by_kind {
+        crate::metrics::pipeline().jobs_enqueued(kind, *n);
     }
     Ok(written)
 }
@@ -234,7 +334,7 @@ fn insert(jobs: &[NewJob], now: DateTime<Utc>) -> Sql {
             .bind(job.dedupe_key.as_deref())
             .push(")");
     }
-    sql.push(" ON CONFLICT (dedupe_key) DO NOTHING");
+    sql.push(" ON CONFLICT (dedupe_key) DO NOTHING RETURNING kind");
     sql
 }
 
@@ -247,6 +347,34 @@ pub struct Counts {
     pub dead: i64,
 }
 
+impl Counts {
+    fn add(&mut self, state: JobState, n: i64) {
+        match state {
+            JobState::Pending => self.pending += n,
+            JobState::Running => self.running += n,
+            JobState::Done => self.done += n,
+            JobState::Dead => self.dead += n,
+        }
+    }
+}
+
+/// Which jobs a listing shows: one state or all, one kind or all, a page (from 1).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub state: Option<JobState>,
+    pub kind: Option<String>,
+    pub page: u32,
+}
+
+/// The queue at a glance: counts per state, per kind × state, and how long the oldest due job
+/// has waited (zero when none is waiting).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Depth {
+    pub counts: Counts,
+    pub by_kind: Vec<(String, Counts)>,
+    pub oldest_pending_age: TimeDelta,
+}
+
 /// The queue on the database.
 #[derive(Clone, Debug)]
 pub struct Jobs {
@@ -254,23 +382,84 @@ pub struct Jobs {
     /// How long a claim holds a job (a handler gets three quarters of it).
     pub lease: TimeDelta,
     pub backoff: Backoff,
+    pub settings: Settings,
+    /// Wakes this process's idle workers (after a local enqueue, or a NOTIFY on PostgreSQL).
+    wake: Arc<tokio::sync::Notify>,
+    /// When this process prunes next (Unix milliseconds; 0: at the first idle moment).
+    next_prune: Arc<AtomicI64>,
+    /// PostgreSQL: whether this process's listener is listening for `NOTIFY eventhub_jobs`.
+    pub(crate) listening: Arc<std::sync::atomic::AtomicBool>,
+    /// How many of this process's workers wait for work now.
+    pub(crate) idle: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// One wake-up per process, shared by every [`Jobs`] in it, so code that enqueues inside its
+/// own transaction (the booking writer, the fan-out) can wake the local workers after its
+/// commit with [`wake_local`].
+static LOCAL_WAKE: std::sync::LazyLock<Arc<tokio::sync::Notify>> =
+    std::sync::LazyLock::new(|| Arc::new(tokio::sync::Notify::new()));
+
+/// Wakes this process's idle workers: call after committing a transaction that enqueued jobs
+/// with [`enqueue`] (on PostgreSQL the NOTIFY reaches other processes as well).
+pub fn wake_local() {
+    LOCAL_WAKE.notify_waiters();
 }
 
 impl Jobs {
-    /// The queue with a two-minute lease and the default [`Backoff`].
+    /// The queue with a two-minute lease, the default [`Backoff`] and [`Settings`].
     pub fn new(db: Db) -> Self {
         Jobs {
             db,
             lease: TimeDelta::minutes(2),
             backoff: Backoff::default(),
+            settings: Settings::default(),
+            wake: LOCAL_WAKE.clone(),
+            next_prune: Arc::new(AtomicI64::new(0)),
+            listening: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            idle: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
         }
     }
 
-    /// Writes `jobs` in a transaction of their own (see [`enqueue`]).
+    /// How many of this process's workers wait for work now (their wake-up armed).
+    pub fn idle_workers(&self) -> usize {
+        self.idle.load(Ordering::SeqCst)
+    }
+
+    /// PostgreSQL: whether this process's workers hear `NOTIFY eventhub_jobs` now.
+    pub fn listening(&self) -> bool {
+        self.listening.load(Ordering::SeqCst)
+    }
+
+    /// The same queue with `settings`.
+    pub fn with_settings(self, settings: Settings) -> Self {
+        Jobs { settings, ..self }
+    }
+
+    /// The database the queue is on.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// What idle workers of this process wait on besides their poll.
+    pub(crate) fn waker(&self) -> &Arc<tokio::sync::Notify> {
+        &self.wake
+    }
+
+    /// Wakes this process's idle workers: call after committing a transaction that enqueued
+    /// (PostgreSQL's NOTIFY does it for every process; on SQLite this is the only prompt way).
+    pub fn wake(&self) {
+        self.wake.notify_waiters();
+    }
+
+    /// Writes `jobs` in a transaction of their own (see [`enqueue`]) and wakes the local
+    /// workers after the commit.
     pub async fn enqueue(&self, jobs: &[NewJob], now: DateTime<Utc>) -> StoreResult<u64> {
         let mut tx = self.db.begin_write().await?;
         let written = enqueue(&mut tx, jobs, now).await?;
         tx.commit().await?;
+        if written > 0 {
+            self.wake();
+        }
         Ok(written)
     }
 
@@ -417,23 +606,173 @@ impl Jobs {
         Ok(taken)
     }
 
-    /// A dead job runs again as soon as a worker is free, with all its attempts. `false` when
-    /// there is no dead job with that id.
-    pub async fn retry(&self, id: i64, now: DateTime<Utc>) -> StoreResult<bool> {
+    /// A dead job runs again as soon as a worker is free, with all its attempts; `actor`'s
+    /// audit entry (`job.retry`) is written in the same transaction. `false` when there is no
+    /// dead job with that id.
+    pub async fn retry(&self, actor: UserId, id: i64, now: DateTime<Utc>) -> StoreResult<bool> {
+        let mut tx = self.db.begin_write().await?;
+        let Some(dead) = dead_job(&mut tx, id).await? else {
+            return Ok(false);
+        };
         let sql = Sql::new(
             "UPDATE jobs SET state = 'pending', attempts = 0, run_at = $2, finished_at = NULL, \
              worker = NULL WHERE id = $1 AND state = 'dead'",
         )
         .arg(id)
         .arg(now);
-        Ok(self.db.execute(sql).await? == 1)
+        if tx.execute(sql).await? != 1 {
+            return Ok(false);
+        }
+        crate::audit::record(&mut tx, actor, "job.retry", format!("job:{id}"), dead).await?;
+        tx.commit().await?;
+        self.wake();
+        Ok(true)
     }
 
-    /// Deletes a dead job (its dedupe key is free again). `false` when there is no dead job
-    /// with that id.
-    pub async fn discard(&self, id: i64) -> StoreResult<bool> {
+    /// Deletes a dead job (its dedupe key is free again); `actor`'s audit entry (`job.discard`,
+    /// with the job's kind, payload and error) is written in the same transaction. `false`
+    /// when there is no dead job with that id.
+    pub async fn discard(&self, actor: UserId, id: i64) -> StoreResult<bool> {
+        let mut tx = self.db.begin_write().await?;
+        let Some(dead) = dead_job(&mut tx, id).await? else {
+            return Ok(false);
+        };
         let sql = Sql::new("DELETE FROM jobs WHERE id = $1 AND state = 'dead'").arg(id);
-        Ok(self.db.execute(sql).await? == 1)
+        if tx.execute(sql).await? != 1 {
+            return Ok(false);
+        }
+        crate::audit::record(&mut tx, actor, "job.discard", format!("job:{id}"), dead).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// A page of jobs: pending ones in the order they run, running ones by the end of their
+    /// lease, done and dead ones the latest finished first, all states together newest first.
+    /// Answers the page and whether another follows.
+    pub async fn list(&self, filter: &Filter) -> StoreResult<(Vec<Job>, bool)> {
+        let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM jobs WHERE 1 = 1"));
+        if let Some(state) = filter.state {
+            sql.push(" AND state = ").bind(state.code());
+        }
+        if let Some(kind) = &filter.kind {
+            sql.push(" AND kind = ").bind(kind.as_str());
+        }
+        sql.push(match filter.state {
+            Some(JobState::Pending) => " ORDER BY priority DESC, run_at, id",
+            Some(JobState::Running) => " ORDER BY lease_until, id",
+            Some(JobState::Done | JobState::Dead) => " ORDER BY finished_at DESC, id DESC",
+            None => " ORDER BY id DESC",
+        });
+        let per_page = i64::from(PER_PAGE);
+        let page = i64::from(filter.page.max(1));
+        sql.push(" LIMIT ")
+            .bind(per_page + 1)
+            .push(" OFFSET ")
+            .bind((page - 1) * per_page);
+        let mut jobs: Vec<Job> = self.db.fetch_all(sql).await?;
+        let more = jobs.len() > PER_PAGE as usize;
+        jobs.truncate(PER_PAGE as usize);
+        Ok((jobs, more))
+    }
+
+    /// Counts per kind × state and per state, and the oldest due pending job's age at `now`
+    /// (jobs scheduled later are not waiting yet). Two statements over the indexes.
+    pub async fn depth(&self, now: DateTime<Utc>) -> StoreResult<Depth> {
+        let rows: Vec<(String, String, i64)> = self
+            .db
+            .fetch_all(Sql::new(
+                "SELECT kind, state, CAST(COUNT(*) AS BIGINT) FROM jobs GROUP BY kind, state \
+                 ORDER BY kind",
+            ))
+            .await?;
+        let mut depth = Depth::default();
+        for (kind, state, n) in rows {
+            let Some(state) = JobState::from_code(&state) else {
+                continue;
+            };
+            depth.counts.add(state, n);
+            match depth.by_kind.last_mut() {
+                Some((k, counts)) if *k == kind => counts.add(state, n),
+                _ => {
+                    let mut counts = Counts::default();
+                    counts.add(state, n);
+                    depth.by_kind.push((kind, counts));
+                }
+            }
+        }
+        depth.oldest_pending_age = self.oldest_pending_age(now).await?;
+        Ok(depth)
+    }
+
+    /// How long the oldest due pending job has waited at `now` (since its `run_at`); zero
+    /// when none is due.
+    pub async fn oldest_pending_age(&self, now: DateTime<Utc>) -> StoreResult<TimeDelta> {
+        let oldest: Option<DateTime<Utc>> = self
+            .db
+            .scalar_optional(
+                Sql::new(
+                    "SELECT run_at FROM jobs WHERE state = 'pending' AND run_at <= $1 \
+                     ORDER BY run_at LIMIT 1",
+                )
+                .arg(now),
+            )
+            .await?;
+        Ok(oldest.map_or(TimeDelta::zero(), |at| (now - at).max(TimeDelta::zero())))
+    }
+
+    /// The running jobs (at most 100), the soonest lease end first, with their workers.
+    pub async fn running(&self) -> StoreResult<Vec<Job>> {
+        let sql = Sql::new(&format!(
+            "SELECT {COLUMNS} FROM jobs WHERE state = 'running' ORDER BY lease_until, id LIMIT 100"
+        ));
+        Ok(self.db.fetch_all(sql).await?)
+    }
+
+    /// Deletes the done jobs that finished before `before`, in batches of at most `batch`
+    /// rows, until none is left; answers how many. Their dedupe keys are free again (the
+    /// mails keep their own record, so a mail is still sent once).
+    pub async fn prune(&self, before: DateTime<Utc>, batch: i64) -> StoreResult<u64> {
+        let mut deleted = 0;
+        loop {
+            let sql = Sql::new(
+                "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE state = 'done' \
+                 AND finished_at < $1 ORDER BY id LIMIT $2)",
+            )
+            .arg(before)
+            .arg(batch.max(1));
+            let n = self.db.execute(sql).await?;
+            deleted += n;
+            if n < batch.max(1) as u64 {
+                return Ok(deleted);
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+
+    /// Prunes ([`Jobs::prune`], [`Settings::keep_done`]) when this process's turn has come
+    /// (every ten minutes, one idle worker); answers how many were deleted.
+    pub async fn prune_if_due(&self, now: DateTime<Utc>) -> StoreResult<u64> {
+        let Some(keep) = self.settings.keep_done else {
+            return Ok(0);
+        };
+        let due = self.next_prune.load(Ordering::Relaxed);
+        let at = now.timestamp_millis();
+        if at < due {
+            return Ok(0);
+        }
+        let next = at + PRUNE_EVERY.num_milliseconds();
+        if self
+            .next_prune
+            .compare_exchange(due, next, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+        {
+            return Ok(0);
+        }
+        let deleted = self.prune(now - keep, PRUNE_BATCH).await?;
+        if deleted > 0 {
+            tracing::info!(deleted, "done jobs pruned");
+        }
+        Ok(deleted)
     }
 
     pub async fn get(&self, id: i64) -> StoreResult<Option<Job>> {
@@ -467,6 +806,25 @@ impl Jobs {
         }
         Ok(counts)
     }
+}
+
+/// What an audit entry keeps of a dead job: its kind, payload and last error (the row locked
+/// on PostgreSQL until the commit). `None` when there is no dead job with that id.
+async fn dead_job(tx: &mut Tx<'_>, id: i64) -> StoreResult<Option<serde_json::Value>> {
+    let sql = Sql::new(&format!(
+        "SELECT kind, payload, attempts, last_error FROM jobs WHERE id = $1 AND state = 'dead'{}",
+        tx.row_lock()
+    ))
+    .arg(id);
+    let row: Option<(String, String, i64, Option<String>)> = tx.fetch_optional(sql).await?;
+    Ok(row.map(|(kind, payload, attempts, last_error)| {
+        serde_json::json!({
+            "kind": kind,
+            "payload": serde_json::from_str::<serde_json::Value>(&payload).unwrap_or(serde_json::Value::String(payload)),
+            "attempts": attempts,
+            "last_error": last_error,
+        })
+    }))
 }
 
 /// At most [`MAX_ERROR_LEN`] bytes, cut at a character boundary.
@@ -524,7 +882,7 @@ mod tests {
             sql.text,
             "INSERT INTO jobs (created_at, kind, payload, priority, run_at, max_attempts, dedupe_key) \
              VALUES ($1, $2, $3, $4, $5, $6, $7), ($1, $8, $9, $10, $11, $12, $13) \
-             ON CONFLICT (dedupe_key) DO NOTHING"
+             ON CONFLICT (dedupe_key) DO NOTHING RETURNING kind"
         );
         assert_eq!(sql.args.len(), 13);
     }

@@ -1,7 +1,10 @@
 //! Workers: tasks that claim jobs, run the handler registered for their kind, and record the
 //! outcome. The server runs `EVENTHUB_WORKERS` of them; `eventhub worker` runs them as a
 //! process of its own. A worker claims only the kinds it has a handler for, finishes the job
-//! it holds when told to stop, and waits (a second, or until told to stop) when nothing is due.
+//! it holds when told to stop, and when nothing is due waits for its poll
+//! ([`super::Settings::poll`], a second), a wake-up ([`super::Jobs::wake`]; on PostgreSQL a
+//! `NOTIFY eventhub_jobs` relayed by one listener per process) or the stop. Idle workers also
+//! prune the done jobs now and then ([`super::Jobs::prune_if_due`]).
 use super::{Failure, Job, Jobs, Lease};
 use crate::db::now;
 use crate::error::StoreResult;
@@ -62,8 +65,17 @@ pub async fn run_one(
     let Some(lease) = jobs.claim(worker, &kinds, now).await? else {
         return Ok(None);
     };
+    let started = std::time::Instant::now();
     let result = run_handler(jobs, handlers, &lease).await;
+    let took = started.elapsed();
     let outcome = finish(jobs, &lease, result, now).await?;
+    let label = match &outcome {
+        Outcome::Done => "done",
+        Outcome::Failed(Failure::RetryAt(_)) => "retry",
+        Outcome::Failed(Failure::Dead) => "dead",
+        Outcome::Failed(Failure::LeaseLost) | Outcome::LeaseLost => "lease_lost",
+    };
+    crate::metrics::pipeline().job_processed(&lease.job.kind, label, took);
     Ok(Some((lease.job, outcome)))
 }
 
@@ -126,15 +138,17 @@ async fn finish(
     }
 }
 
-/// How long an idle worker waits before it looks again.
-const IDLE_WAIT: Duration = Duration::from_secs(1);
-
-/// Runs jobs until `stop` is cancelled: claims, runs, records; waits [`IDLE_WAIT`] when
-/// nothing is due or the database fails. A job being run when `stop` is cancelled is finished
-/// first.
+/// Runs jobs until `stop` is cancelled: claims, runs, records; when nothing is due (or the
+/// database fails) prunes if its turn has come, then waits for the poll, a wake-up or the
+/// stop. The wake-up is armed before the claim, so one that comes while the worker looks is
+/// not lost. A job being run when `stop` is cancelled is finished first.
 pub async fn work(jobs: Jobs, handlers: Arc<Handlers>, name: String, stop: CancellationToken) {
     tracing::debug!(worker = %name, kinds = ?handlers.kinds(), "worker started");
+    let waker = jobs.waker().clone();
     while !stop.is_cancelled() {
+        let woken = waker.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
         let idle = match run_one(&jobs, &handlers, &name, now()).await {
             Ok(Some(_)) => false,
             Ok(None) => true,
@@ -144,13 +158,67 @@ pub async fn work(jobs: Jobs, handlers: Arc<Handlers>, name: String, stop: Cance
             }
         };
         if idle {
+            if let Err(error) = jobs.prune_if_due(now()).await {
+                tracing::warn!(worker = %name, %error, "done jobs could not be pruned");
+            }
+            jobs.idle.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             tokio::select! {
-                () = tokio::time::sleep(IDLE_WAIT) => {}
+                () = tokio::time::sleep(jobs.settings.poll) => {}
+                () = &mut woken => {}
                 () = stop.cancelled() => {}
             }
+            jobs.idle.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
         }
     }
     tracing::debug!(worker = %name, "worker stopped");
+}
+
+/// PostgreSQL: relays `NOTIFY eventhub_jobs` from any process to this process's idle workers,
+/// until `stop`. Reconnects after an error (waiting a little more each time, at most 30 s) and
+/// wakes the workers on every (re)connection, since a notification may have been missed
+/// meanwhile; never fails the workers, which keep polling.
+async fn listen(pool: sqlx::PgPool, jobs: Jobs, stop: CancellationToken) {
+    let mut delay = Duration::from_millis(500);
+    while !stop.is_cancelled() {
+        let connected = async {
+            let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
+            listener.listen(super::CHANNEL).await?;
+            Ok::<_, sqlx::Error>(listener)
+        };
+        let mut listener = tokio::select! {
+            result = connected => match result {
+                Ok(listener) => listener,
+                Err(error) => {
+                    tracing::warn!(%error, ?delay, "the job listener cannot LISTEN; retrying");
+                    tokio::select! {
+                        () = tokio::time::sleep(delay) => {}
+                        () = stop.cancelled() => return,
+                    }
+                    delay = (delay * 2).min(Duration::from_secs(30));
+                    continue;
+                }
+            },
+            () = stop.cancelled() => return,
+        };
+        delay = Duration::from_millis(500);
+        jobs.listening
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        jobs.wake();
+        loop {
+            tokio::select! {
+                note = listener.recv() => match note {
+                    Ok(_) => jobs.wake(),
+                    Err(error) => {
+                        tracing::warn!(%error, "the job listener stopped; reconnecting");
+                        break;
+                    }
+                },
+                () = stop.cancelled() => break,
+            }
+        }
+        jobs.listening
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// Workers running in this process; cheap to clone. They stop when their token is cancelled
@@ -160,6 +228,8 @@ pub async fn work(jobs: Jobs, handlers: Arc<Handlers>, name: String, stop: Cance
 pub struct Workers {
     stop: CancellationToken,
     tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    /// PostgreSQL: the task relaying `NOTIFY eventhub_jobs` to the workers.
+    listener: Arc<Mutex<Option<JoinHandle<()>>>>,
 }
 
 impl Workers {
@@ -172,7 +242,8 @@ impl Workers {
         stop: CancellationToken,
     ) -> Self {
         let prefix = format!("{}-{}", std::process::id(), crate::random_hex(3));
-        let tasks = (0..count)
+        let mut listener = None;
+        let tasks: Vec<JoinHandle<()>> = (0..count)
             .map(|i| {
                 tokio::spawn(work(
                     jobs.clone(),
@@ -183,14 +254,23 @@ impl Workers {
             })
             .collect();
         if count > 0 {
+            if let (crate::db::Db::Postgres(pool), true) = (jobs.db(), jobs.settings.listen) {
+                listener = Some(tokio::spawn(listen(
+                    pool.clone(),
+                    jobs.clone(),
+                    stop.clone(),
+                )));
+            }
             tracing::info!(count, kinds = ?handlers.kinds(), "job workers started");
         }
         Workers {
             stop,
             tasks: Arc::new(Mutex::new(tasks)),
+            listener: Arc::new(Mutex::new(listener)),
         }
     }
 
+    /// How many workers run.
     pub fn count(&self) -> usize {
         self.tasks.lock().map_or(0, |t| t.len())
     }
@@ -198,7 +278,13 @@ impl Workers {
     /// Tells every worker to stop and waits for them.
     pub async fn stop(&self) {
         self.stop.cancel();
-        let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|e| e.into_inner()));
+        tasks.extend(
+            self.listener
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take(),
+        );
         for task in tasks {
             if let Err(error) = task.await {
                 tracing::error!(%error, "a job worker ended abnormally");

@@ -7,6 +7,7 @@
 //! (`registration_confirmed:42`) before it is sent, and marked sent after: a job that runs again
 //! finds the mark and sends nothing; one that died between the two sends the recorded message
 //! again with the same `Message-ID` (and the same file name), so a reader sees one mail.
+pub mod reminders;
 pub mod render;
 
 use crate::config::Config;
@@ -16,9 +17,9 @@ use crate::sql::Sql;
 use anyhow::{Context, Result};
 use app::i18n::Locale;
 use chrono::{DateTime, Utc};
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use render::Template;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -30,26 +31,85 @@ pub const KIND: &str = "mail";
 const PRIORITY: i64 = 10;
 
 /// What one mail job sends: the payload of a [`KIND`] job.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "template", rename_all = "snake_case")]
 pub enum MailJob {
-    RegistrationConfirmed { registration_id: i64 },
-    RegistrationWaitlisted { registration_id: i64, position: i64 },
-    WaitlistPromoted { registration_id: i64 },
-    RegistrationCancelled { registration_id: i64 },
+    RegistrationConfirmed {
+        registration_id: i64,
+    },
+    RegistrationWaitlisted {
+        registration_id: i64,
+        position: i64,
+    },
+    WaitlistPromoted {
+        registration_id: i64,
+    },
+    RegistrationCancelled {
+        registration_id: i64,
+    },
+    /// The day before: sent only while the registration is confirmed and the event ahead.
+    Reminder {
+        registration_id: i64,
+    },
+    /// To each holder of a booking the event's cancellation ended.
+    EventCancelled {
+        event_id: i64,
+        user_id: i64,
+    },
+    /// To each holder of a booking, after a change of time or place; `revision` tells one
+    /// change from the next (the change's time in milliseconds), `before` is what it was.
+    EventChanged {
+        event_id: i64,
+        user_id: i64,
+        revision: i64,
+        before: PlaceWas,
+    },
+    /// To the requester, once an admin decided.
+    AgentRequestDecided {
+        request_id: i64,
+    },
+}
+
+/// When and where an event was before a change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlaceWas {
+    pub starts_at: DateTime<Utc>,
+    pub timezone: String,
+    pub venue: String,
+    pub city: String,
 }
 
 impl MailJob {
     /// What the mail is about, unique per mail: its record's key and (prefixed) its job's
     /// dedupe key, so it is enqueued and sent once.
     pub fn key(&self) -> String {
-        let name = match self {
-            MailJob::RegistrationConfirmed { .. } => "registration_confirmed",
-            MailJob::RegistrationWaitlisted { .. } => "registration_waitlisted",
-            MailJob::WaitlistPromoted { .. } => "waitlist_promoted",
-            MailJob::RegistrationCancelled { .. } => "registration_cancelled",
-        };
-        format!("{name}:{}", self.registration_id())
+        match self {
+            MailJob::RegistrationConfirmed { registration_id } => {
+                format!("registration_confirmed:{registration_id}")
+            }
+            MailJob::RegistrationWaitlisted {
+                registration_id, ..
+            } => format!("registration_waitlisted:{registration_id}"),
+            MailJob::WaitlistPromoted { registration_id } => {
+                format!("waitlist_promoted:{registration_id}")
+            }
+            MailJob::RegistrationCancelled { registration_id } => {
+                format!("registration_cancelled:{registration_id}")
+            }
+            MailJob::Reminder { registration_id } => format!("reminder:{registration_id}"),
+            MailJob::EventCancelled { event_id, user_id } => {
+                format!("event_cancelled:{event_id}:{user_id}")
+            }
+            MailJob::EventChanged {
+                event_id,
+                user_id,
+                revision,
+                ..
+            } => format!("event_changed:{event_id}:{user_id}:{revision}"),
+            MailJob::AgentRequestDecided { request_id } => {
+                format!("agent_request_decided:{request_id}")
+            }
+        }
     }
 
     /// The job to enqueue.
@@ -58,26 +118,6 @@ impl MailJob {
         NewJob::new(KIND, payload, now)
             .priority(PRIORITY)
             .dedupe_key(format!("mail:{}", self.key()))
-    }
-
-    fn registration_id(&self) -> i64 {
-        match *self {
-            MailJob::RegistrationConfirmed { registration_id }
-            | MailJob::RegistrationWaitlisted {
-                registration_id, ..
-            }
-            | MailJob::WaitlistPromoted { registration_id }
-            | MailJob::RegistrationCancelled { registration_id } => registration_id,
-        }
-    }
-
-    fn template(&self) -> Template {
-        match *self {
-            MailJob::RegistrationConfirmed { .. } => Template::Confirmed,
-            MailJob::RegistrationWaitlisted { position, .. } => Template::Waitlisted { position },
-            MailJob::WaitlistPromoted { .. } => Template::Promoted,
-            MailJob::RegistrationCancelled { .. } => Template::Cancelled,
-        }
     }
 }
 
@@ -106,23 +146,101 @@ struct MailRow {
     subject: String,
     text_body: String,
     html_body: String,
+    attachment_name: Option<String>,
+    attachment: Option<String>,
     sent_at: Option<DateTime<Utc>>,
 }
 
-/// What a registration's mail needs, read when the job runs.
+/// The recipient of a mail.
 #[derive(sqlx::FromRow)]
-struct RegistrationMail {
+struct Recipient {
     user_id: i64,
     email: String,
     display_name: String,
     locale: String,
-    quantity: i64,
+}
+
+/// An event as a mail tells it.
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    event_id: i64,
     title: String,
+    summary: String,
     starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
     timezone: String,
     venue: String,
+    address: String,
     city: String,
+    event_status: String,
+    cancel_reason: Option<String>,
+}
+
+/// A registration as a mail tells it.
+#[derive(sqlx::FromRow)]
+struct RegistrationRow {
+    #[sqlx(flatten)]
+    to: Recipient,
+    #[sqlx(flatten)]
+    event: EventRow,
+    status: String,
+    quantity: i64,
     ticket_type: String,
+}
+
+/// An organizer request as its decision's mail tells it.
+#[derive(sqlx::FromRow)]
+struct RequestRow {
+    #[sqlx(flatten)]
+    to: Recipient,
+    organisation: String,
+    status: String,
+    note: String,
+}
+
+const EVENT_COLUMNS: &str = "e.id AS event_id, e.title, e.summary, e.starts_at, e.ends_at, \
+                             e.timezone, e.venue, e.address, e.city, e.status AS event_status, \
+                             e.cancel_reason";
+const RECIPIENT_COLUMNS: &str = "u.id AS user_id, u.email, u.display_name, u.locale";
+
+/// A mail ready to record: to whom, in which language, what it says, what it carries.
+struct Composed {
+    to: Recipient,
+    locale: Locale,
+    rendered: render::Rendered,
+    /// A calendar file: its name and text.
+    attachment: Option<(String, String)>,
+}
+
+impl EventRow {
+    fn facts(&self) -> render::EventFacts {
+        render::EventFacts {
+            title: self.title.clone(),
+            place: render::Place {
+                starts_at: self.starts_at,
+                timezone: self.timezone.clone(),
+                venue: self.venue.clone(),
+                city: self.city.clone(),
+            },
+        }
+    }
+
+    /// The event as a calendar file (`eventhub-<id>.ics`).
+    fn calendar(&self, public_url: &str) -> (String, String) {
+        let entry = crate::ics::Entry {
+            event_id: self.event_id,
+            title: &self.title,
+            description: &self.summary,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            location: &[&self.venue, &self.address, &self.city],
+            cancelled: self.event_status == "cancelled",
+        };
+        (
+            format!("eventhub-{}.ics", self.event_id),
+            crate::ics::calendar(&entry, public_url, now()),
+        )
+    }
 }
 
 impl Mailer {
@@ -162,7 +280,9 @@ impl Mailer {
         let row = match self.recorded(&key).await? {
             Some(row) => row,
             None => {
-                self.record(&key, job).await?;
+                if !self.record(&key, &job).await? {
+                    return Ok(());
+                }
                 self.recorded(&key)
                     .await?
                     .context("the mail record just written is missing")?
@@ -183,10 +303,7 @@ impl Mailer {
             .from(self.from.clone())
             .to(to)
             .subject(row.subject.clone())
-            .multipart(MultiPart::alternative_plain_html(
-                row.text_body.clone(),
-                row.html_body.clone(),
-            ))
+            .multipart(body(&row))
             .context("cannot build the message")?;
         let sent = match &self.transport {
             Transport::Smtp(smtp) => smtp
@@ -215,7 +332,7 @@ impl Mailer {
             .fetch_optional(
                 Sql::new(
                     "SELECT m.id, m.message_id, m.to_addr, COALESCE(u.display_name, '') AS to_name, \
-                     m.subject, m.text_body, m.html_body, m.sent_at \
+                     m.subject, m.text_body, m.html_body, m.attachment_name, m.attachment, m.sent_at \
                      FROM mails m LEFT JOIN users u ON u.id = m.user_id WHERE m.key = $1",
                 )
                 .arg(key),
@@ -224,58 +341,244 @@ impl Mailer {
     }
 
     /// Renders the mail and records it (a concurrent run's record wins: nothing changes).
-    async fn record(&self, key: &str, job: MailJob) -> Result<()> {
-        let id = job.registration_id();
-        let data: RegistrationMail = self
-            .db
-            .fetch_optional(
-                Sql::new(
-                    "SELECT u.id AS user_id, u.email, u.display_name, u.locale, r.quantity, e.title, \
-                     e.starts_at, e.timezone, e.venue, e.city, t.name AS ticket_type \
-                     FROM registrations r JOIN users u ON u.id = r.user_id \
-                     JOIN events e ON e.id = r.event_id JOIN ticket_types t ON t.id = r.ticket_type_id \
-                     WHERE r.id = $1",
-                )
-                .arg(id),
-            )
-            .await?
-            .with_context(|| format!("registration {id} does not exist"))?;
-        let locale = Locale::from_tag(&data.locale).unwrap_or_default();
-        let rendered = render::booking(
-            job.template(),
-            locale,
-            &render::Booking {
-                name: data.display_name,
-                event: data.title,
-                starts_at: data.starts_at,
-                timezone: data.timezone,
-                venue: data.venue,
-                city: data.city,
-                ticket_type: data.ticket_type,
-                quantity: data.quantity,
-                link: format!("{}/tickets/{id}", self.public_url),
-            },
-        );
+    /// `false` when there is nothing to send any more (a reminder for a booking cancelled since).
+    async fn record(&self, key: &str, job: &MailJob) -> Result<bool> {
+        let Some(mail) = self.compose(job).await? else {
+            return Ok(false);
+        };
         let message_id = format!("<{}@{}>", crate::random_hex(16), self.from.email.domain());
+        let (attachment_name, attachment) = mail.attachment.unzip();
         self.db
             .execute(
                 Sql::new(
                     "INSERT INTO mails (key, message_id, to_addr, user_id, locale, subject, text_body, \
-                     html_body, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                     ON CONFLICT (key) DO NOTHING",
+                     html_body, attachment_name, attachment, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (key) DO NOTHING",
                 )
                 .arg(key)
                 .arg(message_id)
-                .arg(data.email)
-                .arg(data.user_id)
-                .arg(locale.code())
-                .arg(rendered.subject)
-                .arg(rendered.text)
-                .arg(rendered.html)
+                .arg(mail.to.email)
+                .arg(mail.to.user_id)
+                .arg(mail.locale.code())
+                .arg(mail.rendered.subject)
+                .arg(mail.rendered.text)
+                .arg(mail.rendered.html)
+                .arg(attachment_name)
+                .arg(attachment)
                 .arg(now()),
             )
             .await?;
-        Ok(())
+        Ok(true)
+    }
+
+    /// Reads what `job` is about and renders it in its recipient's language; `None` when it
+    /// should not be sent.
+    async fn compose(&self, job: &MailJob) -> Result<Option<Composed>> {
+        use render::Template;
+        let url = &self.public_url;
+        match job {
+            MailJob::RegistrationConfirmed {
+                registration_id: id,
+            }
+            | MailJob::RegistrationWaitlisted {
+                registration_id: id,
+                ..
+            }
+            | MailJob::WaitlistPromoted {
+                registration_id: id,
+            }
+            | MailJob::RegistrationCancelled {
+                registration_id: id,
+            }
+            | MailJob::Reminder {
+                registration_id: id,
+            } => {
+                let reg = self.registration(*id).await?;
+                let (template, with_tickets) = match job {
+                    MailJob::RegistrationWaitlisted { position, .. } => (
+                        Template::Waitlisted {
+                            position: *position,
+                        },
+                        false,
+                    ),
+                    MailJob::WaitlistPromoted { .. } => (Template::Promoted, true),
+                    MailJob::RegistrationCancelled { .. } => (Template::Cancelled, false),
+                    MailJob::Reminder { .. } => {
+                        let due = reg.status == "confirmed"
+                            && reg.event.event_status == "published"
+                            && reg.event.starts_at > now();
+                        if !due {
+                            tracing::debug!(
+                                registration = id,
+                                "no reminder: the booking or the event changed"
+                            );
+                            return Ok(None);
+                        }
+                        (Template::Reminder, true)
+                    }
+                    _ => (Template::Confirmed, true),
+                };
+                let codes = if with_tickets {
+                    self.ticket_codes(*id).await?
+                } else {
+                    Vec::new()
+                };
+                let attachment = matches!(template, Template::Confirmed | Template::Promoted)
+                    .then(|| reg.event.calendar(url));
+                let letter = render::Letter {
+                    name: reg.to.display_name.clone(),
+                    event: Some(reg.event.facts()),
+                    seats: Some(render::Seats {
+                        ticket_type: reg.ticket_type,
+                        quantity: reg.quantity,
+                        codes,
+                    }),
+                    link: format!("{url}/tickets/{id}"),
+                };
+                Ok(Some(Self::composed(reg.to, &template, &letter, attachment)))
+            }
+            MailJob::EventCancelled { event_id, user_id }
+            | MailJob::EventChanged {
+                event_id, user_id, ..
+            } => {
+                let (to, event) = self.event_for(*user_id, *event_id).await?;
+                let template = match job {
+                    MailJob::EventChanged { before, .. } => Template::EventChanged {
+                        before: render::Place {
+                            starts_at: before.starts_at,
+                            timezone: before.timezone.clone(),
+                            venue: before.venue.clone(),
+                            city: before.city.clone(),
+                        },
+                    },
+                    _ => Template::EventCancelled {
+                        reason: event.cancel_reason.clone().unwrap_or_default(),
+                    },
+                };
+                let letter = render::Letter {
+                    name: to.display_name.clone(),
+                    event: Some(event.facts()),
+                    seats: None,
+                    link: format!("{url}/events/{event_id}"),
+                };
+                // The calendar entry is updated (or, cancelled, removed) by the same UID.
+                let attachment = Some(event.calendar(url));
+                Ok(Some(Self::composed(to, &template, &letter, attachment)))
+            }
+            MailJob::AgentRequestDecided { request_id } => {
+                let request: RequestRow = self
+                    .db
+                    .fetch_optional(
+                        Sql::new(&format!(
+                            "SELECT {RECIPIENT_COLUMNS}, a.organisation, a.status, a.note \
+                             FROM agent_requests a JOIN users u ON u.id = a.user_id WHERE a.id = $1"
+                        ))
+                        .arg(*request_id),
+                    )
+                    .await?
+                    .with_context(|| format!("organizer request {request_id} does not exist"))?;
+                let approved = match request.status.as_str() {
+                    "approved" => true,
+                    "rejected" => false,
+                    _ => anyhow::bail!("organizer request {request_id} is not decided"),
+                };
+                let letter = render::Letter {
+                    name: request.to.display_name.clone(),
+                    event: None,
+                    seats: None,
+                    link: format!("{url}/{}", if approved { "agent" } else { "me" }),
+                };
+                let template = Template::RequestDecided {
+                    approved,
+                    organisation: request.organisation,
+                    note: request.note,
+                };
+                Ok(Some(Self::composed(request.to, &template, &letter, None)))
+            }
+        }
+    }
+
+    fn composed(
+        to: Recipient,
+        template: &render::Template,
+        letter: &render::Letter,
+        attachment: Option<(String, String)>,
+    ) -> Composed {
+        let locale = Locale::from_tag(&to.locale).unwrap_or_default();
+        Composed {
+            rendered: render::render(template, locale, letter),
+            to,
+            locale,
+            attachment,
+        }
+    }
+
+    async fn registration(&self, id: i64) -> Result<RegistrationRow> {
+        self.db
+            .fetch_optional(
+                Sql::new(&format!(
+                    "SELECT {RECIPIENT_COLUMNS}, {EVENT_COLUMNS}, r.status, r.quantity, t.name AS ticket_type \
+                     FROM registrations r JOIN users u ON u.id = r.user_id \
+                     JOIN events e ON e.id = r.event_id JOIN ticket_types t ON t.id = r.ticket_type_id \
+                     WHERE r.id = $1"
+                ))
+                .arg(id),
+            )
+            .await?
+            .with_context(|| format!("registration {id} does not exist"))
+    }
+
+    async fn event_for(&self, user_id: i64, event_id: i64) -> Result<(Recipient, EventRow)> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            to: Recipient,
+            #[sqlx(flatten)]
+            event: EventRow,
+        }
+        let row: Row = self
+            .db
+            .fetch_optional(
+                Sql::new(&format!(
+                    "SELECT {RECIPIENT_COLUMNS}, {EVENT_COLUMNS} FROM users u CROSS JOIN events e \
+                     WHERE u.id = $1 AND e.id = $2"
+                ))
+                .arg(user_id)
+                .arg(event_id),
+            )
+            .await?
+            .with_context(|| format!("user {user_id} or event {event_id} does not exist"))?;
+        Ok((row.to, row.event))
+    }
+
+    /// The registration's valid tickets, in the order they were issued.
+    async fn ticket_codes(&self, registration_id: i64) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> = self
+            .db
+            .fetch_all(
+                Sql::new(
+                    "SELECT code FROM tickets WHERE registration_id = $1 AND status = 'valid' ORDER BY id",
+                )
+                .arg(registration_id),
+            )
+            .await?;
+        Ok(rows.into_iter().map(|(code,)| code).collect())
+    }
+}
+
+/// The message body: text and HTML as alternatives, with the calendar file beside them.
+fn body(row: &MailRow) -> MultiPart {
+    let alternative =
+        MultiPart::alternative_plain_html(row.text_body.clone(), row.html_body.clone());
+    match (&row.attachment_name, &row.attachment) {
+        (Some(name), Some(calendar)) => MultiPart::mixed().multipart(alternative).singlepart(
+            Attachment::new(name.clone()).body(
+                calendar.clone(),
+                ContentType::parse("text/calendar; charset=utf-8; method=PUBLISH")
+                    .expect("a valid content type"),
+            ),
+        ),
+        _ => alternative,
     }
 }
 

@@ -227,13 +227,13 @@ pub struct AuditBody {
 
 /// A page number from a query string: 1 when absent or blank, else 1 to [`PAGE_MAX`]; what is
 /// not goes into `errors` under `page`.
-fn page(errors: &mut FieldErrors, text: Option<&str>) -> u32 {
+pub(super) fn page(errors: &mut FieldErrors, text: Option<&str>) -> u32 {
     let page = read_number(errors, "page", text, 1, (1, PAGE_MAX));
     u32::try_from(page).unwrap_or(1)
 }
 
 /// Refuses with every problem found, by field.
-fn checked(errors: FieldErrors) -> Result<(), ApiError> {
+pub(super) fn checked(errors: FieldErrors) -> Result<(), ApiError> {
     if errors.is_empty() {
         Ok(())
     } else {

@@ -11,7 +11,9 @@ pub mod auth;
 pub mod bookings;
 pub mod error;
 pub mod events;
+pub mod jobs;
 pub mod reports;
+pub mod webhooks;
 
 use crate::AppState;
 use axum::extract::DefaultBodyLimit;
@@ -29,7 +31,10 @@ use utoipa::{Modify, OpenApi};
           bookings::react, bookings::unreact, bookings::my_reactions, bookings::attendees,
           bookings::check_in, bookings::mark_paid, admin::file, admin::mine, admin::list, admin::approve,
           admin::reject, admin::audit, admin::users, admin::patch_user, admin::events, admin::patch_event, reports::summary,
-          assistant::chat, assistant::delete_conversation),
+          assistant::chat, assistant::delete_conversation,
+          jobs::list, jobs::retry, jobs::discard, jobs::mails, jobs::mail,
+          webhooks::create, webhooks::list, webhooks::delete, webhooks::rotate, webhooks::enable,
+          webhooks::deliveries, webhooks::retry),
     modifiers(&BearerAuth, &CommonAnswers)
 )]
 pub struct ApiDoc;
@@ -204,11 +209,25 @@ pub fn router() -> Router<AppState> {
             "/admin/events/{id}",
             axum::routing::patch(admin::patch_event),
         )
+        .route("/admin/jobs", get(jobs::list))
+        .route("/admin/jobs/{id}/retry", post(jobs::retry))
+        .route("/admin/jobs/{id}/discard", post(jobs::discard))
+        .route("/admin/mail", get(jobs::mails))
+        .route("/admin/mail/{id}", get(jobs::mail))
         .route("/reports/summary", get(reports::summary))
         .route("/assistant/chat", post(assistant::chat))
         .route(
             "/assistant/conversations/{id}",
             axum::routing::delete(assistant::delete_conversation),
+        )
+        .route("/webhooks", get(webhooks::list).post(webhooks::create))
+        .route("/webhooks/{id}", axum::routing::delete(webhooks::delete))
+        .route("/webhooks/{id}/secret", post(webhooks::rotate))
+        .route("/webhooks/{id}/enable", post(webhooks::enable))
+        .route("/webhooks/{id}/deliveries", get(webhooks::deliveries))
+        .route(
+            "/webhooks/{id}/deliveries/{delivery_id}/retry",
+            post(webhooks::retry),
         )
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .fallback(|| async { error::ApiError(app::error::AppError::NotFound) })

@@ -113,6 +113,12 @@ enum Prep {
     NoPendingRequest,
     /// The user has an organizer request (one is filed if none is).
     HasRequest,
+    /// A new dead job (its last attempt failed).
+    DeadJob,
+    /// A new recorded mail.
+    Mail,
+    /// A new webhook of the owner's with one delivered delivery (its id and the delivery's).
+    Webhook,
 }
 
 /// What `Prep` made: an id, a ticket code, a session that replaces the actor's own.
@@ -287,6 +293,7 @@ fn table() -> Vec<Row> {
     use app::bookings::{commands as bc, queries as bq};
     use app::events::{commands as ec, queries as eq};
     use app::reports::queries as rq;
+    use app::webhooks::{commands as wc, queries as wq};
     vec![
         // ---- server functions: accounts ----
         row(
@@ -698,6 +705,54 @@ fn table() -> Vec<Row> {
             },
             [401, 403, 401, 403, 403, 200],
         ),
+        // ---- server functions: operators (jobs and mail) ----
+        row(
+            sfn::<aq::GetJobOverview>(),
+            Shared,
+            |_, _, _| form(&aq::GetJobOverview {}),
+            [401, 403, 401, 403, 403, 200],
+        ),
+        row(
+            sfn::<aq::ListJobs>(),
+            Shared,
+            |_, _, _| {
+                form(&aq::ListJobs {
+                    state: "dead".into(),
+                    kind: String::new(),
+                    page: 1,
+                })
+            },
+            [401, 403, 401, 403, 403, 200],
+        ),
+        row(
+            sfn::<ac::RetryJob>(),
+            DeadJob,
+            |_, _, t| form(&ac::RetryJob { id: n(&t.id) }),
+            [401, 403, 401, 403, 403, 200],
+        ),
+        row(
+            sfn::<ac::DiscardJob>(),
+            DeadJob,
+            |_, _, t| form(&ac::DiscardJob { id: n(&t.id) }),
+            [401, 403, 401, 403, 403, 200],
+        ),
+        row(
+            sfn::<aq::ListMails>(),
+            Shared,
+            |_, _, _| {
+                form(&aq::ListMails {
+                    to: "example".into(),
+                    page: 1,
+                })
+            },
+            [401, 403, 401, 403, 403, 200],
+        ),
+        row(
+            sfn::<aq::GetMail>(),
+            Mail,
+            |_, _, t| form(&aq::GetMail { id: n(&t.id) }),
+            [401, 403, 401, 403, 403, 200],
+        ),
         // ---- server functions: reports ----
         row(
             sfn::<rq::GetReport>(),
@@ -1000,6 +1055,37 @@ fn table() -> Vec<Row> {
             },
             [401, 403, 403, 403, 403, 200],
         ),
+        // ---- REST: operators (jobs and mail, admins) ----
+        row(
+            rest(Method::GET, "/api/v1/admin/jobs"),
+            Shared,
+            |_, _, _| no_body("/api/v1/admin/jobs?state=dead&page=1".into()),
+            [401, 403, 403, 403, 403, 200],
+        ),
+        row(
+            rest(Method::POST, "/api/v1/admin/jobs/{id}/retry"),
+            DeadJob,
+            |_, _, t| no_body(format!("/api/v1/admin/jobs/{}/retry", t.id)),
+            [401, 403, 403, 403, 403, 200],
+        ),
+        row(
+            rest(Method::POST, "/api/v1/admin/jobs/{id}/discard"),
+            DeadJob,
+            |_, _, t| no_body(format!("/api/v1/admin/jobs/{}/discard", t.id)),
+            [401, 403, 403, 403, 403, 200],
+        ),
+        row(
+            rest(Method::GET, "/api/v1/admin/mail"),
+            Shared,
+            |_, _, _| no_body("/api/v1/admin/mail?to=example".into()),
+            [401, 403, 403, 403, 403, 200],
+        ),
+        row(
+            rest(Method::GET, "/api/v1/admin/mail/{id}"),
+            Mail,
+            |_, _, t| no_body(format!("/api/v1/admin/mail/{}", t.id)),
+            [401, 403, 403, 403, 403, 200],
+        ),
         // ---- REST: reports (admins everything, organizers their own) ----
         row(
             rest(Method::GET, "/api/v1/reports/summary"),
@@ -1031,6 +1117,121 @@ fn table() -> Vec<Row> {
             |_, _, _| no_body("/api/v1/openapi.json".into()),
             [200, 200, 200, 200, 200, 200],
         ),
+        // ---- webhooks: agents and admins, each their own endpoints ----
+        row(
+            sfn::<wq::ListWebhooks>(),
+            Shared,
+            |_, _, _| form(&wq::ListWebhooks {}),
+            [401, 403, 401, 200, 200, 200],
+        ),
+        row(
+            sfn::<wq::GetWebhookLog>(),
+            Webhook,
+            |_, _, t| form(&wq::GetWebhookLog { id: n(&t.id) }),
+            [401, 403, 401, 200, 404, 404],
+        ),
+        row(
+            sfn::<wc::CreateWebhook>(),
+            Shared,
+            |_, _, _| {
+                form(&wc::CreateWebhook {
+                    url: "https://93.184.215.14/hook".into(),
+                    events: vec!["event.published".into()],
+                    event_id: String::new(),
+                })
+            },
+            [401, 403, 401, 200, 200, 200],
+        ),
+        row(
+            sfn::<wc::RotateWebhookSecret>(),
+            Webhook,
+            |_, _, t| form(&wc::RotateWebhookSecret { id: n(&t.id) }),
+            [401, 403, 401, 200, 404, 404],
+        ),
+        row(
+            sfn::<wc::RevealWebhookSecret>(),
+            Webhook,
+            |_, _, t| form(&wc::RevealWebhookSecret { id: n(&t.id) }),
+            [401, 403, 401, 200, 404, 404],
+        ),
+        row(
+            sfn::<wc::DeleteWebhook>(),
+            Webhook,
+            |_, _, t| form(&wc::DeleteWebhook { id: n(&t.id) }),
+            [401, 403, 401, 200, 404, 404],
+        ),
+        row(
+            sfn::<wc::EnableWebhook>(),
+            Webhook,
+            |_, _, t| form(&wc::EnableWebhook { id: n(&t.id) }),
+            [401, 403, 401, 200, 404, 404],
+        ),
+        row(
+            sfn::<wc::RetryWebhookDelivery>(),
+            Webhook,
+            |_, _, t| {
+                form(&wc::RetryWebhookDelivery {
+                    id: n(&t.id),
+                    delivery: n(&t.code),
+                })
+            },
+            [401, 403, 401, 200, 404, 404],
+        ),
+        row(
+            rest(Method::POST, "/api/v1/webhooks"),
+            Shared,
+            |_, _, _| {
+                json_call(
+                    "/api/v1/webhooks".into(),
+                    json!({"url": "https://93.184.215.14/hook", "events": ["event.published"]}),
+                )
+            },
+            [401, 403, 403, 201, 201, 201],
+        ),
+        row(
+            rest(Method::GET, "/api/v1/webhooks"),
+            Shared,
+            |_, _, _| no_body("/api/v1/webhooks".into()),
+            [401, 403, 403, 200, 200, 200],
+        ),
+        row(
+            rest(Method::DELETE, "/api/v1/webhooks/{id}"),
+            Webhook,
+            |_, _, t| no_body(format!("/api/v1/webhooks/{}", t.id)),
+            [401, 403, 403, 204, 404, 404],
+        ),
+        row(
+            rest(Method::POST, "/api/v1/webhooks/{id}/secret"),
+            Webhook,
+            |_, _, t| no_body(format!("/api/v1/webhooks/{}/secret", t.id)),
+            [401, 403, 403, 200, 404, 404],
+        ),
+        row(
+            rest(Method::POST, "/api/v1/webhooks/{id}/enable"),
+            Webhook,
+            |_, _, t| no_body(format!("/api/v1/webhooks/{}/enable", t.id)),
+            [401, 403, 403, 200, 404, 404],
+        ),
+        row(
+            rest(Method::GET, "/api/v1/webhooks/{id}/deliveries"),
+            Webhook,
+            |_, _, t| no_body(format!("/api/v1/webhooks/{}/deliveries", t.id)),
+            [401, 403, 403, 200, 404, 404],
+        ),
+        row(
+            rest(
+                Method::POST,
+                "/api/v1/webhooks/{id}/deliveries/{delivery_id}/retry",
+            ),
+            Webhook,
+            |_, _, t| {
+                no_body(format!(
+                    "/api/v1/webhooks/{}/deliveries/{}/retry",
+                    t.id, t.code
+                ))
+            },
+            [401, 403, 403, 202, 404, 404],
+        ),
         // ---- downloads the pages link to (REST handlers, session cookie) ----
         row(
             Door::Page("/agent/events/{id}/attendees.csv"),
@@ -1042,6 +1243,12 @@ fn table() -> Vec<Row> {
             Door::Page("/admin/reports/{file}"),
             Shared,
             |_, _, _| Call::Get("/admin/reports/by-month.csv".into()),
+            [401, 403, 401, 403, 403, 200],
+        ),
+        row(
+            Door::Page("/admin/mail/{id}/html"),
+            Mail,
+            |_, _, t| Call::Get(format!("/admin/mail/{}/html", t.id)),
             [401, 403, 401, 403, 403, 200],
         ),
         row(
@@ -1066,7 +1273,12 @@ impl std::fmt::Display for Door {
 /// The six callers, the owner's events, the user's registration and conversation. The blocked
 /// user signs in (cookie and token) before an admin blocks them through the API.
 async fn world(engine: Engine) -> World {
-    let app = TestApp::with_config(engine, |c| c.assistant_rate = None).await;
+    let app = TestApp::with_config(engine, |c| {
+        c.assistant_rate = None;
+        // Every webhook row makes the owner a fresh endpoint.
+        c.webhooks.per_owner = 10_000;
+    })
+    .await;
     let mut callers = vec![Caller {
         user: None,
         bearer: None,
@@ -1248,6 +1460,48 @@ async fn prepare(w: &World, prep: Prep, actor: Actor) -> Target {
                     .expect("rejected");
             }
             Target::default()
+        }
+        Prep::DeadJob => {
+            let jobs = &w.app.state.jobs;
+            let now = server::db::now();
+            let job = server::jobs::NewJob::new("matrix", json!({}), now).max_attempts(1);
+            jobs.enqueue(&[job], now).await.expect("enqueued");
+            let lease = jobs
+                .claim("matrix", &["matrix"], now)
+                .await
+                .expect("claimed")
+                .expect("the job is due");
+            let failed = jobs.fail(&lease, "failed on purpose", now).await;
+            assert_eq!(failed.expect("failed"), server::jobs::Failure::Dead);
+            Target {
+                id: lease.job.id.to_string(),
+                ..Target::default()
+            }
+        }
+        Prep::Mail => Target {
+            id: super::ops::record_mail(&w.app, "matrix@example.com", "Matrix")
+                .await
+                .to_string(),
+            ..Target::default()
+        },
+        Prep::Webhook => {
+            let db = &w.app.state.db;
+            let (owner, now) = (w.view(Actor::Owner).id.get(), server::db::now());
+            let webhook: i64 = server::on_db!(db, pool => sqlx::query_scalar(
+                "INSERT INTO webhook_endpoints (owner_id, url, event_types, secret, created_at) \
+                 VALUES ($1, 'https://93.184.215.14/hook', 'registration.confirmed', $2, $3) RETURNING id")
+                .bind(owner).bind(server::webhooks::new_secret()).bind(now).fetch_one(pool).await)
+            .expect("a webhook");
+            let delivery: i64 = server::on_db!(db, pool => sqlx::query_scalar(
+                "INSERT INTO webhook_deliveries (endpoint_id, event_key, event_type, body, status, attempts, created_at) \
+                 VALUES ($1, $2, 'registration.confirmed', '{}', 'delivered', 1, $3) RETURNING id")
+                .bind(webhook).bind(format!("evt_{}", server::random_hex(12))).bind(now).fetch_one(pool).await)
+            .expect("a delivery");
+            Target {
+                id: webhook.to_string(),
+                code: delivery.to_string(),
+                ..Target::default()
+            }
         }
         Prep::HasRequest => {
             if actor == Actor::User {

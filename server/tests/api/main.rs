@@ -11,9 +11,11 @@ mod door;
 mod events;
 mod images;
 mod mail;
+mod ops;
 mod pages;
 mod reports;
 mod sign_in_limits;
+mod webhooks;
 
 use app::ui::urlencode;
 use axum::Router;

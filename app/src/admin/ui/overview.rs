@@ -39,6 +39,14 @@ pub fn AdminPage() -> impl IntoView {
                                 <h2>{t(Msg::AdminAudit)}</h2>
                                 <p class="muted">{t(Msg::AdminAuditLead)}</p>
                             </a>
+                            <a class="panel admin-card" href="/admin/jobs">
+                                <h2>{t(Msg::JobsTitle)}</h2>
+                                <p class="muted">{t(Msg::AdminJobsLead)}</p>
+                            </a>
+                            <a class="panel admin-card" href="/admin/mail">
+                                <h2>{t(Msg::AdminMailTitle)}</h2>
+                                <p class="muted">{t(Msg::AdminMailLead)}</p>
+                            </a>
                         </div>
                     }.into_any(),
                 }

@@ -23,6 +23,7 @@ pub fn MyNotices() -> impl IntoView {
                                     "waitlist_confirmed" => fill(t(Msg::NoticeWaitlistConfirmed), &[("title", &title)]),
                                     "agent_approved" => t(Msg::NoticeAgentApproved).to_owned(),
                                     "agent_rejected" => fill(t(Msg::NoticeAgentRejected), &[("note", &n.detail)]),
+                                    k if k.starts_with("webhook_") => crate::webhooks::ui::notice_text(k, &n.detail, locale).unwrap_or_default(),
                                     _ => fill(t(Msg::NoticeRegistrationCancelled), &[("title", &title)]),
                                 };
                                 view! {
