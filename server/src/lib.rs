@@ -234,7 +234,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(web::healthz))
         .route("/readyz", get(web::readyz))
         .route("/lang", post(web::switch_language))
-        .route("/metrics", get(metrics::serve))
+        .route("/metrics", get(metrics_page))
         .route("/assistant/replies/{id}", get(assistant::stream::replies))
         .route("/events/{id}/calendar.ics", get(ics::event_calendar))
         .route("/events/{id}/seats", get(live::seats_stream))
@@ -295,4 +295,20 @@ pub fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rand::rngs::OsRng.fill_bytes(&mut buf);
     buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `GET /metrics` (with `EVENTHUB_METRICS_TOKEN` set, only for its bearer): the queue's gauges
+/// read from the database first.
+async fn metrics_page(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    if let Some(refusal) = metrics::refuse(
+        state.config.metrics_token.as_ref().map(|t| t.0.as_str()),
+        &headers,
+    ) {
+        return refusal;
+    }
+    state.jobs.report(&state.metrics.queue).await;
+    metrics::page(&state.metrics)
 }

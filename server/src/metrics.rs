@@ -2,7 +2,6 @@
 //! and how often the built-in recommender had to answer; the pipeline's jobs (enqueued,
 //! processed by outcome, run time per kind), mail and webhook deliveries; and the queue's depth
 //! per state and its oldest due job's age, read from the database at each scrape.
-use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -139,7 +138,7 @@ impl PipelineMetrics {
     }
 }
 
-/// The queue as the database holds it, set at each scrape ([`QueueGauges::refresh`]).
+/// The queue as the database holds it, set at each scrape ([`QueueGauges::set`], by the `/metrics` route).
 #[derive(Clone, Default)]
 pub struct QueueGauges {
     depth: Family<StateLabel, Gauge>,
@@ -160,34 +159,12 @@ impl QueueGauges {
         );
     }
 
-    /// Reads the counts per state and the oldest due job's age (two cheap statements); on a
-    /// database error the last values stay and the error is logged.
-    pub async fn refresh(&self, jobs: &crate::jobs::Jobs) {
-        let now = crate::db::now();
-        let counts = match jobs.counts().await {
-            Ok(counts) => counts,
-            Err(error) => {
-                tracing::warn!(%error, "the job queue's depth could not be read for /metrics");
-                return;
-            }
-        };
-        for (state, n) in [
-            ("pending", counts.pending),
-            ("running", counts.running),
-            ("done", counts.done),
-            ("dead", counts.dead),
-        ] {
+    /// Sets the depth per state and the oldest due job's age, as read from the database.
+    pub fn set(&self, depth: &[(&'static str, i64)], oldest_pending_age_seconds: f64) {
+        for &(state, n) in depth {
             self.depth.get_or_create(&StateLabel { state }).set(n);
         }
-        match jobs.oldest_pending_age(now).await {
-            Ok(age) => {
-                self.oldest_pending_age
-                    .set(age.num_milliseconds() as f64 / 1000.0);
-            }
-            Err(error) => {
-                tracing::warn!(%error, "the oldest job's age could not be read for /metrics");
-            }
-        }
+        self.oldest_pending_age.set(oldest_pending_age_seconds);
     }
 }
 
@@ -321,31 +298,36 @@ fn same_secret(given: &str, expected: &str) -> bool {
         == 0
 }
 
-/// `GET /metrics`; with `EVENTHUB_METRICS_TOKEN` set, only for its bearer.
-pub async fn serve(
-    State(state): State<crate::AppState>,
-    headers: axum::http::HeaderMap,
-) -> axum::response::Response {
-    if let Some(token) = &state.config.metrics_token {
-        let given = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        if !given.is_some_and(|given| same_secret(given, &token.0)) {
-            return (
-                axum::http::StatusCode::UNAUTHORIZED,
-                [(header::WWW_AUTHENTICATE, "Bearer")],
-            )
-                .into_response();
-        }
+/// With `EVENTHUB_METRICS_TOKEN` set, `/metrics` is only for its bearer: the refusal otherwise.
+pub fn refuse(
+    token: Option<&str>,
+    headers: &axum::http::HeaderMap,
+) -> Option<axum::response::Response> {
+    let token = token?;
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if given.is_some_and(|given| same_secret(given, token)) {
+        return None;
     }
-    state.metrics.queue.refresh(&state.jobs).await;
+    Some(
+        (
+            axum::http::StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+        )
+            .into_response(),
+    )
+}
+
+/// The text exposition of `metrics`, as `/metrics` answers it.
+pub fn page(metrics: &Metrics) -> axum::response::Response {
     (
         [(
             header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        state.metrics.render(),
+        metrics.render(),
     )
         .into_response()
 }

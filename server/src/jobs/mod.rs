@@ -787,6 +787,32 @@ impl Jobs {
         Ok(self.db.fetch_optional(sql).await?)
     }
 
+    /// Sets `gauges` from the queue as the database holds it (two cheap statements); on a
+    /// database error the last values stay and the error is logged.
+    pub async fn report(&self, gauges: &crate::metrics::QueueGauges) {
+        let counts = match self.counts().await {
+            Ok(counts) => counts,
+            Err(error) => {
+                tracing::warn!(%error, "the job queue's depth could not be read for /metrics");
+                return;
+            }
+        };
+        let age = match self.oldest_pending_age(crate::db::now()).await {
+            Ok(age) => age.num_milliseconds() as f64 / 1000.0,
+            Err(error) => {
+                tracing::warn!(%error, "the oldest job's age could not be read for /metrics");
+                return;
+            }
+        };
+        let depth = [
+            ("pending", counts.pending),
+            ("running", counts.running),
+            ("done", counts.done),
+            ("dead", counts.dead),
+        ];
+        gauges.set(&depth, age);
+    }
+
     pub async fn counts(&self) -> StoreResult<Counts> {
         let rows: Vec<(String, i64)> = self
             .db
