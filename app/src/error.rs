@@ -74,6 +74,12 @@ pub enum Problem {
     IdempotencyKeyInvalid,
     /// An `Idempotency-Key` already used by this caller for a different request.
     IdempotencyKeyReused,
+    /// A mailed account link that is unknown, used already or expired.
+    LinkInvalid,
+    /// The current password, asked again before a change, is not the account's.
+    PasswordWrong,
+    /// The new email address is the one the account already has.
+    EmailUnchanged,
     /// A request body that could not be read as the expected JSON (REST only).
     Malformed {
         detail: String,
@@ -125,6 +131,9 @@ impl Problem {
                 Msg::FieldIdempotencyKeyInvalid.text(locale).to_owned()
             }
             Problem::IdempotencyKeyReused => Msg::FieldIdempotencyKeyReused.text(locale).to_owned(),
+            Problem::LinkInvalid => Msg::FieldLinkInvalid.text(locale).to_owned(),
+            Problem::PasswordWrong => Msg::FieldPasswordWrong.text(locale).to_owned(),
+            Problem::EmailUnchanged => Msg::FieldEmailUnchanged.text(locale).to_owned(),
             Problem::Malformed { detail } => detail.clone(),
         }
     }

@@ -89,6 +89,10 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("login") view=LoginPage ssr=SsrMode::Async/>
                         <Route path=path!("register") view=RegisterPage ssr=SsrMode::Async/>
                         <Route path=path!("me") view=ProfilePage ssr=SsrMode::Async/>
+                        <Route path=path!("me/security") view=crate::auth::ui::SecurityPage ssr=SsrMode::Async/>
+                        <Route path=path!("forgot-password") view=crate::auth::ui::ForgotPasswordPage ssr=SsrMode::Async/>
+                        <Route path=path!("reset-password") view=crate::auth::ui::ResetPasswordPage ssr=SsrMode::Async/>
+                        <Route path=path!("verify-email") view=crate::auth::ui::VerifyEmailPage ssr=SsrMode::Async/>
                         <Route path=path!("tickets/:id") view=TicketPage ssr=SsrMode::Async/>
                         <Route path=path!("admin") view=AdminPage ssr=SsrMode::Async/>
                         <Route path=path!("admin/agent-requests") view=AgentRequestsPage ssr=SsrMode::Async/>

@@ -1,7 +1,7 @@
 //! Server-only helpers every server function uses: the services, the caller and the role guard.
 use crate::admin::ports::{AdminCommands, AdminQueries};
 use crate::auth::ports::{AccountCommands, AccountQueries};
-use crate::auth::{Role, UserId, UserView};
+use crate::auth::{Role, UserView};
 use crate::bookings::ports::{BookingCommands, BookingQueries};
 use crate::error::AppError;
 use crate::events::ports::{EventCommands, EventQueries};
@@ -12,8 +12,9 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use tower_sessions::Session;
 
-/// The session key holding the signed-in user's id (the only thing the session holds).
-pub const SESSION_USER_KEY: &str = "user_id";
+/// The session key holding the id of the signed-in account's session row (`account_sessions`):
+/// the only thing the session holds. Deleting the row signs the browser out.
+pub const SESSION_KEY: &str = "account_session";
 
 /// The ports the server provides to every request: server functions reach them through the
 /// reactive context, REST handlers through the server's state.
@@ -61,23 +62,57 @@ pub fn client_ip() -> IpAddr {
         .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |c| c.0)
 }
 
-/// The signed-in user, read afresh from the database on every call, so a role change or a block
-/// acts at once. A blocked user's session is destroyed.
+/// The signed-in user, read afresh from the database on every call, so a role change, a block
+/// or a signed-out session acts at once. A session that no longer names an open, unblocked
+/// account is destroyed.
 pub async fn current_user() -> Result<Option<UserView>, AppError> {
     let session = session().await?;
-    let Some(id) = session
-        .get::<UserId>(SESSION_USER_KEY)
-        .await
-        .map_err(internal)?
-    else {
+    Ok(signed_in(&session, services()?.account_queries.as_ref())
+        .await?
+        .map(|(record, _)| record.user))
+}
+
+/// The account a browser `session` is signed in to, and the session row's id: what pages,
+/// downloads and the language switch all ask. A session whose row is gone (signed out
+/// elsewhere, a password reset) or whose account is blocked is destroyed.
+pub async fn signed_in(
+    session: &Session,
+    accounts: &dyn AccountQueries,
+) -> Result<Option<(crate::auth::ports::UserRecord, String)>, AppError> {
+    let Some(id) = session.get::<String>(SESSION_KEY).await.map_err(internal)? else {
         return Ok(None);
     };
-    match services()?.account_queries.get_user(id).await? {
-        Some(record) if !record.blocked => Ok(Some(record.user)),
+    match accounts.session_user(&id).await? {
+        Some(record) if !record.blocked => Ok(Some((record, id))),
         _ => {
             session.flush().await.map_err(internal)?;
             Ok(None)
         }
+    }
+}
+
+/// The id of the current browser session's row, when signed in.
+pub async fn session_id() -> Result<Option<String>, AppError> {
+    session()
+        .await?
+        .get::<String>(SESSION_KEY)
+        .await
+        .map_err(internal)
+}
+
+/// Where the request comes from, for the session list: the address and the user agent.
+pub fn client() -> crate::auth::ports::Client {
+    let device = use_context::<Parts>()
+        .and_then(|p| {
+            p.headers
+                .get(http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        })
+        .unwrap_or_default();
+    crate::auth::ports::Client {
+        address: client_ip(),
+        device,
     }
 }
 

@@ -32,7 +32,7 @@ impl Admin {
 }
 
 const REQUEST_SELECT: &str = "SELECT r.id, r.user_id, u.display_name AS user_name, u.email AS user_email, \
-    r.organisation, r.message, r.status, r.note, r.created_at, r.decided_at, d.display_name AS decided_by \
+    u.email_verified_at IS NOT NULL AS user_email_verified, r.organisation, r.message, r.status, r.note, r.created_at, r.decided_at, d.display_name AS decided_by \
     FROM agent_requests r JOIN users u ON u.id = r.user_id LEFT JOIN users d ON d.id = r.decided_by";
 
 #[derive(sqlx::FromRow)]
@@ -41,6 +41,7 @@ struct RequestRow {
     user_id: i64,
     user_name: String,
     user_email: String,
+    user_email_verified: bool,
     organisation: String,
     message: String,
     status: String,
@@ -57,6 +58,7 @@ impl RequestRow {
             user_id: self.user_id.into(),
             user_name: self.user_name,
             user_email: self.user_email,
+            user_email_verified: self.user_email_verified,
             organisation: self.organisation,
             message: self.message,
             status: AgentRequestStatus::from_code(&self.status)
@@ -78,6 +80,7 @@ struct UserRow {
     blocked: bool,
     locale: String,
     created_at: DateTime<Utc>,
+    email_verified_at: Option<DateTime<Utc>>,
 }
 
 impl UserRow {
@@ -90,6 +93,7 @@ impl UserRow {
                 role: Role::from_code(&self.role).ok_or_else(|| internal("unknown role"))?,
                 locale: Locale::from_tag(&self.locale).unwrap_or_default(),
                 created_at: self.created_at,
+                email_verified: self.email_verified_at.is_some(),
             },
             blocked: self.blocked,
         })
@@ -97,7 +101,7 @@ impl UserRow {
 }
 
 const USER_SELECT: &str =
-    "SELECT id, email, display_name, role, blocked, locale, created_at FROM users";
+    "SELECT id, email, display_name, role, blocked, locale, created_at, email_verified_at FROM users";
 
 impl Admin {
     async fn user(&self, id: i64) -> StoreResult<Option<AdminUser>> {

@@ -63,6 +63,9 @@ pub struct Config {
     /// `smtp://user:password@mail.example:587?tls=required` for STARTTLS or `smtps://…:465`);
     /// otherwise it is written as `.eml` files into `data_dir/mail`.
     pub smtp_url: Option<Secret>,
+    /// A PEM file of extra root certificates trusted for the SMTP server's TLS, for a relay
+    /// with a private CA (`EVENTHUB_SMTP_CA_FILE`; the system roots otherwise).
+    pub smtp_ca_file: Option<PathBuf>,
     /// The sender of every mail (`EVENTHUB_MAIL_FROM`, `EventHub <no-reply@localhost>`).
     pub mail_from: String,
     /// Webhook deliveries: private targets, timeout, attempts, disabling, limits
@@ -233,6 +236,7 @@ impl fmt::Debug for Config {
                 "smtp_url",
                 &self.smtp_url.as_ref().map(|s| redact_url(&s.0)),
             )
+            .field("smtp_ca_file", &self.smtp_ca_file)
             .field("mail_from", &self.mail_from)
             .field("webhooks", &self.webhooks)
             .field("jobs", &self.jobs)
@@ -339,6 +343,7 @@ impl Config {
             jobs,
             workers: usize::try_from(workers).unwrap_or(0),
             smtp_url: var("EVENTHUB_SMTP_URL").map(Secret),
+            smtp_ca_file: var("EVENTHUB_SMTP_CA_FILE").map(PathBuf::from),
             mail_from,
             serving,
             limits,
@@ -379,6 +384,7 @@ impl Config {
             // Tests and benchmarks run the queue themselves (`jobs::worker::drain`) or ask.
             workers: 0,
             smtp_url: None,
+            smtp_ca_file: None,
             mail_from: DEFAULT_MAIL_FROM.into(),
             serving: crate::serve::Serving::default(),
             webhooks: crate::webhooks::Settings::default(),

@@ -77,6 +77,12 @@ pub struct RequestLimits {
     /// Bookings per user (`EVENTHUB_BOOKING_RATE`, 30/60: more than a person books), counted
     /// by each process.
     pub booking: Option<Rate>,
+    /// Account links by mail (password reset, address verification) per account
+    /// (`EVENTHUB_ACCOUNT_MAIL_RATE`, 3/900). Over it, a reset request is still answered
+    /// `202` (nothing revealed) but no mail goes out.
+    pub account_mail: Option<Rate>,
+    /// Account link requests per client address (`EVENTHUB_ACCOUNT_MAIL_ADDRESS_RATE`, 10/900).
+    pub account_mail_address: Option<Rate>,
     /// How long a request waits for a password-hashing slot before it is answered `503` with
     /// `Retry-After` (`EVENTHUB_HASH_WAIT_SECS`, 10; `off` waits as long as it takes).
     pub hash_wait: Option<Duration>,
@@ -89,6 +95,8 @@ impl Default for RequestLimits {
             sign_in_address: Some(Rate::new(20, 60)),
             sign_up: Some(Rate::new(20, 3600)),
             booking: Some(Rate::new(30, 60)),
+            account_mail: Some(Rate::new(3, 900)),
+            account_mail_address: Some(Rate::new(10, 900)),
             hash_wait: Some(Duration::from_secs(10)),
         }
     }
@@ -110,6 +118,11 @@ impl RequestLimits {
             sign_in_address: rate("EVENTHUB_SIGNIN_ADDRESS_RATE", d.sign_in_address)?,
             sign_up: rate("EVENTHUB_SIGNUP_RATE", d.sign_up)?,
             booking: rate("EVENTHUB_BOOKING_RATE", d.booking)?,
+            account_mail: rate("EVENTHUB_ACCOUNT_MAIL_RATE", d.account_mail)?,
+            account_mail_address: rate(
+                "EVENTHUB_ACCOUNT_MAIL_ADDRESS_RATE",
+                d.account_mail_address,
+            )?,
             hash_wait,
         })
     }
@@ -121,6 +134,8 @@ impl RequestLimits {
             sign_in_address: None,
             sign_up: None,
             booking: None,
+            account_mail: None,
+            account_mail_address: None,
             hash_wait: None,
         }
     }

@@ -1,5 +1,7 @@
-//! API bearer tokens: HS256 JWTs with `sub`, `role`, `iat`, `exp`, `jti`. The role in a token
-//! is informative only; every request reads the role and the blocked flag from the database.
+//! API bearer tokens: HS256 JWTs with `sub`, `role`, `iat`, `exp`, `jti` and `ver`. The role in
+//! a token is informative only; every request reads the role and the blocked flag from the
+//! database, and the account's `auth_version`: a token whose `ver` is behind it (issued before a
+//! password reset or "sign out everywhere") is refused.
 use app::auth::UserView;
 use app::error::AppError;
 use chrono::Utc;
@@ -16,6 +18,9 @@ pub struct Claims {
     pub iat: i64,
     pub exp: i64,
     pub jti: String,
+    /// The account's `auth_version` when the token was issued.
+    #[serde(default)]
+    pub ver: i64,
 }
 
 pub struct TokenKeys {
@@ -34,7 +39,8 @@ impl TokenKeys {
         }
     }
 
-    pub fn issue(&self, user: &UserView) -> Result<String, AppError> {
+    /// A token for `user`, under the account's current `auth_version`.
+    pub fn issue(&self, user: &UserView, auth_version: i64) -> Result<String, AppError> {
         let now = Utc::now().timestamp();
         let claims = Claims {
             sub: user.id.to_string(),
@@ -42,19 +48,23 @@ impl TokenKeys {
             iat: now,
             exp: now + TOKEN_TTL_SECS,
             jti: crate::random_hex(16),
+            ver: auth_version,
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(app::ssr::internal)
     }
 
-    /// The user id in a valid, unexpired token; anything else is `Unauthenticated`.
-    pub fn verify(&self, token: &str) -> Result<i64, AppError> {
+    /// The user id and auth version in a valid, unexpired token; anything else is
+    /// `Unauthenticated`.
+    pub fn verify(&self, token: &str) -> Result<(i64, i64), AppError> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_required_spec_claims(&["exp", "sub", "iat"]);
         let data = decode::<Claims>(token, &self.decoding, &validation)
             .map_err(|_| AppError::Unauthenticated)?;
-        data.claims
+        let id = data
+            .claims
             .sub
             .parse()
-            .map_err(|_| AppError::Unauthenticated)
+            .map_err(|_| AppError::Unauthenticated)?;
+        Ok((id, data.claims.ver))
     }
 }

@@ -78,9 +78,10 @@ pub async fn switch_language(
         let msg = format!("Unknown language {:?}: choose en, he or pl.", q.to);
         return (StatusCode::UNPROCESSABLE_ENTITY, msg).into_response();
     };
-    if let Ok(Some(user_id)) = session.get::<i64>(app::ssr::SESSION_USER_KEY).await {
+    if let Ok(Some((record, _))) = app::ssr::signed_in(&session, state.accounts.as_ref()).await {
         use app::auth::ports::AccountCommands;
-        if let Err(e) = state.accounts.set_locale(user_id.into(), locale).await {
+        let user_id = record.user.id;
+        if let Err(e) = state.accounts.set_locale(user_id, locale).await {
             tracing::warn!("could not store the language of user {user_id}: {e}");
         }
     }

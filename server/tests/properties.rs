@@ -62,7 +62,7 @@ impl Site {
                 .create(new, app::auth::Role::Agent, Default::default())
                 .await
                 .expect("agent");
-            let auth = format!("Bearer {}", state.tokens.issue(&agent).expect("token"));
+            let auth = format!("Bearer {}", state.tokens.issue(&agent, 0).expect("token"));
             let router = server::router(state);
             let start = chrono::Utc::now() + chrono::Duration::days(5);
             for (i, title) in ["Rooftop Jazz", "Late Laughs", "Wieczór pełen śmiechu"]

@@ -56,6 +56,9 @@ pub struct AgentRequest {
     pub user_id: crate::auth::UserId,
     pub user_name: String,
     pub user_email: String,
+    /// The requester confirmed their address.
+    #[serde(default)]
+    pub user_email_verified: bool,
     pub organisation: String,
     pub message: String,
     pub status: AgentRequestStatus,

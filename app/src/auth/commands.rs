@@ -55,13 +55,23 @@ pub async fn sign_in(
     )
 }
 
-/// Ends the session (destroying it in the store). Harmless for visitors.
+/// Ends the session (its row and the stored session). Harmless for visitors.
 #[server]
 pub async fn sign_out() -> Result<(), AppError> {
     use crate::ssr;
     ssr::with_status(
         async {
-            ssr::session().await?.flush().await.map_err(ssr::internal)?;
+            let session = ssr::session().await?;
+            let services = ssr::services()?;
+            if let Some((record, id)) =
+                ssr::signed_in(&session, services.account_queries.as_ref()).await?
+            {
+                services
+                    .account_commands
+                    .close_session(record.user.id, &id)
+                    .await?;
+            }
+            session.flush().await.map_err(ssr::internal)?;
             leptos_axum::redirect("/");
             Ok(())
         }
@@ -69,14 +79,19 @@ pub async fn sign_out() -> Result<(), AppError> {
     )
 }
 
-/// Renews the session id (no fixation) and binds it to the user.
+/// Renews the session id (no fixation), records the sign-in (device, address) and binds the
+/// browser to that record.
 #[cfg(feature = "ssr")]
-async fn start_session(user_id: super::UserId) -> Result<(), AppError> {
+pub(crate) async fn start_session(user_id: super::UserId) -> Result<(), AppError> {
     use crate::ssr;
+    let id = ssr::services()?
+        .account_commands
+        .open_session(user_id, ssr::client())
+        .await?;
     let session = ssr::session().await?;
     session.cycle_id().await.map_err(ssr::internal)?;
     session
-        .insert(ssr::SESSION_USER_KEY, user_id)
+        .insert(ssr::SESSION_KEY, id)
         .await
         .map_err(ssr::internal)
 }

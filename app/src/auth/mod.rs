@@ -1,10 +1,12 @@
-//! Accounts and sign-in: registration, sessions, roles and the profile page.
+//! Accounts and sign-in: registration, sessions, roles, the profile page, and keeping an
+//! account (`security`: password reset, verification, changes, sessions).
 //! Visitors register and sign in; every signed-in role sees its own profile.
 pub mod commands;
 #[cfg(feature = "ssr")]
 pub mod ports;
 pub mod queries;
 pub mod rules;
+pub mod security;
 pub mod ui;
 
 use crate::i18n::{Locale, Msg};
@@ -58,6 +60,24 @@ pub struct UserView {
     pub role: Role,
     pub locale: Locale,
     pub created_at: DateTime<Utc>,
+    /// The owner proved the address is theirs (a mailed link).
+    #[serde(default)]
+    pub email_verified: bool,
+}
+
+/// One browser an account is signed in with, as its owner sees it on `/me/security`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountSession {
+    /// Opaque; names the session to sign it out.
+    pub id: String,
+    /// The browser's own description (its user agent), shortened.
+    pub device: String,
+    /// The client address it signed in from.
+    pub address: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    /// The session the list was asked from.
+    pub current: bool,
 }
 
 /// Registration input, before validation.

@@ -1,5 +1,5 @@
 //! What the account server functions need from the server; `server::accounts` implements it.
-use super::{NewUser, UserId, UserView};
+use super::{AccountSession, NewUser, UserId, UserView};
 use crate::error::AppError;
 use crate::i18n::Locale;
 use std::net::IpAddr;
@@ -9,6 +9,17 @@ use std::net::IpAddr;
 pub struct UserRecord {
     pub user: UserView,
     pub blocked: bool,
+    /// Bumped by a password reset and by "sign out everywhere": bearer tokens issued under an
+    /// older version stop working.
+    pub auth_version: i64,
+}
+
+/// Where a sign-in comes from: what the owner sees in their session list.
+#[derive(Clone, Debug)]
+pub struct Client {
+    pub address: IpAddr,
+    /// The user agent, as the browser sent it.
+    pub device: String,
 }
 
 /// Reads about accounts.
@@ -16,13 +27,25 @@ pub struct UserRecord {
 pub trait AccountQueries: Send + Sync {
     /// The user with this id, if any (blocked ones included: guards decide).
     async fn get_user(&self, id: UserId) -> Result<Option<UserRecord>, AppError>;
+
+    /// The user a browser session (the id [`AccountCommands::open_session`] gave) belongs to,
+    /// if the session is still open; notes that it was seen.
+    async fn session_user(&self, session: &str) -> Result<Option<UserRecord>, AppError>;
+
+    /// The account's open browser sessions, the latest seen first; `current` marks `session`.
+    async fn list_sessions(
+        &self,
+        user: UserId,
+        current: Option<&str>,
+    ) -> Result<Vec<AccountSession>, AppError>;
 }
 
 /// Changes to accounts; each validates its input and changes nothing when it refuses.
 #[async_trait::async_trait]
 pub trait AccountCommands: Send + Sync {
-    /// Creates a user with role `user`. A taken email (any letter case) is a `Conflict` on `email`;
-    /// too many sign-ups from `client` are `RateLimited`.
+    /// Creates a user with role `user` and mails them a link to verify the address. A taken
+    /// email (any letter case) is a `Conflict` on `email`; too many sign-ups from `client` are
+    /// `RateLimited`.
     async fn register(
         &self,
         new: NewUser,
@@ -42,4 +65,51 @@ pub trait AccountCommands: Send + Sync {
 
     /// Remembers the user's preferred language.
     async fn set_locale(&self, id: UserId, locale: Locale) -> Result<(), AppError>;
+
+    /// Records a browser session for `user` signed in from `client`; its id goes into the
+    /// session cookie's record.
+    async fn open_session(&self, user: UserId, client: Client) -> Result<String, AppError>;
+
+    /// Signs one of `user`'s sessions out (`NotFound` for a session that is not theirs).
+    async fn close_session(&self, user: UserId, session: &str) -> Result<(), AppError>;
+
+    /// Signs every session of `user` out and revokes every bearer token issued so far.
+    async fn sign_out_everywhere(&self, user: UserId) -> Result<(), AppError>;
+
+    /// Mails a single-use link to set a new password, valid 30 minutes, if `email` names an
+    /// account (and it has not asked too often); answers the same either way. Too many
+    /// requests from `client` are `RateLimited`.
+    async fn request_password_reset(&self, email: &str, client: IpAddr) -> Result<(), AppError>;
+
+    /// Sets a new password with a reset link's token: every session and bearer token of the
+    /// account stops. A used, expired or unknown token is `Invalid` on `token`.
+    async fn reset_password(&self, token: &str, password: &str) -> Result<UserView, AppError>;
+
+    /// Marks the address a verification link was sent to as verified (after an email change,
+    /// it becomes the account's address and the old one is told). A used, expired or unknown
+    /// token is `Invalid` on `token`.
+    async fn verify_email(&self, token: &str) -> Result<UserView, AppError>;
+
+    /// Mails `user` a new verification link (nothing when the address is verified already).
+    async fn resend_verification(&self, user: UserId, client: IpAddr) -> Result<(), AppError>;
+
+    /// Changes the password, the current one given again (`Invalid` on `current_password`
+    /// otherwise). Every other session and every bearer token stop; `keep` stays signed in.
+    async fn change_password(
+        &self,
+        user: UserId,
+        current_password: &str,
+        new_password: &str,
+        keep: Option<&str>,
+    ) -> Result<(), AppError>;
+
+    /// Starts a change of address: a verification link goes to `new_email`; the account keeps
+    /// its address until the link is used. The password is asked again.
+    async fn change_email(
+        &self,
+        user: UserId,
+        new_email: &str,
+        password: &str,
+        client: IpAddr,
+    ) -> Result<(), AppError>;
 }

@@ -203,6 +203,7 @@ mod tests {
             role,
             locale: Default::default(),
             created_at: chrono::Utc::now(),
+            email_verified: true,
         };
         assert!(check_role(&user(Role::Admin), Role::Agent).is_ok());
         assert!(check_role(&user(Role::Agent), Role::Agent).is_ok());

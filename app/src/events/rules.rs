@@ -476,6 +476,7 @@ mod tests {
             role,
             locale: Default::default(),
             created_at: Utc::now(),
+            email_verified: true,
         };
         assert!(can_manage(&user(1, Role::Agent), UserId::new(1)));
         assert!(!can_manage(&user(2, Role::Agent), UserId::new(1)));

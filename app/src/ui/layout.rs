@@ -15,6 +15,10 @@ pub struct Auth {
     pub sign_in: ServerAction<SignIn>,
     pub register: ServerAction<RegisterUser>,
     pub sign_out: ServerAction<SignOut>,
+    /// The account forms that change who is signed in or what the header shows.
+    pub reset_password: ServerAction<crate::auth::security::ResetPassword>,
+    pub verify_email: ServerAction<crate::auth::security::VerifyEmail>,
+    pub sign_out_everywhere: ServerAction<crate::auth::security::SignOutEverywhere>,
     pub user: Resource<Result<Option<UserView>, AppError>>,
 }
 
@@ -23,6 +27,9 @@ impl Auth {
         let sign_in = ServerAction::<SignIn>::new();
         let register = ServerAction::<RegisterUser>::new();
         let sign_out = ServerAction::<SignOut>::new();
+        let reset_password = ServerAction::new();
+        let verify_email = ServerAction::new();
+        let sign_out_everywhere = ServerAction::new();
         // Blocking: the header must be right in the first HTML, for browsers without scripts.
         let user = Resource::new_blocking(
             move || {
@@ -30,6 +37,9 @@ impl Auth {
                     sign_in.version().get(),
                     register.version().get(),
                     sign_out.version().get(),
+                    reset_password.version().get(),
+                    verify_email.version().get(),
+                    sign_out_everywhere.version().get(),
                 )
             },
             |_| get_current_user(),
@@ -38,6 +48,9 @@ impl Auth {
             sign_in,
             register,
             sign_out,
+            reset_password,
+            verify_email,
+            sign_out_everywhere,
             user,
         };
         provide_context(auth);
@@ -72,10 +85,33 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <LanguageSwitcher/>
             </div>
         </header>
+        <UnverifiedBanner/>
         <main id="main" class="container">{children()}</main>
         <footer class="site-footer">
             <div class="container">{t(Msg::FooterText)}</div>
         </footer>
+    }
+}
+
+/// Under the header for a signed-in person whose address is not confirmed yet: a reminder and
+/// a button mailing the link again. They may do everything meanwhile.
+#[component]
+fn UnverifiedBanner() -> impl IntoView {
+    let auth = use_auth();
+    let resend = ServerAction::<crate::auth::security::ResendVerification>::new();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                matches!(auth.user.await, Ok(Some(user)) if !user.email_verified).then(|| view! {
+                    <div class="banner" role="status" data-testid="unverified-banner">
+                        <span>{t(Msg::BannerUnverified)}</span>
+                        <ActionForm action=resend attr:class="inline-form">
+                            <button class="btn btn-ghost btn-sm" type="submit">{t(Msg::BannerResend)}</button>
+                        </ActionForm>
+                    </div>
+                })
+            })}
+        </Transition>
     }
 }
 

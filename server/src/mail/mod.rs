@@ -19,9 +19,10 @@ use app::i18n::Locale;
 use chrono::{DateTime, Utc};
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// The job kind every e-mail goes out as.
@@ -68,6 +69,22 @@ pub enum MailJob {
     AgentRequestDecided {
         request_id: i64,
     },
+    /// The link proving an address (`account_links`), to the address it names. The token is
+    /// the link's secret: the job and the recorded mail hold it, the link row only its hash.
+    VerifyEmail {
+        link_id: i64,
+        token: String,
+    },
+    /// The link setting a new password, to the account's address.
+    PasswordReset {
+        link_id: i64,
+        token: String,
+    },
+    /// To the address an account had before the verified change `link_id` made.
+    EmailChanged {
+        link_id: i64,
+        old_email: String,
+    },
 }
 
 /// When and where an event was before a change.
@@ -109,6 +126,9 @@ impl MailJob {
             MailJob::AgentRequestDecided { request_id } => {
                 format!("agent_request_decided:{request_id}")
             }
+            MailJob::VerifyEmail { link_id, .. } => format!("verify_email:{link_id}"),
+            MailJob::PasswordReset { link_id, .. } => format!("password_reset:{link_id}"),
+            MailJob::EmailChanged { link_id, .. } => format!("email_changed:{link_id}"),
         }
     }
 
@@ -119,6 +139,51 @@ impl MailJob {
             .priority(PRIORITY)
             .dedupe_key(format!("mail:{}", self.key()))
     }
+}
+
+/// The SMTP transport `url` describes (lettre's URL form: `smtp://` plain, `?tls=required`
+/// STARTTLS, `smtps://` TLS from the first byte; credentials in the URL). With `ca_file`, TLS
+/// trusts the certificates in that PEM file besides the public roots: a relay with a private CA.
+fn smtp(url: &str, ca_file: Option<&Path>) -> Result<AsyncSmtpTransport<Tokio1Executor>> {
+    let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+        .context("EVENTHUB_SMTP_URL is not a valid smtp:// or smtps:// URL")?;
+    let Some(ca_file) = ca_file else {
+        return Ok(builder.build());
+    };
+    let parsed = reqwest::Url::parse(url).context("EVENTHUB_SMTP_URL is not a URL")?;
+    let host = parsed
+        .host_str()
+        .context("EVENTHUB_SMTP_URL has no host")?
+        .to_owned();
+    let pem = std::fs::read(ca_file)
+        .with_context(|| format!("cannot read EVENTHUB_SMTP_CA_FILE {}", ca_file.display()))?;
+    let certificate = Certificate::from_pem(&pem).with_context(|| {
+        format!(
+            "EVENTHUB_SMTP_CA_FILE {} holds no PEM certificate",
+            ca_file.display()
+        )
+    })?;
+    let parameters = TlsParameters::builder(host)
+        .add_root_certificate(certificate)
+        .build()
+        .context("cannot set up TLS for the SMTP server")?;
+    let tls = match (
+        parsed.scheme(),
+        parsed
+            .query_pairs()
+            .find(|(name, _)| name == "tls")
+            .map(|(_, value)| value.into_owned())
+            .as_deref(),
+    ) {
+        ("smtps", _) => Tls::Wrapper(parameters),
+        ("smtp", Some("required")) => Tls::Required(parameters),
+        ("smtp", Some("opportunistic")) => Tls::Opportunistic(parameters),
+        _ => anyhow::bail!(
+            "EVENTHUB_SMTP_CA_FILE is set but EVENTHUB_SMTP_URL asks for no TLS \
+             (use smtps:// or ?tls=required)"
+        ),
+    };
+    Ok(builder.tls(tls).build())
 }
 
 /// Where messages go.
@@ -248,11 +313,7 @@ impl Mailer {
     /// `smtps://…` for TLS, credentials in the URL), otherwise files in `data_dir/mail`.
     pub fn new(db: Db, config: &Config) -> Result<Arc<Self>> {
         let transport = match &config.smtp_url {
-            Some(url) => Transport::Smtp(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(&url.0)
-                    .context("EVENTHUB_SMTP_URL is not a valid smtp:// or smtps:// URL")?
-                    .build(),
-            ),
+            Some(url) => Transport::Smtp(smtp(&url.0, config.smtp_ca_file.as_deref())?),
             None => Transport::Files(Self::folder(&config.data_dir)),
         };
         let from = config.mail_from.parse().with_context(|| {
@@ -495,7 +556,49 @@ impl Mailer {
                 };
                 Ok(Some(Self::composed(request.to, &template, &letter, None)))
             }
+            MailJob::VerifyEmail { link_id, token } | MailJob::PasswordReset { link_id, token } => {
+                // To the address the link was made for (a new one, for an email change).
+                let to = self.link_recipient(*link_id).await?;
+                let (template, page) = match job {
+                    MailJob::VerifyEmail { .. } => (Template::VerifyEmail, "verify-email"),
+                    _ => (Template::PasswordReset, "reset-password"),
+                };
+                let letter = render::Letter {
+                    name: to.display_name.clone(),
+                    event: None,
+                    seats: None,
+                    link: format!("{url}/{page}?token={token}"),
+                };
+                Ok(Some(Self::composed(to, &template, &letter, None)))
+            }
+            MailJob::EmailChanged { link_id, old_email } => {
+                let mut to = self.link_recipient(*link_id).await?;
+                let template = Template::EmailChanged {
+                    new_email: std::mem::replace(&mut to.email, old_email.clone()),
+                };
+                let letter = render::Letter {
+                    name: to.display_name.clone(),
+                    event: None,
+                    seats: None,
+                    link: format!("{url}/me/security"),
+                };
+                Ok(Some(Self::composed(to, &template, &letter, None)))
+            }
         }
+    }
+
+    /// The owner of an account link, at the address the link was sent to.
+    async fn link_recipient(&self, link_id: i64) -> Result<Recipient> {
+        self.db
+            .fetch_optional(
+                Sql::new(
+                    "SELECT u.id AS user_id, l.email, u.display_name, u.locale \
+                     FROM account_links l JOIN users u ON u.id = l.user_id WHERE l.id = $1",
+                )
+                .arg(link_id),
+            )
+            .await?
+            .with_context(|| format!("account link {link_id} does not exist"))
     }
 
     fn composed(

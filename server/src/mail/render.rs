@@ -29,6 +29,12 @@ pub enum Template {
         organisation: String,
         note: String,
     },
+    /// A link to prove the address is the recipient's (at sign-up, or a new address).
+    VerifyEmail,
+    /// A link to set a new password, valid half an hour.
+    PasswordReset,
+    /// To the old address: the account's address is `new_email` now.
+    EmailChanged { new_email: String },
 }
 
 /// When and where an event takes place.
@@ -136,6 +142,24 @@ fn words(template: &Template) -> (Msg, Msg, Msg, Msg) {
             MailOpenProfile,
             MailFooterAccount,
         ),
+        Template::VerifyEmail => (
+            MailVerifySubject,
+            MailVerifyLead,
+            MailVerifyButton,
+            MailFooterNotYou,
+        ),
+        Template::PasswordReset => (
+            MailResetSubject,
+            MailResetLead,
+            MailResetButton,
+            MailFooterNotYou,
+        ),
+        Template::EmailChanged { .. } => (
+            MailEmailChangedSubject,
+            MailEmailChangedLead,
+            MailOpenSecurity,
+            MailFooterAccount,
+        ),
     }
 }
 
@@ -156,13 +180,18 @@ pub fn render(template: &Template, locale: Locale, letter: &Letter) -> Rendered 
         .as_ref()
         .map_or(("", 0), |s| (s.ticket_type.as_str(), s.quantity));
     let title = letter.event.as_ref().map_or("", |e| e.title.as_str());
+    let email = match template {
+        Template::EmailChanged { new_email } => new_email.as_str(),
+        _ => "",
+    };
     // Each text names what it needs of these; the others are left unused.
-    let args: [(&str, &dyn std::fmt::Display); 5] = [
+    let args: [(&str, &dyn std::fmt::Display); 6] = [
         ("event", &title),
         ("position", &position),
         ("quantity", &quantity),
         ("ticket_type", &ticket_type),
         ("organisation", &organisation),
+        ("email", &email),
     ];
     let subject = fill(tr(subject), &args);
     let lead = fill(tr(lead), &args);

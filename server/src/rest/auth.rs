@@ -40,6 +40,8 @@ pub struct User {
     /// en · he · pl
     pub locale: String,
     pub created_at: DateTime<Utc>,
+    /// The owner confirmed the address (a mailed link).
+    pub email_verified: bool,
 }
 
 impl From<UserView> for User {
@@ -51,6 +53,7 @@ impl From<UserView> for User {
             role: u.role.code().into(),
             locale: u.locale.code().into(),
             created_at: u.created_at,
+            email_verified: u.email_verified,
         }
     }
 }
@@ -85,12 +88,13 @@ impl FromRequestParts<AppState> for ApiUser {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(AppError::Unauthenticated)?;
-        let id = state.tokens.verify(token.trim())?;
+        let (id, version) = state.tokens.verify(token.trim())?;
         let record = state
             .services
             .account_queries
             .get_user(id.into())
             .await?
+            .filter(|r| r.auth_version == version)
             .ok_or(AppError::Unauthenticated)?;
         if record.blocked {
             return Err(AppError::Blocked.into());
@@ -153,7 +157,13 @@ pub async fn token(
         .account_commands
         .sign_in(&req.email, &req.password, ip)
         .await?;
-    let access_token = state.tokens.issue(&user)?;
+    let record = state
+        .services
+        .account_queries
+        .get_user(user.id)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let access_token = state.tokens.issue(&user, record.auth_version)?;
     Ok(Json(TokenResponse {
         access_token,
         token_type: "Bearer".into(),
@@ -175,18 +185,8 @@ pub async fn session_user(
     state: &AppState,
     session: &tower_sessions::Session,
 ) -> Result<UserView, ApiError> {
-    let user_id = session
-        .get::<i64>(app::ssr::SESSION_USER_KEY)
-        .await
-        .map_err(app::ssr::internal)?
-        .ok_or(AppError::Unauthenticated)?;
-    match state
-        .services
-        .account_queries
-        .get_user(user_id.into())
+    app::ssr::signed_in(session, state.services.account_queries.as_ref())
         .await?
-    {
-        Some(record) if !record.blocked => Ok(record.user),
-        _ => Err(AppError::Unauthenticated.into()),
-    }
+        .map(|(record, _)| record.user)
+        .ok_or_else(|| AppError::Unauthenticated.into())
 }

@@ -5,6 +5,7 @@
 //! functions do. App types whose JSON is the API's are answered and read as they are (their
 //! schemas derive in `app` under `ssr`); the DTOs here exist where the API differs — its ids
 //! are strings, for one — and a comment above each says how.
+pub mod account;
 pub mod admin;
 pub mod assistant;
 pub mod auth;
@@ -25,7 +26,10 @@ use utoipa::{Modify, OpenApi};
 #[derive(OpenApi)]
 #[openapi(
     info(title = "EventHub API", version = "1", description = "Events, registrations and tickets. Errors share one shape."),
-    paths(auth::register, auth::token, auth::me, events::list, events::get, events::create, events::patch,
+    paths(auth::register, auth::token, auth::me,
+          account::request_reset, account::confirm_reset, account::verify_email, account::change_email,
+          account::change_password, account::sessions, account::close_session, account::sign_out_everywhere,
+          events::list, events::get, events::create, events::patch,
           events::publish, events::cancel, events::delete, events::put_image,
           bookings::register, bookings::cancel, bookings::get, bookings::mine,
           bookings::react, bookings::unreact, bookings::my_reactions, bookings::attendees,
@@ -174,6 +178,14 @@ pub fn router() -> Router<AppState> {
         .route("/auth/register", post(auth::register))
         .route("/auth/token", post(auth::token))
         .route("/me", get(auth::me))
+        .route("/auth/password-reset", post(account::request_reset))
+        .route("/auth/password-reset/confirm", post(account::confirm_reset))
+        .route("/auth/verify-email", post(account::verify_email))
+        .route("/me/email", put(account::change_email))
+        .route("/me/password", put(account::change_password))
+        .route("/me/sessions", get(account::sessions))
+        .route("/me/sessions/{id}", axum::routing::delete(account::close_session))
+        .route("/me/sign-out-everywhere", post(account::sign_out_everywhere))
         .route("/events", get(events::list).post(events::create))
         .route(
             "/events/{id}",

@@ -119,6 +119,9 @@ enum Prep {
     Mail,
     /// A new webhook of the owner's with one delivered delivery (its id and the delivery's).
     Webhook,
+    /// A new account with the actor's role, signed in (cookie and token), for rows that sign
+    /// every session and token of their caller out; the blocked user keeps their own.
+    OwnAccount,
 }
 
 /// What `Prep` made: an id, a ticket code, a session that replaces the actor's own.
@@ -127,6 +130,7 @@ struct Target {
     id: String,
     code: String,
     cookie: Option<String>,
+    bearer: Option<String>,
 }
 
 /// Which door a row knocks on; the coverage checks read these.
@@ -289,7 +293,7 @@ fn table() -> Vec<Row> {
     use Prep::*;
     use app::admin::{commands as ac, queries as aq};
     use app::assistant::{commands as sc, queries as sq};
-    use app::auth::{commands as uc, queries as uq};
+    use app::auth::{commands as uc, queries as uq, security as us};
     use app::bookings::{commands as bc, queries as bq};
     use app::events::{commands as ec, queries as eq};
     use app::reports::queries as rq;
@@ -334,6 +338,82 @@ fn table() -> Vec<Row> {
             Shared,
             |_, _, _| form(&uq::GetCurrentUser {}),
             [200, 200, 200, 200, 200, 200],
+        ),
+        // ---- server functions: keeping an account ----
+        row(
+            sfn::<us::RequestPasswordReset>(),
+            Shared,
+            |w, a, _| {
+                form(&us::RequestPasswordReset {
+                    email: w.user(a).map_or_else(unique_email, |u| u.email.clone()),
+                })
+            },
+            [200, 200, 200, 200, 200, 200],
+        ),
+        row(
+            sfn::<us::ResetPassword>(),
+            Shared,
+            |_, _, _| {
+                form(&us::ResetPassword {
+                    token: "f".repeat(64),
+                    password: "walnut-harbour-61".into(),
+                })
+            },
+            [422, 422, 422, 422, 422, 422],
+        ),
+        row(
+            sfn::<us::VerifyEmail>(),
+            Shared,
+            |_, _, _| form(&us::VerifyEmail { token: "0".repeat(64) }),
+            [422, 422, 422, 422, 422, 422],
+        ),
+        row(
+            sfn::<us::ResendVerification>(),
+            Shared,
+            |_, _, _| form(&us::ResendVerification {}),
+            [401, 200, 401, 200, 200, 200],
+        ),
+        // A wrong current password: refused for everyone signed in, nothing changes.
+        row(
+            sfn::<us::ChangePassword>(),
+            Shared,
+            |_, _, _| {
+                form(&us::ChangePassword {
+                    current_password: "not-the-password".into(),
+                    new_password: "walnut-harbour-61".into(),
+                })
+            },
+            [401, 422, 401, 422, 422, 422],
+        ),
+        row(
+            sfn::<us::ChangeEmail>(),
+            Shared,
+            |_, _, _| {
+                form(&us::ChangeEmail {
+                    email: unique_email(),
+                    password: "not-the-password".into(),
+                })
+            },
+            [401, 422, 401, 422, 422, 422],
+        ),
+        row(
+            sfn::<us::MySessions>(),
+            Shared,
+            |_, _, _| form(&us::MySessions {}),
+            [401, 200, 401, 200, 200, 200],
+        ),
+        // No one's session by that id: each caller signs out only their own.
+        row(
+            sfn::<us::CloseSession>(),
+            Shared,
+            |_, _, _| form(&us::CloseSession { id: "0".repeat(32) }),
+            [401, 404, 401, 404, 404, 404],
+        ),
+        row(
+            sfn::<us::SignOutEverywhere>(),
+            OwnAccount,
+            |_, _, _| form(&us::SignOutEverywhere {}),
+            [401, 200, 401, 200, 200, 200],
         ),
         // ---- server functions: events ----
         row(
@@ -838,6 +918,73 @@ fn table() -> Vec<Row> {
             |_, _, _| no_body("/api/v1/me".into()),
             [401, 200, 403, 200, 200, 200],
         ),
+        // ---- REST: keeping an account ----
+        row(
+            rest(Method::POST, "/api/v1/auth/password-reset"),
+            Shared,
+            |w, a, _| {
+                let email = w.user(a).map_or_else(unique_email, |u| u.email.clone());
+                json_call("/api/v1/auth/password-reset".into(), json!({ "email": email }))
+            },
+            [202, 202, 202, 202, 202, 202],
+        ),
+        row(
+            rest(Method::POST, "/api/v1/auth/password-reset/confirm"),
+            Shared,
+            |_, _, _| {
+                json_call(
+                    "/api/v1/auth/password-reset/confirm".into(),
+                    json!({"token": "f".repeat(64), "password": "walnut-harbour-61"}),
+                )
+            },
+            [422, 422, 422, 422, 422, 422],
+        ),
+        row(
+            rest(Method::POST, "/api/v1/auth/verify-email"),
+            Shared,
+            |_, _, _| json_call("/api/v1/auth/verify-email".into(), json!({"token": "0".repeat(64)})),
+            [422, 422, 422, 422, 422, 422],
+        ),
+        row(
+            rest(Method::PUT, "/api/v1/me/email"),
+            Shared,
+            |_, _, _| {
+                json_call(
+                    "/api/v1/me/email".into(),
+                    json!({"email": unique_email(), "password": "not-the-password"}),
+                )
+            },
+            [401, 422, 403, 422, 422, 422],
+        ),
+        row(
+            rest(Method::PUT, "/api/v1/me/password"),
+            Shared,
+            |_, _, _| {
+                json_call(
+                    "/api/v1/me/password".into(),
+                    json!({"current_password": "not-the-password", "new_password": "walnut-harbour-61"}),
+                )
+            },
+            [401, 422, 403, 422, 422, 422],
+        ),
+        row(
+            rest(Method::GET, "/api/v1/me/sessions"),
+            Shared,
+            |_, _, _| no_body("/api/v1/me/sessions".into()),
+            [401, 200, 403, 200, 200, 200],
+        ),
+        row(
+            rest(Method::DELETE, "/api/v1/me/sessions/{id}"),
+            Shared,
+            |_, _, _| no_body(format!("/api/v1/me/sessions/{}", "0".repeat(32))),
+            [401, 404, 403, 404, 404, 404],
+        ),
+        row(
+            rest(Method::POST, "/api/v1/me/sign-out-everywhere"),
+            OwnAccount,
+            |_, _, _| no_body("/api/v1/me/sign-out-everywhere".into()),
+            [401, 204, 403, 204, 204, 204],
+        ),
         // ---- REST: events ----
         row(
             rest(Method::GET, "/api/v1/events"),
@@ -1275,6 +1422,9 @@ impl std::fmt::Display for Door {
 async fn world(engine: Engine) -> World {
     let app = TestApp::with_config(engine, |c| {
         c.assistant_rate = None;
+        // Every actor asks for links on each door.
+        c.limits.account_mail = None;
+        c.limits.account_mail_address = None;
         // Every webhook row makes the owner a fresh endpoint.
         c.webhooks.per_owner = 10_000;
     })
@@ -1368,6 +1518,17 @@ async fn prepare(w: &World, prep: Prep, actor: Actor) -> Target {
     };
     match prep {
         Prep::Shared => Target::default(),
+        Prep::OwnAccount => match actor {
+            Actor::Visitor | Actor::Blocked => Target::default(),
+            _ => {
+                let (_, bearer, cookie) = w.app.signed_in(w.view(actor).role).await;
+                Target {
+                    cookie: Some(cookie),
+                    bearer: Some(bearer),
+                    ..Target::default()
+                }
+            }
+        },
         Prep::Draft | Prep::Published => {
             let publish = matches!(prep, Prep::Published);
             let event = w
@@ -1393,6 +1554,7 @@ async fn prepare(w: &World, prep: Prep, actor: Actor) -> Target {
                     .unwrap()
                     .to_owned(),
                 cookie: None,
+                bearer: None,
             }
         }
         Prep::PendingRequest => {
@@ -1533,7 +1695,7 @@ fn fits(template: &str, path: &str) -> bool {
 async fn send(w: &World, door: &Door, actor: Actor, target: &Target, call: Call) -> Reply {
     let caller = w.caller(actor);
     let cookie = target.cookie.as_deref().or(caller.cookie.as_deref());
-    let bearer = caller.bearer.as_deref();
+    let bearer = target.bearer.as_deref().or(caller.bearer.as_deref());
     let session = |c: &str| format!("{}={c}", server::sessions::SESSION_COOKIE);
     match (door, call) {
         (Door::Sfn(path), Call::Form(pairs)) => {

@@ -78,7 +78,7 @@ on_both_engines! {
         let sly = app.state.accounts.create(app::auth::NewUser {
             email: "sly@example.com".into(), display_name: "=HYPERLINK(\"http://x\")".into(), password: "granite-lily-42".into(),
         }, Role::User, Default::default()).await.unwrap();
-        let sly = format!("Bearer {}", app.state.tokens.issue(&sly).unwrap());
+        let sly = format!("Bearer {}", app.state.tokens.issue(&sly, 0).unwrap());
         let (id, tt) = event(&app, &owner, 3, 4500).await;
         let first = book(&app, &dana, &id, &tt, 2).await;
         let waiting = book(&app, &sly, &id, &tt, 2).await;

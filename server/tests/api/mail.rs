@@ -12,7 +12,7 @@ use server::jobs::worker::drain;
 use server::mail::Mailer;
 
 /// The `.eml` files written so far, parsed by an independent MIME parser.
-fn mail_files(app: &TestApp) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn mail_files(app: &TestApp) -> Vec<(String, Vec<u8>)> {
     let dir = Mailer::folder(&app.state.config.data_dir);
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Vec::new();
@@ -26,13 +26,13 @@ fn mail_files(app: &TestApp) -> Vec<(String, Vec<u8>)> {
     files
 }
 
-struct Read {
-    to: String,
-    subject: String,
-    text: String,
-    html: String,
+pub(crate) struct Read {
+    pub(crate) to: String,
+    pub(crate) subject: String,
+    pub(crate) text: String,
+    pub(crate) html: String,
     /// The attachment's file name and text.
-    attachment: Option<(String, String)>,
+    pub(crate) attachment: Option<(String, String)>,
 }
 
 /// How many jobs of each kind exist.
@@ -43,7 +43,7 @@ async fn jobs_by_kind(app: &TestApp) -> Vec<(String, i64)> {
     .unwrap()
 }
 
-fn read(bytes: &[u8]) -> Read {
+pub(crate) fn read(bytes: &[u8]) -> Read {
     let mail = mailparse::parse_mail(bytes).expect("a MIME message");
     let header = |name: &str| {
         mailparse::MailHeaderMap::get_first_value(&mail.headers[..], name).unwrap_or_default()
@@ -94,7 +94,7 @@ fn mails_about(app: &TestApp, prefix: &str) -> Vec<Read> {
         .collect()
 }
 
-async fn run_jobs(app: &TestApp) -> usize {
+pub(crate) async fn run_jobs(app: &TestApp) -> usize {
     drain(&app.state.jobs, &app.state.job_handlers, server::db::now())
         .await
         .unwrap()
@@ -377,5 +377,136 @@ on_both_engines! {
         // Its reminder time (4 hours ago) came before the booking: the confirmation says it all.
         let now = server::db::now();
         assert_eq!(server::mail::reminders::schedule(&app.state.db, now).await.unwrap(), 0);
+    }
+}
+
+/// An SMTP server that is not ours (aiosmtpd, Python, from `scripts/setup --test`): STARTTLS
+/// required before AUTH, AUTH before MAIL, a certificate for 127.0.0.1 from a throwaway CA whose
+/// PEM it writes to `ca_file`. Each accepted message arrives as one JSON line.
+struct FakeSmtp {
+    child: std::process::Child,
+    port: u16,
+    messages: std::sync::mpsc::Receiver<serde_json::Value>,
+    _dir: tempfile::TempDir,
+    ca_file: std::path::PathBuf,
+}
+
+impl FakeSmtp {
+    const LOGIN: &str = "eventhub";
+    const PASSWORD: &str = "smtp-pass-1";
+
+    fn start() -> Self {
+        use std::io::BufRead;
+        let python = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../target/schemathesis-venv/bin/python3"
+        );
+        assert!(
+            std::path::Path::new(python).exists(),
+            "{python} is missing: run scripts/setup --test (it installs aiosmtpd and trustme, \
+             the SMTP server this test delivers to)"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let ca_file = dir.path().join("ca.pem");
+        let mut child = std::process::Command::new(python)
+            .args(["-c", include_str!("fake_smtp.py")])
+            .arg(&ca_file)
+            .args([Self::LOGIN, Self::PASSWORD])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("python runs");
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let port = lines
+            .next()
+            .and_then(Result::ok)
+            .and_then(|l| l.trim().parse().ok())
+            .expect("the fake SMTP server prints its port (are aiosmtpd and trustme installed?)");
+        let (tx, messages) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                let _ = tx.send(serde_json::from_str(&line).expect("a JSON line"));
+            }
+        });
+        FakeSmtp {
+            child,
+            port,
+            messages,
+            _dir: dir,
+            ca_file,
+        }
+    }
+
+    fn url(&self, password: &str) -> String {
+        format!(
+            "smtp://{}:{password}@127.0.0.1:{}?tls=required",
+            Self::LOGIN,
+            self.port
+        )
+    }
+}
+
+impl Drop for FakeSmtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The mail row of a registration's confirmation: was it sent?
+async fn confirmation_sent(app: &TestApp, registration: &str) -> bool {
+    let key = format!("registration_confirmed:{registration}");
+    let sent: i64 = server::on_db!(&app.state.db, pool => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM mails WHERE key = $1 AND sent_at IS NOT NULL")
+        .bind(&key).fetch_one(pool).await)
+    .unwrap();
+    sent == 1
+}
+
+on_both_engines! {
+    async fn mail_goes_out_over_smtp_with_starttls_and_auth(engine: Engine) {
+        let smtp = FakeSmtp::start();
+        let app = TestApp::with_config(engine, |c| {
+            c.smtp_url = Some(server::config::Secret(smtp.url(FakeSmtp::PASSWORD)));
+            c.smtp_ca_file = Some(smtp.ca_file.clone());
+        })
+        .await;
+        let (user, registration) = booked(&app).await;
+        run_jobs(&app).await;
+        let got = smtp
+            .messages
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the SMTP server received the confirmation");
+        assert_eq!(got["login"], FakeSmtp::LOGIN);
+        assert_eq!(got["rcpt_tos"], serde_json::json!([user.email]));
+        assert_eq!(got["mail_from"], "no-reply@localhost");
+        let mail = read(got["data"].as_str().unwrap().as_bytes());
+        assert_eq!(mail.subject, "ההזמנה אושרה: Kletka Jazz");
+        assert!(mail.text.contains(&format!("/tickets/{registration}")), "{}", mail.text);
+        assert!(confirmation_sent(&app, &registration).await);
+        assert!(mail_files(&app).is_empty(), "SMTP configured, no files written");
+    }
+
+    async fn a_refused_smtp_delivery_keeps_the_mail_for_the_retry(engine: Engine) {
+        let smtp = FakeSmtp::start();
+        // A wrong password, and a server whose certificate the sender does not trust: each
+        // attempt fails, the mail stays unsent and its job waits for the next attempt.
+        for (password, trust) in [("wrong-pass", true), (FakeSmtp::PASSWORD, false)] {
+            let app = TestApp::with_config(engine, |c| {
+                c.smtp_url = Some(server::config::Secret(smtp.url(password)));
+                c.smtp_ca_file = trust.then(|| smtp.ca_file.clone());
+            })
+            .await;
+            let (_, registration) = booked(&app).await;
+            run_jobs(&app).await;
+            assert!(!confirmation_sent(&app, &registration).await, "{password} {trust}");
+            let key = format!("mail:registration_confirmed:{registration}");
+            let job = app.state.jobs.find(&key).await.unwrap().unwrap();
+            assert_eq!(job.state, server::jobs::JobState::Pending, "{password} {trust}");
+            assert_eq!(job.attempts, 1);
+            let error = job.last_error.unwrap_or_default();
+            assert!(error.contains("SMTP"), "{password} {trust}: {error}");
+        }
+        assert!(smtp.messages.try_recv().is_err(), "nothing was delivered");
     }
 }

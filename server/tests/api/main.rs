@@ -1,5 +1,6 @@
 //! HTTP tests through the real router: REST, server functions, pages, on both engines.
 mod access;
+mod accounts;
 mod admin;
 mod assistant;
 mod auth;
@@ -175,7 +176,7 @@ impl TestApp {
             .create(new, role, Default::default())
             .await
             .expect("create user");
-        let token = self.state.tokens.issue(&user).expect("token");
+        let token = self.state.tokens.issue(&user, 0).expect("token");
         (user, format!("Bearer {token}"))
     }
 

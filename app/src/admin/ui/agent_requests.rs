@@ -71,7 +71,8 @@ fn RequestItem(
             <div class="request-head">
                 <div>
                     <strong dir="auto">{r.organisation.clone()}</strong>
-                    <span class="muted">" · " <span dir="auto">{r.user_name.clone()}</span> " · " <bdi>{r.user_email.clone()}</bdi></span>
+                    <span class="muted">" · " <span dir="auto">{r.user_name.clone()}</span> " · " <bdi>{r.user_email.clone()}</bdi></span> " "
+                    {crate::auth::ui::verified_mark(r.user_email_verified)}
                 </div>
                 <span class=format!("status status-{}", r.status.code())>{t(r.status.label())}</span>
             </div>

@@ -79,7 +79,8 @@ pub fn UsersPage() -> impl IntoView {
                                             view! {
                                                 <tr data-user=id class:user-blocked=blocked>
                                                     <th scope="row"><span dir="auto">{u.user.display_name.clone()}</span><br/>
-                                                        <small class="muted"><bdi>{u.user.email.clone()}</bdi></small></th>
+                                                        <small class="muted"><bdi>{u.user.email.clone()}</bdi></small> " "
+                                                        {crate::auth::ui::verified_mark(u.user.email_verified)}</th>
                                                     <td>
                                                         <ActionForm action=update attr:class="inline-form">
                                                             <input type="hidden" name="id" value=role_id/>

@@ -39,6 +39,7 @@ pub fn LoginPage() -> impl IntoView {
                     {move || if auth.sign_in.pending().get() { t(Msg::FormSending) } else { t(Msg::LoginSubmit) }}
                 </button>
             </ActionForm>
+            <p class="center"><a href="/forgot-password" data-testid="forgot-password">{t(Msg::AuthForgotLink)}</a></p>
             <p class="muted center">{t(Msg::LoginNoAccount)} " " <a href=register_href>{t(Msg::NavRegister)}</a></p>
         </section>
     }

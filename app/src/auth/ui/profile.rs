@@ -34,6 +34,7 @@ pub fn ProfilePage() -> impl IntoView {
                                 </select>
                                 <button class="btn btn-ghost" type="submit">{t(Msg::ProfileSaveLanguage)}</button>
                             </form>
+                            <p><a class="btn btn-ghost" href="/me/security" data-testid="security-link">{t(Msg::ProfileSecurity)}</a></p>
                         </section>
                         {(user.role == crate::auth::Role::User).then(|| view! { <crate::admin::ui::AgentRequestPanel role=user.role/> })}
                         <crate::bookings::ui::MyNotices/>

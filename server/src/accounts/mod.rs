@@ -1,18 +1,23 @@
 //! Accounts on either database: registration with Argon2id hashes, sign-in with attempt
-//! limits, role and block flags read fresh on every request. Implements the app's ports.
+//! limits, role and block flags read fresh on every request. Implements the app's ports;
+//! `links.rs` has the mailed links (verification, password reset, email change) and
+//! `sessions.rs` the browser sessions each account is signed in with.
 //!
 //! Sign-in limits are kept in the database ([`SharedLimits`]), so every server process counts
 //! together: a slot is taken under the account and under the client address *before* the
 //! password is checked, and given back when it was right — parallel guesses cannot all pass
 //! one free slot. Attempts on an account from an address it signed in from before are counted
 //! under their own key, so a stranger's guesses do not lock the owner out.
-use crate::db::Db;
+mod links;
+mod sessions;
+
+use crate::db::{Db, Tx};
 use crate::error::{StoreError, StoreResult};
 use crate::rate::{Rate, RequestLimits, SharedLimits};
 use crate::sql::Sql;
-use app::auth::ports::{AccountCommands, AccountQueries, UserRecord};
+use app::auth::ports::{AccountCommands, AccountQueries, Client, UserRecord};
 use app::auth::rules::{normalize_email, validate_new_user};
-use app::auth::{NewUser, Role, UserId, UserView};
+use app::auth::{AccountSession, NewUser, Role, UserId, UserView};
 use app::error::{AppError, Problem};
 use app::i18n::Locale;
 use app::ssr::internal;
@@ -35,6 +40,8 @@ struct UserRow {
     blocked: bool,
     locale: String,
     created_at: DateTime<Utc>,
+    email_verified_at: Option<DateTime<Utc>>,
+    auth_version: i64,
 }
 
 impl UserRow {
@@ -48,11 +55,13 @@ impl UserRow {
             role,
             locale: Locale::from_tag(&self.locale).unwrap_or_default(),
             created_at: self.created_at,
+            email_verified: self.email_verified_at.is_some(),
         };
         Ok((
             UserRecord {
                 user,
                 blocked: self.blocked,
+                auth_version: self.auth_version,
             },
             self.password_hash,
         ))
@@ -67,8 +76,9 @@ struct SignInRow {
     known: bool,
 }
 
-const USER_COLUMNS: &str =
-    "id, email, display_name, password_hash, role, blocked, locale, created_at";
+/// The columns of [`UserRow`], from `users u`.
+const USER_COLUMNS: &str = "u.id, u.email, u.display_name, u.password_hash, u.role, u.blocked, \
+                            u.locale, u.created_at, u.email_verified_at, u.auth_version";
 
 /// Verified against when the email is unknown, so both answers take as long.
 static DUMMY_HASH: LazyLock<String> =
@@ -151,8 +161,8 @@ impl Accounts {
     ) -> StoreResult<Option<SignInRow>> {
         let sql = format!(
             "SELECT {USER_COLUMNS}, EXISTS (SELECT 1 FROM sign_in_addresses a \
-             WHERE a.user_id = users.id AND a.address = $2) AS known \
-             FROM users WHERE lower(email) = $1"
+             WHERE a.user_id = u.id AND a.address = $2) AS known \
+             FROM users u WHERE lower(u.email) = $1"
         );
         Ok(self
             .db
@@ -179,51 +189,83 @@ impl Accounts {
         Ok(())
     }
 
-    /// Creates a user with the given role (the CLI's `create-user` and the demo data use this).
+    /// Creates a user with the given role (the CLI's `create-user` and the demo data use this):
+    /// the operator vouches for the address, so it counts as verified.
     pub async fn create(
         &self,
         new: NewUser,
         role: Role,
         locale: Locale,
     ) -> Result<UserView, AppError> {
-        let new = validate_new_user(&new).map_err(AppError::Invalid)?;
-        let password = new.password.clone();
-        let hash = blocking(self.limits.hash_wait, move || hash_password(&password)).await??;
+        let (new, hash) = self.validated(new).await?;
         let now = crate::db::now();
-        let sql = "INSERT INTO users (email, display_name, password_hash, role, blocked, locale, created_at, updated_at) \
-                   VALUES ($1, $2, $3, $4, FALSE, $5, $6, $6) RETURNING id";
-        let inserted = self
-            .db
-            .scalar::<i64>(
-                Sql::new(sql)
-                    .arg(&new.email)
-                    .arg(&new.display_name)
-                    .arg(&hash)
-                    .arg(role.code())
-                    .arg(locale.code())
-                    .arg(now),
-            )
-            .await;
-        let id = match inserted {
-            Ok(id) => id,
-            // The only unique key a new row can collide on is the email (ids are generated).
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                return Err(AppError::Conflict {
-                    field: "email".into(),
-                    problem: Problem::EmailTaken,
-                });
-            }
-            Err(e) => return Err(StoreError::from(e).into()),
-        };
-        tracing::info!(user_id = %id, role = role.code(), "user created");
-        Ok(UserView {
-            id: id.into(),
-            email: new.email,
-            display_name: new.display_name,
-            role,
-            locale,
-            created_at: now,
+        let mut tx = self.db.begin_write().await.map_err(StoreError::from)?;
+        let user = insert_user(&mut tx, new, &hash, role, locale, Some(now)).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(user)
+    }
+
+    /// `new` validated, and the hash of its password.
+    async fn validated(&self, new: NewUser) -> Result<(NewUser, String), AppError> {
+        let new = validate_new_user(&new).map_err(AppError::Invalid)?;
+        let hash = self.hash(&new.password).await?;
+        Ok((new, hash))
+    }
+
+    async fn hash(&self, password: &str) -> Result<String, AppError> {
+        let password = password.to_owned();
+        blocking(self.limits.hash_wait, move || hash_password(&password)).await?
+    }
+
+    /// Whether `password` is the one `hash` was made from (off the async workers).
+    async fn password_matches(&self, password: &str, hash: String) -> Result<bool, AppError> {
+        let password = password.to_owned();
+        blocking(self.limits.hash_wait, move || {
+            verify_password(&password, &hash)
         })
+        .await
+    }
+
+    /// The user row with its password hash.
+    async fn row(&self, id: UserId) -> StoreResult<Option<UserRow>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1");
+        Ok(self.db.fetch_optional(Sql::new(&sql).arg(id)).await?)
+    }
+
+    /// The user as the UI sees them (`NotFound` when gone).
+    async fn view(&self, id: UserId) -> Result<UserView, AppError> {
+        let row = self.row(id).await?.ok_or(AppError::NotFound)?;
+        Ok(row.into_record()?.0.user)
+    }
+
+    async fn change_password_of(
+        &self,
+        user: UserId,
+        current: &str,
+        new: &str,
+        keep: Option<&str>,
+    ) -> Result<(), AppError> {
+        let row = self.row(user).await?.ok_or(AppError::NotFound)?;
+        if let Err(problem) = app::auth::rules::check_password(new, &row.email) {
+            return Err(AppError::field("new_password", problem));
+        }
+        if !self.password_matches(current, row.password_hash).await? {
+            return Err(AppError::field("current_password", Problem::PasswordWrong));
+        }
+        let hash = self.hash(new).await?;
+        let mut tx = self.db.begin_write().await.map_err(StoreError::from)?;
+        tx.execute(
+            Sql::new("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
+                .arg(user)
+                .arg(&hash)
+                .arg(crate::db::now()),
+        )
+        .await
+        .map_err(StoreError::from)?;
+        sessions::close_all(&mut tx, user, keep).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        tracing::info!(user = %user, "password changed");
+        Ok(())
     }
 
     pub async fn count_users(&self) -> Result<i64, AppError> {
@@ -239,15 +281,71 @@ impl Accounts {
 impl AccountQueries for Accounts {
     #[tracing::instrument(skip_all, fields(user = %id))]
     async fn get_user(&self, id: UserId) -> Result<Option<UserRecord>, AppError> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-        let row: Option<UserRow> = self
-            .db
-            .fetch_optional(Sql::new(&sql).arg(id))
-            .await
-            .map_err(StoreError::from)?;
-        row.map(|r| r.into_record().map(|(record, _)| record))
+        self.row(id)
+            .await?
+            .map(|r| r.into_record().map(|(record, _)| record))
             .transpose()
     }
+
+    async fn session_user(&self, session: &str) -> Result<Option<UserRecord>, AppError> {
+        Ok(self.session_record(session).await?)
+    }
+
+    async fn list_sessions(
+        &self,
+        user: UserId,
+        current: Option<&str>,
+    ) -> Result<Vec<AccountSession>, AppError> {
+        Ok(self.sessions_of(user, current).await?)
+    }
+}
+
+/// Inserts a user (`verified`: when the address counts as proved), in `tx`.
+async fn insert_user(
+    tx: &mut Tx<'_>,
+    new: NewUser,
+    hash: &str,
+    role: Role,
+    locale: Locale,
+    verified: Option<DateTime<Utc>>,
+) -> Result<UserView, AppError> {
+    let now = crate::db::now();
+    let sql = "INSERT INTO users (email, display_name, password_hash, role, blocked, locale, \
+               created_at, updated_at, email_verified_at) \
+               VALUES ($1, $2, $3, $4, FALSE, $5, $6, $6, $7) RETURNING id";
+    let inserted = tx
+        .scalar::<i64>(
+            Sql::new(sql)
+                .arg(&new.email)
+                .arg(&new.display_name)
+                .arg(hash)
+                .arg(role.code())
+                .arg(locale.code())
+                .arg(now)
+                .arg(verified),
+        )
+        .await;
+    let id = match inserted {
+        Ok(id) => id,
+        // The only unique key a new row can collide on is the email (ids are generated).
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            return Err(AppError::Conflict {
+                field: "email".into(),
+                problem: Problem::EmailTaken,
+            });
+        }
+        Err(e) => return Err(StoreError::from(e).into()),
+    };
+    tracing::info!(user_id = %id, role = role.code(), "user created");
+    Ok(UserView {
+        id: id.into(),
+        email: new.email,
+        display_name: new.display_name,
+        role,
+        locale,
+        created_at: now,
+        email_verified: verified.is_some(),
+    })
 }
 
 #[async_trait::async_trait]
@@ -263,7 +361,21 @@ impl AccountCommands for Accounts {
         validate_new_user(&new).map_err(AppError::Invalid)?;
         let key = format!("signup:{client}");
         let _counted = self.take(&[(key.as_str(), self.limits.sign_up)]).await?;
-        self.create(new, Role::User, locale).await
+        let (new, hash) = self.validated(new).await?;
+        let now = crate::db::now();
+        // The account and the mail asking to verify its address commit together.
+        let mut tx = self.db.begin_write().await.map_err(StoreError::from)?;
+        let user = insert_user(&mut tx, new, &hash, Role::User, locale, None).await?;
+        links::issue(
+            &mut tx,
+            links::Purpose::VerifyEmail,
+            user.id,
+            &user.email,
+            now,
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(user)
     }
 
     #[tracing::instrument(skip_all, fields(client = %client))]
@@ -332,6 +444,62 @@ impl AccountCommands for Accounts {
             .await
             .map_err(StoreError::from)?;
         Ok(())
+    }
+
+    async fn open_session(&self, user: UserId, client: Client) -> Result<String, AppError> {
+        self.open(user, client).await
+    }
+
+    async fn close_session(&self, user: UserId, session: &str) -> Result<(), AppError> {
+        self.close(user, session).await
+    }
+
+    async fn sign_out_everywhere(&self, user: UserId) -> Result<(), AppError> {
+        self.close_everywhere(user, None).await
+    }
+
+    #[tracing::instrument(skip_all, fields(client = %client))]
+    async fn request_password_reset(&self, email: &str, client: IpAddr) -> Result<(), AppError> {
+        self.request_reset(email, client).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn reset_password(&self, token: &str, password: &str) -> Result<UserView, AppError> {
+        self.reset(token, password).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn verify_email(&self, token: &str) -> Result<UserView, AppError> {
+        self.confirm_email(token).await
+    }
+
+    #[tracing::instrument(skip_all, fields(user = %user))]
+    async fn resend_verification(&self, user: UserId, client: IpAddr) -> Result<(), AppError> {
+        self.resend(user, client).await
+    }
+
+    #[tracing::instrument(skip_all, fields(user = %user))]
+    async fn change_password(
+        &self,
+        user: UserId,
+        current_password: &str,
+        new_password: &str,
+        keep: Option<&str>,
+    ) -> Result<(), AppError> {
+        self.change_password_of(user, current_password, new_password, keep)
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(user = %user))]
+    async fn change_email(
+        &self,
+        user: UserId,
+        new_email: &str,
+        password: &str,
+        client: IpAddr,
+    ) -> Result<(), AppError> {
+        self.start_email_change(user, new_email, password, client)
+            .await
     }
 }
 
