@@ -12,6 +12,9 @@ use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "eventhub_session";
 
+/// A session unused this many days is over (the store forgets it, the session list too).
+pub const SESSION_IDLE_DAYS: i64 = 14;
+
 #[derive(Clone, Debug)]
 pub enum Store {
     Sqlite(SqliteStore),
@@ -51,7 +54,7 @@ impl Store {
             .with_http_only(true)
             .with_same_site(SameSite::Lax)
             .with_secure(secure)
-            .with_expiry(Expiry::OnInactivity(Duration::days(14)))
+            .with_expiry(Expiry::OnInactivity(Duration::days(SESSION_IDLE_DAYS)))
             .with_signed(key)
     }
 }

@@ -13,6 +13,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 /// A session's "last seen" is written at most this often (not on every request).
 const SEEN_EVERY: TimeDelta = TimeDelta::minutes(1);
 
+/// How long an unused session lasts: as long as the session store keeps it.
+const IDLE: TimeDelta = TimeDelta::days(crate::sessions::SESSION_IDLE_DAYS);
+
 /// The user agent kept for the list: enough to tell two browsers apart.
 const DEVICE_MAX: usize = 200;
 
@@ -57,6 +60,15 @@ impl Accounts {
         let id = crate::random_hex(16);
         let device: String = client.device.trim().chars().take(DEVICE_MAX).collect();
         let now = crate::db::now();
+        // The account's sessions that ended by idling go when a new one starts.
+        self.db
+            .execute(
+                Sql::new("DELETE FROM account_sessions WHERE user_id = $1 AND last_seen_at < $2")
+                    .arg(user)
+                    .arg(now - IDLE),
+            )
+            .await
+            .map_err(StoreError::from)?;
         self.db
             .execute(
                 Sql::new(
@@ -87,6 +99,9 @@ impl Accounts {
             return Ok(None);
         };
         let now = crate::db::now();
+        if now - row.last_seen_at >= IDLE {
+            return Ok(None);
+        }
         if now - row.last_seen_at >= SEEN_EVERY {
             self.db
                 .execute(
@@ -109,9 +124,11 @@ impl Accounts {
             .fetch_all(
                 Sql::new(
                     "SELECT id, device, address, created_at, last_seen_at FROM account_sessions \
-                     WHERE user_id = $1 ORDER BY last_seen_at DESC, created_at DESC",
+                     WHERE user_id = $1 AND last_seen_at >= $2 \
+                     ORDER BY last_seen_at DESC, created_at DESC",
                 )
-                .arg(user),
+                .arg(user)
+                .arg(crate::db::now() - IDLE),
             )
             .await?;
         Ok(rows

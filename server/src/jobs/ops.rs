@@ -270,6 +270,14 @@ fn hide_link_tokens(body: &str) -> String {
     out
 }
 
+async fn fetch_all<T: crate::db::Row>(db: &Db, sql: Sql) -> StoreResult<Vec<T>> {
+    Ok(db.fetch_all(sql).await?)
+}
+
+async fn fetch_optional<T: crate::db::Row>(db: &Db, sql: Sql) -> StoreResult<Option<T>> {
+    Ok(db.fetch_optional(sql).await?)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -280,12 +288,4 @@ mod tests {
             "Open https://x.test/reset-password?token=… and token= alone; <a href=\"/v?token=…\">"
         );
     }
-}
-
-async fn fetch_all<T: crate::db::Row>(db: &Db, sql: Sql) -> StoreResult<Vec<T>> {
-    Ok(db.fetch_all(sql).await?)
-}
-
-async fn fetch_optional<T: crate::db::Row>(db: &Db, sql: Sql) -> StoreResult<Option<T>> {
-    Ok(db.fetch_optional(sql).await?)
 }

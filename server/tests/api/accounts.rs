@@ -301,4 +301,22 @@ on_both_engines! {
         assert_eq!(me(&app, &token).await, StatusCode::UNAUTHORIZED);
         assert_eq!(app.token("maya@example.com", NEW_PASSWORD).await.status, StatusCode::OK);
     }
+
+    async fn a_session_idle_past_the_stores_limit_is_over_and_not_listed(engine: Engine) {
+        let app = TestApp::new(engine).await;
+        registered(&app, "idle@example.com").await;
+        let idle = browser(&app, "idle@example.com", PASSWORD).await;
+        let token = bearer(&app, "idle@example.com", PASSWORD).await;
+        let long_ago = chrono::Utc::now() - chrono::TimeDelta::days(15);
+        server::on_db!(&app.state.db, pool => sqlx::query("UPDATE account_sessions SET last_seen_at = $1")
+            .bind(long_ago).execute(pool).await.map(|_| ())).unwrap();
+        let listed = app.call(Method::GET, "/api/v1/me/sessions", None, Some(&token)).await.json();
+        assert_eq!(listed["items"], json!([]));
+        assert!(who(&app, &idle).await.is_null());
+        // The next sign-in clears it away.
+        browser(&app, "idle@example.com", PASSWORD).await;
+        let rows: i64 = server::on_db!(&app.state.db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM account_sessions")
+            .fetch_one(pool).await).unwrap();
+        assert_eq!(rows, 1);
+    }
 }

@@ -133,7 +133,10 @@ fn Sessions() -> impl IntoView {
                                 <tbody>
                                     {list.into_iter().map(|s| view! {
                                         <tr>
-                                            <td><bdi>{if s.device.is_empty() { t(Msg::SecurityUnknownDevice).to_owned() } else { s.device.clone() }}</bdi></td>
+                                            <td title=s.device.clone()><bdi>{match crate::auth::rules::device_name(&s.device) {
+                                                name if name.is_empty() => t(Msg::SecurityUnknownDevice).to_owned(),
+                                                name => name,
+                                            }}</bdi></td>
                                             <td><bdi>{s.address.clone()}</bdi></td>
                                             <td>{when(s.created_at)}</td>
                                             <td>{when(s.last_seen_at)}</td>
