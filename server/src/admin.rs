@@ -100,8 +100,7 @@ impl UserRow {
     }
 }
 
-const USER_SELECT: &str =
-    "SELECT id, email, display_name, role, blocked, locale, created_at, email_verified_at FROM users";
+const USER_SELECT: &str = "SELECT id, email, display_name, role, blocked, locale, created_at, email_verified_at FROM users";
 
 impl Admin {
     async fn user(&self, id: i64) -> StoreResult<Option<AdminUser>> {

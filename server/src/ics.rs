@@ -265,6 +265,7 @@ mod properties {
         EventDetail {
             item: EventListItem {
                 id: 42.into(),
+                uuid: "0d5f0a5c-4b8e-4a43-9c1e-3f2b7a9d6e10".into(),
                 title: title.into(),
                 summary: summary.into(),
                 category: Category::Music,

@@ -13,6 +13,7 @@ pub mod demo;
 pub mod error;
 pub mod events;
 pub mod export;
+pub mod graphql;
 pub mod guard;
 pub mod ics;
 pub mod images;
@@ -246,6 +247,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/mail/{id}/html", get(rest::jobs::mail_html))
         .route("/agent/reports/{file}", get(rest::reports::agent_csv))
         .nest("/api/v1", api)
+        .merge(graphql::router())
         .nest_service("/pkg", pkg)
         .nest_service(images::LOCAL_PREFIX, media)
         .leptos_routes_with_context(&state, routes, context.clone(), shell)

@@ -169,6 +169,8 @@ impl Money {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventListItem {
     pub id: EventId,
+    /// The stable public id (a UUID in canonical form) other programs match events by.
+    pub uuid: String,
     pub title: String,
     pub summary: String,
     pub category: Category,
@@ -332,6 +334,60 @@ impl EventSearch {
             Err(crate::error::AppError::Invalid(errors))
         }
     }
+}
+
+/// Where an event stands in a search's order: every column a sort orders by, and the id that
+/// breaks ties, so a window of results can start right after (or end right before) it while
+/// events are added or removed elsewhere in the order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventKey {
+    pub starts_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    /// The cheapest ticket's price; an event without ticket types sorts as free.
+    pub min_price: i64,
+    /// Seats booked (the popularity order: it moves as people book).
+    pub seats_confirmed: i64,
+    pub id: EventId,
+}
+
+/// Which part of a search's matches to read by position instead of by page number: the
+/// matches strictly after `after` and strictly before `before` (either may be absent), `size`
+/// of them from the start of that range, or from its end when `from_end`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventWindow {
+    pub after: Option<EventKey>,
+    pub before: Option<EventKey>,
+    /// 1 to [`rules::PER_PAGE_MAX`].
+    pub size: i64,
+    pub from_end: bool,
+}
+
+/// An event as the API's lists show it: the card, its texts, organizer and times, and its
+/// place in the order it was listed in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventEntry {
+    pub item: EventListItem,
+    /// Markdown as the organizer wrote it.
+    pub description: String,
+    pub tags: Vec<String>,
+    pub address: String,
+    pub organizer: Organizer,
+    pub cancel_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub key: EventKey,
+}
+
+/// A window of a search's matches in the search's order, whether more matches lie past the
+/// end it was read from, and how many match in all (counted up to a cap, as [`ResultPage`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventSlice {
+    pub entries: Vec<EventEntry>,
+    /// More matches after the last entry (read from the start) or before the first one (read
+    /// from the end).
+    pub more: bool,
+    pub total: i64,
+    pub total_exact: bool,
 }
 
 /// One page of results and the total across all pages. Counting stops at a cap: past it,

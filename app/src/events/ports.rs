@@ -1,7 +1,8 @@
 //! What the event server functions and REST handlers need; `server::events` implements it.
 use super::{
-    Category, EventChange, EventDetail, EventFilter, EventId, EventListItem, EventSearch,
-    EventStatus, ManagedEvent, ManagedEventPage, NewEvent, ResultPage, UpdateEvent,
+    Category, EventChange, EventDetail, EventEntry, EventFilter, EventId, EventListItem,
+    EventSearch, EventSlice, EventStatus, EventWindow, ManagedEvent, ManagedEventPage, NewEvent,
+    ResultPage, TicketTypeView, UpdateEvent,
 };
 use crate::auth::UserView;
 use crate::error::AppError;
@@ -16,6 +17,31 @@ pub trait EventQueries: Send + Sync {
         &self,
         search: &EventSearch,
     ) -> Result<ResultPage<EventListItem>, AppError>;
+
+    /// Upcoming published events matching `search` (its page and page size unused), the part
+    /// `window` names, in the search's order, with the total: paging by position, so a
+    /// window after the last one read neither repeats nor skips events while others are
+    /// added. A relevance order with words has no stable position and is refused (`sort`).
+    async fn list_event_window(
+        &self,
+        search: &EventSearch,
+        window: &EventWindow,
+    ) -> Result<EventSlice, AppError>;
+
+    /// One event by its public uuid, as the API's lists show it; `NotFound` when absent or
+    /// not visible to `viewer` (as [`EventQueries::get_event`]).
+    async fn get_event_entry(
+        &self,
+        viewer: Option<&UserView>,
+        uuid: &str,
+    ) -> Result<EventEntry, AppError>;
+
+    /// The ticket types of each of `events` in their order, in one read, for lists that show
+    /// them. The caller has already been shown these events (no visibility rule here).
+    async fn list_ticket_types(
+        &self,
+        events: &[EventId],
+    ) -> Result<Vec<(EventId, TicketTypeView)>, AppError>;
 
     /// One event as its page shows it; `NotFound` when absent or not visible to `viewer`.
     async fn get_event(

@@ -233,6 +233,7 @@ mod tests {
         let starts_at = now() + Duration::days(days);
         EventListItem {
             id,
+            uuid: format!("00000000-0000-4000-8000-{:012}", id.get()),
             title: format!("Event {id}"),
             summary: String::new(),
             category,

@@ -206,15 +206,18 @@ impl EventCommands for Events {
                         Sql::new(
                             "INSERT INTO events (organizer_id, title, slug, summary, description, category, tags, \
                              starts_at, ends_at, timezone, venue, address, city, capacity, max_seats_per_user, status, \
-                             created_at, updated_at, search_title, search_body) VALUES ($1, $2, $3, $4, $5, $6, $7, \
-                             $8, $9, $10, $11, $12, $13, $14, $15, 'draft', $16, $16, $17, $18) RETURNING id",
+                             created_at, updated_at, search_title, search_body, uuid) VALUES ($1, $2, $3, $4, $5, $6, \
+                             $7, $8, $9, $10, $11, $12, $13, $14, $15, 'draft', $16, $16, $17, $18, $19) RETURNING id",
                         )
                         .arg(actor.id),
                         &event,
                     )
                     .arg(now)
                     .arg(search_title)
-                    .arg(search_body),
+                    .arg(search_body)
+                    // The public id, given here rather than left to the database's default
+                    // (SQLite's comes from a trigger).
+                    .arg(uuid::Uuid::new_v4().to_string()),
                 )
                 .await?
                 .into();

@@ -6,9 +6,12 @@ use super::rows::{COUNT_CAP, EVENT_SELECT, EventRow, PER_PAGE_MAX, WALK_FROM};
 use crate::db::{Db, now};
 use crate::error::StoreError;
 use crate::search;
-use crate::sql::Sql;
-use app::error::AppError;
-use app::events::{EventListItem, EventSearch, EventSort, ResultPage};
+use crate::sql::{Arg, Sql};
+use app::error::{AppError, Problem};
+use app::events::rules::check_range;
+use app::events::{
+    EventKey, EventListItem, EventSearch, EventSlice, EventSort, EventWindow, ResultPage,
+};
 use app::ssr::internal;
 
 pub async fn list_events(
@@ -21,6 +24,140 @@ pub async fn list_events(
         search.per_page.min(PER_PAGE_MAX)
     };
     let page = search.page.max(1);
+    let (rows, total) = matches(db, search, Place::Page { page, per_page }).await?;
+    let items = rows.iter().map(EventRow::item).collect::<Result<_, _>>()?;
+    Ok(ResultPage {
+        items,
+        total: total.min(COUNT_CAP),
+        total_exact: total <= COUNT_CAP,
+        page,
+        per_page,
+    })
+}
+
+/// The part of the matches `window` names (`EventQueries::list_event_window`): the same
+/// search, with the window's bounds as conditions on the order's columns instead of an
+/// offset, so a window holds the same events however many were added before it.
+pub async fn list_window(
+    db: &Db,
+    search: &EventSearch,
+    window: &EventWindow,
+) -> Result<EventSlice, AppError> {
+    let has_text = !search::words(search.q.as_deref().unwrap_or_default()).is_empty();
+    if search.sort == EventSort::Relevance && has_text {
+        return Err(AppError::field(
+            "sort",
+            Problem::Malformed {
+                detail: "a relevance order cannot be paged by cursor; page it by number".into(),
+            },
+        ));
+    }
+    if let Err(problem) = check_range(window.size, 1, PER_PAGE_MAX) {
+        return Err(AppError::field(
+            if window.from_end { "last" } else { "first" },
+            problem,
+        ));
+    }
+    let (mut rows, total) = matches(db, search, Place::Window(window)).await?;
+    let more = rows.len() as i64 > window.size;
+    rows.truncate(window.size as usize);
+    if window.from_end {
+        rows.reverse();
+    }
+    Ok(EventSlice {
+        entries: rows.iter().map(EventRow::entry).collect::<Result<_, _>>()?,
+        more,
+        total: total.min(COUNT_CAP),
+        total_exact: total <= COUNT_CAP,
+    })
+}
+
+/// Which matches a search reads: a numbered page, or a window by position.
+#[derive(Clone, Copy)]
+enum Place<'a> {
+    Page { page: i64, per_page: i64 },
+    Window(&'a EventWindow),
+}
+
+/// The columns a keyset order sorts by, each ascending or not, and the key's value of each.
+fn key_columns(sort: EventSort, key: &EventKey) -> Vec<(&'static str, bool, Arg)> {
+    let starts = ("e.starts_at", true, Arg::from(key.starts_at));
+    let id = |ascending| ("e.id", ascending, Arg::from(key.id));
+    match sort {
+        EventSort::StartsAt | EventSort::Relevance => vec![starts, id(true)],
+        EventSort::Newest => vec![
+            ("e.created_at", false, Arg::from(key.created_at)),
+            id(false),
+        ],
+        EventSort::Price => vec![
+            ("COALESCE(e.min_price, 0)", true, Arg::from(key.min_price)),
+            starts,
+            id(true),
+        ],
+        EventSort::Popularity => vec![
+            ("e.seats_confirmed", false, Arg::from(key.seats_confirmed)),
+            starts,
+            id(true),
+        ],
+    }
+}
+
+/// ` AND (a > x OR (a = x AND b > y) OR …)`: the rows after `key` in `sort` (before it when
+/// not `after`), each column compared in its own direction.
+fn beyond(sort: EventSort, key: &EventKey, after: bool) -> Sql {
+    let columns = key_columns(sort, key);
+    let mut sql = Sql::new(" AND (");
+    for last in 0..columns.len() {
+        if last > 0 {
+            sql.push(" OR ");
+        }
+        sql.push("(");
+        for (i, (column, ascending, value)) in columns.iter().take(last + 1).enumerate() {
+            if i > 0 {
+                sql.push(" AND ");
+            }
+            let op = if i < last {
+                " = "
+            } else if *ascending == after {
+                " > "
+            } else {
+                " < "
+            };
+            sql.push(column).push(op).bind(value.clone());
+        }
+        sql.push(")");
+    }
+    sql.push(")");
+    sql
+}
+
+/// The order of a window: the sort's columns, reversed when it is read from its end.
+fn window_order(sort: EventSort, from_end: bool) -> Sql {
+    let placeholder = EventKey {
+        starts_at: chrono::DateTime::UNIX_EPOCH,
+        created_at: chrono::DateTime::UNIX_EPOCH,
+        min_price: 0,
+        seats_confirmed: 0,
+        id: 0.into(),
+    };
+    let columns: Vec<String> = key_columns(sort, &placeholder)
+        .into_iter()
+        .map(|(column, ascending, _)| {
+            let direction = if ascending != from_end { "ASC" } else { "DESC" };
+            format!("{column} {direction}")
+        })
+        .collect();
+    Sql::new(&columns.join(", "))
+}
+
+/// The rows a search reads at `place` (in the order asked for; a window read from its end
+/// comes last match first, and one more than its size when there are more) and the count of
+/// all its matches (up to the cap, plus one).
+async fn matches(
+    db: &Db,
+    search: &EventSearch,
+    place: Place<'_>,
+) -> Result<(Vec<EventRow>, i64), AppError> {
     let sqlite = matches!(db, Db::Sqlite(_));
     let words = search::words(search.q.as_deref().unwrap_or_default());
     let text = (!words.is_empty()).then(|| {
@@ -114,10 +251,14 @@ pub async fn list_events(
         }
         filters
     };
+    let window = match place {
+        Place::Window(window) => Some(window),
+        Place::Page { .. } => None,
+    };
     // Without text, pages come straight off the (status, starts_at) index in order; the
     // unary `+` keeps SQLite from choosing the ends_at index and sorting every listed event.
     // Counting has no order to keep and may use the (status, ends_at) index.
-    let filters = filters_with(
+    let mut filters = filters_with(
         if sqlite && (!fts || common) {
             "+e.ends_at"
         } else {
@@ -125,10 +266,22 @@ pub async fn list_events(
         },
         common,
     );
+    if let Some(window) = window {
+        if let Some(after) = &window.after {
+            filters.append(&beyond(search.sort, after, true));
+        }
+        if let Some(before) = &window.before {
+            filters.append(&beyond(search.sort, before, false));
+        }
+    }
     let count_filters = filters_with("e.ends_at", false);
 
     let mut order = Sql::new("");
     match (search.sort, &text) {
+        _ if window.is_some() => {
+            let from_end = window.is_some_and(|w| w.from_end);
+            order.append(&window_order(search.sort, from_end))
+        }
         (EventSort::Relevance, Some(_)) if sqlite => order.push("f.fts_rank, e.starts_at, e.id"),
         (EventSort::Relevance, Some(text)) => order
             .push("ts_rank(e.search_vector, to_tsquery('simple', ")
@@ -143,24 +296,30 @@ pub async fn list_events(
     // The page's ids first (narrow rows, sorted), then the full rows of just those. A
     // text search on SQLite visits every match to sort them anyway, so the same pass
     // counts them (a window over the matches); other searches count separately, capped.
-    let counted_in_page = fts && !common;
+    // (Not in a window: its bounds leave matches out of the pass.)
+    let counted_in_page = fts && !common && window.is_none();
     let mut page_ids = Sql::new(if counted_in_page {
         "SELECT e.id, COUNT(*) OVER () "
     } else {
         "SELECT e.id, CAST(0 AS BIGINT) "
     });
+    let (limit, offset) = match place {
+        // Saturating: a page number from a server function call is not bounded (the REST
+        // door refuses past PAGE_MAX), and a wrapped offset would read the first page
+        // (SQLite) or fail (PostgreSQL refuses a negative OFFSET).
+        Place::Page { page, per_page } => (per_page, (page - 1).saturating_mul(per_page)),
+        // One more than asked for says whether there are more.
+        Place::Window(window) => (window.size + 1, 0),
+    };
     page_ids
         .append(if common { &walk_source } else { &source })
         .append(&filters)
         .push(" ORDER BY ")
         .append(&order)
         .push(" LIMIT ")
-        .bind(per_page)
+        .bind(limit)
         .push(" OFFSET ")
-        // Saturating: a page number from a server function call is not bounded (the REST
-        // door refuses past PAGE_MAX), and a wrapped offset would read the first page
-        // (SQLite) or fail (PostgreSQL refuses a negative OFFSET).
-        .bind((page - 1).saturating_mul(per_page));
+        .bind(offset);
     let mut count = Sql::new("SELECT COUNT(*) FROM (SELECT 1 ");
     count
         .append(&source)
@@ -194,12 +353,5 @@ pub async fn list_events(
         Ok::<_, StoreError>((rows, total))
     }
     .await?;
-    let items = rows.iter().map(EventRow::item).collect::<Result<_, _>>()?;
-    Ok(ResultPage {
-        items,
-        total: total.min(COUNT_CAP),
-        total_exact: total <= COUNT_CAP,
-        page,
-        per_page,
-    })
+    Ok((rows, total))
 }

@@ -1,6 +1,6 @@
 //! The event reads (`EventQueries`): one event with its ticket types and reactions, lists
 //! between dates, counts, trending and featured events, the admin table, the organizer's own.
-use super::rows::{EVENT_SELECT, EventRow, MANAGED_SELECT, ManagedRow};
+use super::rows::{EVENT_SELECT, EventRow, MANAGED_SELECT, ManagedRow, TicketTypeRow};
 use super::{Events, planner};
 use crate::db::now;
 use crate::error::StoreError;
@@ -10,8 +10,9 @@ use app::error::AppError;
 use app::events::ports::EventQueries;
 use app::events::rules::can_see;
 use app::events::{
-    Category, EventDetail, EventFilter, EventId, EventListItem, EventSearch, MANAGED_PER_PAGE,
-    ManagedEvent, ManagedEventPage, Organizer, ResultPage,
+    Category, EventDetail, EventEntry, EventFilter, EventId, EventListItem, EventSearch,
+    EventSlice, EventWindow, MANAGED_PER_PAGE, ManagedEvent, ManagedEventPage, Organizer,
+    ResultPage, TicketTypeView,
 };
 use chrono::{DateTime, Utc};
 
@@ -23,6 +24,68 @@ impl EventQueries for Events {
     ) -> Result<ResultPage<EventListItem>, AppError> {
         search.check_bounds()?;
         planner::list_events(&self.db, search).await
+    }
+
+    async fn list_event_window(
+        &self,
+        search: &EventSearch,
+        window: &EventWindow,
+    ) -> Result<EventSlice, AppError> {
+        planner::list_window(&self.db, search, window).await
+    }
+
+    async fn get_event_entry(
+        &self,
+        viewer: Option<&UserView>,
+        uuid: &str,
+    ) -> Result<EventEntry, AppError> {
+        let sql = format!("{EVENT_SELECT} WHERE e.uuid = $1");
+        let row: Option<EventRow> = self
+            .db
+            .fetch_optional(Sql::new(&sql).arg(uuid))
+            .await
+            .map_err(StoreError::from)?;
+        let row = row.ok_or(AppError::NotFound)?;
+        let entry = row.entry()?;
+        if !can_see(viewer, row.organizer_id.into(), entry.item.status) {
+            return Err(AppError::NotFound);
+        }
+        Ok(entry)
+    }
+
+    async fn list_ticket_types(
+        &self,
+        events: &[EventId],
+    ) -> Result<Vec<(EventId, TicketTypeView)>, AppError> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            event_id: i64,
+            timezone: String,
+            #[sqlx(flatten)]
+            ticket_type: TicketTypeRow,
+        }
+        let mut all = Vec::new();
+        // A bounded statement per hundred events (the most one list shows).
+        for chunk in events.chunks(100) {
+            let mut sql = Sql::new(
+                "SELECT t.event_id, e.timezone, t.id, t.name, t.price_amount, t.currency, t.quantity, \
+                 t.seats_confirmed, t.max_per_registration, t.sales_start, t.sales_end \
+                 FROM ticket_types t JOIN events e ON e.id = t.event_id WHERE t.event_id IN (",
+            );
+            for (i, id) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(*id);
+            }
+            sql.push(") ORDER BY t.event_id, t.position");
+            let rows: Vec<Row> = self.db.fetch_all(sql).await.map_err(StoreError::from)?;
+            all.extend(rows.into_iter().map(|r| {
+                let view = r.ticket_type.view(&r.timezone);
+                (EventId::from(r.event_id), view)
+            }));
+        }
+        Ok(all)
     }
 
     async fn get_event(

@@ -2,7 +2,8 @@
 //! share, and their conversion into the app's read models.
 use app::error::AppError;
 use app::events::{
-    Category, EventListItem, EventStatus, ManagedEvent, Money, NewTicketType, TicketTypeView,
+    Category, EventEntry, EventKey, EventListItem, EventStatus, ManagedEvent, Money, NewTicketType,
+    Organizer, TicketTypeView,
 };
 use app::ssr::internal;
 use chrono::{DateTime, Utc};
@@ -13,6 +14,7 @@ pub const PER_PAGE_MAX: i64 = app::events::rules::PER_PAGE_MAX;
 #[derive(sqlx::FromRow)]
 pub(crate) struct EventRow {
     pub(crate) id: i64,
+    pub(crate) uuid: String,
     pub(crate) organizer_id: i64,
     pub(crate) title: String,
     pub(crate) summary: String,
@@ -31,6 +33,7 @@ pub(crate) struct EventRow {
     pub(crate) status: String,
     pub(crate) cancel_reason: Option<String>,
     pub(crate) created_at: DateTime<Utc>,
+    pub(crate) updated_at: DateTime<Utc>,
     pub(crate) published_at: Option<DateTime<Utc>>,
     pub(crate) organizer_name: String,
     pub(crate) min_price: Option<i64>,
@@ -84,9 +87,9 @@ pub(crate) struct GuardRow {
 /// The columns of an `EventRow`, from `events e` and `users u`.
 macro_rules! event_columns {
     () => {
-        "SELECT e.id, e.organizer_id, e.title, e.summary, e.description, e.category, e.tags, \
+        "SELECT e.id, e.uuid, e.organizer_id, e.title, e.summary, e.description, e.category, e.tags, \
          e.starts_at, e.ends_at, e.timezone, e.venue, e.address, e.city, e.capacity, e.max_seats_per_user, e.image_url, e.status, \
-         e.cancel_reason, e.created_at, e.published_at, u.display_name AS organizer_name, e.min_price, e.min_currency, \
+         e.cancel_reason, e.created_at, e.updated_at, e.published_at, u.display_name AS organizer_name, e.min_price, e.min_currency, \
          e.seats_confirmed, e.seats_waitlisted"
     };
 }
@@ -123,6 +126,7 @@ impl EventRow {
     pub(crate) fn item(&self) -> Result<EventListItem, AppError> {
         Ok(EventListItem {
             id: self.id.into(),
+            uuid: self.uuid.clone(),
             title: self.title.clone(),
             summary: self.summary.clone(),
             category: Category::from_code(&self.category)
@@ -143,6 +147,37 @@ impl EventRow {
             capacity: self.capacity,
             remaining_seats: self.capacity - self.seats_confirmed,
             waitlisted_seats: self.seats_waitlisted,
+        })
+    }
+}
+
+impl EventRow {
+    /// The event as the API's lists show it, with its place in any search order.
+    pub(crate) fn entry(&self) -> Result<EventEntry, AppError> {
+        Ok(EventEntry {
+            item: self.item()?,
+            description: self.description.clone(),
+            tags: self
+                .tags
+                .split(',')
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            address: self.address.clone(),
+            organizer: Organizer {
+                id: self.organizer_id.into(),
+                display_name: self.organizer_name.clone(),
+            },
+            cancel_reason: self.cancel_reason.clone(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            key: EventKey {
+                starts_at: self.starts_at,
+                created_at: self.created_at,
+                min_price: self.min_price.unwrap_or(0),
+                seats_confirmed: self.seats_confirmed,
+                id: self.id.into(),
+            },
         })
     }
 }

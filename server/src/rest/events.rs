@@ -21,6 +21,9 @@ use utoipa::{IntoParams, ToSchema};
 #[derive(Serialize, ToSchema)]
 pub struct EventSummary {
     pub id: String,
+    /// The stable public id (a UUID) GraphQL and webhook payloads name the event by too.
+    #[schema(format = "uuid")]
+    pub uuid: String,
     pub title: String,
     pub summary: String,
     /// stand-up · music · theatre · dance · film · talk · kids · festival · other
@@ -42,6 +45,7 @@ impl From<EventListItem> for EventSummary {
     fn from(e: EventListItem) -> Self {
         EventSummary {
             id: e.id.to_string(),
+            uuid: e.uuid,
             title: e.title,
             summary: e.summary,
             category: e.category.code().into(),

@@ -184,8 +184,14 @@ pub fn router() -> Router<AppState> {
         .route("/me/email", put(account::change_email))
         .route("/me/password", put(account::change_password))
         .route("/me/sessions", get(account::sessions))
-        .route("/me/sessions/{id}", axum::routing::delete(account::close_session))
-        .route("/me/sign-out-everywhere", post(account::sign_out_everywhere))
+        .route(
+            "/me/sessions/{id}",
+            axum::routing::delete(account::close_session),
+        )
+        .route(
+            "/me/sign-out-everywhere",
+            post(account::sign_out_everywhere),
+        )
         .route("/events", get(events::list).post(events::create))
         .route(
             "/events/{id}",

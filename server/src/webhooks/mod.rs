@@ -537,7 +537,19 @@ impl Subscriber for WebhookSubscriber {
         if endpoints.is_empty() {
             return Ok(Vec::new());
         }
-        let body = deliver::body(event);
+        // Payloads name the event by its public uuid too (stable, so reading it now gives what
+        // it was when the event happened), unless the event is gone by now.
+        let uuid: Option<String> = tx
+            .scalar_optional(
+                Sql::new("SELECT uuid FROM events WHERE id = $1 AND uuid IS NOT NULL")
+                    .arg(event.event_id),
+            )
+            .await?;
+        let mut event = event.clone();
+        if let (Some(uuid), Some(data)) = (uuid, event.data.as_object_mut()) {
+            data.insert("event_uuid".into(), serde_json::Value::String(uuid));
+        }
+        let body = deliver::body(&event);
         let mut jobs = Vec::with_capacity(endpoints.len());
         for (endpoint,) in endpoints {
             let inserted: Option<i64> = tx

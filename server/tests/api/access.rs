@@ -364,7 +364,11 @@ fn table() -> Vec<Row> {
         row(
             sfn::<us::VerifyEmail>(),
             Shared,
-            |_, _, _| form(&us::VerifyEmail { token: "0".repeat(64) }),
+            |_, _, _| {
+                form(&us::VerifyEmail {
+                    token: "0".repeat(64),
+                })
+            },
             [422, 422, 422, 422, 422, 422],
         ),
         row(
@@ -924,7 +928,10 @@ fn table() -> Vec<Row> {
             Shared,
             |w, a, _| {
                 let email = w.user(a).map_or_else(unique_email, |u| u.email.clone());
-                json_call("/api/v1/auth/password-reset".into(), json!({ "email": email }))
+                json_call(
+                    "/api/v1/auth/password-reset".into(),
+                    json!({ "email": email }),
+                )
             },
             [202, 202, 202, 202, 202, 202],
         ),
@@ -942,7 +949,12 @@ fn table() -> Vec<Row> {
         row(
             rest(Method::POST, "/api/v1/auth/verify-email"),
             Shared,
-            |_, _, _| json_call("/api/v1/auth/verify-email".into(), json!({"token": "0".repeat(64)})),
+            |_, _, _| {
+                json_call(
+                    "/api/v1/auth/verify-email".into(),
+                    json!({"token": "0".repeat(64)}),
+                )
+            },
             [422, 422, 422, 422, 422, 422],
         ),
         row(

@@ -10,6 +10,7 @@ mod bookings;
 mod common;
 mod door;
 mod events;
+mod graphql;
 mod images;
 mod mail;
 mod ops;

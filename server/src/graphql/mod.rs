@@ -1,0 +1,117 @@
+//! GraphQL at `/graphql`: a third door onto the same ports as the pages and REST (one rule,
+//! three doors). Resolvers identify the caller, call a port in `state.services` and shape its
+//! answer; they hold no SQL and no rule of their own beyond a coarse role gate, so a record
+//! rule (organizer or admin) is the one inside the command.
+//!
+//! - `POST /graphql`: JSON `{query, variables, operationName}`, signed in by the API's bearer
+//!   token or by the browser session. A session counts only on a JSON POST (the body extractor
+//!   refuses any other content type, which no cross-site form can send without CORS) that the
+//!   guard let through as coming from this site (`guard::defend` refuses cross-site writes).
+//! - `GET /graphql`: GraphiQL, from this site's own files (`public/graphiql/`), under the
+//!   pages' Content-Security-Policy.
+//!
+//! Errors carry `extensions.code` from the one `AppError` ([`errors`]); a request that is not
+//! valid GraphQL (syntax, unknown fields, wrong variable types) gets `INVALID`. Limits: query
+//! depth and complexity ([`Settings`]), `first` / `last` at most 100.
+//!
+//! Roles: visitors read published events; `me` and every mutation need a signed-in account,
+//! event changes an agent (their own events) or an admin.
+pub mod errors;
+pub mod events;
+pub mod mutations;
+
+use crate::AppState;
+use crate::rest::auth::{ApiUser, session_user};
+use crate::rest::error::{ApiError, ApiJson};
+use app::auth::UserView;
+use app::ssr::Services;
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{EmptySubscription, Schema};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Router};
+
+/// The schema: queries, mutations, no subscriptions yet.
+pub type EventHubSchema = Schema<events::Query, mutations::Mutation, EmptySubscription>;
+
+/// GraphQL's limits. Defaults only for now: the lead may move them into `config.rs`
+/// (`EVENTHUB_GRAPHQL_*`).
+#[derive(Clone, Copy, Debug)]
+pub struct Settings {
+    /// How deeply selections may nest (GraphiQL's introspection query needs 13).
+    pub max_depth: usize,
+    /// The most a query may cost: one per field, a list field's selection times its `first`
+    /// or `last` (20 when neither is given).
+    pub max_complexity: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            max_depth: 15,
+            max_complexity: 5_000,
+        }
+    }
+}
+
+/// The schema with its limits.
+pub fn schema(settings: Settings) -> EventHubSchema {
+    Schema::build(events::Query, mutations::Mutation, EmptySubscription)
+        .limit_depth(settings.max_depth)
+        .limit_complexity(settings.max_complexity)
+        .finish()
+}
+
+/// The schema in SDL, as committed in `schema.graphql` at the repository root.
+pub fn sdl() -> String {
+    schema(Settings::default()).sdl()
+}
+
+/// Who is asking: an account (signed in by token or session) or a visitor.
+#[derive(Clone)]
+pub struct Caller(pub Option<UserView>);
+
+/// `/graphql`: GraphiQL on GET, queries and mutations on POST (bodies up to 1 MB).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/graphql", get(graphiql).post(execute))
+        .layer(Extension(schema(Settings::default())))
+        .layer(DefaultBodyLimit::max(1024 * 1024))
+}
+
+/// Runs one operation for the caller of this request.
+async fn execute(
+    State(state): State<AppState>,
+    Extension(schema): Extension<EventHubSchema>,
+    bearer: Result<Option<ApiUser>, ApiError>,
+    session: tower_sessions::Session,
+    body: Result<ApiJson<async_graphql::Request>, ApiError>,
+) -> Response {
+    let caller = match bearer {
+        Ok(Some(ApiUser(user))) => Some(user),
+        // A session signs in only the JSON POSTs the guard let through as this site's.
+        Ok(None) => session_user(&state, &session).await.ok(),
+        Err(ApiError(refusal)) => return errors::refused(refusal).into_response(),
+    };
+    let request = match body {
+        Ok(ApiJson(request)) => request,
+        Err(ApiError(refusal)) => return errors::refused(refusal).into_response(),
+    };
+    let services = state.services();
+    let request = request
+        .data(Caller(caller))
+        .data(DataLoader::new(
+            events::TicketTypes(services.event_queries.clone()),
+            tokio::spawn,
+        ))
+        .data::<Services>(services);
+    let response = errors::with_codes(schema.execute(request).await);
+    async_graphql_axum::GraphQLResponse::from(response).into_response()
+}
+
+/// GraphiQL: a page of our own that loads the vendored files (no inline script, so the page
+/// policy's `script-src 'self'` is all it needs).
+async fn graphiql() -> Html<&'static str> {
+    Html(include_str!("graphiql.html"))
+}

@@ -1,0 +1,552 @@
+//! GraphQL at `/graphql` through the real router: the committed schema is the code's, paging
+//! through a connection while events are added, every mutation × visitor, user, owning
+//! organizer, other organizer and admin, who may sign in how, errors' codes and limits, and
+//! GraphiQL's page.
+use super::TestApp;
+use crate::common::Engine;
+use crate::on_both_engines;
+use app::auth::{Role, UserView};
+use app::events::{NewEvent, NewTicketType};
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::collections::HashSet;
+
+/// Runs `query` with `variables` as the holder of `auth` (a bearer header) and returns the
+/// GraphQL answer (always HTTP 200 once the request was read).
+async fn gql(app: &TestApp, auth: Option<&str>, query: &str, variables: Value) -> Value {
+    let body = json!({"query": query, "variables": variables});
+    let reply = app.call(Method::POST, "/graphql", Some(body), auth).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    reply.json()
+}
+
+/// The `extensions.code` of the answer's first error, if any.
+fn code(answer: &Value) -> Option<&str> {
+    answer["errors"][0]["extensions"]["code"].as_str()
+}
+
+/// A new event as an organizer enters it, starting `hours` from a fixed point ten days ahead.
+fn new_event(title: &str, hours: i64) -> NewEvent {
+    let base = (chrono::Utc::now() + chrono::Duration::days(10))
+        .date_naive()
+        .and_hms_opt(18, 0, 0)
+        .expect("a time")
+        .and_utc();
+    let starts = base + chrono::Duration::hours(hours);
+    NewEvent {
+        title: title.into(),
+        summary: "s".into(),
+        description: "d".into(),
+        category: "music".into(),
+        tags: Vec::new(),
+        starts_at: starts.to_rfc3339(),
+        ends_at: (starts + chrono::Duration::minutes(90)).to_rfc3339(),
+        timezone: "Europe/Warsaw".into(),
+        venue: "Hala".into(),
+        address: String::new(),
+        city: "Kraków".into(),
+        capacity: 50,
+        max_seats_per_user: None,
+        ticket_types: vec![NewTicketType {
+            name: "General".into(),
+            price_amount: 2000,
+            currency: "PLN".into(),
+            quantity: 50,
+            max_per_registration: 4,
+            sales_start: None,
+            sales_end: None,
+        }],
+    }
+}
+
+/// Creates (and publishes) an event through the ports, as the pages do; returns its uuid.
+async fn make(
+    app: &TestApp,
+    organizer: &UserView,
+    title: &str,
+    hours: i64,
+    publish: bool,
+) -> String {
+    let services = &app.state.services;
+    let id = services
+        .event_commands
+        .create_event(organizer, new_event(title, hours))
+        .await
+        .expect("created");
+    if publish {
+        services
+            .event_commands
+            .publish_event(organizer, id)
+            .await
+            .expect("published");
+    }
+    services
+        .event_queries
+        .get_event(Some(organizer), id)
+        .await
+        .expect("read")
+        .item
+        .uuid
+}
+
+const PAGE: &str = "query($first: Int, $after: String, $last: Int, $before: String) {
+  allEvents(first: $first, after: $after, last: $last, before: $before) {
+    totalCount
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { uuid title startsAt ticketTypes { name price { amount currency } } organizer { displayName } } }
+  }
+}";
+
+/// The titles and start times of a connection's nodes, in order.
+fn nodes(answer: &Value) -> Vec<(String, String)> {
+    assert!(answer["errors"].is_null(), "{answer}");
+    answer["data"]["allEvents"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| {
+            (
+                e["node"]["title"].as_str().expect("title").to_owned(),
+                e["node"]["startsAt"].as_str().expect("startsAt").to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn time(text: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .expect("RFC 3339")
+        .to_utc()
+}
+
+#[test]
+fn the_committed_schema_graphql_is_the_codes_sdl() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema.graphql");
+    let sdl = server::graphql::sdl();
+    if std::env::var_os("EVENTHUB_WRITE_SCHEMA").is_some() {
+        std::fs::write(&path, &sdl).expect("write schema.graphql");
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == sdl,
+        "schema.graphql differs from the code's schema; run this test with EVENTHUB_WRITE_SCHEMA=1 \
+         to write it, and review the difference:\n{}",
+        first_difference(&committed, &sdl)
+    );
+}
+
+/// The first line where two texts differ, with its number.
+fn first_difference(committed: &str, code: &str) -> String {
+    let (mut a, mut b) = (committed.lines(), code.lines());
+    for n in 1.. {
+        match (a.next(), b.next()) {
+            (None, None) => break,
+            (x, y) if x != y => {
+                return format!("line {n}: file {x:?}, code {y:?}");
+            }
+            _ => {}
+        }
+    }
+    String::new()
+}
+
+on_both_engines! {
+    async fn paging_forward_and_back_through_250_events_while_others_are_added_misses_and_repeats_none(engine: Engine) {
+        let app = TestApp::new(engine).await;
+        let (organizer, _) = app.bearer(Role::Agent).await;
+        // Five events share each start time, so ties are broken by the order's last column.
+        for i in 0..250 {
+            make(&app, &organizer, &format!("orig-{i:03}"), i / 5, true).await;
+        }
+
+        // Forward, 7 at a time; after each page one event is added before the cursor (never
+        // shown), one at the cursor's own time (after it: shown) and one at the end (shown).
+        let mut seen = Vec::new();
+        let mut expected_late = HashSet::new();
+        let mut after: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let answer = gql(&app, None, PAGE, json!({"first": 7, "after": after})).await;
+            let page = nodes(&answer);
+            assert!(page.len() <= 7);
+            let info = &answer["data"]["allEvents"]["pageInfo"];
+            assert_eq!(info["hasPreviousPage"], json!(after.is_some()), "{info}");
+            seen.extend(page.iter().cloned());
+            if info["hasNextPage"] == json!(false) {
+                break;
+            }
+            assert_eq!(page.len(), 7, "a page short of its size says it is the last");
+            after = Some(info["endCursor"].as_str().expect("endCursor").to_owned());
+            let (_, last_start) = page.last().expect("a page").clone();
+            let last_hour = (time(&last_start) - time(&seen[0].1)).num_hours();
+            pages += 1;
+            if pages <= 10 {
+                make(&app, &organizer, &format!("early-{pages}"), -1, true).await;
+                make(&app, &organizer, &format!("tie-{pages}"), last_hour, true).await;
+                make(&app, &organizer, &format!("late-{pages}"), 60 + pages, true).await;
+                expected_late.insert(format!("tie-{pages}"));
+                expected_late.insert(format!("late-{pages}"));
+            }
+        }
+        let titles: Vec<&str> = seen.iter().map(|(t, _)| t.as_str()).collect();
+        let unique: HashSet<&str> = titles.iter().copied().collect();
+        assert_eq!(unique.len(), titles.len(), "no event twice: {titles:?}");
+        for i in 0..250 {
+            assert!(unique.contains(format!("orig-{i:03}").as_str()), "orig-{i:03} missing");
+        }
+        for title in &expected_late {
+            assert!(unique.contains(title.as_str()), "{title} was added after the cursor");
+        }
+        assert!(!titles.iter().any(|t| t.starts_with("early-")), "{titles:?}");
+        assert_eq!(titles.len(), 250 + expected_late.len());
+        assert!(seen.windows(2).all(|w| time(&w[0].1) <= time(&w[1].1)), "in order");
+
+        // Backward from the end, 9 at a time; after each page one event is added at the end
+        // (behind the cursor: never shown) and one at the very start (shown).
+        let total_now = 250 + 30;
+        let mut back = Vec::new();
+        let mut expected_early = HashSet::from(["early-1".to_owned()]);
+        for n in 2..=10 {
+            expected_early.insert(format!("early-{n}"));
+        }
+        let mut before: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let answer = gql(&app, None, PAGE, json!({"last": 9, "before": before})).await;
+            let page = nodes(&answer);
+            let info = &answer["data"]["allEvents"]["pageInfo"];
+            assert_eq!(info["hasNextPage"], json!(before.is_some()), "{info}");
+            back.splice(0..0, page.iter().cloned());
+            if info["hasPreviousPage"] == json!(false) {
+                break;
+            }
+            assert_eq!(page.len(), 9);
+            before = Some(info["startCursor"].as_str().expect("startCursor").to_owned());
+            pages += 1;
+            if pages <= 5 {
+                make(&app, &organizer, &format!("after-end-{pages}"), 200 + pages, true).await;
+                make(&app, &organizer, &format!("first-{pages}"), -5 - pages, true).await;
+                expected_early.insert(format!("first-{pages}"));
+            }
+        }
+        let titles: Vec<&str> = back.iter().map(|(t, _)| t.as_str()).collect();
+        let unique: HashSet<&str> = titles.iter().copied().collect();
+        assert_eq!(unique.len(), titles.len(), "no event twice: {titles:?}");
+        assert_eq!(titles.len(), total_now + 5, "{titles:?}");
+        for title in &expected_early {
+            assert!(unique.contains(title.as_str()), "{title} was added before the cursor");
+        }
+        assert!(!titles.iter().any(|t| t.starts_with("after-end-")), "{titles:?}");
+        assert!(back.windows(2).all(|w| time(&w[0].1) <= time(&w[1].1)), "in order");
+
+        // Every node came with its ticket types and organizer; the count is of all matches.
+        let answer = gql(&app, None, PAGE, json!({"first": 100})).await;
+        let connection = &answer["data"]["allEvents"];
+        assert_eq!(connection["totalCount"], json!(total_now + 10));
+        let edge = &connection["edges"][0]["node"];
+        assert_eq!(edge["ticketTypes"], json!([{"name": "General", "price": {"amount": 2000, "currency": "PLN"}}]));
+        assert_eq!(edge["organizer"]["displayName"], json!(organizer.display_name));
+    }
+
+    async fn every_mutation_answers_each_role_as_the_rules_say(engine: Engine) {
+        let app = TestApp::new(engine).await;
+        let (owner, owner_auth) = app.bearer(Role::Agent).await;
+        let (_, other_auth) = app.bearer(Role::Agent).await;
+        let (_, admin_auth) = app.bearer(Role::Admin).await;
+        let (_, user_auth) = app.bearer(Role::User).await;
+        let (holder, _) = app.bearer(Role::User).await;
+        let roles: [(&str, Option<&str>); 5] = [
+            ("visitor", None),
+            ("user", Some(&user_auth)),
+            ("owning organizer", Some(&owner_auth)),
+            ("other organizer", Some(&other_auth)),
+            ("admin", Some(&admin_auth)),
+        ];
+        const OK: Option<&str> = None;
+        const UNAUTHENTICATED: Option<&str> = Some("UNAUTHENTICATED");
+        const FORBIDDEN: Option<&str> = Some("FORBIDDEN");
+        const NOT_FOUND: Option<&str> = Some("NOT_FOUND");
+        // What each mutation answers visitor, user, owner, other organizer, admin: a code, or
+        // success (and then the field it answers must be there).
+        let table: [(&str, [Option<&str>; 5]); 7] = [
+            ("createEvent", [UNAUTHENTICATED, FORBIDDEN, OK, OK, OK]),
+            ("updateEvent", [UNAUTHENTICATED, FORBIDDEN, OK, NOT_FOUND, OK]),
+            ("publishEvent", [UNAUTHENTICATED, FORBIDDEN, OK, NOT_FOUND, OK]),
+            ("cancelEvent", [UNAUTHENTICATED, FORBIDDEN, OK, NOT_FOUND, OK]),
+            ("deleteEvent", [UNAUTHENTICATED, FORBIDDEN, OK, NOT_FOUND, OK]),
+            ("register", [UNAUTHENTICATED, OK, OK, OK, OK]),
+            // The user is not the holder: to them the registration does not exist.
+            ("cancelRegistration", [UNAUTHENTICATED, NOT_FOUND, OK, NOT_FOUND, OK]),
+        ];
+        let published = make(&app, &owner, "shared", 1, true).await;
+        let ticket_type = app
+            .state
+            .services
+            .event_queries
+            .get_event_entry(None, &published)
+            .await
+            .expect("published")
+            .item
+            .id;
+        let ticket_type = app
+            .state
+            .services
+            .event_queries
+            .list_ticket_types(&[ticket_type])
+            .await
+            .expect("types")[0]
+            .1
+            .id
+            .to_string();
+        for (mutation, expected) in table {
+            for ((who, auth), expected) in roles.iter().zip(expected) {
+                // A fresh subject for each call, so one role's success does not change the next.
+                let (query, variables, answers) = match mutation {
+                    "createEvent" => (
+                        "mutation($input: NewEventInput!) { createEvent(input: $input) { event { uuid status title } } }",
+                        json!({"input": {
+                            "title": "New night", "category": "THEATRE", "startsAt": "2031-05-01T19:00:00Z",
+                            "endsAt": "2031-05-01T21:00:00Z", "timezone": "Europe/Warsaw", "venue": "Scena",
+                            "city": "Łódź", "capacity": 40,
+                            "ticketTypes": [{"name": "G", "price": {"amount": 0, "currency": "PLN"}, "quantity": 40, "maxPerRegistration": 2}]
+                        }}),
+                        "event",
+                    ),
+                    "updateEvent" => (
+                        "mutation($uuid: UUID!) { updateEvent(uuid: $uuid, input: {title: \"Renamed\", maxSeatsPerUser: null}) { event { title } } }",
+                        json!({"uuid": published}),
+                        "event",
+                    ),
+                    "publishEvent" => (
+                        "mutation($uuid: UUID!) { publishEvent(uuid: $uuid) { event { status } } }",
+                        json!({"uuid": make(&app, &owner, "draft", 2, false).await}),
+                        "event",
+                    ),
+                    "cancelEvent" => (
+                        "mutation($uuid: UUID!) { cancelEvent(uuid: $uuid, reason: \"The band is ill\") { event { status } } }",
+                        json!({"uuid": make(&app, &owner, "to cancel", 3, true).await}),
+                        "event",
+                    ),
+                    "deleteEvent" => (
+                        "mutation($uuid: UUID!) { deleteEvent(uuid: $uuid) { success } }",
+                        json!({"uuid": make(&app, &owner, "to delete", 4, false).await}),
+                        "success",
+                    ),
+                    "register" => (
+                        "mutation($uuid: UUID!, $tt: ID!) { register(eventUuid: $uuid, ticketTypeId: $tt, quantity: 1) { registration { status quantity tickets { code } } } }",
+                        json!({"uuid": published, "tt": ticket_type}),
+                        "registration",
+                    ),
+                    _ => {
+                        let registration = app
+                            .state
+                            .services
+                            .booking_commands
+                            .register(&holder, app::bookings::NewRegistration {
+                                event_id: app.state.services.event_queries.get_event_entry(None, &published).await.expect("event").item.id,
+                                ticket_type_id: ticket_type.parse::<i64>().expect("a number").into(),
+                                quantity: 1,
+                                idempotency_key: None,
+                            })
+                            .await
+                            .expect("booked");
+                        (
+                            "mutation($id: ID!) { cancelRegistration(id: $id) { registration { status } } }",
+                            json!({"id": registration.id.to_string()}),
+                            "registration",
+                        )
+                    }
+                };
+                let answer = gql(&app, *auth, query, variables).await;
+                assert_eq!(code(&answer), expected, "{mutation} by {who}: {answer}");
+                let field = &answer["data"][mutation];
+                match expected {
+                    None => {
+                        assert!(field[answers].is_object() || field[answers] == json!(true), "{mutation} by {who}: {answer}");
+                    }
+                    Some(_) => assert!(field.is_null(), "{mutation} by {who}: {answer}"),
+                }
+                let status = &field["event"]["status"];
+                match (mutation, expected) {
+                    ("createEvent", None) => assert_eq!(*status, json!("DRAFT")),
+                    ("publishEvent", None) => assert_eq!(*status, json!("PUBLISHED")),
+                    ("cancelEvent", None) => assert_eq!(*status, json!("CANCELLED")),
+                    ("cancelRegistration", None) => {
+                        assert_eq!(field["registration"]["status"], json!("CANCELLED"));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        // What the mutations did is what the other doors show.
+        let rest = app.get("/api/v1/events", &[]).await.json();
+        let shared = rest["items"].as_array().expect("items").iter().find(|e| e["uuid"] == json!(published));
+        assert_eq!(shared.expect("listed by REST")["title"], json!("Renamed"));
+    }
+
+    async fn the_session_signs_in_same_site_json_posts_only(engine: Engine) {
+        let app = TestApp::new(engine).await;
+        let (user, bearer, cookie) = app.signed_in(Role::User).await;
+        let me = json!({"query": "{ me { email role } }"}).to_string();
+        let cookie = format!("{}={cookie}", server::sessions::SESSION_COOKIE);
+        let answer = app.post_json("/graphql", &me, &[("cookie", &cookie)]).await.json();
+        assert_eq!(answer["data"]["me"], json!({"email": user.email, "role": "USER"}));
+        let answer = app.post_json("/graphql", &me, &[("authorization", &bearer)]).await.json();
+        assert_eq!(answer["data"]["me"]["email"], json!(user.email));
+        // A visitor is nobody, not an error.
+        let answer = app.post_json("/graphql", &me, &[]).await.json();
+        assert_eq!(answer["data"]["me"], Value::Null);
+        // Another site's page may not use the cookie (the guard refuses its writes).
+        let reply = app.post_json("/graphql", &me, &[("cookie", &cookie), ("origin", "https://evil.example")]).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+        // A form post (what a cross-site page could send without asking) is not read at all.
+        let form = axum::http::Request::post("/graphql")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("cookie", &cookie)
+            .body(axum::body::Body::from("query=%7B%20me%20%7B%20email%20%7D%20%7D"))
+            .unwrap();
+        let reply = app.send(form).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
+        assert!(!reply.body.contains(&user.email));
+        assert_eq!(code(&reply.json()), Some("INVALID"));
+        // Queries are POSTs: a GET is GraphiQL's page, never an answer.
+        let reply = app.get("/graphql?query=%7B%20me%20%7B%20email%20%7D%20%7D", &[("cookie", &cookie)]).await;
+        assert!(!reply.body.contains(&user.email));
+        // A token that is not ours is refused, not taken for a visitor.
+        let reply = app.post_json("/graphql", &me, &[("authorization", "Bearer nonsense")]).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(code(&reply.json()), Some("UNAUTHENTICATED"));
+    }
+
+    async fn bad_input_and_limits_answer_invalid(engine: Engine) {
+        let app = TestApp::new(engine).await;
+        let (organizer, auth) = app.bearer(Role::Agent).await;
+        let draft = make(&app, &organizer, "draft", 1, false).await;
+        for (query, variables, field) in [
+            ("{ allEvents(first: 101) { totalCount } }", json!({}), Some("first")),
+            ("{ allEvents(last: 0) { totalCount } }", json!({}), Some("last")),
+            ("{ allEvents(first: 2, last: 2) { totalCount } }", json!({}), Some("last")),
+            ("{ allEvents(after: \"not-ours\") { totalCount } }", json!({}), Some("after")),
+            ("{ allEvents { nope } }", json!({}), None),
+            ("{ allEvents(", json!({}), None),
+            ("query($u: UUID!) { event(uuid: $u) { title } }", json!({"u": "not-a-uuid"}), None),
+        ] {
+            let answer = gql(&app, None, query, variables).await;
+            assert_eq!(code(&answer), Some("INVALID"), "{query}: {answer}");
+            if let Some(field) = field {
+                assert!(answer["errors"][0]["extensions"]["fields"][field].is_string(), "{query}: {answer}");
+            }
+        }
+        // A draft is not found by visitors, found by its organizer.
+        let query = "query($u: UUID!) { event(uuid: $u) { title status } }";
+        let answer = gql(&app, None, query, json!({"u": draft})).await;
+        assert_eq!(code(&answer), Some("NOT_FOUND"), "{answer}");
+        let answer = gql(&app, Some(&auth), query, json!({"u": draft})).await;
+        assert_eq!(answer["data"]["event"], json!({"title": "draft", "status": "DRAFT"}));
+        // Validation names the input's fields as GraphQL spells them.
+        let answer = gql(&app, Some(&auth), "mutation($u: UUID!) { updateEvent(uuid: $u, input: {capacity: 0, startsAt: \"2020-01-01T00:00:00Z\"}) { event { title } } }", json!({"u": draft})).await;
+        assert_eq!(code(&answer), Some("INVALID"), "{answer}");
+        assert!(answer["errors"][0]["extensions"]["fields"]["capacity"].is_string(), "{answer}");
+        // Deep or costly queries are refused before they run.
+        let deep = format!("{{ __schema {{ types {{ {} name {} }} }} }}", "ofType { ".repeat(16), "}".repeat(16));
+        let answer = gql(&app, None, &deep, json!({})).await;
+        assert_eq!(code(&answer), Some("INVALID"), "{answer}");
+        assert!(answer["errors"][0]["message"].as_str().unwrap_or_default().contains("deep"), "{answer}");
+        let one = "allEvents(first: 100) { edges { node { title ticketTypes { name price { amount } } organizer { displayName } } } }";
+        let costly: String = (0..6).map(|i| format!("a{i}: {one} ")).collect();
+        let answer = gql(&app, None, &format!("{{ {costly} }}"), json!({})).await;
+        assert_eq!(code(&answer), Some("INVALID"), "{answer}");
+        assert!(answer["errors"][0]["message"].as_str().unwrap_or_default().contains("complex"), "{answer}");
+    }
+
+    async fn the_uuid_is_the_same_through_every_door(engine: Engine) {
+        let app = TestApp::new(engine).await;
+        let (organizer, auth) = app.bearer(Role::Agent).await;
+        let uuid = make(&app, &organizer, "doors", 1, true).await;
+        assert!(uuid::Uuid::parse_str(&uuid).is_ok_and(|u| u.get_version_num() == 4), "{uuid}");
+        let rest = app.get("/api/v1/events", &[]).await.json();
+        let item = &rest["items"][0];
+        assert_eq!(item["uuid"], json!(uuid));
+        let id = item["id"].as_str().expect("id");
+        let detail = app.call(Method::GET, &format!("/api/v1/events/{id}"), None, Some(&auth)).await.json();
+        assert_eq!(detail["event"]["uuid"], json!(uuid));
+        let answer = gql(&app, None, "query($u: UUID!) { event(uuid: $u) { uuid title } }", json!({"u": uuid})).await;
+        assert_eq!(answer["data"]["event"], json!({"uuid": uuid, "title": "doors"}));
+        // The database keeps it: no statement may change it.
+        let changed = app
+            .state
+            .db
+            .execute(server::sql::Sql::new("UPDATE events SET uuid = $1").arg("00000000-0000-4000-8000-000000000000"))
+            .await;
+        assert!(changed.is_err(), "a uuid never changes");
+    }
+}
+
+on_both_engines! {
+    async fn webhook_payloads_name_the_event_by_its_uuid(engine: Engine) {
+        let app = TestApp::with_config(engine, |c| {
+            c.webhooks.allow_private = true;
+            c.workers = 0;
+        })
+        .await;
+        let (organizer, auth) = app.bearer(Role::Agent).await;
+        let body = json!({"url": "http://127.0.0.1:9/hook", "events": ["event.published"]});
+        let reply = app.call(Method::POST, "/api/v1/webhooks", Some(body), Some(&auth)).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        let uuid = make(&app, &organizer, "hooked", 1, true).await;
+        // The fan-out (and a first, failing attempt at the delivery) run here.
+        server::jobs::worker::drain(&app.state.jobs, &app.state.job_handlers, server::db::now())
+            .await
+            .expect("jobs ran");
+        let bodies: Vec<(String,)> = app
+            .state
+            .db
+            .fetch_all(server::sql::Sql::new("SELECT body FROM webhook_deliveries"))
+            .await
+            .expect("deliveries");
+        assert_eq!(bodies.len(), 1);
+        let payload: Value = serde_json::from_str(&bodies[0].0).expect("JSON");
+        assert_eq!(payload["type"], json!("event.published"));
+        assert_eq!(payload["data"]["event_uuid"], json!(uuid), "{payload}");
+        assert!(payload["data"]["event_id"].is_number(), "{payload}");
+    }
+}
+
+#[tokio::test]
+async fn graphiql_is_served_from_our_own_files_under_the_page_policy() {
+    let app = TestApp::new(Engine::Sqlite).await;
+    let reply = app.get("/graphql", &[]).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let policy = reply
+        .headers
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .expect("a policy")
+        .to_owned();
+    assert!(policy.contains("script-src 'self' 'nonce-"), "{policy}");
+    assert!(!reply.body.contains("<script>"), "no inline script");
+    assert!(!reply.body.contains("style="), "no inline style");
+    let public = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../public");
+    let mut assets = 0;
+    for part in reply.body.split(['"', '\'']) {
+        if let Some(file) = part.strip_prefix("/graphiql/") {
+            assert!(
+                public.join("graphiql").join(file).is_file(),
+                "{file} is vendored"
+            );
+            assets += 1;
+        }
+        assert!(
+            !part.starts_with("http"),
+            "nothing from another site: {part}"
+        );
+    }
+    assert_eq!(assets, 6, "{}", reply.body);
+    // Fonts too are files of ours: the policy allows no data: fonts.
+    let css = std::fs::read_to_string(public.join("graphiql/graphiql.min.css")).expect("the sheet");
+    assert!(!css.contains("data:font"));
+    for font in css.split("url(fonts/").skip(1) {
+        let name = font.split(')').next().unwrap_or_default();
+        assert!(public.join("graphiql/fonts").join(name).is_file(), "{name}");
+    }
+}
