@@ -53,12 +53,16 @@ test('a user books a seat and the admin reads the confirmation in /admin/mail, t
   await admin.getByPlaceholder('Recipient address contains').fill(email.toUpperCase());
   await admin.locator('form.search-form').getByRole('button').click();
   await expect(admin).toHaveURL(/\/admin\/mail\?to=/);
-  const row = admin.locator('tr[data-mail]').filter({ hasText: email });
+  // Two mails to this address: the request to confirm it (sign-up) and the booking's.
+  const toHer = admin.locator('tr[data-mail]').filter({ hasText: email });
+  const row = toHer.filter({ hasText: title });
   for (let i = 0; i < 30 && (await row.count()) === 0; i++) {
     await admin.waitForTimeout(500);
     await admin.reload();
   }
   await expect(row).toHaveCount(1);
+  await expect(toHer).toHaveCount(2);
+  await expect(toHer.filter({ hasText: 'Confirm your email address' })).toHaveCount(1);
   await expect(row.getByRole('link')).toContainText(title);
 
   // One mail: recipient, subject, the time it was sent, the text and the framed HTML.
