@@ -71,6 +71,9 @@ pub struct Config {
     /// Webhook deliveries: private targets, timeout, attempts, disabling, limits
     /// (`EVENTHUB_WEBHOOKS_*`; see [`crate::webhooks::Settings`]).
     pub webhooks: crate::webhooks::Settings,
+    /// GraphQL's query depth and complexity limits (`EVENTHUB_GRAPHQL_*`; see
+    /// [`crate::graphql::Settings`]).
+    pub graphql: crate::graphql::Settings,
     /// The job queue: poll interval, how long done jobs are kept, NOTIFY wake-ups
     /// (`EVENTHUB_JOBS_*`; see [`crate::jobs::Settings`]).
     pub jobs: crate::jobs::Settings,
@@ -239,6 +242,7 @@ impl fmt::Debug for Config {
             .field("smtp_ca_file", &self.smtp_ca_file)
             .field("mail_from", &self.mail_from)
             .field("webhooks", &self.webhooks)
+            .field("graphql", &self.graphql)
             .field("jobs", &self.jobs)
             .finish()
     }
@@ -335,11 +339,13 @@ impl Config {
         let mail_from = var("EVENTHUB_MAIL_FROM").unwrap_or_else(|| DEFAULT_MAIL_FROM.into());
         // End of jobs and mail.
         let webhooks = crate::webhooks::Settings::from_vars(var)?;
+        let graphql = crate::graphql::Settings::from_vars(var)?;
         let jobs = crate::jobs::Settings::from_vars(var)?;
         let reminders = crate::mail::reminders::Settings::from_vars(var)?;
         Ok(Config {
             reminders,
             webhooks,
+            graphql,
             jobs,
             workers: usize::try_from(workers).unwrap_or(0),
             smtp_url: var("EVENTHUB_SMTP_URL").map(Secret),
@@ -388,6 +394,7 @@ impl Config {
             mail_from: DEFAULT_MAIL_FROM.into(),
             serving: crate::serve::Serving::default(),
             webhooks: crate::webhooks::Settings::default(),
+            graphql: crate::graphql::Settings::default(),
             jobs: crate::jobs::Settings::default(),
             reminders: crate::mail::reminders::Settings::default(),
         }

@@ -247,7 +247,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/mail/{id}/html", get(rest::jobs::mail_html))
         .route("/agent/reports/{file}", get(rest::reports::agent_csv))
         .nest("/api/v1", api)
-        .merge(graphql::router())
+        .merge(graphql::router(state.config.graphql))
         .nest_service("/pkg", pkg)
         .nest_service(images::LOCAL_PREFIX, media)
         .leptos_routes_with_context(&state, routes, context.clone(), shell)

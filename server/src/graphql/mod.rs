@@ -35,32 +35,54 @@ use axum::{Extension, Router};
 /// The schema: queries, mutations, no subscriptions yet.
 pub type EventHubSchema = Schema<events::Query, mutations::Mutation, EmptySubscription>;
 
-/// GraphQL's limits. Defaults only for now: the lead may move them into `config.rs`
-/// (`EVENTHUB_GRAPHQL_*`).
+/// GraphQL's limits, each `off` for benchmarks.
 #[derive(Clone, Copy, Debug)]
 pub struct Settings {
-    /// How deeply selections may nest (GraphiQL's introspection query needs 13).
-    pub max_depth: usize,
-    /// The most a query may cost: one per field, a list field's selection times its `first`
-    /// or `last` (20 when neither is given).
-    pub max_complexity: usize,
+    /// How deeply selections may nest (`EVENTHUB_GRAPHQL_MAX_DEPTH`, 15; GraphiQL's
+    /// introspection query needs 13).
+    pub max_depth: Option<usize>,
+    /// The most a query may cost (`EVENTHUB_GRAPHQL_MAX_COMPLEXITY`, 5000): one per field, a
+    /// list field's selection times its `first` or `last` (20 when neither is given).
+    pub max_complexity: Option<usize>,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            max_depth: 15,
-            max_complexity: 5_000,
+            max_depth: Some(15),
+            max_complexity: Some(5_000),
         }
+    }
+}
+
+impl Settings {
+    /// Reads the settings; those unset keep their defaults.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let d = Settings::default();
+        let limit = |name: &str, default: Option<usize>| -> anyhow::Result<Option<usize>> {
+            let default = default.map_or(0, |n| n as u64);
+            Ok(
+                crate::rate::parse_limit(name, var(name).as_deref(), default)?
+                    .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+            )
+        };
+        Ok(Settings {
+            max_depth: limit("EVENTHUB_GRAPHQL_MAX_DEPTH", d.max_depth)?,
+            max_complexity: limit("EVENTHUB_GRAPHQL_MAX_COMPLEXITY", d.max_complexity)?,
+        })
     }
 }
 
 /// The schema with its limits.
 pub fn schema(settings: Settings) -> EventHubSchema {
-    Schema::build(events::Query, mutations::Mutation, EmptySubscription)
-        .limit_depth(settings.max_depth)
-        .limit_complexity(settings.max_complexity)
-        .finish()
+    let mut builder = Schema::build(events::Query, mutations::Mutation, EmptySubscription);
+    if let Some(depth) = settings.max_depth {
+        builder = builder.limit_depth(depth);
+    }
+    if let Some(complexity) = settings.max_complexity {
+        builder = builder.limit_complexity(complexity);
+    }
+    builder.finish()
 }
 
 /// The schema in SDL, as committed in `schema.graphql` at the repository root.
@@ -73,10 +95,10 @@ pub fn sdl() -> String {
 pub struct Caller(pub Option<UserView>);
 
 /// `/graphql`: GraphiQL on GET, queries and mutations on POST (bodies up to 1 MB).
-pub fn router() -> Router<AppState> {
+pub fn router(settings: Settings) -> Router<AppState> {
     Router::new()
         .route("/graphql", get(graphiql).post(execute))
-        .layer(Extension(schema(Settings::default())))
+        .layer(Extension(schema(settings)))
         .layer(DefaultBodyLimit::max(1024 * 1024))
 }
 
@@ -114,4 +136,41 @@ async fn execute(
 /// policy's `script-src 'self'` is all it needs).
 async fn graphiql() -> Html<&'static str> {
     Html(include_str!("graphiql.html"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Settings;
+
+    #[test]
+    fn the_limits_are_settings_and_each_may_be_off() {
+        let read = |pairs: &[(&str, &str)]| {
+            let pairs: Vec<(String, String)> = pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+            Settings::from_vars(move |name| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.clone())
+            })
+        };
+        let default = read(&[]).unwrap();
+        assert_eq!(
+            (default.max_depth, default.max_complexity),
+            (Some(15), Some(5_000))
+        );
+        let set = read(&[
+            ("EVENTHUB_GRAPHQL_MAX_DEPTH", "off"),
+            ("EVENTHUB_GRAPHQL_MAX_COMPLEXITY", "200"),
+        ])
+        .unwrap();
+        assert_eq!((set.max_depth, set.max_complexity), (None, Some(200)));
+        let bad = read(&[("EVENTHUB_GRAPHQL_MAX_DEPTH", "deep")]).unwrap_err();
+        assert!(
+            bad.to_string().contains("EVENTHUB_GRAPHQL_MAX_DEPTH"),
+            "{bad}"
+        );
+    }
 }
