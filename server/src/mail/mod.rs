@@ -9,6 +9,7 @@
 //! again with the same `Message-ID` (and the same file name), so a reader sees one mail.
 pub mod reminders;
 pub mod render;
+mod transport;
 
 use crate::config::Config;
 use crate::db::{Db, now};
@@ -17,13 +18,13 @@ use crate::sql::Sql;
 use anyhow::{Context, Result};
 use app::i18n::Locale;
 use chrono::{DateTime, Utc};
+use lettre::Message;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart};
-use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
+use transport::Transport;
 
 /// The job kind every e-mail goes out as.
 pub const KIND: &str = "mail";
@@ -139,58 +140,6 @@ impl MailJob {
             .priority(PRIORITY)
             .dedupe_key(format!("mail:{}", self.key()))
     }
-}
-
-/// The SMTP transport `url` describes (lettre's URL form: `smtp://` plain, `?tls=required`
-/// STARTTLS, `smtps://` TLS from the first byte; credentials in the URL). With `ca_file`, TLS
-/// trusts the certificates in that PEM file besides the public roots: a relay with a private CA.
-fn smtp(url: &str, ca_file: Option<&Path>) -> Result<AsyncSmtpTransport<Tokio1Executor>> {
-    let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-        .context("EVENTHUB_SMTP_URL is not a valid smtp:// or smtps:// URL")?;
-    let Some(ca_file) = ca_file else {
-        return Ok(builder.build());
-    };
-    let parsed = reqwest::Url::parse(url).context("EVENTHUB_SMTP_URL is not a URL")?;
-    let host = parsed
-        .host_str()
-        .context("EVENTHUB_SMTP_URL has no host")?
-        .to_owned();
-    let pem = std::fs::read(ca_file)
-        .with_context(|| format!("cannot read EVENTHUB_SMTP_CA_FILE {}", ca_file.display()))?;
-    let certificate = Certificate::from_pem(&pem).with_context(|| {
-        format!(
-            "EVENTHUB_SMTP_CA_FILE {} holds no PEM certificate",
-            ca_file.display()
-        )
-    })?;
-    let parameters = TlsParameters::builder(host)
-        .add_root_certificate(certificate)
-        .build()
-        .context("cannot set up TLS for the SMTP server")?;
-    let tls = match (
-        parsed.scheme(),
-        parsed
-            .query_pairs()
-            .find(|(name, _)| name == "tls")
-            .map(|(_, value)| value.into_owned())
-            .as_deref(),
-    ) {
-        ("smtps", _) => Tls::Wrapper(parameters),
-        ("smtp", Some("required")) => Tls::Required(parameters),
-        ("smtp", Some("opportunistic")) => Tls::Opportunistic(parameters),
-        _ => anyhow::bail!(
-            "EVENTHUB_SMTP_CA_FILE is set but EVENTHUB_SMTP_URL asks for no TLS \
-             (use smtps:// or ?tls=required)"
-        ),
-    };
-    Ok(builder.tls(tls).build())
-}
-
-/// Where messages go.
-enum Transport {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
-    /// One `<id>.eml` file per message in this folder.
-    Files(PathBuf),
 }
 
 /// The mail handler: renders a [`MailJob`] in its recipient's language and sends it once.
@@ -312,10 +261,7 @@ impl Mailer {
     /// SMTP when `config.smtp_url` is set (`smtp://…` with STARTTLS via `?tls=required`,
     /// `smtps://…` for TLS, credentials in the URL), otherwise files in `data_dir/mail`.
     pub fn new(db: Db, config: &Config) -> Result<Arc<Self>> {
-        let transport = match &config.smtp_url {
-            Some(url) => Transport::Smtp(smtp(&url.0, config.smtp_ca_file.as_deref())?),
-            None => Transport::Files(Self::folder(&config.data_dir)),
-        };
+        let transport = Transport::new(config, Self::folder(&config.data_dir))?;
         let from = config.mail_from.parse().with_context(|| {
             format!(
                 "EVENTHUB_MAIL_FROM is not an address: {:?}",
@@ -366,14 +312,7 @@ impl Mailer {
             .subject(row.subject.clone())
             .multipart(body(&row))
             .context("cannot build the message")?;
-        let sent = match &self.transport {
-            Transport::Smtp(smtp) => smtp
-                .send(message)
-                .await
-                .map(drop)
-                .context("the SMTP server refused the message"),
-            Transport::Files(dir) => write_file(dir, row.id, &message.formatted()).await,
-        };
+        let sent = self.transport.send(row.id, message).await;
         crate::metrics::pipeline().mail_sent(if sent.is_ok() { "sent" } else { "failed" });
         sent?;
         self.db
@@ -691,23 +630,6 @@ impl Handler for Mailer {
         let mail: MailJob = job.payload().context("not a mail job's payload")?;
         self.send(mail).await
     }
-}
-
-/// Writes `<id>.eml` whole or not at all (a temporary file renamed into place), so a reader
-/// never sees half a message and a second write of the same message replaces the first.
-async fn write_file(dir: &std::path::Path, id: i64, bytes: &[u8]) -> Result<()> {
-    tokio::fs::create_dir_all(dir)
-        .await
-        .with_context(|| format!("cannot create {}", dir.display()))?;
-    let path = dir.join(format!("{id}.eml"));
-    let partial = dir.join(format!(".{id}.eml.partial"));
-    tokio::fs::write(&partial, bytes)
-        .await
-        .with_context(|| format!("cannot write {}", partial.display()))?;
-    tokio::fs::rename(&partial, &path)
-        .await
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
 }
 
 #[cfg(test)]
