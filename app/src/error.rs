@@ -80,6 +80,20 @@ pub enum Problem {
     PasswordWrong,
     /// The new email address is the one the account already has.
     EmailUnchanged,
+    /// A code from the authenticator app (or a recovery code) that is wrong or used.
+    CodeInvalid,
+    /// Two-factor sign-in is on already (turn it off first to enrol another authenticator).
+    TwoFactorOn,
+    /// Two-factor sign-in is not set up (nothing to confirm or turn off).
+    TwoFactorOff,
+    /// The acting admin would require two-factor sign-in of admins without using it themself.
+    TwoFactorSelf,
+    /// The last active admin cannot delete their account.
+    LastAdminAccount,
+    /// An organizer with published events still to come cannot delete their account.
+    HasFutureEvents {
+        count: i64,
+    },
     /// A request body that could not be read as the expected JSON (REST only).
     Malformed {
         detail: String,
@@ -134,6 +148,14 @@ impl Problem {
             Problem::LinkInvalid => Msg::FieldLinkInvalid.text(locale).to_owned(),
             Problem::PasswordWrong => Msg::FieldPasswordWrong.text(locale).to_owned(),
             Problem::EmailUnchanged => Msg::FieldEmailUnchanged.text(locale).to_owned(),
+            Problem::CodeInvalid => Msg::ErrorOtpInvalid.text(locale).to_owned(),
+            Problem::TwoFactorOn => Msg::FieldTwoFactorOn.text(locale).to_owned(),
+            Problem::TwoFactorOff => Msg::FieldTwoFactorOff.text(locale).to_owned(),
+            Problem::TwoFactorSelf => Msg::FieldTwoFactorSelf.text(locale).to_owned(),
+            Problem::LastAdminAccount => Msg::FieldLastAdminAccount.text(locale).to_owned(),
+            Problem::HasFutureEvents { count } => {
+                fill(Msg::FieldHasFutureEvents.text(locale), &[("count", count)])
+            }
             Problem::Malformed { detail } => detail.clone(),
         }
     }
@@ -150,6 +172,12 @@ pub enum AppError {
     /// Wrong email or password at sign-in (kind `unauthenticated`).
     #[error("the email or password is not correct")]
     BadCredentials,
+    /// The account signs in with a second factor and no code came with the password.
+    #[error("a code from the authenticator app is required")]
+    OtpRequired,
+    /// The code is not the authenticator's current one, or was used already.
+    #[error("the code is not correct or was used already")]
+    OtpInvalid,
     /// Signed in, but the role or ownership does not allow this.
     #[error("not allowed")]
     Forbidden,
@@ -194,6 +222,8 @@ impl AppError {
     pub fn kind(&self) -> &'static str {
         match self {
             AppError::Unauthenticated | AppError::BadCredentials => "unauthenticated",
+            AppError::OtpRequired => "otp_required",
+            AppError::OtpInvalid => "otp_invalid",
             AppError::Forbidden | AppError::Blocked => "forbidden",
             AppError::NotFound => "not_found",
             AppError::Conflict { .. } => "conflict",
@@ -208,7 +238,7 @@ impl AppError {
     /// The HTTP status that goes with the kind.
     pub fn status(&self) -> u16 {
         match self.kind() {
-            "unauthenticated" => 401,
+            "unauthenticated" | "otp_required" | "otp_invalid" => 401,
             "forbidden" => 403,
             "not_found" => 404,
             "conflict" => 409,
@@ -247,6 +277,8 @@ impl AppError {
         let msg = match self {
             AppError::Unauthenticated => Msg::ErrorUnauthenticated,
             AppError::BadCredentials => Msg::ErrorBadCredentials,
+            AppError::OtpRequired => Msg::ErrorOtpRequired,
+            AppError::OtpInvalid => Msg::ErrorOtpInvalid,
             AppError::Forbidden => Msg::ErrorForbidden,
             AppError::Blocked => Msg::ErrorBlocked,
             AppError::NotFound => Msg::ErrorNotFound,
@@ -287,6 +319,8 @@ mod tests {
     fn kinds_map_to_the_documented_statuses() {
         assert_eq!(AppError::BadCredentials.status(), 401);
         assert_eq!(AppError::Blocked.status(), 403);
+        assert_eq!(AppError::OtpRequired.status(), 401);
+        assert_eq!(AppError::OtpInvalid.kind(), "otp_invalid");
         assert_eq!(
             AppError::field("email", Problem::EmailInvalid).status(),
             422

@@ -13,7 +13,8 @@ use std::sync::Arc;
 use tower_sessions::Session;
 
 /// The session key holding the id of the signed-in account's session row (`account_sessions`):
-/// the only thing the session holds. Deleting the row signs the browser out.
+/// what a signed-in session holds (besides, briefly, a sign-in waiting for its code and
+/// recovery codes to show once). Deleting the row signs the browser out.
 pub const SESSION_KEY: &str = "account_session";
 
 /// The ports the server provides to every request: server functions reach them through the
@@ -36,6 +37,18 @@ pub struct Services {
     pub job_queries: Arc<dyn crate::admin::ports::JobQueries>,
     pub job_commands: Arc<dyn crate::admin::ports::JobCommands>,
     pub mail_queries: Arc<dyn crate::admin::ports::MailQueries>,
+}
+
+/// The address people reach the site at (`EVENTHUB_PUBLIC_URL`), for links copied elsewhere
+/// (a calendar feed); put into each request's context by the server.
+#[derive(Clone, Debug, Default)]
+pub struct PublicUrl(pub String);
+
+/// The site's public address without a trailing `/`.
+pub fn public_url() -> String {
+    use_context::<PublicUrl>()
+        .map(|p| p.0.trim_end_matches('/').to_owned())
+        .unwrap_or_default()
 }
 
 /// The client's address, put into each request by the server (for rate limits).

@@ -81,6 +81,7 @@ struct UserRow {
     locale: String,
     created_at: DateTime<Utc>,
     email_verified_at: Option<DateTime<Utc>>,
+    two_factor: bool,
 }
 
 impl UserRow {
@@ -94,13 +95,17 @@ impl UserRow {
                 locale: Locale::from_tag(&self.locale).unwrap_or_default(),
                 created_at: self.created_at,
                 email_verified: self.email_verified_at.is_some(),
+                two_factor: self.two_factor,
+                role_held: None,
             },
             blocked: self.blocked,
         })
     }
 }
 
-const USER_SELECT: &str = "SELECT id, email, display_name, role, blocked, locale, created_at, email_verified_at FROM users";
+const USER_SELECT: &str = "SELECT id, email, display_name, role, blocked, locale, created_at, email_verified_at, \
+    EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = users.id AND t.confirmed_at IS NOT NULL) AS two_factor \
+    FROM users";
 
 impl Admin {
     async fn user(&self, id: i64) -> StoreResult<Option<AdminUser>> {
@@ -409,7 +414,8 @@ impl AdminQueries for Admin {
     async fn users(&self, actor: &UserView, filter: UserFilter) -> Result<UserPage, AppError> {
         check_role(actor, Role::Admin)?;
         let page = app::events::rules::check_page(filter.page.into())?;
-        let mut conditions = Sql::new(" WHERE 1 = 1");
+        // Deleted accounts are anonymous rows kept for the reports, nobody to manage.
+        let mut conditions = Sql::new(" WHERE deleted_at IS NULL");
         let q = filter.q.trim();
         if !q.is_empty() {
             let pattern = crate::sql::like_contains(q);

@@ -70,6 +70,43 @@ pub struct Entry<'a> {
 /// event, so a calendar that imports a second file (from a mail, after a change) updates the
 /// entry instead of adding one.
 pub fn calendar(entry: &Entry<'_>, base_url: &str, now: DateTime<Utc>) -> String {
+    wrap(vevent(entry, base_url, now), &[])
+}
+
+/// One VCALENDAR of many events (a private feed of one's bookings), named `name` for the
+/// calendar apps that show it; each entry has the UID the single-event files use, so imported
+/// copies and the feed agree.
+pub fn feed(entries: &[Entry<'_>], name: &str, base_url: &str, now: DateTime<Utc>) -> String {
+    let events = entries
+        .iter()
+        .flat_map(|e| vevent(e, base_url, now))
+        .collect();
+    wrap(
+        events,
+        &[
+            format!("X-WR-CALNAME:{}", escape(name)),
+            // Calendar apps poll a subscribed feed; an hour keeps it fresh without hammering.
+            "REFRESH-INTERVAL;VALUE=DURATION:PT1H".to_owned(),
+            "X-PUBLISHED-TTL:PT1H".to_owned(),
+        ],
+    )
+}
+
+fn wrap(events: Vec<String>, properties: &[String]) -> String {
+    let mut lines = vec![
+        "BEGIN:VCALENDAR".to_owned(),
+        "VERSION:2.0".to_owned(),
+        "PRODID:-//EventHub//EventHub 1.0//EN".to_owned(),
+        "CALSCALE:GREGORIAN".to_owned(),
+        "METHOD:PUBLISH".to_owned(),
+    ];
+    lines.extend_from_slice(properties);
+    lines.extend(events);
+    lines.push("END:VCALENDAR".to_owned());
+    lines.iter().map(|l| fold(l)).collect()
+}
+
+fn vevent(entry: &Entry<'_>, base_url: &str, now: DateTime<Utc>) -> Vec<String> {
     let host = base_url
         .split("://")
         .nth(1)
@@ -89,12 +126,7 @@ pub fn calendar(entry: &Entry<'_>, base_url: &str, now: DateTime<Utc>) -> String
     } else {
         "CONFIRMED"
     };
-    let lines = [
-        "BEGIN:VCALENDAR".to_owned(),
-        "VERSION:2.0".to_owned(),
-        "PRODID:-//EventHub//EventHub 1.0//EN".to_owned(),
-        "CALSCALE:GREGORIAN".to_owned(),
-        "METHOD:PUBLISH".to_owned(),
+    vec![
         "BEGIN:VEVENT".to_owned(),
         format!("UID:event-{}@{host}", entry.event_id),
         format!("DTSTAMP:{}", stamp(now)),
@@ -110,9 +142,7 @@ pub fn calendar(entry: &Entry<'_>, base_url: &str, now: DateTime<Utc>) -> String
         ),
         format!("STATUS:{status}"),
         "END:VEVENT".to_owned(),
-        "END:VCALENDAR".to_owned(),
-    ];
-    lines.iter().map(|l| fold(l)).collect()
+    ]
 }
 
 /// The VCALENDAR for one event's page.

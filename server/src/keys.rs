@@ -17,6 +17,10 @@ pub struct Keys {
     pub api_tokens: [u8; 32],
     /// HMAC key of ticket tokens (what the QR code holds).
     pub tickets: [u8; 32],
+    /// Seals the authenticator (TOTP) secrets in the database.
+    pub totp: [u8; 32],
+    /// HMAC key of the private calendar feed addresses.
+    pub calendar: [u8; 32],
 }
 
 impl Keys {
@@ -26,6 +30,8 @@ impl Keys {
             sessions: [0; 64],
             api_tokens: [0; 32],
             tickets: [0; 32],
+            totp: [0; 32],
+            calendar: [0; 32],
         };
         // Expanding at most 255 × 32 bytes cannot fail; these are far below.
         hkdf.expand(b"sessions", &mut keys.sessions)
@@ -33,6 +39,10 @@ impl Keys {
         hkdf.expand(b"api tokens", &mut keys.api_tokens)
             .expect("32 bytes is a valid HKDF length");
         hkdf.expand(b"tickets", &mut keys.tickets)
+            .expect("32 bytes is a valid HKDF length");
+        hkdf.expand(b"totp secrets", &mut keys.totp)
+            .expect("32 bytes is a valid HKDF length");
+        hkdf.expand(b"calendar feeds", &mut keys.calendar)
             .expect("32 bytes is a valid HKDF length");
         keys
     }
@@ -48,6 +58,8 @@ mod tests {
         assert_ne!(keys.api_tokens, keys.tickets);
         assert_ne!(keys.sessions[..32], keys.api_tokens);
         assert_ne!(keys.sessions[..32], keys.tickets);
+        assert_ne!(keys.totp, keys.calendar);
+        assert_ne!(keys.totp, keys.tickets);
         let again = Keys::derive("a secret of at least thirty-two characters");
         assert_eq!(keys.tickets, again.tickets);
         let other = Keys::derive("another secret of at least thirty-two chars");

@@ -135,6 +135,8 @@ impl AppState {
             db.clone(),
             config.limits.clone(),
             rate::SharedLimits::start(db.clone()),
+            &keys::Keys::derive(&config.secret_key.0),
+            seat_changes.clone(),
         );
         let admin = admin::Admin::new(db.clone());
         let reports = reports::Reports::new(db.clone());

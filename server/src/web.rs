@@ -44,8 +44,10 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 /// the one the hydration script and the streamed resource data carry.
 pub fn leptos_context(state: &AppState) -> impl Fn() + Clone + Send + Sync + 'static {
     let services = state.services();
+    let public_url = app::ssr::PublicUrl(state.config.public_url.clone());
     move || {
         provide_context(services.clone());
+        provide_context(public_url.clone());
         let parts = leptos::prelude::use_context::<http::request::Parts>();
         let locale = parts
             .as_ref()

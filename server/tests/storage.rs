@@ -56,9 +56,9 @@ on_both_engines! {
         let hash: String = server::on_db!(&state.db, pool => sqlx::query_scalar("SELECT password_hash FROM users")
             .fetch_one(pool).await).unwrap();
         assert!(hash.starts_with("$argon2id$"), "{hash}");
-        assert!(state.accounts.sign_in("LEE@example.com", "sturdy-otter-512", IP).await.is_ok());
-        assert_eq!(state.accounts.sign_in("lee@example.com", "wrong-password", IP).await.unwrap_err(), AppError::BadCredentials);
-        assert_eq!(state.accounts.sign_in("who@example.com", "sturdy-otter-512", IP).await.unwrap_err(), AppError::BadCredentials);
+        assert!(state.accounts.sign_in("LEE@example.com", "sturdy-otter-512", None, IP).await.is_ok());
+        assert_eq!(state.accounts.sign_in("lee@example.com", "wrong-password", None, IP).await.unwrap_err(), AppError::BadCredentials);
+        assert_eq!(state.accounts.sign_in("who@example.com", "sturdy-otter-512", None, IP).await.unwrap_err(), AppError::BadCredentials);
     }
 
     async fn the_preferred_language_is_remembered(engine: Engine) {

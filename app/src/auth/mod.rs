@@ -63,6 +63,24 @@ pub struct UserView {
     /// The owner proved the address is theirs (a mailed link).
     #[serde(default)]
     pub email_verified: bool,
+    /// Two-factor sign-in (an authenticator app's codes) is on.
+    #[serde(default)]
+    pub two_factor: bool,
+    /// The role the account holds but may not use until it turns two-factor sign-in on (the
+    /// platform requires it of that role, `require_2fa_for`); `role` is `User` meanwhile.
+    #[serde(default)]
+    pub role_held: Option<Role>,
+}
+
+/// An authenticator being enrolled: what the owner scans or types.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoFactorSetup {
+    /// The shared secret, base32 (what apps accept typed).
+    pub secret: String,
+    /// `otpauth://totp/EventHub:…?secret=…&issuer=EventHub` (RFC 6238: SHA-1, 6 digits, 30 s).
+    pub otpauth_uri: String,
+    /// The URI as a QR code (an SVG document).
+    pub qr_svg: String,
 }
 
 /// One browser an account is signed in with, as its owner sees it on `/me/security`.

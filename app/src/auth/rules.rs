@@ -238,6 +238,8 @@ mod tests {
             locale: Default::default(),
             created_at: chrono::Utc::now(),
             email_verified: true,
+            two_factor: false,
+            role_held: None,
         };
         assert!(check_role(&user(Role::Admin), Role::Agent).is_ok());
         assert!(check_role(&user(Role::Agent), Role::Agent).is_ok());

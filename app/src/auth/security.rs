@@ -172,3 +172,243 @@ pub async fn sign_out_everywhere() -> Result<(), AppError> {
         .await,
     )
 }
+
+/// Two-factor sign-in as `/me/security` shows it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TwoFactorState {
+    pub on: bool,
+    /// Enrolment started: what to scan, until the first code confirms it.
+    pub pending: Option<super::TwoFactorSetup>,
+    pub recovery_left: i64,
+    /// The recovery codes made a moment ago, shown this once.
+    pub fresh_codes: Vec<String>,
+    /// The platform requires it of the account's role.
+    pub required: bool,
+}
+
+/// The session key of recovery codes waiting to be shown once.
+#[cfg(feature = "ssr")]
+const FRESH_CODES_KEY: &str = "fresh_recovery_codes";
+
+/// The signed-in user's two-factor sign-in; fresh recovery codes are handed out once.
+#[server]
+pub async fn my_two_factor() -> Result<TwoFactorState, AppError> {
+    use crate::ssr;
+    ssr::with_status(
+        async {
+            let user = ssr::require(super::Role::User).await?;
+            let services = ssr::services()?;
+            let queries = &services.account_queries;
+            let fresh_codes = ssr::session()
+                .await?
+                .remove::<Vec<String>>(FRESH_CODES_KEY)
+                .await
+                .map_err(ssr::internal)?
+                .unwrap_or_default();
+            Ok(TwoFactorState {
+                on: user.two_factor,
+                pending: if user.two_factor {
+                    None
+                } else {
+                    queries.pending_two_factor(user.id).await?
+                },
+                recovery_left: queries.recovery_codes_left(user.id).await?,
+                fresh_codes,
+                required: user.role_held.is_some(),
+            })
+        }
+        .await,
+    )
+}
+
+/// Starts enrolling an authenticator app: `/me/security` then shows what to scan.
+#[server]
+pub async fn begin_two_factor() -> Result<(), AppError> {
+    use crate::ssr;
+    ssr::with_status(
+        async {
+            let user = ssr::require(super::Role::User).await?;
+            ssr::services()?
+                .account_commands
+                .begin_two_factor(user.id)
+                .await?;
+            leptos_axum::redirect("/me/security#two-factor");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Turns two-factor sign-in on with the app's first code; the recovery codes are shown once.
+#[server]
+pub async fn confirm_two_factor(code: String) -> Result<(), AppError> {
+    use crate::ssr;
+    ssr::with_status(
+        async {
+            let user = ssr::require(super::Role::User).await?;
+            let codes = ssr::services()?
+                .account_commands
+                .confirm_two_factor(user.id, &code)
+                .await
+                .map_err(code_field)?;
+            ssr::session()
+                .await?
+                .insert(FRESH_CODES_KEY, codes)
+                .await
+                .map_err(ssr::internal)?;
+            leptos_axum::redirect("/me/security#two-factor");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Turns two-factor sign-in off, a code from the app or a recovery code given.
+#[server]
+pub async fn disable_two_factor(code: String) -> Result<(), AppError> {
+    use crate::ssr;
+    ssr::with_status(
+        async {
+            let user = ssr::require(super::Role::User).await?;
+            ssr::services()?
+                .account_commands
+                .disable_two_factor(user.id, &code)
+                .await
+                .map_err(code_field)?;
+            leptos_axum::redirect("/me/security?done=two-factor-off#two-factor");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// A wrong code, as the form's `code` field shows it.
+#[cfg(feature = "ssr")]
+fn code_field(e: AppError) -> AppError {
+    match e {
+        AppError::OtpInvalid | AppError::OtpRequired => {
+            AppError::field("code", crate::error::Problem::CodeInvalid)
+        }
+        other => other,
+    }
+}
+
+/// The signed-in user's private calendar feed address, if they made one.
+#[server]
+pub async fn my_calendar_feed() -> Result<Option<String>, AppError> {
+    use crate::ssr;
+    ssr::with_status(
+        async {
+            let user = ssr::require(super::Role::User).await?;
+            let token = ssr::services()?
+                .account_queries
+                .calendar_token(user.id)
+                .await?;
+            Ok(token.map(|t| format!("{}/feeds/{t}.ics", ssr::public_url())))
+        }
+        .await,
+    )
+}
+
+/// Makes a new calendar feed address (the old one stops working).
+#[server]
+pub async fn renew_calendar_feed() -> Result<(), AppError> {
+    use crate::ssr;
+    ssr::with_status(
+        async {
+            let user = ssr::require(super::Role::User).await?;
+            ssr::services()?
+                .account_commands
+                .renew_calendar(user.id)
+                .await?;
+            leptos_axum::redirect("/me#calendar-feed");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Stops the calendar feed.
+#[server]
+pub async fn stop_calendar_feed() -> Result<(), AppError> {
+    use crate::ssr;
+    ssr::with_status(
+        async {
+            let user = ssr::require(super::Role::User).await?;
+            ssr::services()?
+                .account_commands
+                .stop_calendar(user.id)
+                .await?;
+            leptos_axum::redirect("/me#calendar-feed");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Deletes the signed-in account (its password, and with two-factor sign-in on a code, given
+/// again) and signs this browser out.
+#[server]
+pub async fn delete_account(password: String, otp: Option<String>) -> Result<(), AppError> {
+    use crate::ssr;
+    ssr::with_status(
+        async {
+            let user = ssr::require(super::Role::User).await?;
+            ssr::services()?
+                .account_commands
+                .delete_account(user.id, &password, otp.as_deref())
+                .await
+                .map_err(|e| match e {
+                    AppError::OtpInvalid | AppError::OtpRequired => {
+                        AppError::field("otp", crate::error::Problem::CodeInvalid)
+                    }
+                    other => other,
+                })?;
+            ssr::session().await?.flush().await.map_err(ssr::internal)?;
+            leptos_axum::redirect("/login?deleted=1");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// The roles the platform requires two-factor sign-in of (admins only).
+#[server]
+pub async fn get_two_factor_requirement() -> Result<Vec<super::Role>, AppError> {
+    use crate::ssr;
+    ssr::with_status(
+        async {
+            ssr::require(super::Role::Admin).await?;
+            ssr::services()?
+                .account_queries
+                .two_factor_required_for()
+                .await
+        }
+        .await,
+    )
+}
+
+/// Sets which roles must use two-factor sign-in (a checkbox per role: `agent`, `admin`).
+#[server]
+pub async fn set_two_factor_requirement(
+    agent: Option<String>,
+    admin: Option<String>,
+) -> Result<(), AppError> {
+    use crate::ssr;
+    ssr::with_status(
+        async {
+            let actor = ssr::require(super::Role::Admin).await?;
+            let roles = [(super::Role::Agent, agent), (super::Role::Admin, admin)]
+                .into_iter()
+                .filter_map(|(role, on)| on.map(|_| role))
+                .collect();
+            ssr::services()?
+                .account_commands
+                .require_two_factor_for(&actor, roles)
+                .await?;
+            leptos_axum::redirect("/admin?done=settings#settings");
+            Ok(())
+        }
+        .await,
+    )
+}

@@ -477,6 +477,8 @@ mod tests {
             locale: Default::default(),
             created_at: Utc::now(),
             email_verified: true,
+            two_factor: false,
+            role_held: None,
         };
         assert!(can_manage(&user(1, Role::Agent), UserId::new(1)));
         assert!(!can_manage(&user(2, Role::Agent), UserId::new(1)));

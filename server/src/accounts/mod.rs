@@ -1,7 +1,9 @@
 //! Accounts on either database: registration with Argon2id hashes, sign-in with attempt
 //! limits, role and block flags read fresh on every request. Implements the app's ports;
 //! `links.rs` has the mailed links (verification, password reset, email change) and
-//! `sessions.rs` the browser sessions each account is signed in with.
+//! `sessions.rs` the browser sessions each account is signed in with, `two_factor.rs` TOTP
+//! sign-in and its recovery codes, `own_data.rs` what the owner takes away or deletes (the
+//! export, the private calendar feed, deleting the account).
 //!
 //! Sign-in limits are kept in the database ([`SharedLimits`]), so every server process counts
 //! together: a slot is taken under the account and under the client address *before* the
@@ -9,15 +11,17 @@
 //! one free slot. Attempts on an account from an address it signed in from before are counted
 //! under their own key, so a stranger's guesses do not lock the owner out.
 mod links;
+mod own_data;
 mod sessions;
+mod two_factor;
 
 use crate::db::{Db, Tx};
 use crate::error::{StoreError, StoreResult};
 use crate::rate::{Rate, RequestLimits, SharedLimits};
 use crate::sql::Sql;
-use app::auth::ports::{AccountCommands, AccountQueries, Client, UserRecord};
+use app::auth::ports::{AccountCommands, AccountQueries, Client, SignIn, UserRecord};
 use app::auth::rules::{normalize_email, validate_new_user};
-use app::auth::{AccountSession, NewUser, Role, UserId, UserView};
+use app::auth::{AccountSession, NewUser, Role, TwoFactorSetup, UserId, UserView};
 use app::error::{AppError, Problem};
 use app::i18n::Locale;
 use app::ssr::internal;
@@ -42,12 +46,25 @@ struct UserRow {
     created_at: DateTime<Utc>,
     email_verified_at: Option<DateTime<Utc>>,
     auth_version: i64,
+    two_factor: bool,
+    /// The `require_2fa_for` setting (a JSON list of roles), read with the user.
+    require_2fa_for: Option<String>,
 }
 
 impl UserRow {
     fn into_record(self) -> Result<(UserRecord, String), AppError> {
-        let role = Role::from_code(&self.role)
+        let held = Role::from_code(&self.role)
             .ok_or_else(|| internal(format!("unknown role {:?}", self.role)))?;
+        // A role the platform requires two-factor sign-in of is held back until it is on:
+        // every door (pages, REST, GraphQL) and every record rule then sees a plain user.
+        let role_held = (!self.two_factor
+            && two_factor::parse_required(self.require_2fa_for.as_deref()).contains(&held))
+        .then_some(held);
+        let role = if role_held.is_some() {
+            Role::User
+        } else {
+            held
+        };
         let user = UserView {
             id: self.id.into(),
             email: self.email,
@@ -56,6 +73,8 @@ impl UserRow {
             locale: Locale::from_tag(&self.locale).unwrap_or_default(),
             created_at: self.created_at,
             email_verified: self.email_verified_at.is_some(),
+            two_factor: self.two_factor,
+            role_held,
         };
         Ok((
             UserRecord {
@@ -78,7 +97,9 @@ struct SignInRow {
 
 /// The columns of [`UserRow`], from `users u`.
 const USER_COLUMNS: &str = "u.id, u.email, u.display_name, u.password_hash, u.role, u.blocked, \
-                            u.locale, u.created_at, u.email_verified_at, u.auth_version";
+    u.locale, u.created_at, u.email_verified_at, u.auth_version, \
+    EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL) AS two_factor, \
+    (SELECT p.value FROM platform_settings p WHERE p.key = 'require_2fa_for') AS require_2fa_for";
 
 /// Verified against when the email is unknown, so both answers take as long.
 static DUMMY_HASH: LazyLock<String> =
@@ -132,11 +153,27 @@ pub struct Accounts {
     db: Db,
     limits: RequestLimits,
     shared: SharedLimits,
+    sealer: two_factor::Sealer,
+    calendar_key: [u8; 32],
+    seat_changes: Arc<crate::live::SeatChanges>,
 }
 
 impl Accounts {
-    pub fn new(db: Db, limits: RequestLimits, shared: SharedLimits) -> Arc<Self> {
-        Arc::new(Accounts { db, limits, shared })
+    pub fn new(
+        db: Db,
+        limits: RequestLimits,
+        shared: SharedLimits,
+        keys: &crate::keys::Keys,
+        seat_changes: Arc<crate::live::SeatChanges>,
+    ) -> Arc<Self> {
+        Arc::new(Accounts {
+            db,
+            limits,
+            shared,
+            sealer: two_factor::Sealer::new(&keys.totp),
+            calendar_key: keys.calendar,
+            seat_changes,
+        })
     }
 
     /// Takes a slot under each key whose limit is on; `RateLimited` over any of them.
@@ -298,6 +335,31 @@ impl AccountQueries for Accounts {
     ) -> Result<Vec<AccountSession>, AppError> {
         Ok(self.sessions_of(user, current).await?)
     }
+
+    async fn pending_two_factor(&self, user: UserId) -> Result<Option<TwoFactorSetup>, AppError> {
+        self.pending_setup(user).await
+    }
+
+    async fn recovery_codes_left(&self, user: UserId) -> Result<i64, AppError> {
+        Ok(self.recovery_left(user).await?)
+    }
+
+    async fn two_factor_required_for(&self) -> Result<Vec<Role>, AppError> {
+        Ok(self.required().await?)
+    }
+
+    #[tracing::instrument(skip_all, fields(user = %user))]
+    async fn export(&self, user: UserId) -> Result<String, AppError> {
+        self.export_of(user).await
+    }
+
+    async fn calendar_owner(&self, token: &str) -> Result<Option<UserId>, AppError> {
+        Ok(self.feed_owner(token).await?)
+    }
+
+    async fn calendar_token(&self, user: UserId) -> Result<Option<String>, AppError> {
+        Ok(self.feed_token(user).await?)
+    }
 }
 
 /// Inserts a user (`verified`: when the address counts as proved), in `tx`.
@@ -345,6 +407,8 @@ async fn insert_user(
         locale,
         created_at: now,
         email_verified: verified.is_some(),
+        two_factor: false,
+        role_held: None,
     })
 }
 
@@ -383,8 +447,9 @@ impl AccountCommands for Accounts {
         &self,
         email: &str,
         password: &str,
+        otp: Option<&str>,
         client: IpAddr,
-    ) -> Result<UserView, AppError> {
+    ) -> Result<SignIn, AppError> {
         let found = self.find_for_sign_in(email, client).await?;
         let known = found.as_ref().is_some_and(|f| f.known);
         let row = found.map(|f| f.user);
@@ -413,23 +478,112 @@ impl AccountCommands for Accounts {
             verify_password(&password, &hash)
         })
         .await?;
-        let record = match row {
-            Some(row) if matches => {
-                // A right password is no guess: its slots go back.
-                self.shared.give_back(taken).await?;
-                self.remember_address(row.id, client).await?;
-                row.into_record()?.0
-            }
+        let row = match row {
+            Some(row) if matches => row,
             _ => {
                 drop(taken);
                 tracing::info!(client = %client, "sign-in refused: bad credentials");
                 return Err(AppError::BadCredentials);
             }
         };
+        let (record, _) = row.into_record()?;
+        let user = record.user.id;
+        if record.user.two_factor {
+            match otp {
+                // A right password without its code: the slots go back, the code is asked.
+                None => {
+                    self.shared.give_back(taken).await?;
+                    return Ok(SignIn::CodeNeeded(user));
+                }
+                // A wrong code keeps the attempt counted: codes are guessed under the limits.
+                Some(code) if !self.take_code(user, code, false).await? => {
+                    drop(taken);
+                    tracing::info!(client = %client, "sign-in refused: wrong or used code");
+                    return Err(AppError::OtpInvalid);
+                }
+                Some(_) => {}
+            }
+        }
+        // Right credentials are no guess: their slots go back.
+        self.shared.give_back(taken).await?;
+        self.remember_address(user.get(), client).await?;
+        if record.blocked {
+            return Err(AppError::Blocked);
+        }
+        Ok(SignIn::Done(record.user))
+    }
+
+    #[tracing::instrument(skip_all, fields(user = %user, client = %client))]
+    async fn second_factor(
+        &self,
+        user: UserId,
+        code: &str,
+        client: IpAddr,
+    ) -> Result<UserView, AppError> {
+        let account_key = format!("signin:code:{user}");
+        let address_key = format!("signin:address:{client}");
+        let taken = self
+            .take(&[
+                (account_key.as_str(), self.limits.sign_in_account),
+                (address_key.as_str(), self.limits.sign_in_address),
+            ])
+            .await?;
+        if !self.take_code(user, code, false).await? {
+            drop(taken);
+            tracing::info!(client = %client, "second step refused: wrong or used code");
+            return Err(AppError::OtpInvalid);
+        }
+        self.shared.give_back(taken).await?;
+        self.remember_address(user.get(), client).await?;
+        let record = self.get_user(user).await?.ok_or(AppError::BadCredentials)?;
         if record.blocked {
             return Err(AppError::Blocked);
         }
         Ok(record.user)
+    }
+
+    #[tracing::instrument(skip_all, fields(user = %user))]
+    async fn begin_two_factor(&self, user: UserId) -> Result<TwoFactorSetup, AppError> {
+        self.begin(user).await
+    }
+
+    #[tracing::instrument(skip_all, fields(user = %user))]
+    async fn confirm_two_factor(&self, user: UserId, code: &str) -> Result<Vec<String>, AppError> {
+        self.confirm(user, code).await
+    }
+
+    #[tracing::instrument(skip_all, fields(user = %user))]
+    async fn disable_two_factor(&self, user: UserId, code: &str) -> Result<(), AppError> {
+        self.disable(user, code).await
+    }
+
+    #[tracing::instrument(skip_all, fields(actor = %actor.id))]
+    async fn require_two_factor_for(
+        &self,
+        actor: &UserView,
+        roles: Vec<Role>,
+    ) -> Result<Vec<Role>, AppError> {
+        self.set_required(actor, roles).await
+    }
+
+    #[tracing::instrument(skip_all, fields(user = %user))]
+    async fn renew_calendar(&self, user: UserId) -> Result<String, AppError> {
+        self.renew_feed(user).await
+    }
+
+    #[tracing::instrument(skip_all, fields(user = %user))]
+    async fn stop_calendar(&self, user: UserId) -> Result<(), AppError> {
+        self.stop_feed(user).await
+    }
+
+    #[tracing::instrument(skip_all, fields(user = %user))]
+    async fn delete_account(
+        &self,
+        user: UserId,
+        password: &str,
+        otp: Option<&str>,
+    ) -> Result<(), AppError> {
+        self.delete(user, password, otp).await
     }
 
     #[tracing::instrument(skip_all, fields(user = %id))]

@@ -172,6 +172,8 @@ struct Recipient {
     email: String,
     display_name: String,
     locale: String,
+    /// The account was deleted: nothing more is sent to it.
+    deleted: bool,
 }
 
 /// An event as a mail tells it.
@@ -215,7 +217,8 @@ struct RequestRow {
 const EVENT_COLUMNS: &str = "e.id AS event_id, e.title, e.summary, e.starts_at, e.ends_at, \
                              e.timezone, e.venue, e.address, e.city, e.status AS event_status, \
                              e.cancel_reason";
-const RECIPIENT_COLUMNS: &str = "u.id AS user_id, u.email, u.display_name, u.locale";
+const RECIPIENT_COLUMNS: &str =
+    "u.id AS user_id, u.email, u.display_name, u.locale, u.deleted_at IS NOT NULL AS deleted";
 
 /// A mail ready to record: to whom, in which language, what it says, what it carries.
 struct Composed {
@@ -346,6 +349,10 @@ impl Mailer {
         let Some(mail) = self.compose(job).await? else {
             return Ok(false);
         };
+        if mail.to.deleted {
+            tracing::debug!(key, "no mail: the account was deleted");
+            return Ok(false);
+        }
         let message_id = format!("<{}@{}>", crate::random_hex(16), self.from.email.domain());
         let (attachment_name, attachment) = mail.attachment.unzip();
         self.db

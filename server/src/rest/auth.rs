@@ -17,6 +17,9 @@ use utoipa::ToSchema;
 pub struct TokenRequest {
     pub email: String,
     pub password: String,
+    /// With two-factor sign-in on: the authenticator's current code, or a recovery code.
+    #[serde(default)]
+    pub otp: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -143,7 +146,8 @@ pub async fn register(
 
 /// Exchanges email and password for a bearer token. Failed attempts are rate-limited.
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenRequest,
-    responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody),
+    responses((status = 200, body = TokenResponse),
+              (status = 401, description = "wrong credentials (`unauthenticated`); with two-factor sign-in on, no code (`otp_required`) or a wrong or used one (`otp_invalid`)", body = ErrorBody),
               (status = 403, description = "account blocked", body = ErrorBody),
               (status = 429, description = "too many failed attempts", body = ErrorBody),
               (status = 503, description = "password hashing busy; retry after Retry-After", body = ErrorBody)))]
@@ -152,11 +156,14 @@ pub async fn token(
     Extension(ClientIp(ip)): Extension<ClientIp>,
     ApiJson(req): ApiJson<TokenRequest>,
 ) -> Result<Json<TokenResponse>, ApiError> {
-    let user = state
+    let signed = state
         .services
         .account_commands
-        .sign_in(&req.email, &req.password, ip)
+        .sign_in(&req.email, &req.password, req.otp.as_deref(), ip)
         .await?;
+    let app::auth::ports::SignIn::Done(user) = signed else {
+        return Err(AppError::OtpRequired.into());
+    };
     let record = state
         .services
         .account_queries
