@@ -87,6 +87,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("agent/events/:id/attendees") view=AttendeesPage ssr=SsrMode::Async/>
                         <Route path=path!("agent/events/:id/check-in") view=CheckInPage ssr=SsrMode::Async/>
                         <Route path=path!("login") view=LoginPage ssr=SsrMode::Async/>
+                        <Route path=path!("login/code") view=crate::auth::ui::LoginCodePage ssr=SsrMode::Async/>
                         <Route path=path!("register") view=RegisterPage ssr=SsrMode::Async/>
                         <Route path=path!("me") view=ProfilePage ssr=SsrMode::Async/>
                         <Route path=path!("me/security") view=crate::auth::ui::SecurityPage ssr=SsrMode::Async/>

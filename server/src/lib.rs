@@ -248,6 +248,8 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/reports/{file}", get(rest::reports::admin_csv))
         .route("/admin/mail/{id}/html", get(rest::jobs::mail_html))
         .route("/agent/reports/{file}", get(rest::reports::agent_csv))
+        .route("/me/data", get(rest::own_account::my_data_page))
+        .route("/feeds/{file}", get(rest::own_account::calendar_feed))
         .nest("/api/v1", api)
         .merge(graphql::router(state.config.graphql))
         .nest_service("/pkg", pkg)

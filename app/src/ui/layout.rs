@@ -19,6 +19,11 @@ pub struct Auth {
     pub reset_password: ServerAction<crate::auth::security::ResetPassword>,
     pub verify_email: ServerAction<crate::auth::security::VerifyEmail>,
     pub sign_out_everywhere: ServerAction<crate::auth::security::SignOutEverywhere>,
+    /// The second step of signing in, and what changes two-factor sign-in or ends the account.
+    pub sign_in_code: ServerAction<crate::auth::commands::SignInCode>,
+    pub confirm_two_factor: ServerAction<crate::auth::security::ConfirmTwoFactor>,
+    pub disable_two_factor: ServerAction<crate::auth::security::DisableTwoFactor>,
+    pub delete_account: ServerAction<crate::auth::security::DeleteAccount>,
     pub user: Resource<Result<Option<UserView>, AppError>>,
 }
 
@@ -30,6 +35,10 @@ impl Auth {
         let reset_password = ServerAction::new();
         let verify_email = ServerAction::new();
         let sign_out_everywhere = ServerAction::new();
+        let sign_in_code = ServerAction::new();
+        let confirm_two_factor = ServerAction::new();
+        let disable_two_factor = ServerAction::new();
+        let delete_account = ServerAction::new();
         // Blocking: the header must be right in the first HTML, for browsers without scripts.
         let user = Resource::new_blocking(
             move || {
@@ -40,6 +49,10 @@ impl Auth {
                     reset_password.version().get(),
                     verify_email.version().get(),
                     sign_out_everywhere.version().get(),
+                    sign_in_code.version().get(),
+                    confirm_two_factor.version().get(),
+                    disable_two_factor.version().get(),
+                    delete_account.version().get(),
                 )
             },
             |_| get_current_user(),
@@ -51,6 +64,10 @@ impl Auth {
             reset_password,
             verify_email,
             sign_out_everywhere,
+            sign_in_code,
+            confirm_two_factor,
+            disable_two_factor,
+            delete_account,
             user,
         };
         provide_context(auth);
@@ -86,6 +103,7 @@ pub fn Layout(children: Children) -> impl IntoView {
             </div>
         </header>
         <UnverifiedBanner/>
+        <RoleHeldBanner/>
         <main id="main" class="container">{children()}</main>
         <footer class="site-footer">
             <div class="container">{t(Msg::FooterText)}</div>
@@ -108,6 +126,25 @@ fn UnverifiedBanner() -> impl IntoView {
                         <ActionForm action=resend attr:class="inline-form">
                             <button class="btn btn-ghost btn-sm" type="submit">{t(Msg::BannerResend)}</button>
                         </ActionForm>
+                    </div>
+                })
+            })}
+        </Transition>
+    }
+}
+
+/// For an organizer or admin whose role requires two-factor sign-in and who has not turned it
+/// on: their tools wait (they act as a plain user) until they do.
+#[component]
+fn RoleHeldBanner() -> impl IntoView {
+    let auth = use_auth();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                matches!(auth.user.await, Ok(Some(user)) if user.role_held.is_some()).then(|| view! {
+                    <div class="banner" role="status" data-testid="role-held-banner">
+                        <span>{t(Msg::BannerTwoFactorRequired)}</span>
+                        <a class="btn btn-primary btn-sm" href="/me/security#two-factor">{t(Msg::BannerTwoFactorLink)}</a>
                     </div>
                 })
             })}

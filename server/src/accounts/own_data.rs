@@ -432,27 +432,22 @@ impl Accounts {
                 .arg(now - chrono::TimeDelta::days(90)),
             )
             .await?;
+        let locations: Vec<[&str; 3]> = rows
+            .iter()
+            .map(|r| [r.venue.as_str(), r.address.as_str(), r.city.as_str()])
+            .collect();
         let entries: Vec<crate::ics::Entry<'_>> = rows
             .iter()
-            .map(|r| crate::ics::Entry {
+            .zip(&locations)
+            .map(|(r, location)| crate::ics::Entry {
                 event_id: r.event_id,
                 title: &r.title,
                 description: &r.summary,
                 starts_at: r.starts_at,
                 ends_at: r.ends_at,
-                location: &[],
+                location,
                 cancelled: r.event_status == "cancelled",
             })
-            .collect();
-        // Entries borrow their location from the rows; build them with it.
-        let locations: Vec<[&str; 3]> = rows
-            .iter()
-            .map(|r| [r.venue.as_str(), r.address.as_str(), r.city.as_str()])
-            .collect();
-        let entries: Vec<crate::ics::Entry<'_>> = entries
-            .into_iter()
-            .zip(&locations)
-            .map(|(e, l)| crate::ics::Entry { location: l, ..e })
             .collect();
         Ok(crate::ics::feed(&entries, "EventHub", base_url, now))
     }

@@ -538,7 +538,8 @@ impl Mailer {
         self.db
             .fetch_optional(
                 Sql::new(
-                    "SELECT u.id AS user_id, l.email, u.display_name, u.locale \
+                    "SELECT u.id AS user_id, l.email, u.display_name, u.locale, \
+                     u.deleted_at IS NOT NULL AS deleted \
                      FROM account_links l JOIN users u ON u.id = l.user_id WHERE l.id = $1",
                 )
                 .arg(link_id),

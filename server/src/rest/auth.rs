@@ -45,6 +45,11 @@ pub struct User {
     pub created_at: DateTime<Utc>,
     /// The owner confirmed the address (a mailed link).
     pub email_verified: bool,
+    /// Two-factor sign-in is on.
+    pub two_factor: bool,
+    /// `agent` or `admin` when the platform requires two-factor sign-in of that role and it
+    /// is not on yet: until it is, `role` is `user`.
+    pub role_held: Option<String>,
 }
 
 impl From<UserView> for User {
@@ -57,6 +62,8 @@ impl From<UserView> for User {
             locale: u.locale.code().into(),
             created_at: u.created_at,
             email_verified: u.email_verified,
+            two_factor: u.two_factor,
+            role_held: u.role_held.map(|r| r.code().into()),
         }
     }
 }

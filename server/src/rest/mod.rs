@@ -13,6 +13,7 @@ pub mod bookings;
 pub mod error;
 pub mod events;
 pub mod jobs;
+pub mod own_account;
 pub mod reports;
 pub mod webhooks;
 
@@ -29,6 +30,8 @@ use utoipa::{Modify, OpenApi};
     paths(auth::register, auth::token, auth::me,
           account::request_reset, account::confirm_reset, account::verify_email, account::change_email,
           account::change_password, account::sessions, account::close_session, account::sign_out_everywhere,
+          own_account::begin_totp, own_account::confirm_totp, own_account::disable_totp,
+          own_account::patch_settings, own_account::export, own_account::delete_me,
           events::list, events::get, events::create, events::patch,
           events::publish, events::cancel, events::delete, events::put_image,
           bookings::register, bookings::cancel, bookings::get, bookings::mine,
@@ -177,7 +180,17 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/auth/register", post(auth::register))
         .route("/auth/token", post(auth::token))
-        .route("/me", get(auth::me))
+        .route("/me", get(auth::me).delete(own_account::delete_me))
+        .route(
+            "/me/totp",
+            post(own_account::begin_totp).delete(own_account::disable_totp),
+        )
+        .route("/me/totp/confirm", post(own_account::confirm_totp))
+        .route("/me/export", get(own_account::export))
+        .route(
+            "/admin/settings",
+            axum::routing::patch(own_account::patch_settings),
+        )
         .route("/auth/password-reset", post(account::request_reset))
         .route("/auth/password-reset/confirm", post(account::confirm_reset))
         .route("/auth/verify-email", post(account::verify_email))

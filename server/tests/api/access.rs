@@ -419,6 +419,99 @@ fn table() -> Vec<Row> {
             |_, _, _| form(&us::SignOutEverywhere {}),
             [401, 200, 401, 200, 200, 200],
         ),
+        // No password was right a moment ago in this browser: back to the sign-in form.
+        row(
+            sfn::<uc::SignInCode>(),
+            Shared,
+            |_, _, _| {
+                form(&uc::SignInCode {
+                    code: "123456".into(),
+                    next: None,
+                })
+            },
+            [200, 200, 200, 200, 200, 200],
+        ),
+        row(
+            sfn::<us::MyTwoFactor>(),
+            Shared,
+            |_, _, _| form(&us::MyTwoFactor {}),
+            [401, 200, 401, 200, 200, 200],
+        ),
+        row(
+            sfn::<us::BeginTwoFactor>(),
+            OwnAccount,
+            |_, _, _| form(&us::BeginTwoFactor {}),
+            [401, 200, 401, 200, 200, 200],
+        ),
+        // Nothing to confirm: no enrolment was started for the shared accounts.
+        row(
+            sfn::<us::ConfirmTwoFactor>(),
+            Shared,
+            |_, _, _| {
+                form(&us::ConfirmTwoFactor {
+                    code: "123456".into(),
+                })
+            },
+            [401, 409, 401, 409, 409, 409],
+        ),
+        row(
+            sfn::<us::DisableTwoFactor>(),
+            Shared,
+            |_, _, _| {
+                form(&us::DisableTwoFactor {
+                    code: "123456".into(),
+                })
+            },
+            [401, 409, 401, 409, 409, 409],
+        ),
+        row(
+            sfn::<us::MyCalendarFeed>(),
+            Shared,
+            |_, _, _| form(&us::MyCalendarFeed {}),
+            [401, 200, 401, 200, 200, 200],
+        ),
+        row(
+            sfn::<us::RenewCalendarFeed>(),
+            OwnAccount,
+            |_, _, _| form(&us::RenewCalendarFeed {}),
+            [401, 200, 401, 200, 200, 200],
+        ),
+        row(
+            sfn::<us::StopCalendarFeed>(),
+            OwnAccount,
+            |_, _, _| form(&us::StopCalendarFeed {}),
+            [401, 200, 401, 200, 200, 200],
+        ),
+        // A wrong password: refused for everyone signed in, nothing is deleted.
+        row(
+            sfn::<us::DeleteAccount>(),
+            Shared,
+            |_, _, _| {
+                form(&us::DeleteAccount {
+                    password: "not-the-password".into(),
+                    otp: None,
+                })
+            },
+            [401, 422, 401, 422, 422, 422],
+        ),
+        row(
+            sfn::<us::GetTwoFactorRequirement>(),
+            Shared,
+            |_, _, _| form(&us::GetTwoFactorRequirement {}),
+            [401, 403, 401, 403, 403, 200],
+        ),
+        // Nothing required (as it is by default): the admin's answer changes nothing.
+        row(
+            sfn::<us::SetTwoFactorRequirement>(),
+            Shared,
+            |_, _, _| {
+                form(&us::SetTwoFactorRequirement {
+                    agent: None,
+                    admin: None,
+                })
+            },
+            [401, 403, 401, 403, 403, 200],
+        ),
         // ---- server functions: events ----
         row(
             sfn::<eq::ListEvents>(),
@@ -997,6 +1090,50 @@ fn table() -> Vec<Row> {
             |_, _, _| no_body("/api/v1/me/sign-out-everywhere".into()),
             [401, 204, 403, 204, 204, 204],
         ),
+        row(
+            rest(Method::POST, "/api/v1/me/totp"),
+            OwnAccount,
+            |_, _, _| no_body("/api/v1/me/totp".into()),
+            [401, 200, 403, 200, 200, 200],
+        ),
+        // Nothing to confirm or turn off: the shared accounts never enrolled.
+        row(
+            rest(Method::POST, "/api/v1/me/totp/confirm"),
+            Shared,
+            |_, _, _| json_call("/api/v1/me/totp/confirm".into(), json!({"code": "123456"})),
+            [401, 409, 403, 409, 409, 409],
+        ),
+        row(
+            rest(Method::DELETE, "/api/v1/me/totp"),
+            Shared,
+            |_, _, _| json_call("/api/v1/me/totp".into(), json!({"code": "123456"})),
+            [401, 409, 403, 409, 409, 409],
+        ),
+        row(
+            rest(Method::GET, "/api/v1/me/export"),
+            Shared,
+            |_, _, _| no_body("/api/v1/me/export".into()),
+            [401, 200, 403, 200, 200, 200],
+        ),
+        // A wrong password: refused, nothing is deleted.
+        row(
+            rest(Method::DELETE, "/api/v1/me"),
+            Shared,
+            |_, _, _| json_call("/api/v1/me".into(), json!({"password": "not-the-password"})),
+            [401, 422, 403, 422, 422, 422],
+        ),
+        // Nothing required, as by default.
+        row(
+            rest(Method::PATCH, "/api/v1/admin/settings"),
+            Shared,
+            |_, _, _| {
+                json_call(
+                    "/api/v1/admin/settings".into(),
+                    json!({"require_2fa_for": []}),
+                )
+            },
+            [401, 403, 403, 403, 403, 200],
+        ),
         // ---- REST: events ----
         row(
             rest(Method::GET, "/api/v1/events"),
@@ -1415,6 +1552,19 @@ fn table() -> Vec<Row> {
             Shared,
             |_, _, _| Call::Get("/agent/reports/by-month.csv".into()),
             [401, 403, 401, 200, 200, 200],
+        ),
+        row(
+            Door::Page("/me/data"),
+            Shared,
+            |_, _, _| Call::Get("/me/data".into()),
+            [401, 200, 401, 200, 200, 200],
+        ),
+        // A feed address no one was given: the same for everyone, cookie or not.
+        row(
+            Door::Page("/feeds/{token}.ics"),
+            Shared,
+            |_, _, _| Call::Get("/feeds/1.1.0000.ics".into()),
+            [404, 404, 404, 404, 404, 404],
         ),
     ]
 }

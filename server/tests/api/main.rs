@@ -17,6 +17,7 @@ mod ops;
 mod pages;
 mod reports;
 mod sign_in_limits;
+mod two_factor;
 mod webhooks;
 
 use app::ui::urlencode;

@@ -1,12 +1,14 @@
 //! Account pages: sign in, register, my profile, and keeping an account (the pages mailed links
 //! open, `/me/security`).
+mod calendar_feed;
 mod login;
 mod profile;
 mod recovery;
 mod register;
 mod security;
+mod two_factor;
 
-pub use login::LoginPage;
+pub use login::{LoginCodePage, LoginPage};
 pub use profile::ProfilePage;
 pub use recovery::{ForgotPasswordPage, ResetPasswordPage, VerifyEmailPage};
 pub use register::RegisterPage;

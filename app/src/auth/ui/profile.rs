@@ -34,12 +34,16 @@ pub fn ProfilePage() -> impl IntoView {
                                 </select>
                                 <button class="btn btn-ghost" type="submit">{t(Msg::ProfileSaveLanguage)}</button>
                             </form>
-                            <p><a class="btn btn-ghost" href="/me/security" data-testid="security-link">{t(Msg::ProfileSecurity)}</a></p>
+                            <p class="inline-form">
+                                <a class="btn btn-ghost" href="/me/security" data-testid="security-link">{t(Msg::ProfileSecurity)}</a>
+                                <a class="btn btn-ghost" href="/me/security#data" data-testid="data-link">{t(Msg::ProfileData)}</a>
+                            </p>
                         </section>
                         {(user.role == crate::auth::Role::User).then(|| view! { <crate::admin::ui::AgentRequestPanel role=user.role/> })}
                         <crate::bookings::ui::MyNotices/>
                         <crate::bookings::ui::MyBookings/>
                         <crate::bookings::ui::MyMarks/>
+                        <super::calendar_feed::CalendarFeedPanel/>
                     }.into_any(),
                     _ => view! { <Redirect path="/login?next=/me"/> }.into_any(),
                 }

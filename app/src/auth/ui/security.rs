@@ -1,5 +1,6 @@
 //! `/me/security`: change the password, change the email address, see the browsers signed in
-//! (sign one out, or all of them and every API token). Every form works without scripts.
+//! (sign one out, or all of them and every API token), two-factor sign-in and one's own data
+//! (`two_factor.rs`). Every form works without scripts.
 use crate::auth::security::{ChangeEmail, ChangePassword, CloseSession, my_sessions};
 use crate::i18n::{Msg, format_local, t, use_locale};
 use crate::ui::form::{ErrorSummary, Field, field_message, form_error};
@@ -17,6 +18,7 @@ fn done_message(done: &str) -> Option<Msg> {
         "email" => Some(Msg::SecurityDoneEmail),
         "session" => Some(Msg::SecurityDoneSession),
         "verification" => Some(Msg::SecurityDoneVerification),
+        "two-factor-off" => Some(Msg::SecurityDoneTwoFactorOff),
         _ => None,
     }
 }
@@ -47,7 +49,9 @@ pub fn SecurityPage() -> impl IntoView {
                         </section>
                         <PasswordForm/>
                         <EmailForm/>
+                        <super::two_factor::TwoFactorPanel/>
                         <Sessions/>
+                        <super::two_factor::DataPanel two_factor=user.two_factor/>
                     }.into_any(),
                     _ => view! { <Redirect path="/login?next=/me/security"/> }.into_any(),
                 }
