@@ -153,6 +153,10 @@ impl AppState {
                 .with(
                     outbox::KIND,
                     outbox::Fanout::new(db.clone(), vec![webhooks.subscriber()]),
+                )
+                .with(
+                    events::creations::KIND,
+                    events::creations::CreateEvents::new(events.clone(), accounts.clone()),
                 ),
         );
         let workers = jobs::Workers::start(

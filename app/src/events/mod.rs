@@ -378,6 +378,31 @@ pub struct EventEntry {
     pub key: EventKey,
 }
 
+/// Where an event created through the job queue stands until it is an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CreationStatus {
+    /// Queued: a worker creates it soon.
+    Pending,
+    /// Refused when the worker came to it (the reason says why).
+    Failed,
+}
+
+/// An event creation queued and not done yet, as its organizer sees it (GraphQL's
+/// `createEventAsync` and `event(uuid)`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventCreation {
+    /// The uuid the event will have.
+    pub uuid: String,
+    pub organizer: Organizer,
+    pub input: NewEvent,
+    pub status: CreationStatus,
+    /// Why it failed, in the organizer's language.
+    pub reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
 /// A window of a search's matches in the search's order, whether more matches lie past the
 /// end it was read from, and how many match in all (counted up to a cap, as [`ResultPage`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,8 +1,8 @@
 //! What the event server functions and REST handlers need; `server::events` implements it.
 use super::{
-    Category, EventChange, EventDetail, EventEntry, EventFilter, EventId, EventListItem,
-    EventSearch, EventSlice, EventStatus, EventWindow, ManagedEvent, ManagedEventPage, NewEvent,
-    ResultPage, TicketTypeView, UpdateEvent,
+    Category, EventChange, EventCreation, EventDetail, EventEntry, EventFilter, EventId,
+    EventListItem, EventSearch, EventSlice, EventStatus, EventWindow, ManagedEvent,
+    ManagedEventPage, NewEvent, ResultPage, TicketTypeView, UpdateEvent,
 };
 use crate::auth::UserView;
 use crate::error::AppError;
@@ -35,6 +35,14 @@ pub trait EventQueries: Send + Sync {
         viewer: Option<&UserView>,
         uuid: &str,
     ) -> Result<EventEntry, AppError>;
+
+    /// A creation queued under `uuid` and not done yet, if `viewer` organizes it or is an
+    /// admin (`None` otherwise, as for no such creation).
+    async fn event_creation(
+        &self,
+        viewer: Option<&UserView>,
+        uuid: &str,
+    ) -> Result<Option<EventCreation>, AppError>;
 
     /// The ticket types of each of `events` in their order, in one read, for lists that show
     /// them. The caller has already been shown these events (no visibility rule here).
@@ -89,6 +97,14 @@ pub trait EventQueries: Send + Sync {
 pub trait EventCommands: Send + Sync {
     /// Creates a draft organized by `actor` (an agent or admin).
     async fn create_event(&self, actor: &UserView, new: NewEvent) -> Result<EventId, AppError>;
+
+    /// Checks `new` at once and queues its creation (a worker creates the draft soon, under
+    /// the uuid answered); refused for the same reasons as [`EventCommands::create_event`].
+    async fn create_event_async(
+        &self,
+        actor: &UserView,
+        new: NewEvent,
+    ) -> Result<EventCreation, AppError>;
 
     /// Changes the given fields; the result must still be a valid event.
     async fn update_event(

@@ -188,6 +188,39 @@ async fn booked_limits(
     Ok(errors)
 }
 
+/// Inserts a draft organized by `actor` with its ticket types, under the public `uuid` (given
+/// here rather than left to the database's default: SQLite's comes from a trigger).
+pub(super) async fn insert_event(
+    tx: &mut Tx<'_>,
+    actor: &UserView,
+    event: &ValidEvent,
+    uuid: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<EventId> {
+    let (search_title, search_body) = search_documents(event);
+    let id: EventId = tx
+        .scalar::<i64>(
+            event_fields(
+                Sql::new(
+                    "INSERT INTO events (organizer_id, title, slug, summary, description, category, tags, \
+                     starts_at, ends_at, timezone, venue, address, city, capacity, max_seats_per_user, status, \
+                     created_at, updated_at, search_title, search_body, uuid) VALUES ($1, $2, $3, $4, $5, $6, \
+                     $7, $8, $9, $10, $11, $12, $13, $14, $15, 'draft', $16, $16, $17, $18, $19) RETURNING id",
+                )
+                .arg(actor.id),
+                event,
+            )
+            .arg(now)
+            .arg(search_title)
+            .arg(search_body)
+            .arg(uuid),
+        )
+        .await?
+        .into();
+    insert_ticket_types(tx, id, &event.ticket_types).await?;
+    Ok(id)
+}
+
 #[async_trait::async_trait]
 impl EventCommands for Events {
     #[tracing::instrument(skip_all, fields(actor = %actor.id))]
@@ -196,38 +229,25 @@ impl EventCommands for Events {
             return Err(AppError::Forbidden);
         }
         let event = validate_event(&new).map_err(AppError::Invalid)?;
-        let (search_title, search_body) = search_documents(&event);
-        let now = now();
+        let uuid = uuid::Uuid::new_v4().to_string();
         let id = async {
             let mut tx = self.db.begin().await?;
-            let id: EventId = tx
-                .scalar::<i64>(
-                    event_fields(
-                        Sql::new(
-                            "INSERT INTO events (organizer_id, title, slug, summary, description, category, tags, \
-                             starts_at, ends_at, timezone, venue, address, city, capacity, max_seats_per_user, status, \
-                             created_at, updated_at, search_title, search_body, uuid) VALUES ($1, $2, $3, $4, $5, $6, \
-                             $7, $8, $9, $10, $11, $12, $13, $14, $15, 'draft', $16, $16, $17, $18, $19) RETURNING id",
-                        )
-                        .arg(actor.id),
-                        &event,
-                    )
-                    .arg(now)
-                    .arg(search_title)
-                    .arg(search_body)
-                    // The public id, given here rather than left to the database's default
-                    // (SQLite's comes from a trigger).
-                    .arg(uuid::Uuid::new_v4().to_string()),
-                )
-                .await?
-                .into();
-            insert_ticket_types(&mut tx, id, &event.ticket_types).await?;
+            let id = insert_event(&mut tx, actor, &event, &uuid, now()).await?;
             tx.commit().await?;
             Ok::<_, StoreError>(id)
         }
         .await?;
         tracing::info!(event_id = %id, "event created");
         Ok(id)
+    }
+
+    #[tracing::instrument(skip_all, fields(actor = %actor.id))]
+    async fn create_event_async(
+        &self,
+        actor: &UserView,
+        new: NewEvent,
+    ) -> Result<app::events::EventCreation, AppError> {
+        self.queue_creation(actor, new).await
     }
 
     #[tracing::instrument(skip_all, fields(actor = %actor.id, event_id = %id))]

@@ -8,6 +8,7 @@
 #[macro_use]
 pub mod rows;
 pub mod commands;
+pub mod creations;
 mod notify;
 pub mod planner;
 pub mod queries;

@@ -34,6 +34,14 @@ impl EventQueries for Events {
         planner::list_window(&self.db, search, window).await
     }
 
+    async fn event_creation(
+        &self,
+        viewer: Option<&UserView>,
+        uuid: &str,
+    ) -> Result<Option<app::events::EventCreation>, AppError> {
+        self.find_creation(viewer, uuid).await
+    }
+
     async fn get_event_entry(
         &self,
         viewer: Option<&UserView>,

@@ -9,7 +9,10 @@ use app::auth::Role;
 use app::error::{AppError, Problem};
 use app::events::ports::EventQueries;
 use app::events::rules::PER_PAGE_MAX;
-use app::events::{EventEntry, EventId, EventKey, EventSearch, EventWindow, TicketTypeView};
+use app::events::{
+    CreationStatus, EventCreation, EventEntry, EventId, EventKey, EventSearch, EventWindow,
+    TicketTypeView,
+};
 use app::ssr::Services;
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
@@ -35,14 +38,27 @@ pub enum Category {
     Other,
 }
 
-/// Where an event is in its life.
+/// Where an event is in its life; a creation queued by `createEventAsync` is `PENDING` until
+/// a worker made it an event (`DRAFT`), or `FAILED` (see `failureReason`).
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
-#[graphql(remote = "app::events::EventStatus")]
 pub enum EventStatus {
     Draft,
     Published,
     Cancelled,
     Completed,
+    Pending,
+    Failed,
+}
+
+impl From<app::events::EventStatus> for EventStatus {
+    fn from(status: app::events::EventStatus) -> Self {
+        match status {
+            app::events::EventStatus::Draft => EventStatus::Draft,
+            app::events::EventStatus::Published => EventStatus::Published,
+            app::events::EventStatus::Cancelled => EventStatus::Cancelled,
+            app::events::EventStatus::Completed => EventStatus::Completed,
+        }
+    }
 }
 
 /// The order of `allEvents`.
@@ -146,73 +162,181 @@ pub struct Organizer {
 }
 
 /// An event. Visitors see published, cancelled and completed ones; drafts only their organizer
-/// and admins.
-pub struct Event(pub EventEntry);
+/// and admins. A creation queued by `createEventAsync` shows as an event `PENDING` (or
+/// `FAILED`) to its organizer: its fields are the input's, it has no ticket types yet and its
+/// seats are all free.
+pub struct Event(Shown);
+
+enum Shown {
+    Event(Box<EventEntry>),
+    /// With its start and end as the input reads them (it was checked when queued).
+    Creation(Box<EventCreation>, Option<Span>),
+}
+
+/// When an event starts and ends.
+type Span = (DateTime<Utc>, DateTime<Utc>);
+
+impl From<EventEntry> for Event {
+    fn from(entry: EventEntry) -> Self {
+        Event(Shown::Event(Box::new(entry)))
+    }
+}
+
+impl From<EventCreation> for Event {
+    fn from(creation: EventCreation) -> Self {
+        let times = app::events::rules::validate_event(&creation.input)
+            .ok()
+            .map(|valid| (valid.starts_at, valid.ends_at));
+        Event(Shown::Creation(Box::new(creation), times))
+    }
+}
+
+/// A time of a queued input (checked when it was queued, so it reads).
+fn input_time(
+    times: Option<Span>,
+    pick: fn(Span) -> DateTime<Utc>,
+) -> async_graphql::Result<DateTime<Utc>> {
+    times
+        .map(pick)
+        .ok_or_else(|| gql(app::ssr::internal("a queued event's times do not read")))
+}
 
 #[Object]
 impl Event {
     /// The stable public id (also in REST's event shapes and in webhook payloads).
     async fn uuid(&self) -> async_graphql::Result<uuid::Uuid> {
-        uuid::Uuid::parse_str(&self.0.item.uuid).map_err(|e| gql(app::ssr::internal(e)))
+        let text = match &self.0 {
+            Shown::Event(e) => &e.item.uuid,
+            Shown::Creation(c, _) => &c.uuid,
+        };
+        uuid::Uuid::parse_str(text).map_err(|e| gql(app::ssr::internal(e)))
     }
     async fn title(&self) -> &str {
-        &self.0.item.title
+        match &self.0 {
+            Shown::Event(e) => &e.item.title,
+            Shown::Creation(c, _) => &c.input.title,
+        }
     }
     async fn summary(&self) -> &str {
-        &self.0.item.summary
+        match &self.0 {
+            Shown::Event(e) => &e.item.summary,
+            Shown::Creation(c, _) => &c.input.summary,
+        }
     }
     /// Markdown as the organizer wrote it.
     async fn description(&self) -> &str {
-        &self.0.description
+        match &self.0 {
+            Shown::Event(e) => &e.description,
+            Shown::Creation(c, _) => &c.input.description,
+        }
     }
-    async fn category(&self) -> Category {
-        self.0.item.category.into()
+    async fn category(&self) -> async_graphql::Result<Category> {
+        match &self.0 {
+            Shown::Event(e) => Ok(e.item.category.into()),
+            Shown::Creation(c, _) => app::events::Category::from_code(&c.input.category)
+                .map(Into::into)
+                .ok_or_else(|| {
+                    gql(app::ssr::internal(
+                        "a queued event's category does not read",
+                    ))
+                }),
+        }
     }
-    async fn starts_at(&self) -> DateTime<Utc> {
-        self.0.item.starts_at
+    async fn starts_at(&self) -> async_graphql::Result<DateTime<Utc>> {
+        match &self.0 {
+            Shown::Event(e) => Ok(e.item.starts_at),
+            Shown::Creation(_, times) => input_time(*times, |t| t.0),
+        }
     }
-    async fn ends_at(&self) -> DateTime<Utc> {
-        self.0.item.ends_at
+    async fn ends_at(&self) -> async_graphql::Result<DateTime<Utc>> {
+        match &self.0 {
+            Shown::Event(e) => Ok(e.item.ends_at),
+            Shown::Creation(_, times) => input_time(*times, |t| t.1),
+        }
     }
     /// The venue's IANA time zone.
     async fn timezone(&self) -> &str {
-        &self.0.item.timezone
+        match &self.0 {
+            Shown::Event(e) => &e.item.timezone,
+            Shown::Creation(c, _) => &c.input.timezone,
+        }
     }
     async fn venue(&self) -> &str {
-        &self.0.item.venue
+        match &self.0 {
+            Shown::Event(e) => &e.item.venue,
+            Shown::Creation(c, _) => &c.input.venue,
+        }
     }
     async fn city(&self) -> &str {
-        &self.0.item.city
+        match &self.0 {
+            Shown::Event(e) => &e.item.city,
+            Shown::Creation(c, _) => &c.input.city,
+        }
     }
     async fn status(&self) -> EventStatus {
-        self.0.item.status.into()
+        match &self.0 {
+            Shown::Event(e) => e.item.status.into(),
+            Shown::Creation(c, _) => match c.status {
+                CreationStatus::Pending => EventStatus::Pending,
+                CreationStatus::Failed => EventStatus::Failed,
+            },
+        }
+    }
+    /// Why a queued creation failed (`FAILED`), in the organizer's language; null otherwise.
+    async fn failure_reason(&self) -> Option<&str> {
+        match &self.0 {
+            Shown::Event(_) => None,
+            Shown::Creation(c, _) => c.reason.as_deref(),
+        }
     }
     async fn capacity(&self) -> i64 {
-        self.0.item.capacity
+        match &self.0 {
+            Shown::Event(e) => e.item.capacity,
+            Shown::Creation(c, _) => c.input.capacity,
+        }
     }
     async fn remaining_seats(&self) -> i64 {
-        self.0.item.remaining_seats
+        match &self.0 {
+            Shown::Event(e) => e.item.remaining_seats,
+            Shown::Creation(c, _) => c.input.capacity,
+        }
     }
     /// In the organizer's order; read for all the listed events at once.
     async fn ticket_types(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TicketType>> {
+        let Shown::Event(e) = &self.0 else {
+            return Ok(Vec::new());
+        };
         let loader = ctx.data::<DataLoader<TicketTypes>>()?;
-        let types = loader.load_one(self.0.item.id).await.gql()?;
+        let types = loader.load_one(e.item.id).await.gql()?;
         Ok(types.unwrap_or_default())
     }
     async fn organizer(&self) -> Organizer {
+        let organizer = match &self.0 {
+            Shown::Event(e) => &e.organizer,
+            Shown::Creation(c, _) => &c.organizer,
+        };
         Organizer {
-            id: ID(self.0.organizer.id.to_string()),
-            display_name: self.0.organizer.display_name.clone(),
+            id: ID(organizer.id.to_string()),
+            display_name: organizer.display_name.clone(),
         }
     }
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        match &self.0 {
+            Shown::Event(e) => e.created_at,
+            Shown::Creation(c, _) => c.created_at,
+        }
     }
     async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+        match &self.0 {
+            Shown::Event(e) => e.updated_at,
+            Shown::Creation(c, _) => c.updated_at,
+        }
     }
     async fn image_url(&self) -> Option<&str> {
-        self.0.item.image_url.as_deref()
+        match &self.0 {
+            Shown::Event(e) => e.item.image_url.as_deref(),
+            Shown::Creation(..) => None,
+        }
     }
 }
 
@@ -345,10 +469,11 @@ pub enum UserRole {
     Admin,
 }
 
-pub struct Query;
+#[derive(Default)]
+pub struct EventQuery;
 
 #[Object]
-impl Query {
+impl EventQuery {
     /// Upcoming published events, as `/events` searches them, a window at a time: `first`
     /// after `after`, or `last` before `before` (at most 100; 20 when neither is given).
     /// Cursors stay valid while events are added: the next window starts right after the
@@ -396,7 +521,7 @@ impl Query {
             .into_iter()
             .map(|entry| EventEdge {
                 cursor: cursor(&entry.key),
-                node: Event(entry),
+                node: Event::from(entry),
             })
             .collect();
         let page_info = PageInfo {
@@ -420,15 +545,27 @@ impl Query {
         })
     }
 
-    /// One event by its uuid; `NOT_FOUND` when there is none the caller may see.
+    /// One event by its uuid; `NOT_FOUND` when there is none the caller may see. A creation
+    /// queued by `createEventAsync` shows to its organizer as `PENDING` until it is an event,
+    /// or `FAILED`.
     async fn event(&self, ctx: &Context<'_>, uuid: uuid::Uuid) -> async_graphql::Result<Event> {
         let (Caller(viewer), services) = caller(ctx)?;
-        let entry = services
+        let uuid = uuid.to_string();
+        match services
             .event_queries
-            .get_event_entry(viewer.as_ref(), &uuid.to_string())
+            .get_event_entry(viewer.as_ref(), &uuid)
             .await
-            .gql()?;
-        Ok(Event(entry))
+        {
+            Ok(entry) => Ok(Event::from(entry)),
+            Err(AppError::NotFound) => services
+                .event_queries
+                .event_creation(viewer.as_ref(), &uuid)
+                .await
+                .gql()?
+                .map(Event::from)
+                .ok_or_else(|| gql(AppError::NotFound)),
+            Err(e) => Err(gql(e)),
+        }
     }
 
     /// The signed-in account; `null` for a visitor.

@@ -19,6 +19,7 @@
 pub mod errors;
 pub mod events;
 pub mod mutations;
+pub mod registrations;
 
 use crate::AppState;
 use crate::rest::auth::{ApiUser, session_user};
@@ -32,8 +33,12 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
 
+/// Every query field: events (and `me`), one's registrations.
+#[derive(async_graphql::MergedObject, Default)]
+pub struct Query(events::EventQuery, registrations::RegistrationQuery);
+
 /// The schema: queries, mutations, no subscriptions yet.
-pub type EventHubSchema = Schema<events::Query, mutations::Mutation, EmptySubscription>;
+pub type EventHubSchema = Schema<Query, mutations::Mutation, EmptySubscription>;
 
 /// GraphQL's limits, each `off` for benchmarks.
 #[derive(Clone, Copy, Debug)]
@@ -75,7 +80,7 @@ impl Settings {
 
 /// The schema with its limits.
 pub fn schema(settings: Settings) -> EventHubSchema {
-    let mut builder = Schema::build(events::Query, mutations::Mutation, EmptySubscription);
+    let mut builder = Schema::build(Query::default(), mutations::Mutation, EmptySubscription);
     if let Some(depth) = settings.max_depth {
         builder = builder.limit_depth(depth);
     }

@@ -229,6 +229,12 @@ pub struct CreateEventPayload {
 }
 
 #[derive(SimpleObject)]
+pub struct CreateEventAsyncPayload {
+    /// The queued creation: `PENDING` under the uuid the event will have.
+    pub event: Event,
+}
+
+#[derive(SimpleObject)]
 pub struct UpdateEventPayload {
     pub event: Event,
 }
@@ -282,7 +288,7 @@ async fn reread(
         .event_queries
         .get_event_entry(Some(actor), uuid)
         .await?;
-    Ok(Event(entry))
+    Ok(Event::from(entry))
 }
 
 /// A numeric id from the API: anything that is not one of ours is simply not found.
@@ -316,6 +322,27 @@ impl Mutation {
             .gql()?;
         let event = reread(services, &actor, &detail.item.uuid).await.gql()?;
         Ok(CreateEventPayload { event })
+    }
+
+    /// Checks the input at once (bad input is an error now), then queues the creation: a
+    /// worker creates the draft soon, while the caller does not wait. Until then `event(uuid)`
+    /// shows it to its organizer as `PENDING`; if the worker is refused, `FAILED` with the
+    /// reason. Lists and pages show it once it is created. Agents and admins.
+    async fn create_event_async(
+        &self,
+        ctx: &Context<'_>,
+        input: NewEventInput,
+    ) -> async_graphql::Result<CreateEventAsyncPayload> {
+        let (who, services) = caller(ctx)?;
+        let actor = require(who, Role::Agent).gql()?;
+        let creation = services
+            .event_commands
+            .create_event_async(&actor, input.into())
+            .await
+            .gql()?;
+        Ok(CreateEventAsyncPayload {
+            event: Event::from(creation),
+        })
     }
 
     /// Changes some fields of an event. Its organizer or an admin.

@@ -268,8 +268,9 @@ on_both_engines! {
         const NOT_FOUND: Option<&str> = Some("NOT_FOUND");
         // What each mutation answers visitor, user, owner, other organizer, admin: a code, or
         // success (and then the field it answers must be there).
-        let table: [(&str, [Option<&str>; 5]); 7] = [
+        let table: [(&str, [Option<&str>; 5]); 8] = [
             ("createEvent", [UNAUTHENTICATED, FORBIDDEN, OK, OK, OK]),
+            ("createEventAsync", [UNAUTHENTICATED, FORBIDDEN, OK, OK, OK]),
             ("updateEvent", [UNAUTHENTICATED, FORBIDDEN, OK, NOT_FOUND, OK]),
             ("publishEvent", [UNAUTHENTICATED, FORBIDDEN, OK, NOT_FOUND, OK]),
             ("cancelEvent", [UNAUTHENTICATED, FORBIDDEN, OK, NOT_FOUND, OK]),
@@ -306,6 +307,16 @@ on_both_engines! {
                         "mutation($input: NewEventInput!) { createEvent(input: $input) { event { uuid status title } } }",
                         json!({"input": {
                             "title": "New night", "category": "THEATRE", "startsAt": "2031-05-01T19:00:00Z",
+                            "endsAt": "2031-05-01T21:00:00Z", "timezone": "Europe/Warsaw", "venue": "Scena",
+                            "city": "Łódź", "capacity": 40,
+                            "ticketTypes": [{"name": "G", "price": {"amount": 0, "currency": "PLN"}, "quantity": 40, "maxPerRegistration": 2}]
+                        }}),
+                        "event",
+                    ),
+                    "createEventAsync" => (
+                        "mutation($input: NewEventInput!) { createEventAsync(input: $input) { event { uuid status title } } }",
+                        json!({"input": {
+                            "title": "Queued night", "category": "THEATRE", "startsAt": "2031-05-01T19:00:00Z",
                             "endsAt": "2031-05-01T21:00:00Z", "timezone": "Europe/Warsaw", "venue": "Scena",
                             "city": "Łódź", "capacity": 40,
                             "ticketTypes": [{"name": "G", "price": {"amount": 0, "currency": "PLN"}, "quantity": 40, "maxPerRegistration": 2}]
@@ -479,6 +490,145 @@ on_both_engines! {
             .execute(server::sql::Sql::new("UPDATE events SET uuid = $1").arg("00000000-0000-4000-8000-000000000000"))
             .await;
         assert!(changed.is_err(), "a uuid never changes");
+    }
+}
+
+/// A queued creation's input (`startsAt` `days` ahead), as GraphQL takes it.
+fn queued_input(title: &str, days: i64) -> Value {
+    let starts = chrono::Utc::now() + chrono::Duration::days(days);
+    json!({"input": {
+        "title": title, "category": "MUSIC", "startsAt": starts, "endsAt": starts + chrono::Duration::hours(2),
+        "timezone": "Europe/Warsaw", "venue": "Hala", "city": "Kraków", "capacity": 30,
+        "ticketTypes": [{"name": "G", "price": {"amount": 1500, "currency": "PLN"}, "quantity": 30, "maxPerRegistration": 2}]
+    }})
+}
+
+const QUEUE: &str = "mutation($input: NewEventInput!) { createEventAsync(input: $input) { event { uuid status title remainingSeats } } }";
+const SHOW: &str =
+    "query($u: UUID!) { event(uuid: $u) { uuid status title failureReason ticketTypes { name } } }";
+
+on_both_engines! {
+    async fn create_event_async_is_checked_at_once_and_created_by_a_worker_under_its_uuid(engine: Engine) {
+        let app = TestApp::with_config(engine, |c| c.workers = 0).await;
+        let (_, auth) = app.bearer(Role::Agent).await;
+        let (_, other) = app.bearer(Role::Agent).await;
+        let jobs = |app: &TestApp| {
+            let db = app.state.db.clone();
+            async move {
+                let (n,): (i64,) = db.fetch_one(server::sql::Sql::new("SELECT COUNT(*) FROM jobs WHERE kind = 'event.create'")).await.unwrap();
+                n
+            }
+        };
+
+        // Bad input is an error now, and nothing is queued.
+        let mut bad = queued_input("Bad", 5);
+        bad["input"]["capacity"] = json!(0);
+        bad["input"]["timezone"] = json!("Mars/Olympus");
+        let refused = gql(&app, Some(&auth), QUEUE, bad).await;
+        assert_eq!(code(&refused), Some("INVALID"), "{refused}");
+        let fields = &refused["errors"][0]["extensions"]["fields"];
+        assert!(fields["capacity"].is_string() && fields["timezone"].is_string(), "{refused}");
+        assert_eq!(jobs(&app).await, 0);
+
+        let queued = gql(&app, Some(&auth), QUEUE, queued_input("Queued gig", 5)).await;
+        assert!(queued["errors"].is_null(), "{queued}");
+        let event = &queued["data"]["createEventAsync"]["event"];
+        assert_eq!((event["status"].as_str(), event["title"].as_str()), (Some("PENDING"), Some("Queued gig")));
+        let uuid = event["uuid"].as_str().unwrap().to_owned();
+        assert_eq!(jobs(&app).await, 1);
+
+        // Pending: its organizer sees it; nobody else, and no list shows it.
+        let shown = gql(&app, Some(&auth), SHOW, json!({"u": uuid})).await;
+        assert_eq!(shown["data"]["event"]["status"], "PENDING", "{shown}");
+        assert_eq!(code(&gql(&app, Some(&other), SHOW, json!({"u": uuid})).await), Some("NOT_FOUND"));
+        assert_eq!(code(&gql(&app, None, SHOW, json!({"u": uuid})).await), Some("NOT_FOUND"));
+        let events_with = |uuid: String| {
+            let db = app.state.db.clone();
+            async move {
+                let (n,): (i64,) = db.fetch_one(server::sql::Sql::new("SELECT COUNT(*) FROM events WHERE uuid = $1").arg(uuid)).await.unwrap();
+                n
+            }
+        };
+        assert_eq!(events_with(uuid.clone()).await, 0, "not an event yet");
+
+        // The worker creates it, a draft under the promised uuid; a second run changes nothing.
+        server::jobs::worker::drain(&app.state.jobs, &app.state.job_handlers, server::db::now()).await.unwrap();
+        let made = gql(&app, Some(&auth), SHOW, json!({"u": uuid})).await;
+        assert_eq!(made["data"]["event"]["status"], "DRAFT", "{made}");
+        assert_eq!(made["data"]["event"]["ticketTypes"], json!([{"name": "G"}]));
+        let now = server::db::now();
+        let again = server::jobs::NewJob::new("event.create", json!({"uuid": uuid}), now);
+        app.state.jobs.enqueue(&[again], now).await.unwrap();
+        assert_eq!(server::jobs::worker::drain(&app.state.jobs, &app.state.job_handlers, server::db::now()).await.unwrap(), 1);
+        assert_eq!(events_with(uuid.clone()).await, 1, "a second run is harmless");
+    }
+
+    async fn a_refused_queued_creation_is_failed_with_the_reason_for_its_organizer(engine: Engine) {
+        let app = TestApp::with_config(engine, |c| c.workers = 0).await;
+        let (organizer, auth) = app.bearer(Role::Agent).await;
+        let (_, admin) = app.bearer(Role::Admin).await;
+        let queued = gql(&app, Some(&auth), QUEUE, queued_input("Too late", 5)).await;
+        let uuid = queued["data"]["createEventAsync"]["event"]["uuid"].as_str().unwrap().to_owned();
+        // Before the worker comes, the organizer loses the role.
+        let demoted = app.call(Method::PATCH, &format!("/api/v1/admin/users/{}", organizer.id), Some(json!({"role": "user"})), Some(&admin)).await;
+        assert_eq!(demoted.status, StatusCode::OK, "{}", demoted.body);
+        server::jobs::worker::drain(&app.state.jobs, &app.state.job_handlers, server::db::now()).await.unwrap();
+        let shown = gql(&app, Some(&auth), SHOW, json!({"u": uuid})).await;
+        let event = &shown["data"]["event"];
+        assert_eq!(event["status"], "FAILED", "{shown}");
+        assert!(!event["failureReason"].as_str().unwrap_or_default().is_empty(), "{shown}");
+        // An admin sees it too; it never became an event.
+        assert_eq!(gql(&app, Some(&admin), SHOW, json!({"u": uuid})).await["data"]["event"]["status"], "FAILED");
+        let (count,): (i64,) = app.state.db.fetch_one(server::sql::Sql::new("SELECT COUNT(*) FROM events WHERE uuid = $1").arg(uuid.as_str())).await.unwrap();
+        assert_eq!(count, 0);
+    }
+
+    async fn my_registrations_pages_through_ones_own_bookings_newest_first(engine: Engine) {
+        let app = TestApp::new(engine).await;
+        let (organizer, _) = app.bearer(Role::Agent).await;
+        let (_, mine) = app.bearer(Role::User).await;
+        let (_, theirs) = app.bearer(Role::User).await;
+        let mut booked = Vec::new();
+        for i in 0..5 {
+            let uuid = make(&app, &organizer, &format!("night {i}"), i, true).await;
+            let entry = app.state.services.event_queries.get_event_entry(None, &uuid).await.unwrap();
+            let tt = app.state.services.event_queries.list_ticket_types(&[entry.item.id]).await.unwrap()[0].1.id.to_string();
+            let (status, body) = app.book(&mine, &entry.item.id.to_string(), &tt, 1).await;
+            assert!(status.is_success(), "{body}");
+            booked.push(body["registration"]["id"].as_str().unwrap().to_owned());
+            if i == 0 {
+                app.book(&theirs, &entry.item.id.to_string(), &tt, 1).await;
+            }
+        }
+        let page = "query($first: Int, $after: String, $last: Int, $before: String) { myRegistrations(first: $first, after: $after, last: $last, before: $before) {
+            totalCount pageInfo { hasNextPage hasPreviousPage endCursor startCursor }
+            edges { cursor node { registration { id status quantity } event { uuid title } } } } }";
+        let ids = |answer: &Value| -> Vec<String> {
+            assert!(answer["errors"].is_null(), "{answer}");
+            answer["data"]["myRegistrations"]["edges"].as_array().unwrap().iter()
+                .map(|e| e["node"]["registration"]["id"].as_str().unwrap().to_owned()).collect()
+        };
+        let first = gql(&app, Some(&mine), page, json!({"first": 2})).await;
+        assert_eq!(first["data"]["myRegistrations"]["totalCount"], 5);
+        assert_eq!(first["data"]["myRegistrations"]["pageInfo"]["hasNextPage"], true);
+        let mut seen = ids(&first);
+        let mut after = first["data"]["myRegistrations"]["pageInfo"]["endCursor"].as_str().unwrap().to_owned();
+        loop {
+            let next = gql(&app, Some(&mine), page, json!({"first": 2, "after": after})).await;
+            seen.extend(ids(&next));
+            let info = &next["data"]["myRegistrations"]["pageInfo"];
+            if info["hasNextPage"] == json!(false) {
+                break;
+            }
+            after = info["endCursor"].as_str().unwrap().to_owned();
+        }
+        let newest_first: Vec<String> = booked.iter().rev().cloned().collect();
+        assert_eq!(seen, newest_first, "each once, newest first, only one's own");
+        let last = gql(&app, Some(&mine), page, json!({"last": 2})).await;
+        assert_eq!(ids(&last), newest_first[3..].to_vec());
+        assert_eq!(code(&gql(&app, None, page, json!({})).await), Some("UNAUTHENTICATED"));
+        assert_eq!(code(&gql(&app, Some(&mine), page, json!({"first": 101})).await), Some("INVALID"));
+        assert_eq!(code(&gql(&app, Some(&mine), page, json!({"after": "not-ours"})).await), Some("INVALID"));
     }
 }
 
