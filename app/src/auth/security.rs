@@ -239,9 +239,10 @@ pub async fn begin_two_factor() -> Result<(), AppError> {
     )
 }
 
-/// Turns two-factor sign-in on with the app's first code; the recovery codes are shown once.
+/// Turns two-factor sign-in on with the app's first code and answers the recovery codes (kept
+/// in the session too, for the page without scripts: shown once).
 #[server]
-pub async fn confirm_two_factor(code: String) -> Result<(), AppError> {
+pub async fn confirm_two_factor(code: String) -> Result<Vec<String>, AppError> {
     use crate::ssr;
     ssr::with_status(
         async {
@@ -253,11 +254,11 @@ pub async fn confirm_two_factor(code: String) -> Result<(), AppError> {
                 .map_err(code_field)?;
             ssr::session()
                 .await?
-                .insert(FRESH_CODES_KEY, codes)
+                .insert(FRESH_CODES_KEY, &codes)
                 .await
                 .map_err(ssr::internal)?;
             leptos_axum::redirect("/me/security#two-factor");
-            Ok(())
+            Ok(codes)
         }
         .await,
     )

@@ -39,13 +39,27 @@ pub fn TwoFactorPanel() -> impl IntoView {
 
 #[component]
 fn TwoFactorBody(state: TwoFactorState, begin: ServerAction<BeginTwoFactor>) -> impl IntoView {
-    let fresh = (!state.fresh_codes.is_empty()).then(|| {
+    // With scripts the confirming action answered the codes (the page may be drawn again
+    // meanwhile, and the session hands them out once); without, the session has them.
+    let answered = use_auth()
+        .confirm_two_factor
+        .value()
+        .get_untracked()
+        .and_then(Result::ok)
+        .filter(|_| state.on)
+        .unwrap_or_default();
+    let codes = if state.fresh_codes.is_empty() {
+        answered
+    } else {
+        state.fresh_codes
+    };
+    let fresh = (!codes.is_empty()).then(|| {
         view! {
             <div class="recovery-codes" role="status" data-testid="recovery-codes">
                 <h3>{t(Msg::SecurityRecoveryCodes)}</h3>
                 <p>{t(Msg::SecurityRecoveryHint)}</p>
                 <ul class="codes">
-                    {state.fresh_codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
+                    {codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
                 </ul>
             </div>
         }
