@@ -191,7 +191,7 @@ impl AdminCommands for Admin {
             AgentRequestStatus::Rejected
         };
         let decided = async {
-            let mut tx = self.db.begin().await?;
+            let mut tx = self.db.begin_write().await?;
             // The write comes first, so SQLite takes its write lock before reading anything.
             let Some((user_id, organisation)) = tx
                 .fetch_optional::<(i64, String)>(
@@ -283,7 +283,7 @@ impl AdminCommands for Admin {
             });
         }
         async {
-            let mut tx = self.db.begin().await?;
+            let mut tx = self.db.begin_write().await?;
             // Serialise changes that could remove the last admin. PostgreSQL: lock every active
             // admin row (a concurrent demotion waits, then sees this one's result). SQLite: take
             // the database's write lock before reading anything.

@@ -302,16 +302,10 @@ impl Tx<'_> {
 
 /// The same five ways of running a [`Sql`] on the pool, each statement on its own.
 impl Db {
-    /// A transaction. On SQLite it is deferred: it takes the write lock at its first write.
-    pub async fn begin(&self) -> Result<Tx<'static>, sqlx::Error> {
-        Ok(match self {
-            Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
-        })
-    }
-
-    /// A transaction that writes: on SQLite it takes the write lock at once (`BEGIN
-    /// IMMEDIATE`), so it never fails half-way for a lock another writer took first.
+    /// A transaction (every one here writes): on SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so it never fails half-way for a lock another writer took first —
+    /// a deferred one that read first gets `database is locked` at its first write, whatever
+    /// the busy timeout, when another connection wrote in between.
     pub async fn begin_write(&self) -> Result<Tx<'static>, sqlx::Error> {
         Ok(match self {
             Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),

@@ -293,6 +293,40 @@ fn to_event(seats: &LiveSeats) -> Event {
         .unwrap_or_else(|_| Event::default().comment("unencodable"))
 }
 
+impl SeatChanges {
+    /// The numbers of event `id` now, then after each change, until the server shuts down;
+    /// the stream holds a place in `ip`'s share while it lives. `NotFound` for a draft or no
+    /// such event, `RateLimited` when `ip` holds its share. Both doors (the pages' server-sent
+    /// events and GraphQL's `seats`) follow events through here.
+    pub async fn follow(
+        self: &Arc<Self>,
+        ip: IpAddr,
+        id: i64,
+    ) -> Result<impl Stream<Item = Arc<LiveSeats>> + Send + use<>, AppError> {
+        let place = self.admit(ip)?;
+        // Watch first, then read: a change in between reaches the stream too (twice at worst).
+        let rx = self.watch(id);
+        let first = Arc::new(live_seats(&self.db, id).await?);
+        let stream = futures_util::stream::unfold(
+            (Some(first), rx, place),
+            |(pending, mut rx, place)| async move {
+                if let Some(seats) = pending {
+                    return Some((seats, (None, rx, place)));
+                }
+                loop {
+                    rx.changed().await.ok()?;
+                    let latest = rx.borrow_and_update().clone();
+                    if let Some(seats) = latest {
+                        return Some((seats, (None, rx, place)));
+                    }
+                }
+            },
+        )
+        .take_until(self.shutdown.clone().cancelled_owned());
+        Ok(stream)
+    }
+}
+
 /// `GET /events/{id}/seats`: the current numbers at once, then each change, until the page
 /// goes away or the server shuts down. `429` when the client's address holds its share.
 pub async fn seats_stream(
@@ -301,26 +335,7 @@ pub async fn seats_stream(
     Path(id): Path<String>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>> + use<>>, ApiError> {
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
-    let hub = state.seat_changes.clone();
-    let place = hub.admit(ip)?;
-    // Watch first, then read: a change in between reaches the stream too (twice at worst).
-    let rx = hub.watch(id);
-    let first = live_seats(&state.db, id).await?;
-    let stream = futures_util::stream::unfold(
-        (Some(first), rx, place),
-        |(pending, mut rx, place)| async move {
-            if let Some(seats) = pending {
-                return Some((Ok(to_event(&seats)), (None, rx, place)));
-            }
-            loop {
-                rx.changed().await.ok()?;
-                let latest = rx.borrow_and_update().clone();
-                if let Some(seats) = latest {
-                    return Some((Ok(to_event(&seats)), (None, rx, place)));
-                }
-            }
-        },
-    )
-    .take_until(hub.shutdown.clone().cancelled_owned());
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(20))))
+    let stream = state.seat_changes.follow(ip, id).await?;
+    let events = stream.map(|seats| Ok(to_event(&seats)));
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(20))))
 }

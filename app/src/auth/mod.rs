@@ -108,7 +108,7 @@ pub struct NewUser {
         schema(
             example = "dana@example.com",
             max_length = 254,
-            pattern = "^\\s*[^\\s@]+@[^\\s@.][^\\s@]*\\.[^\\s@]*[^\\s@.]\\s*$"
+            pattern = "^\\s*[A-Za-z0-9!#$%&'*+/=?^_`{|}~\\u00a1-\\uffff-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~\\u00a1-\\uffff-]+)*@[A-Za-z0-9\\u00a1-\\uffff]([A-Za-z0-9\\u00a1-\\uffff-]*[A-Za-z0-9\\u00a1-\\uffff])?(\\.[A-Za-z0-9\\u00a1-\\uffff]([A-Za-z0-9\\u00a1-\\uffff-]*[A-Za-z0-9\\u00a1-\\uffff])?)+\\s*$"
         )
     )]
     pub email: String,

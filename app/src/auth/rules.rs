@@ -61,7 +61,11 @@ pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
-/// Checks the shape of an email address (one `@`, a dotted domain, no spaces).
+/// Checks the shape of an email address, as a mail server will take it: one `@`; before it,
+/// dot-separated words of letters, digits and `!#$%&'*+-/=?^_`{|}~` (RFC 5322's atoms) or
+/// any non-ASCII letter (RFC 6531); after it, two or more dot-separated labels of letters,
+/// digits and inner hyphens. No spaces, control characters, quotes or comments: an address
+/// we accept is one the mailer can send to.
 pub fn check_email(email: &str) -> Result<(), Problem> {
     let email = email.trim();
     if email.is_empty() {
@@ -70,14 +74,26 @@ pub fn check_email(email: &str) -> Result<(), Problem> {
     if email.chars().count() > EMAIL_MAX {
         return Err(Problem::TooLong { max: EMAIL_MAX });
     }
+    let unicode = |c: char| !c.is_ascii() && !c.is_control() && !c.is_whitespace();
+    let atom = |word: &str| {
+        !word.is_empty()
+            && word.chars().all(|c| {
+                c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c) || unicode(c)
+            })
+    };
+    let label = |label: &str| {
+        !label.is_empty()
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || unicode(c))
+    };
     let valid = match email.split_once('@') {
         Some((local, domain)) => {
-            !local.is_empty()
-                && !domain.contains('@')
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !email.chars().any(char::is_whitespace)
+            local.split('.').all(atom)
+                && domain.split('.').count() >= 2
+                && domain.split('.').all(label)
         }
         None => false,
     };
@@ -88,7 +104,6 @@ pub fn check_email(email: &str) -> Result<(), Problem> {
     }
 }
 
-/// Checks a new password: long enough, not absurdly long, not an obvious one.
 pub fn check_password(password: &str, email: &str) -> Result<(), Problem> {
     let len = password.chars().count();
     if len == 0 {
@@ -296,8 +311,24 @@ mod tests {
             "a b@c.com",
             "a@.com",
             "@b.com",
+            "a..b@c.com",
+            "a@b..com",
+            "a@-b.com",
+            "a,b@c.com",
+            "\"a\"@b.com",
+            "a\u{8d}@b.com",
+            "a@b\u{17}.com",
         ] {
             assert!(check_email(bad).is_err(), "{bad:?} should be refused");
+        }
+        for good in [
+            "dana@eventhub.test",
+            "first.last+tag@mail.example.co.il",
+            "o'brien@example.ie",
+            "דנה@דוגמה.ישראל",
+            "zoë@café.example",
+        ] {
+            assert!(check_email(good).is_ok(), "{good:?} should be accepted");
         }
     }
 

@@ -22,7 +22,8 @@ async function mailedLink(to: string, page: string): Promise<string> {
   throw new Error(`no ${page} link was mailed to ${to}`);
 }
 
-test.describe('password reset', () => {
+for (const js of [true, false]) test.describe(`recovery by mail, JavaScript ${js ? 'on' : 'off'}`, () => {
+  test.use({ javaScriptEnabled: js });
   // The used link is refused on purpose: a 422 the browser logs.
   test.use({ allowClientErrors: true });
 
@@ -34,7 +35,7 @@ test.describe('password reset', () => {
     expect(registered.status()).toBe(201);
 
     await page.goto('/login');
-    await hydrated(page);
+    if (js) await hydrated(page);
     await page.getByRole('link', { name: 'Forgot your password?' }).click();
     await expect(page.getByRole('heading', { name: 'Forgot your password', level: 1 })).toBeVisible();
     await page.getByLabel('Email').fill(email);
@@ -43,7 +44,7 @@ test.describe('password reset', () => {
 
     const link = new URL(await mailedLink(email, 'reset-password'));
     await page.goto(link.pathname + link.search);
-    await hydrated(page);
+    if (js) await hydrated(page);
     await page.getByLabel('New password').fill('harbour-walnut-63');
     await page.getByRole('button', { name: 'Save the new password' }).click();
     await expect(page.getByTestId('security-done')).toContainText('Your password is changed');
@@ -52,7 +53,7 @@ test.describe('password reset', () => {
 
     // The link worked once.
     await page.goto(link.pathname + link.search);
-    await hydrated(page);
+    if (js) await hydrated(page);
     await page.getByLabel('New password').fill('another-harbour-64');
     await page.getByRole('button', { name: 'Save the new password' }).click();
     await expect(page.getByTestId('link-invalid')).toBeVisible();
@@ -62,24 +63,24 @@ test.describe('password reset', () => {
     await signIn(page, email, 'harbour-walnut-63');
     await expect(nav.getByRole('link', { name: 'Rafi Reset' })).toBeVisible();
   });
-});
 
-test('a new account confirms its address from the mailed link; the banner goes away', async ({ page }) => {
-  const email = uniqueEmail('verify');
-  await page.goto('/register');
-  await hydrated(page);
-  await page.getByLabel('Display name').fill('Vera Verify');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill('lantern-river-77');
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page.getByTestId('unverified-banner')).toBeVisible();
+  test('a new account confirms its address from the mailed link; the banner goes away', async ({ page }) => {
+    const email = uniqueEmail('verify');
+    await page.goto('/register');
+    if (js) await hydrated(page);
+    await page.getByLabel('Display name').fill('Vera Verify');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('lantern-river-77');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await expect(page.getByTestId('unverified-banner')).toBeVisible();
 
-  const link = new URL(await mailedLink(email, 'verify-email'));
-  await page.goto(link.pathname + link.search);
-  await hydrated(page);
-  await page.getByRole('button', { name: 'Confirm my address' }).click();
-  await expect(page.getByTestId('email-verified')).toBeVisible();
-  await expect(page.getByTestId('unverified-banner')).toHaveCount(0);
-  await page.goto('/me/security');
-  await expect(page.locator('[data-verified="true"]')).toBeVisible();
+    const link = new URL(await mailedLink(email, 'verify-email'));
+    await page.goto(link.pathname + link.search);
+    if (js) await hydrated(page);
+    await page.getByRole('button', { name: 'Confirm my address' }).click();
+    await expect(page.getByTestId('email-verified')).toBeVisible();
+    await expect(page.getByTestId('unverified-banner')).toHaveCount(0);
+    await page.goto('/me/security');
+    await expect(page.locator('[data-verified="true"]')).toBeVisible();
+  });
 });

@@ -1,29 +1,7 @@
-import { test, expect, hydrated, uniqueEmail } from '../fixtures';
-import { createHmac } from 'node:crypto';
+import { test, expect, hydrated, totp, uniqueEmail } from '../fixtures';
 
-/** RFC 4648 base32 → bytes. */
-function base32(text: string): Buffer {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const c of text.replace(/=+$/, '').toUpperCase()) {
-    bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
-  }
-  const bytes = [];
-  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
-  return Buffer.from(bytes);
-}
-
-/** The authenticator app's code (RFC 6238: SHA-1, 6 digits, 30 s) `steps` steps from now. */
-function totp(secret: string, steps = 0): string {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / 30) + steps));
-  const mac = createHmac('sha1', base32(secret)).update(counter).digest();
-  const offset = mac[mac.length - 1] & 0xf;
-  const value = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
-  return value.toString().padStart(6, '0');
-}
-
-test.describe('two-factor sign-in', () => {
+for (const js of [true, false]) test.describe(`two-factor sign-in, JavaScript ${js ? 'on' : 'off'}`, () => {
+  test.use({ javaScriptEnabled: js });
   // A wrong code is refused on purpose: a 422 the browser logs.
   test.use({ allowClientErrors: true });
 
@@ -36,7 +14,7 @@ test.describe('two-factor sign-in', () => {
     expect(registered.status()).toBe(201);
 
     await page.goto('/login?next=/me/security');
-    await hydrated(page);
+    if (js) await hydrated(page);
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(password);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -54,11 +32,12 @@ test.describe('two-factor sign-in', () => {
     await panel.getByLabel('Code from your authenticator app').fill(totp(secret));
     await panel.getByRole('button', { name: 'Turn on' }).click();
     await expect(page.getByTestId('recovery-codes').locator('li')).toHaveCount(10);
+    const recovery = (await page.getByTestId('recovery-codes').locator('li').allTextContents()).map((c) => c.trim());
     await expect(page.getByTestId('two-factor-on')).toBeVisible();
 
     // The codes are shown once.
     await page.reload();
-    await hydrated(page);
+    if (js) await hydrated(page);
     await expect(page.getByTestId('two-factor-on')).toBeVisible();
     await expect(page.getByTestId('recovery-codes')).toHaveCount(0);
     await expect(page.getByTestId('recovery-left')).toContainText('10');
@@ -68,7 +47,7 @@ test.describe('two-factor sign-in', () => {
     await expect(nav.getByRole('link', { name: 'Sign in' })).toBeVisible();
 
     await page.goto('/login');
-    await hydrated(page);
+    if (js) await hydrated(page);
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(password);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -79,5 +58,25 @@ test.describe('two-factor sign-in', () => {
     await page.getByLabel('Code').fill(totp(secret, 1));
     await page.getByRole('button', { name: 'Verify' }).click();
     await expect(nav.getByRole('link', { name: 'Tami Totp' })).toBeVisible();
+
+    // A recovery code stands in for the app once.
+    for (const expected of ['signed in', 'refused']) {
+      await nav.getByRole('button', { name: 'Sign out' }).click();
+      await page.goto('/login');
+      if (js) await hydrated(page);
+      await page.getByLabel('Email').fill(email);
+      await page.getByLabel('Password').fill(password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await expect(page).toHaveURL(/\/login\/code/);
+      await page.getByLabel('Code').fill(recovery[0]);
+      await page.getByRole('button', { name: 'Verify' }).click();
+      if (expected === 'refused') {
+        await expect(page.getByRole('alert')).toContainText('not correct');
+        break;
+      }
+      await expect(nav.getByRole('link', { name: 'Tami Totp' })).toBeVisible();
+      await page.goto('/me/security');
+      await expect(page.getByTestId('recovery-left')).toContainText('9');
+    }
   });
 });

@@ -160,7 +160,7 @@ impl Assistant {
     ) -> StoreResult<bool> {
         let now = now();
         let stored = async {
-            let mut tx = self.db.begin().await?;
+            let mut tx = self.db.begin_write().await?;
             let held = tx
                 .execute(
                     Sql::new(

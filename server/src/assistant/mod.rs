@@ -328,7 +328,7 @@ impl AssistantCommands for Assistant {
         let now = now();
         let title: String = message.chars().take(80).collect();
         let (conversation_id, message_id) = async {
-            let mut tx = self.db.begin().await?;
+            let mut tx = self.db.begin_write().await?;
             let conversation_id = match conversation {
                 Some(id) => {
                     tx.execute(
@@ -392,7 +392,7 @@ impl AssistantCommands for Assistant {
         id: ConversationId,
     ) -> Result<(), AppError> {
         let deleted = async {
-            let mut tx = self.db.begin().await?;
+            let mut tx = self.db.begin_write().await?;
             // Only the owner's conversation: a stranger's attempt removes nothing.
             tx.execute(
                 Sql::new(

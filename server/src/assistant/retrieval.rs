@@ -286,7 +286,7 @@ impl Assistant {
                 .collect::<Result<_, serde_json::Error>>()
                 .map_err(|e| e.to_string())?;
             async {
-                let mut tx = self.db.begin().await?;
+                let mut tx = self.db.begin_write().await?;
                 for (id, digest, json) in &rows {
                     tx.execute(
                         Sql::new(

@@ -231,7 +231,7 @@ impl EventCommands for Events {
         let event = validate_event(&new).map_err(AppError::Invalid)?;
         let uuid = uuid::Uuid::new_v4().to_string();
         let id = async {
-            let mut tx = self.db.begin().await?;
+            let mut tx = self.db.begin_write().await?;
             let id = insert_event(&mut tx, actor, &event, &uuid, now()).await?;
             tx.commit().await?;
             Ok::<_, StoreError>(id)
@@ -354,7 +354,7 @@ impl EventCommands for Events {
     async fn publish_event(&self, actor: &UserView, id: EventId) -> Result<(), AppError> {
         let now = now();
         async {
-            let mut tx = self.db.begin().await?;
+            let mut tx = self.db.begin_write().await?;
             let (status, starts_at) = guard(&mut tx, actor, id).await?;
             if status != EventStatus::Draft {
                 return Err(wrong_status(status).into());
@@ -398,7 +398,7 @@ impl EventCommands for Events {
     #[tracing::instrument(skip_all, fields(actor = %actor.id, event_id = %id))]
     async fn unpublish_event(&self, actor: &UserView, id: EventId) -> Result<(), AppError> {
         async {
-            let mut tx = self.db.begin().await?;
+            let mut tx = self.db.begin_write().await?;
             let (status, _) = guard(&mut tx, actor, id).await?;
             if status != EventStatus::Published {
                 return Err(wrong_status(status).into());
@@ -450,7 +450,7 @@ impl EventCommands for Events {
         // The conditional update first: it takes the write lock, and of two admins toggling at
         // once each change is judged against what the other left.
         async {
-            let mut tx = self.db.begin().await?;
+            let mut tx = self.db.begin_write().await?;
             let done = tx
                 .execute(
                     Sql::new(
@@ -505,7 +505,7 @@ impl EventCommands for Events {
     ) -> Result<(), AppError> {
         let reason = check_cancel_reason(&reason)?;
         async {
-            let mut tx = self.db.begin().await?;
+            let mut tx = self.db.begin_write().await?;
             let (status, _) = guard(&mut tx, actor, id).await?;
             if !matches!(status, EventStatus::Draft | EventStatus::Published) {
                 return Err(wrong_status(status).into());
@@ -580,7 +580,7 @@ impl EventCommands for Events {
     async fn delete_event(&self, actor: &UserView, id: EventId) -> Result<(), AppError> {
         let is_admin = actor.role >= Role::Admin;
         async {
-            let mut tx = self.db.begin().await?;
+            let mut tx = self.db.begin_write().await?;
             let (status, _) = guard(&mut tx, actor, id).await?;
             if status != EventStatus::Draft && !is_admin {
                 return Err(wrong_status(status).into());
@@ -626,7 +626,7 @@ impl EventCommands for Events {
         let stored = self.images.put(processed).await?;
         let is_admin = actor.role >= Role::Admin;
         let swapped = async {
-            let mut tx = self.db.begin().await?;
+            let mut tx = self.db.begin_write().await?;
             let old: Option<(Option<String>,)> = tx
                 .fetch_optional(
                     Sql::new(

@@ -20,15 +20,21 @@ pub mod errors;
 pub mod events;
 pub mod mutations;
 pub mod registrations;
+pub mod subscriptions;
 
 use crate::AppState;
 use crate::rest::auth::{ApiUser, session_user};
 use crate::rest::error::{ApiError, ApiJson};
 use app::auth::UserView;
+use app::ssr::ClientIp;
 use app::ssr::Services;
+use async_graphql::Schema;
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{EmptySubscription, Schema};
-use axum::extract::{DefaultBodyLimit, State};
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Request, State};
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
@@ -37,8 +43,8 @@ use axum::{Extension, Router};
 #[derive(async_graphql::MergedObject, Default)]
 pub struct Query(events::EventQuery, registrations::RegistrationQuery);
 
-/// The schema: queries, mutations, no subscriptions yet.
-pub type EventHubSchema = Schema<Query, mutations::Mutation, EmptySubscription>;
+/// The schema: queries, mutations and the live seats.
+pub type EventHubSchema = Schema<Query, mutations::Mutation, subscriptions::Subscription>;
 
 /// GraphQL's limits, each `off` for benchmarks.
 #[derive(Clone, Copy, Debug)]
@@ -80,7 +86,11 @@ impl Settings {
 
 /// The schema with its limits.
 pub fn schema(settings: Settings) -> EventHubSchema {
-    let mut builder = Schema::build(Query::default(), mutations::Mutation, EmptySubscription);
+    let mut builder = Schema::build(
+        Query::default(),
+        mutations::Mutation,
+        subscriptions::Subscription,
+    );
     if let Some(depth) = settings.max_depth {
         builder = builder.limit_depth(depth);
     }
@@ -99,10 +109,11 @@ pub fn sdl() -> String {
 #[derive(Clone)]
 pub struct Caller(pub Option<UserView>);
 
-/// `/graphql`: GraphiQL on GET, queries and mutations on POST (bodies up to 1 MB).
+/// `/graphql`: GraphiQL on GET, subscriptions on a WebSocket opened there, queries and
+/// mutations on POST (bodies up to 1 MB).
 pub fn router(settings: Settings) -> Router<AppState> {
     Router::new()
-        .route("/graphql", get(graphiql).post(execute))
+        .route("/graphql", get(page_or_socket).post(execute))
         .layer(Extension(schema(settings)))
         .layer(DefaultBodyLimit::max(1024 * 1024))
 }
@@ -135,6 +146,56 @@ async fn execute(
         .data::<Services>(services);
     let response = errors::with_codes(schema.execute(request).await);
     async_graphql_axum::GraphQLResponse::from(response).into_response()
+}
+
+/// `GET /graphql`: GraphiQL for a browser, a graphql-ws connection for a WebSocket upgrade.
+async fn page_or_socket(
+    State(state): State<AppState>,
+    Extension(schema): Extension<EventHubSchema>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    request: Request,
+) -> Response {
+    let upgrade = request
+        .headers()
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    if !upgrade {
+        return graphiql().await.into_response();
+    }
+    let (mut parts, _) = request.into_parts();
+    let Ok(protocol) = GraphQLProtocol::from_request_parts(&mut parts, &state).await else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "a WebSocket at /graphql speaks graphql-transport-ws or graphql-ws: name one in Sec-WebSocket-Protocol",
+        )
+            .into_response();
+    };
+    let socket = match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
+        Ok(socket) => socket,
+        Err(refusal) => return refusal.into_response(),
+    };
+    // Subscriptions need no sign-in (their numbers are public): the socket carries no session.
+    let mut data = async_graphql::Data::default();
+    data.insert(Caller(None));
+    data.insert::<Services>(state.services());
+    data.insert(subscriptions::Live {
+        hub: state.seat_changes.clone(),
+        ip,
+    });
+    let stop = state.shutdown.clone();
+    socket
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| async move {
+            let serve = GraphQLWebSocket::new(socket, schema, protocol)
+                .with_data(data)
+                .serve();
+            // A stop closes open sockets rather than wait for their clients to go.
+            tokio::select! {
+                () = serve => {}
+                () = stop.cancelled() => {}
+            }
+        })
 }
 
 /// GraphiQL: a page of our own that loads the vendored files (no inline script, so the page

@@ -662,6 +662,140 @@ on_both_engines! {
     }
 }
 
+/// A graphql-ws client: one socket to `/graphql`, acknowledged.
+struct Subscriber {
+    socket: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+}
+
+impl Subscriber {
+    async fn connect(address: &str) -> Self {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = format!("ws://{address}/graphql")
+            .into_client_request()
+            .expect("a request");
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            "graphql-transport-ws".parse().expect("a header"),
+        );
+        let (socket, answer) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("the socket opens");
+        assert_eq!(
+            answer.headers()["sec-websocket-protocol"],
+            "graphql-transport-ws"
+        );
+        let mut subscriber = Subscriber { socket };
+        subscriber.send(json!({"type": "connection_init"})).await;
+        assert_eq!(subscriber.next().await["type"], "connection_ack");
+        subscriber
+    }
+
+    async fn send(&mut self, message: Value) {
+        use futures_util::SinkExt;
+        let text = tokio_tungstenite::tungstenite::Message::text(message.to_string());
+        self.socket.send(text).await.expect("sent");
+    }
+
+    /// The next message (pings answered on the way), or a panic after ten seconds.
+    async fn next(&mut self) -> Value {
+        use futures_util::StreamExt;
+        loop {
+            let message =
+                tokio::time::timeout(std::time::Duration::from_secs(10), self.socket.next())
+                    .await
+                    .expect("a message in time")
+                    .expect("the socket is open")
+                    .expect("a frame");
+            if let tokio_tungstenite::tungstenite::Message::Text(text) = message {
+                let value: Value = serde_json::from_str(&text).expect("JSON");
+                if value["type"] == "ping" {
+                    self.send(json!({"type": "pong"})).await;
+                    continue;
+                }
+                return value;
+            }
+        }
+    }
+
+    /// Subscribes `id` to the seats of `uuid`.
+    async fn seats(&mut self, id: &str, uuid: &str) {
+        let query = "subscription($uuid: UUID!) { seats(eventUuid: $uuid) { eventUuid remaining confirmed waitlisted ticketTypes { id remaining } } }";
+        self.send(json!({"id": id, "type": "subscribe", "payload": {"query": query, "variables": {"uuid": uuid}}})).await;
+    }
+}
+
+on_both_engines! {
+    async fn a_seats_subscription_hears_each_booking_over_graphql_ws(engine: Engine) {
+        let app = TestApp::new(engine).await;
+        let (organizer, _) = app.bearer(Role::Agent).await;
+        let (_, auth) = app.bearer(Role::User).await;
+        let uuid = make(&app, &organizer, "live", 1, true).await;
+        let draft = make(&app, &organizer, "hidden", 2, false).await;
+        let address = app.serve().await;
+        let mut subscriber = Subscriber::connect(&address).await;
+
+        subscriber.seats("1", &uuid).await;
+        let now = subscriber.next().await;
+        assert_eq!(now["type"], "next", "{now}");
+        assert_eq!(now["id"], "1");
+        let seats = &now["payload"]["data"]["seats"];
+        assert_eq!((seats["eventUuid"].as_str(), &seats["remaining"], &seats["confirmed"]), (Some(uuid.as_str()), &json!(50), &json!(0)));
+        let ticket_type = seats["ticketTypes"][0]["id"].as_str().expect("a ticket type").to_owned();
+
+        // Someone books through another door: the subscriber hears it.
+        let booked = gql(&app, Some(&auth), "mutation($uuid: UUID!, $tt: ID!) { register(eventUuid: $uuid, ticketTypeId: $tt, quantity: 3) { registration { status } } }", json!({"uuid": uuid, "tt": ticket_type})).await;
+        assert_eq!(booked["data"]["register"]["registration"]["status"], "CONFIRMED", "{booked}");
+        let after = subscriber.next().await;
+        let seats = &after["payload"]["data"]["seats"];
+        assert_eq!((&seats["remaining"], &seats["confirmed"], &seats["ticketTypes"][0]["remaining"]), (&json!(47), &json!(3), &json!(47)), "{after}");
+
+        // A draft has no live seats for anyone; an unknown event neither.
+        for (id, missing) in [("2", draft.as_str()), ("3", "00000000-0000-4000-8000-000000000000")] {
+            subscriber.seats(id, missing).await;
+            let refused = subscriber.next().await;
+            assert_eq!((&refused["id"], &refused["type"]), (&json!(id), &json!("next")), "{refused}");
+            assert_eq!(refused["payload"]["errors"][0]["extensions"]["code"], "NOT_FOUND", "{refused}");
+            let done = subscriber.next().await;
+            assert_eq!((&done["id"], &done["type"]), (&json!(id), &json!("complete")), "{done}");
+        }
+
+        // Completing the subscription frees its place in the address's share.
+        assert_eq!(app.state.seat_changes.open_streams(), 1);
+        subscriber.send(json!({"id": "1", "type": "complete"})).await;
+        for _ in 0..100 {
+            if app.state.seat_changes.open_streams() == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(app.state.seat_changes.open_streams(), 0);
+    }
+}
+
+#[tokio::test]
+async fn a_websocket_without_a_graphql_protocol_is_refused_with_a_reason() {
+    let app = TestApp::new(Engine::Sqlite).await;
+    let reply = app
+        .get(
+            "/graphql",
+            &[
+                ("connection", "upgrade"),
+                ("upgrade", "websocket"),
+                ("sec-websocket-version", "13"),
+                ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(
+        reply.body.contains("graphql-transport-ws"),
+        "{}",
+        reply.body
+    );
+}
+
 #[tokio::test]
 async fn graphiql_is_served_from_our_own_files_under_the_page_policy() {
     let app = TestApp::new(Engine::Sqlite).await;

@@ -314,6 +314,18 @@ impl TestApp {
         self.router.clone().oneshot(req).await.unwrap()
     }
 
+    /// Serves the router on a loopback port for clients that need a socket (WebSockets);
+    /// the server runs until the test ends. Returns `127.0.0.1:port`.
+    pub async fn serve(&self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a port");
+        let address = listener.local_addr().expect("its address").to_string();
+        let router = self.router.clone();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        address
+    }
+
     pub async fn token(&self, email: &str, password: &str) -> Reply {
         let body = serde_json::json!({"email": email, "password": password}).to_string();
         self.post_json("/api/v1/auth/token", &body, &[]).await

@@ -10,6 +10,7 @@ use crate::on_both_engines;
 use app::auth::Role;
 use app::auth::commands::{SignIn, SignInCode};
 use app::auth::queries::GetCurrentUser;
+use app::auth::security::{BeginTwoFactor, ConfirmTwoFactor, MyTwoFactor};
 use axum::http::{Method, StatusCode};
 use leptos::server_fn::ServerFn;
 use serde_json::{Value, json};
@@ -148,6 +149,29 @@ on_both_engines! {
         assert_eq!(off.status, StatusCode::NO_CONTENT, "{}", off.body);
         assert_eq!(token_with(&app, &user.email, None).await.status, StatusCode::OK);
         assert_eq!(count(&app, "SELECT COUNT(*) FROM totp_recovery_codes WHERE user_id = $1", user.id.get()).await, 0);
+    }
+
+    async fn the_security_page_shows_the_recovery_codes_once_after_turning_it_on(engine: Engine) {
+        let app = TestApp::new(engine).await;
+        let (user, _) = app.bearer(Role::User).await;
+        let signed = app.server_fn(SignIn::PATH, &[("email", &user.email), ("password", PASSWORD)], None).await;
+        assert_eq!(signed.status, StatusCode::OK, "{}", signed.body);
+        let cookie = signed.cookie(server::sessions::SESSION_COOKIE).expect("a session");
+        let begun = app.server_fn(BeginTwoFactor::PATH, &[], Some(&cookie)).await;
+        assert!(begun.status.is_success(), "{}", begun.body);
+        let state = app.server_fn(MyTwoFactor::PATH, &[], Some(&cookie)).await.json();
+        let secret = state["pending"]["secret"].as_str().expect("a secret").to_owned();
+        let wrong = app.server_fn(ConfirmTwoFactor::PATH, &[("code", "12345")], Some(&cookie)).await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wrong.body);
+        let on = app.server_fn(ConfirmTwoFactor::PATH, &[("code", &code(&secret, 0))], Some(&cookie)).await;
+        assert!(on.status.is_success(), "{}", on.body);
+        assert_eq!(on.json().as_array().map(Vec::len), Some(10), "{}", on.body);
+        let cookie = on.cookie(server::sessions::SESSION_COOKIE).unwrap_or(cookie);
+        let shown = app.server_fn(MyTwoFactor::PATH, &[], Some(&cookie)).await.json();
+        assert_eq!(shown["on"], true, "{shown}");
+        assert_eq!(shown["fresh_codes"].as_array().map(Vec::len), Some(10), "{shown}");
+        let again = app.server_fn(MyTwoFactor::PATH, &[], Some(&cookie)).await.json();
+        assert_eq!(again["fresh_codes"], json!([]), "shown once: {again}");
     }
 
     async fn the_sign_in_page_asks_for_the_code_in_a_second_step(engine: Engine) {
