@@ -154,6 +154,38 @@ impl SeatChanges {
             .map(|(id, tx)| (*id, tx.clone()))
             .collect()
     }
+
+    /// The numbers of event `id` now, then after each change, until the server shuts down;
+    /// the stream holds a place in `ip`'s share while it lives. `NotFound` for a draft or no
+    /// such event, `RateLimited` when `ip` holds its share. Both doors (the pages' server-sent
+    /// events and GraphQL's `seats`) follow events through here.
+    pub async fn follow(
+        self: &Arc<Self>,
+        ip: IpAddr,
+        id: i64,
+    ) -> Result<impl Stream<Item = Arc<LiveSeats>> + Send + use<>, AppError> {
+        let place = self.admit(ip)?;
+        // Watch first, then read: a change in between reaches the stream too (twice at worst).
+        let rx = self.watch(id);
+        let first = Arc::new(live_seats(&self.db, id).await?);
+        let stream = futures_util::stream::unfold(
+            (Some(first), rx, place),
+            |(pending, mut rx, place)| async move {
+                if let Some(seats) = pending {
+                    return Some((seats, (None, rx, place)));
+                }
+                loop {
+                    rx.changed().await.ok()?;
+                    let latest = rx.borrow_and_update().clone();
+                    if let Some(seats) = latest {
+                        return Some((seats, (None, rx, place)));
+                    }
+                }
+            },
+        )
+        .take_until(self.shutdown.clone().cancelled_owned());
+        Ok(stream)
+    }
 }
 
 /// One open stream, counted against its address until dropped (the page went away, or the
@@ -291,40 +323,6 @@ fn to_event(seats: &LiveSeats) -> Event {
         .event("seats")
         .json_data(seats)
         .unwrap_or_else(|_| Event::default().comment("unencodable"))
-}
-
-impl SeatChanges {
-    /// The numbers of event `id` now, then after each change, until the server shuts down;
-    /// the stream holds a place in `ip`'s share while it lives. `NotFound` for a draft or no
-    /// such event, `RateLimited` when `ip` holds its share. Both doors (the pages' server-sent
-    /// events and GraphQL's `seats`) follow events through here.
-    pub async fn follow(
-        self: &Arc<Self>,
-        ip: IpAddr,
-        id: i64,
-    ) -> Result<impl Stream<Item = Arc<LiveSeats>> + Send + use<>, AppError> {
-        let place = self.admit(ip)?;
-        // Watch first, then read: a change in between reaches the stream too (twice at worst).
-        let rx = self.watch(id);
-        let first = Arc::new(live_seats(&self.db, id).await?);
-        let stream = futures_util::stream::unfold(
-            (Some(first), rx, place),
-            |(pending, mut rx, place)| async move {
-                if let Some(seats) = pending {
-                    return Some((seats, (None, rx, place)));
-                }
-                loop {
-                    rx.changed().await.ok()?;
-                    let latest = rx.borrow_and_update().clone();
-                    if let Some(seats) = latest {
-                        return Some((seats, (None, rx, place)));
-                    }
-                }
-            },
-        )
-        .take_until(self.shutdown.clone().cancelled_owned());
-        Ok(stream)
-    }
 }
 
 /// `GET /events/{id}/seats`: the current numbers at once, then each change, until the page
