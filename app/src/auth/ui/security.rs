@@ -28,6 +28,9 @@ pub fn SecurityPage() -> impl IntoView {
     let auth = use_auth();
     let query = use_query_map();
     let done = move || query.read().get("done").and_then(|d| done_message(&d));
+    // Made here, once: the view below is drawn again when the account loads or changes.
+    let two_factor = super::two_factor::TwoFactorData::new();
+    let sessions = SessionsData::new();
     view! {
         <Title text=t(Msg::SecurityTitle)/>
         <Transition fallback=|| ()>
@@ -49,8 +52,8 @@ pub fn SecurityPage() -> impl IntoView {
                         </section>
                         <PasswordForm/>
                         <EmailForm/>
-                        <super::two_factor::TwoFactorPanel/>
-                        <Sessions/>
+                        <super::two_factor::TwoFactorPanel data=two_factor/>
+                        <Sessions data=sessions/>
                         <super::two_factor::DataPanel two_factor=user.two_factor/>
                     }.into_any(),
                     _ => view! { <Redirect path="/login?next=/me/security"/> }.into_any(),
@@ -109,12 +112,26 @@ fn EmailForm() -> impl IntoView {
     }
 }
 
+/// The browsers signed in, and the action that signs one out.
+#[derive(Clone, Copy)]
+struct SessionsData {
+    close: ServerAction<CloseSession>,
+    sessions: Resource<Result<Vec<crate::auth::AccountSession>, crate::error::AppError>>,
+}
+
+impl SessionsData {
+    fn new() -> Self {
+        let close = ServerAction::<CloseSession>::new();
+        let sessions = Resource::new(move || close.version().get(), |_| my_sessions());
+        Self { close, sessions }
+    }
+}
+
 #[component]
-fn Sessions() -> impl IntoView {
+fn Sessions(data: SessionsData) -> impl IntoView {
     let locale = use_locale();
-    let close = ServerAction::<CloseSession>::new();
+    let SessionsData { close, sessions } = data;
     let everywhere = use_auth().sign_out_everywhere;
-    let sessions = Resource::new(move || close.version().get(), |_| my_sessions());
     let when = move |at: chrono::DateTime<chrono::Utc>| {
         view! { <time datetime=at.to_rfc3339()>{format_local(locale, at.naive_utc())} " UTC"</time> }
     };

@@ -8,20 +8,36 @@ use crate::ui::layout::use_auth;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 
+/// What the two-factor panel reads, made once by the page outside anything drawn again: a
+/// resource made inside a redrawn view fetches again, and the session hands fresh recovery
+/// codes out once.
+#[derive(Clone, Copy)]
+pub struct TwoFactorData {
+    begin: ServerAction<BeginTwoFactor>,
+    state: Resource<Result<TwoFactorState, crate::error::AppError>>,
+}
+
+impl TwoFactorData {
+    pub fn new() -> Self {
+        let auth = use_auth();
+        let begin = ServerAction::<BeginTwoFactor>::new();
+        let state = Resource::new(
+            move || {
+                (
+                    begin.version().get(),
+                    auth.confirm_two_factor.version().get(),
+                    auth.disable_two_factor.version().get(),
+                )
+            },
+            |_| my_two_factor(),
+        );
+        Self { begin, state }
+    }
+}
+
 #[component]
-pub fn TwoFactorPanel() -> impl IntoView {
-    let auth = use_auth();
-    let begin = ServerAction::<BeginTwoFactor>::new();
-    let state = Resource::new(
-        move || {
-            (
-                begin.version().get(),
-                auth.confirm_two_factor.version().get(),
-                auth.disable_two_factor.version().get(),
-            )
-        },
-        |_| my_two_factor(),
-    );
+pub fn TwoFactorPanel(data: TwoFactorData) -> impl IntoView {
+    let TwoFactorData { begin, state } = data;
     view! {
         <section class="panel" id="two-factor" aria-labelledby="security-two-factor" data-testid="two-factor">
             <h2 id="security-two-factor">{t(Msg::SecurityTwoFactor)}</h2>
