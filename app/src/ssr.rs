@@ -55,6 +55,29 @@ pub fn public_url() -> String {
 #[derive(Clone, Copy, Debug)]
 pub struct ClientIp(pub IpAddr);
 
+/// Whom a request acted for, noted by whatever identified the caller (a session, a token),
+/// for the request's log line; one slot per request, shared by the clones of its parts.
+#[derive(Clone, Debug, Default)]
+pub struct SeenUser(Arc<std::sync::OnceLock<i64>>);
+
+impl SeenUser {
+    /// Notes the caller in `parts`' slot, if the server put one there.
+    pub fn note_in(parts: &Parts, user: i64) {
+        if let Some(seen) = parts.extensions.get::<SeenUser>() {
+            seen.note(user);
+        }
+    }
+
+    /// The first caller noted stays.
+    pub fn note(&self, user: i64) {
+        let _ = self.0.set(user);
+    }
+
+    pub fn get(&self) -> Option<i64> {
+        self.0.get().copied()
+    }
+}
+
 pub fn services() -> Result<Services, AppError> {
     use_context::<Services>().ok_or_else(|| {
         tracing::error!("Services missing from the request context");
@@ -80,9 +103,13 @@ pub fn client_ip() -> IpAddr {
 /// account is destroyed.
 pub async fn current_user() -> Result<Option<UserView>, AppError> {
     let session = session().await?;
-    Ok(signed_in(&session, services()?.account_queries.as_ref())
+    let user = signed_in(&session, services()?.account_queries.as_ref())
         .await?
-        .map(|(record, _)| record.user))
+        .map(|(record, _)| record.user);
+    if let (Some(user), Some(parts)) = (&user, use_context::<Parts>()) {
+        SeenUser::note_in(&parts, user.id.get());
+    }
+    Ok(user)
 }
 
 /// The account a browser `session` is signed in to, and the session row's id: what pages,

@@ -80,6 +80,9 @@ pub struct Config {
     /// How often reminders are scheduled (`EVENTHUB_REMINDER_INTERVAL_SECS`, 60; `off`; see
     /// [`crate::mail::reminders`]).
     pub reminders: crate::mail::reminders::Settings,
+    /// Logs: format, folder, roll-over size and days kept (`EVENTHUB_LOG_*`; see
+    /// [`crate::logs::Settings`]).
+    pub logs: crate::logs::Settings,
 }
 
 /// Which chat API the models speak.
@@ -235,6 +238,7 @@ impl fmt::Debug for Config {
             .field("serving", &self.serving)
             .field("workers", &self.workers)
             .field("reminders", &self.reminders)
+            .field("logs", &self.logs)
             .field(
                 "smtp_url",
                 &self.smtp_url.as_ref().map(|s| redact_url(&s.0)),
@@ -342,8 +346,10 @@ impl Config {
         let graphql = crate::graphql::Settings::from_vars(var)?;
         let jobs = crate::jobs::Settings::from_vars(var)?;
         let reminders = crate::mail::reminders::Settings::from_vars(var)?;
+        let logs = crate::logs::Settings::from_vars(var, &data_dir)?;
         Ok(Config {
             reminders,
+            logs,
             webhooks,
             graphql,
             jobs,
@@ -372,7 +378,6 @@ impl Config {
     pub fn embedded(data_dir: PathBuf, database_url: String, secret_key: Secret) -> Config {
         Config {
             addr: "127.0.0.1:3000".parse().expect("a literal address"),
-            data_dir,
             database_url,
             secret_key,
             site_root: PathBuf::from("target/site"),
@@ -397,6 +402,9 @@ impl Config {
             graphql: crate::graphql::Settings::default(),
             jobs: crate::jobs::Settings::default(),
             reminders: crate::mail::reminders::Settings::default(),
+            logs: crate::logs::Settings::from_vars(|_| None, &data_dir)
+                .expect("the default log settings"),
+            data_dir,
         }
     }
 

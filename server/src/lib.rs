@@ -1,6 +1,7 @@
 //! EventHub's server: configuration, state, storage implementations of the app's ports, the
 //! REST API and the router that serves pages, server functions and static files.
 //! `router(state)` is what both `main` and the tests call.
+pub mod access;
 pub mod accounts;
 pub mod admin;
 pub mod assistant;
@@ -21,6 +22,7 @@ pub mod jobs;
 pub mod keys;
 pub mod limiter;
 pub mod live;
+pub mod logs;
 pub mod mail;
 pub mod markdown;
 pub mod metrics;
@@ -52,7 +54,6 @@ use std::sync::Arc;
 use tokens::TokenKeys;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
 
 /// Everything a request may need; cheap to clone.
 #[derive(Clone)]
@@ -282,7 +283,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             client::client_ip,
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            access::observe,
+        ))
         .with_state(state)
 }
 

@@ -53,14 +53,15 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,tower_sessions=warn".into()),
-        )
-        .init();
     let cli = Cli::parse();
     let mut config = Config::from_env()?;
+    // The long-lived processes keep a log file each; one-off commands write to stderr.
+    let file = match cli.command {
+        None | Some(Command::Serve) => Some("eventhub.log"),
+        Some(Command::Worker { .. }) => Some("worker.log"),
+        Some(_) => None,
+    };
+    let _logs = server::logs::init(&config.logs, file)?;
     // Workers run beside the site only in `serve`: `worker` starts its own, and a one-off
     // command would exit holding the jobs it claimed until their leases ran out.
     let workers = std::mem::take(&mut config.workers);

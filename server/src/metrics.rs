@@ -1,7 +1,8 @@
 //! Prometheus metrics, served as text at `/metrics`: calls, failures and latency per AI model,
 //! and how often the built-in recommender had to answer; the pipeline's jobs (enqueued,
 //! processed by outcome, run time per kind), mail and webhook deliveries; and the queue's depth
-//! per state and its oldest due job's age, read from the database at each scrape.
+//! per state and its oldest due job's age, read from the database at each scrape; HTTP
+//! requests by route and status, and their latency ([`crate::access`]).
 use axum::http::header;
 use axum::response::IntoResponse;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -32,6 +33,68 @@ pub struct KindLabel {
 pub struct KindOutcomeLabel {
     pub kind: String,
     pub outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabel {
+    pub method: String,
+    pub route: String,
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabel {
+    pub method: String,
+    pub route: String,
+}
+
+/// Requests answered, by method, matched route (`unmatched` for none, so a scan of random
+/// paths adds no series) and status; time to the answer's head, by method and route.
+#[derive(Clone)]
+pub struct HttpMetrics {
+    requests: Family<RequestLabel, Counter>,
+    duration: Family<RouteLabel, Histogram, fn() -> Histogram>,
+}
+
+fn request_duration_histogram() -> Histogram {
+    // 1 ms … ~16 s
+    Histogram::new(exponential_buckets(0.001, 2.0, 15))
+}
+
+impl HttpMetrics {
+    fn new(registry: &mut Registry) -> Self {
+        let http = HttpMetrics {
+            requests: Family::default(),
+            duration: Family::new_with_constructor(request_duration_histogram),
+        };
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by method, matched route and status",
+            http.requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to the head of the answer, by method and matched route",
+            http.duration.clone(),
+        );
+        http
+    }
+
+    pub fn answered(&self, method: &str, route: &str, status: u16, took: Duration) {
+        self.requests
+            .get_or_create(&RequestLabel {
+                method: method.to_owned(),
+                route: route.to_owned(),
+                status,
+            })
+            .inc();
+        self.duration
+            .get_or_create(&RouteLabel {
+                method: method.to_owned(),
+                route: route.to_owned(),
+            })
+            .observe(took.as_secs_f64());
+    }
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -181,6 +244,7 @@ pub struct Metrics {
     registry: Registry,
     pub ai: AiMetrics,
     pub queue: QueueGauges,
+    pub http: HttpMetrics,
 }
 
 /// What the assistant's model chain records.
@@ -269,10 +333,12 @@ impl Metrics {
         pipeline().register(&mut registry);
         let queue = QueueGauges::default();
         queue.register(&mut registry);
+        let http = HttpMetrics::new(&mut registry);
         Arc::new(Metrics {
             registry,
             ai,
             queue,
+            http,
         })
     }
 

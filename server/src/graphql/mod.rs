@@ -124,6 +124,7 @@ async fn execute(
     Extension(schema): Extension<EventHubSchema>,
     bearer: Result<Option<ApiUser>, ApiError>,
     session: tower_sessions::Session,
+    seen: Option<Extension<app::ssr::SeenUser>>,
     body: Result<ApiJson<async_graphql::Request>, ApiError>,
 ) -> Response {
     let caller = match bearer {
@@ -132,6 +133,9 @@ async fn execute(
         Ok(None) => session_user(&state, &session).await.ok(),
         Err(ApiError(refusal)) => return errors::refused(refusal).into_response(),
     };
+    if let (Some(user), Some(Extension(seen))) = (&caller, seen) {
+        seen.note(user.id.get());
+    }
     let request = match body {
         Ok(ApiJson(request)) => request,
         Err(ApiError(refusal)) => return errors::refused(refusal).into_response(),

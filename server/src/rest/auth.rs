@@ -109,6 +109,7 @@ impl FromRequestParts<AppState> for ApiUser {
         if record.blocked {
             return Err(AppError::Blocked.into());
         }
+        app::ssr::SeenUser::note_in(parts, record.user.id.get());
         Ok(ApiUser(record.user))
     }
 }

@@ -12,6 +12,7 @@ mod door;
 mod events;
 mod graphql;
 mod images;
+mod logs;
 mod mail;
 mod ops;
 mod pages;
