@@ -133,6 +133,13 @@ impl Db {
         Ok(())
     }
 
+    /// The pool's connections now: (in use, idle).
+    pub fn connections(&self) -> (u32, u32) {
+        let (size, idle) = on_db!(self, pool => (pool.size(), pool.num_idle()));
+        let idle = u32::try_from(idle).unwrap_or(u32::MAX);
+        (size.saturating_sub(idle), idle)
+    }
+
     pub fn engine(&self) -> &'static str {
         match self {
             Db::Sqlite(_) => "sqlite",

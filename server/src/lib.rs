@@ -324,5 +324,10 @@ async fn metrics_page(
         return refusal;
     }
     state.jobs.report(&state.metrics.queue).await;
+    state.metrics.scrape.set(
+        state.db.connections(),
+        state.seat_changes.open_streams(),
+        &state.config.data_dir,
+    );
     metrics::page(&state.metrics)
 }

@@ -231,6 +231,195 @@ impl QueueGauges {
     }
 }
 
+/// What the booking writer records (one set per process, through [`bookings`]): requests by
+/// outcome, the requests each transaction carried, and how many wait for the writer now.
+#[derive(Clone)]
+pub struct BookingMetrics {
+    outcomes: Family<OutcomeLabel, Counter>,
+    batch_size: Histogram,
+    queue_length: Gauge,
+}
+
+impl Default for BookingMetrics {
+    fn default() -> Self {
+        BookingMetrics {
+            outcomes: Family::default(),
+            // 1 … 256 (the writer's largest batch)
+            batch_size: Histogram::new(exponential_buckets(1.0, 2.0, 9)),
+            queue_length: Gauge::default(),
+        }
+    }
+}
+
+impl BookingMetrics {
+    /// A booking request answered: `confirmed`, `waitlisted`, `refused` (its input, the rules,
+    /// no seats and no waitlist) or `failed` (the database).
+    pub fn booked(&self, outcome: &'static str) {
+        self.outcomes.get_or_create(&OutcomeLabel { outcome }).inc();
+    }
+
+    /// One request handed to the writer.
+    pub fn queued(&self) {
+        self.queue_length.inc();
+    }
+
+    /// The writer took `n` requests into one transaction.
+    pub fn batch(&self, n: usize) {
+        self.queue_length.dec_by(n as i64);
+        self.batch_size.observe(n as f64);
+    }
+
+    fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "bookings",
+            "Booking requests by outcome (confirmed, waitlisted, refused, failed)",
+            self.outcomes.clone(),
+        );
+        registry.register(
+            "booking_batch_size",
+            "Requests one booking transaction carried",
+            self.batch_size.clone(),
+        );
+        registry.register(
+            "booking_queue_length",
+            "Requests waiting for this process's booking writer",
+            self.queue_length.clone(),
+        );
+    }
+}
+
+static BOOKINGS: std::sync::LazyLock<BookingMetrics> =
+    std::sync::LazyLock::new(BookingMetrics::default);
+
+pub fn bookings() -> &'static BookingMetrics {
+    &BOOKINGS
+}
+
+/// Read at each scrape: the database pool, the live-seat streams, the data folder's disk.
+#[derive(Clone, Default)]
+pub struct ScrapeGauges {
+    db_pool: Family<StateLabel, Gauge>,
+    live_streams: Gauge,
+    data_free: Gauge,
+    data_size: Gauge,
+}
+
+impl ScrapeGauges {
+    fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "db_pool_connections",
+            "Database connections of this process's pool, by state (in_use, idle)",
+            self.db_pool.clone(),
+        );
+        registry.register(
+            "live_streams",
+            "Live-seat streams open on this process (server-sent events and GraphQL subscriptions)",
+            self.live_streams.clone(),
+        );
+        registry.register(
+            "data_disk_free_bytes",
+            "Free space for EventHub on the disk of its data folder",
+            self.data_free.clone(),
+        );
+        registry.register(
+            "data_disk_size_bytes",
+            "Size of the disk of the data folder",
+            self.data_size.clone(),
+        );
+    }
+
+    pub fn set(&self, (in_use, idle): (u32, u32), live_streams: usize, data_dir: &std::path::Path) {
+        let pool = |state| self.db_pool.get_or_create(&StateLabel { state });
+        pool("in_use").set(i64::from(in_use));
+        pool("idle").set(i64::from(idle));
+        self.live_streams.set(live_streams as i64);
+        match rustix::fs::statvfs(data_dir) {
+            Ok(fs) => {
+                let block = fs.f_frsize as i64;
+                self.data_free.set(fs.f_bavail as i64 * block);
+                self.data_size.set(fs.f_blocks as i64 * block);
+            }
+            Err(e) => tracing::warn!("cannot read the data folder's disk: {e}"),
+        }
+    }
+}
+
+/// The standard `process_*` series (CPU, memory, open files, threads, start time), read from
+/// `/proc` at each scrape, as every Prometheus client library reports them.
+#[derive(Debug)]
+struct ProcessCollector;
+
+impl prometheus_client::collector::Collector for ProcessCollector {
+    fn encode(
+        &self,
+        mut encoder: prometheus_client::encoding::DescriptorEncoder,
+    ) -> Result<(), std::fmt::Error> {
+        use prometheus_client::encoding::EncodeMetric;
+        use prometheus_client::metrics::counter::ConstCounter;
+        use prometheus_client::metrics::gauge::ConstGauge;
+        #[cfg(target_os = "linux")]
+        {
+            let Ok(me) = procfs::process::Process::myself() else {
+                return Ok(());
+            };
+            let Ok(stat) = me.stat() else {
+                return Ok(());
+            };
+            let ticks = procfs::ticks_per_second() as f64;
+            let cpu = ConstCounter::new((stat.utime + stat.stime) as f64 / ticks);
+            cpu.encode(encoder.encode_descriptor(
+                "process_cpu_seconds",
+                "Total user and system CPU time spent in seconds",
+                None,
+                cpu.metric_type(),
+            )?)?;
+            let mut gauge = |name: &str, help: &str, value: f64| -> Result<(), std::fmt::Error> {
+                let g = ConstGauge::new(value);
+                g.encode(encoder.encode_descriptor(name, help, None, g.metric_type())?)
+            };
+            gauge(
+                "process_resident_memory_bytes",
+                "Resident memory size in bytes",
+                (stat.rss * procfs::page_size()) as f64,
+            )?;
+            gauge(
+                "process_virtual_memory_bytes",
+                "Virtual memory size in bytes",
+                stat.vsize as f64,
+            )?;
+            gauge(
+                "process_threads",
+                "Number of OS threads in the process",
+                stat.num_threads as f64,
+            )?;
+            if let Ok(fds) = me.fd_count() {
+                gauge(
+                    "process_open_fds",
+                    "Number of open file descriptors",
+                    fds as f64,
+                )?;
+            }
+            if let Ok(limits) = me.limits()
+                && let procfs::process::LimitValue::Value(max) = limits.max_open_files.soft_limit
+            {
+                gauge(
+                    "process_max_fds",
+                    "Maximum number of open file descriptors",
+                    max as f64,
+                )?;
+            }
+            if let Ok(boot) = procfs::boot_time_secs() {
+                gauge(
+                    "process_start_time_seconds",
+                    "Start time of the process since the Unix epoch in seconds",
+                    boot as f64 + stat.starttime as f64 / ticks,
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
 static PIPELINE: std::sync::LazyLock<PipelineMetrics> =
     std::sync::LazyLock::new(PipelineMetrics::default);
 
@@ -245,6 +434,7 @@ pub struct Metrics {
     pub ai: AiMetrics,
     pub queue: QueueGauges,
     pub http: HttpMetrics,
+    pub scrape: ScrapeGauges,
 }
 
 /// What the assistant's model chain records.
@@ -301,7 +491,9 @@ impl AiMetrics {
 
 impl Metrics {
     pub fn new() -> Arc<Self> {
-        let mut registry = Registry::with_prefix("eventhub");
+        let mut root = Registry::default();
+        root.register_collector(Box::new(ProcessCollector));
+        let registry = root.sub_registry_with_prefix("eventhub");
         let ai = AiMetrics {
             calls: Family::default(),
             failures: Family::default(),
@@ -330,15 +522,19 @@ impl Metrics {
             "Questions that found every place for a model call taken (EVENTHUB_AI_CONCURRENCY)",
             ai.busy.clone(),
         );
-        pipeline().register(&mut registry);
+        pipeline().register(registry);
+        bookings().register(registry);
         let queue = QueueGauges::default();
-        queue.register(&mut registry);
-        let http = HttpMetrics::new(&mut registry);
+        queue.register(registry);
+        let http = HttpMetrics::new(registry);
+        let scrape = ScrapeGauges::default();
+        scrape.register(registry);
         Arc::new(Metrics {
-            registry,
+            registry: root,
             ai,
             queue,
             http,
+            scrape,
         })
     }
 

@@ -79,14 +79,19 @@ impl Writer {
     /// Hands a command to the writer and waits for its answer (after the commit). Input that
     /// no ticket type could accept is refused here, before it reaches the batch.
     pub async fn submit(&self, command: Command) -> Result<Done, AppError> {
-        if let Command::Register { new, .. } = &command {
-            check_quantity(new.quantity, MAX_PER_REGISTRATION)?;
+        let metrics = crate::metrics::bookings();
+        if let Command::Register { new, .. } = &command
+            && let Err(e) = check_quantity(new.quantity, MAX_PER_REGISTRATION)
+        {
+            metrics.booked("refused");
+            return Err(e);
         }
         let (reply, answer) = oneshot::channel();
-        self.jobs
-            .send(Job { command, reply })
-            .await
-            .map_err(|_| internal("the booking writer has stopped"))?;
+        metrics.queued();
+        if self.jobs.send(Job { command, reply }).await.is_err() {
+            metrics.batch(1);
+            return Err(internal("the booking writer has stopped"));
+        }
         answer
             .await
             .map_err(|_| internal("the booking writer dropped a request"))?
@@ -228,6 +233,7 @@ async fn commit_batch(db: &Db, mut batch: Vec<Job>, seat_changes: &SeatChanges) 
                 mut touched,
             }) => {
                 for (job, result) in batch.into_iter().zip(results) {
+                    count(&job.command, &result);
                     let _ = job.reply.send(result);
                 }
                 touched.sort_unstable();
@@ -247,17 +253,31 @@ async fn commit_batch(db: &Db, mut batch: Vec<Job>, seat_changes: &SeatChanges) 
             }) => {
                 let job = batch.remove(i);
                 tracing::error!(error = %error, left = batch.len(), "a booking request failed; the batch runs again without it");
+                count(&job.command, &Err(AppError::Internal));
                 let _ = job.reply.send(Err(AppError::Internal));
             }
             Err(Failed { error, .. }) => {
                 tracing::error!(error = %error, jobs = batch.len(), "booking batch failed; nothing was committed");
                 for job in batch {
+                    count(&job.command, &Err(AppError::Internal));
                     let _ = job.reply.send(Err(AppError::Internal));
                 }
                 return;
             }
         }
     }
+}
+
+/// A booking's outcome in `eventhub_bookings_total` (cancellations and replays are not counted).
+fn count(command: &Command, result: &Result<Done, AppError>) {
+    let outcome = match (command, result) {
+        (Command::Cancel { .. }, _) | (_, Ok(Done::Replayed(_) | Done::Cancelled(_))) => return,
+        (_, Ok(Done::Booked(b))) if b.status == RegistrationStatus::Waitlisted => "waitlisted",
+        (_, Ok(Done::Booked(_))) => "confirmed",
+        (_, Err(AppError::Internal)) => "failed",
+        (_, Err(_)) => "refused",
+    };
+    crate::metrics::bookings().booked(outcome);
 }
 
 async fn run(db: Db, mut rx: mpsc::Receiver<Job>, seat_changes: Arc<SeatChanges>) {
@@ -269,6 +289,7 @@ async fn run(db: Db, mut rx: mpsc::Receiver<Job>, seat_changes: Arc<SeatChanges>
                 Err(_) => break,
             }
         }
+        crate::metrics::bookings().batch(batch.len());
         // Bookings lock events in id order in every process (cancellations, whose event is only
         // known inside the transaction, go last); a deadlock that remains is retried.
         batch.sort_by_key(|job| job.command.order_key());
