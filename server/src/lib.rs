@@ -329,5 +329,9 @@ async fn metrics_page(
         state.seat_changes.open_streams(),
         &state.config.data_dir,
     );
-    metrics::page(&state.metrics)
+    let accept = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    metrics::page(&state.metrics, accept)
 }

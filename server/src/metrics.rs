@@ -583,13 +583,55 @@ pub fn refuse(
 }
 
 /// The text exposition of `metrics`, as `/metrics` answers it.
-pub fn page(metrics: &Metrics) -> axum::response::Response {
-    (
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        metrics.render(),
-    )
-        .into_response()
+/// `/metrics`: OpenMetrics for a scraper that asks for it (Prometheus does), else the classic
+/// text format (what `promtool check metrics` and older tools read).
+pub fn page(metrics: &Metrics, accept: &str) -> axum::response::Response {
+    if accept.contains("application/openmetrics-text") {
+        (
+            [(
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            metrics.render(),
+        )
+            .into_response()
+    } else {
+        (
+            [(
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            classic(&metrics.render()),
+        )
+            .into_response()
+    }
+}
+
+/// OpenMetrics text as the classic format: a counter's family is named like its `_total`
+/// sample, and there are no `# UNIT` or `# EOF` lines.
+fn classic(open_metrics: &str) -> String {
+    let counters: std::collections::HashSet<&str> = open_metrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE ")?.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(open_metrics.len());
+    for line in open_metrics.lines() {
+        if line.starts_with("# UNIT ") || line == "# EOF" {
+            continue;
+        }
+        let meta = ["# HELP ", "# TYPE "]
+            .into_iter()
+            .find_map(|p| line.strip_prefix(p).map(|rest| (p, rest)));
+        match meta.and_then(|(p, rest)| {
+            let (name, tail) = rest.split_once(' ')?;
+            counters
+                .contains(name)
+                .then(|| format!("{p}{name}_total {tail}"))
+        }) {
+            Some(renamed) => out.push_str(&renamed),
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
 }
