@@ -6,7 +6,8 @@ COPY . .
 RUN bash scripts/build
 
 FROM debian:bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates && rm -rf /var/lib/apt/lists/* \
+# postgresql-client: pg_dump / pg_restore for `eventhub backup` and `restore` on PostgreSQL.
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates postgresql-client && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home /srv/eventhub eventhub
 WORKDIR /srv/eventhub
 COPY --from=build /src/target/release/eventhub /usr/local/bin/eventhub
@@ -15,5 +16,6 @@ ENV EVENTHUB_ADDR=0.0.0.0:3000 EVENTHUB_DATA_DIR=/srv/eventhub/data EVENTHUB_SIT
 RUN mkdir -p /srv/eventhub/data && chown eventhub /srv/eventhub/data
 USER eventhub
 EXPOSE 3000
-HEALTHCHECK CMD ["/bin/sh", "-c", "exec 3<>/dev/tcp/127.0.0.1/3000"]
+# `eventhub health` asks the server's own /healthz (no shell or curl needed in the image).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 CMD ["eventhub", "health"]
 CMD ["eventhub", "serve"]

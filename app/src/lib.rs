@@ -103,6 +103,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("admin/jobs") view=JobsPage ssr=SsrMode::Async/>
                         <Route path=path!("admin/mail") view=MailPage ssr=SsrMode::Async/>
                         <Route path=path!("admin/mail/:id") view=MailDetailPage ssr=SsrMode::Async/>
+                        <Route path=path!("admin/system") view=admin::ui::SystemPage ssr=SsrMode::Async/>
                         <Route path=path!("admin/reports") view=AdminReportsPage ssr=SsrMode::Async/>
                         <Route path=path!("agent/reports") view=AgentReportsPage ssr=SsrMode::Async/>
                         <Route path=path!("agent/webhooks") view=webhooks::ui::WebhooksPage ssr=SsrMode::Async/>

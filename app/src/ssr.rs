@@ -37,6 +37,7 @@ pub struct Services {
     pub job_queries: Arc<dyn crate::admin::ports::JobQueries>,
     pub job_commands: Arc<dyn crate::admin::ports::JobCommands>,
     pub mail_queries: Arc<dyn crate::admin::ports::MailQueries>,
+    pub system_queries: Arc<dyn crate::admin::ports::SystemQueries>,
 }
 
 /// The address people reach the site at (`EVENTHUB_PUBLIC_URL`), for links copied elsewhere

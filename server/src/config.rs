@@ -83,6 +83,17 @@ pub struct Config {
     /// Logs: format, folder, roll-over size and days kept (`EVENTHUB_LOG_*`; see
     /// [`crate::logs::Settings`]).
     pub logs: crate::logs::Settings,
+    /// `EVENTHUB_ENV=production` (or `development`, the default): in production the server
+    /// refuses to start with unsafe settings (see [`crate::ops::production`]).
+    pub production: bool,
+    /// Whether `EVENTHUB_SECRET_KEY` was given (production wants it, not a generated key).
+    pub secret_given: bool,
+    /// Where `eventhub worker` answers `/healthz`, `/readyz` and `/metrics`
+    /// (`EVENTHUB_WORKER_ADDR`, 127.0.0.1:3001; `off` for nowhere).
+    pub worker_addr: Option<SocketAddr>,
+    /// Scheduled backups (`EVENTHUB_BACKUP_EVERY`, `_KEEP`, `_DIR`; see
+    /// [`crate::ops::backup::Schedule`]).
+    pub backups: crate::ops::backup::Schedule,
 }
 
 /// Which chat API the models speak.
@@ -248,6 +259,10 @@ impl fmt::Debug for Config {
             .field("webhooks", &self.webhooks)
             .field("graphql", &self.graphql)
             .field("jobs", &self.jobs)
+            .field("production", &self.production)
+            .field("worker_addr", &self.worker_addr)
+            .field("backups", &self.backups)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -269,7 +284,13 @@ pub fn redact_url(url: &str) -> String {
 impl Config {
     /// Reads the environment, creating the data dir and the secret key file when missing.
     pub fn from_env() -> Result<Self> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        Self::from_vars(|name: &str| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `read` (the environment, or a table in tests); an empty value
+    /// counts as unset.
+    pub fn from_vars(read: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let var = |name: &str| read(name).filter(|v| !v.trim().is_empty());
         let addr = var("EVENTHUB_ADDR")
             .unwrap_or_else(|| "127.0.0.1:3000".into())
             .parse()
@@ -347,7 +368,25 @@ impl Config {
         let jobs = crate::jobs::Settings::from_vars(var)?;
         let reminders = crate::mail::reminders::Settings::from_vars(var)?;
         let logs = crate::logs::Settings::from_vars(var, &data_dir)?;
+        let production = match var("EVENTHUB_ENV").as_deref().map(str::trim) {
+            None | Some("development") => false,
+            Some("production") => true,
+            Some(other) => {
+                anyhow::bail!("EVENTHUB_ENV must be production or development, not {other:?}")
+            }
+        };
+        let worker_addr = match var("EVENTHUB_WORKER_ADDR").as_deref().map(str::trim) {
+            Some(off) if off.eq_ignore_ascii_case("off") => None,
+            given => Some(given.unwrap_or("127.0.0.1:3001").parse().with_context(
+                || "EVENTHUB_WORKER_ADDR must look like 127.0.0.1:3001, or be off",
+            )?),
+        };
+        let backups = crate::ops::backup::Schedule::from_vars(var, &data_dir)?;
         Ok(Config {
+            production,
+            secret_given: var("EVENTHUB_SECRET_KEY").is_some(),
+            worker_addr,
+            backups,
             reminders,
             logs,
             webhooks,
@@ -404,6 +443,11 @@ impl Config {
             reminders: crate::mail::reminders::Settings::default(),
             logs: crate::logs::Settings::from_vars(|_| None, &data_dir)
                 .expect("the default log settings"),
+            production: false,
+            secret_given: true,
+            worker_addr: None,
+            backups: crate::ops::backup::Schedule::from_vars(|_| None, &data_dir)
+                .expect("the default backup schedule"),
             data_dir,
         }
     }

@@ -26,6 +26,7 @@ pub mod logs;
 pub mod mail;
 pub mod markdown;
 pub mod metrics;
+pub mod ops;
 pub mod outbox;
 pub mod panic;
 pub mod posters;
@@ -93,6 +94,7 @@ impl FromRef<AppState> for LeptosOptions {
 impl AppState {
     /// Connects, migrates and wires the services.
     pub async fn new(config: Config) -> Result<Self> {
+        let started_at = db::now();
         let db = Db::connect_with(&config.database_url, config.db_limits).await?;
         db.migrate().await?;
         let sessions = sessions::Store::open(&db).await?;
@@ -187,6 +189,12 @@ impl AppState {
             job_queries: operators.clone(),
             job_commands: operators.clone(),
             mail_queries: operators,
+            system_queries: Arc::new(ops::system::System::new(
+                db.clone(),
+                jobs.clone(),
+                &config,
+                started_at,
+            )),
         };
         Ok(AppState {
             services,
@@ -283,6 +291,21 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             client::client_ip,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            access::observe,
+        ))
+        .with_state(state)
+}
+
+/// What `eventhub worker` answers on `EVENTHUB_WORKER_ADDR`: liveness, readiness (the
+/// database answers) and its metrics (the jobs it ran, its process), for the scraper and the
+/// orchestrator's health checks.
+pub fn worker_router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(web::healthz))
+        .route("/readyz", get(web::readyz))
+        .route("/metrics", get(metrics_page))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             access::observe,

@@ -430,7 +430,7 @@ async fn postgres_notify_wakes_an_idle_worker_long_before_its_poll() {
 
 /// PostgreSQL: two `eventhub worker` processes (two workers each) on one database race over
 /// 1,000 jobs written at once: every job runs once (claimed once: one attempt, done), and
-/// both processes take part.
+/// both processes take part. Each answers `/healthz` and `/metrics` on its own address.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_worker_processes_on_one_postgresql_run_each_of_a_thousand_jobs_once() {
     use std::io::BufRead;
@@ -447,6 +447,7 @@ async fn two_worker_processes_on_one_postgresql_run_each_of_a_thousand_jobs_once
             .env("EVENTHUB_DATABASE_URL", &db.config.database_url)
             .env("EVENTHUB_SECRET_KEY", &db.config.secret_key.0)
             .env("RUST_LOG", "warn")
+            .env("EVENTHUB_WORKER_ADDR", "127.0.0.1:0")
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::inherit())
             .spawn()
@@ -462,10 +463,15 @@ async fn two_worker_processes_on_one_postgresql_run_each_of_a_thousand_jobs_once
             );
         }
         std::thread::spawn(move || for _ in out.lines() {});
-        KillOnDrop(child)
+        let probes = line
+            .trim()
+            .rsplit_once("health and metrics on ")
+            .map(|(_, url)| url.to_owned())
+            .unwrap_or_else(|| panic!("the worker names its address: {line}"));
+        (KillOnDrop(child), probes)
     };
-    let a = spawn();
-    let b = spawn();
+    let (a, a_probes) = spawn();
+    let (b, b_probes) = spawn();
     let now = server::db::now();
     let event = server::outbox::DomainEvent::new(
         server::outbox::EventType::EventPublished,
@@ -510,6 +516,24 @@ async fn two_worker_processes_on_one_postgresql_run_each_of_a_thousand_jobs_once
     let pids: std::collections::BTreeSet<String> =
         [&a, &b].iter().map(|c| c.0.id().to_string()).collect();
     assert_eq!(processes, pids, "both processes took jobs");
+    for probes in [a_probes, b_probes] {
+        let health = reqwest::get(format!("{probes}/healthz")).await.unwrap();
+        assert_eq!(health.status(), 200);
+        let metrics = reqwest::get(format!("{probes}/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            metrics.contains("eventhub_jobs_processed_total{"),
+            "{metrics}"
+        );
+        assert!(
+            metrics.contains("process_resident_memory_bytes"),
+            "{metrics}"
+        );
+    }
     drop((a, b));
 }
 

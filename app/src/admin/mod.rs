@@ -13,6 +13,39 @@ use serde::{Deserialize, Serialize};
 
 pub type AgentRequestId = i64;
 
+/// The installation at a glance for admins (`/admin/system`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SystemStatus {
+    pub version: String,
+    /// `sqlite` or `postgres`.
+    pub engine: String,
+    /// When this server process started.
+    pub started_at: DateTime<Utc>,
+    pub uptime_seconds: i64,
+    /// SQLite: the file and its write-ahead log; PostgreSQL: the database's size.
+    pub database_bytes: i64,
+    pub jobs_pending: i64,
+    pub jobs_running: i64,
+    pub jobs_dead: i64,
+    /// How long the oldest due pending job has waited (0 when none waits).
+    pub oldest_pending_age_seconds: i64,
+    pub last_backup: Option<BackupInfo>,
+    /// `EVENTHUB_BACKUP_EVERY` in seconds; `None` when backups are not scheduled.
+    pub backup_every_seconds: Option<i64>,
+    /// The data folder's disk; `None` when it cannot be read.
+    pub disk_free_bytes: Option<i64>,
+    pub disk_total_bytes: Option<i64>,
+}
+
+/// The last backup this installation wrote.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupInfo {
+    /// The archive's file name.
+    pub file: String,
+    pub created_at: DateTime<Utc>,
+    pub bytes: i64,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AgentRequestStatus {

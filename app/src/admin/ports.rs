@@ -98,3 +98,9 @@ pub trait MailQueries: Send + Sync {
     /// One mail in full, or `NotFound`.
     async fn mail(&self, actor: &UserView, id: i64) -> Result<super::MailDetail, AppError>;
 }
+
+#[async_trait::async_trait]
+pub trait SystemQueries: Send + Sync {
+    /// Version, uptime, database size, the job queue, the last backup, the disk; admins only.
+    async fn system_status(&self, actor: &UserView) -> Result<super::SystemStatus, AppError>;
+}

@@ -176,3 +176,16 @@ pub async fn get_mail(id: i64) -> Result<super::MailDetail, AppError> {
         .await,
     )
 }
+
+/// The installation at a glance for admins (`/admin/system`).
+#[server]
+pub async fn get_system_status() -> Result<super::SystemStatus, AppError> {
+    use crate::{auth::Role, ssr};
+    ssr::with_status(
+        async {
+            let actor = ssr::require(Role::Admin).await?;
+            ssr::services()?.system_queries.system_status(&actor).await
+        }
+        .await,
+    )
+}

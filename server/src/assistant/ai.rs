@@ -129,6 +129,7 @@ impl Models {
                 }
             }
         }
+        tracing::warn!("all AI models failed: the built-in recommender answers");
         None
     }
 

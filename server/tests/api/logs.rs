@@ -138,3 +138,60 @@ on_both_engines! {
         assert_ne!(request_id(&odd), "a b\"c");
     }
 }
+
+/// Each model that fails leaves `model X failed: reason`, and the fallback `all AI models
+/// failed`, without the question's text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_models_and_the_fallback_are_logged() {
+    let logs = capture();
+    // A port nothing listens on: every call is refused at once.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let app = TestApp::with_config(Engine::Sqlite, move |config| {
+        config.ai = Some(server::config::Ai {
+            provider: server::config::AiProvider::Ollama,
+            base_url: format!("http://{dead}"),
+            api_key: None,
+            models: vec!["first-model".into(), "second-model".into()],
+            embed_model: None,
+            timeout: std::time::Duration::from_secs(1),
+            concurrent_calls: Some(4),
+        });
+    })
+    .await;
+    let (_, user) = app.bearer(app::auth::Role::User).await;
+    let question = "quiet jazz for my grandmother";
+    let reply = app
+        .call(
+            Method::POST,
+            "/api/v1/assistant/chat",
+            Some(json!({ "message": question })),
+            Some(&user),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.json()["fallback"], json!(true));
+    let (text, lines) = lines(&logs);
+    for model in ["first-model", "second-model"] {
+        let failed = format!("model {model} failed: ");
+        assert!(
+            lines.iter().any(|l| l["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with(&failed))
+                && l["model"] == model),
+            "{failed}…\n{text}"
+        );
+    }
+    assert!(
+        lines.iter().any(|l| l["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("all AI models failed"))),
+        "{text}"
+    );
+    assert!(
+        !text.contains(question),
+        "the question is the user's: {text}"
+    );
+}

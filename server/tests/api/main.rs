@@ -4,6 +4,7 @@ mod accounts;
 mod admin;
 mod assistant;
 mod auth;
+mod backup;
 mod booking_limits;
 mod bookings;
 #[path = "../common/mod.rs"]

@@ -279,3 +279,80 @@ on_both_engines! {
         assert!(text.contains("# TYPE eventhub_job_duration_seconds histogram"), "{text}");
     }
 }
+
+on_both_engines! {
+    async fn metrics_cover_requests_bookings_the_pool_streams_and_the_process(engine: Engine) {
+        let app = TestApp::new(engine).await;
+        let (_, agent) = app.bearer(Role::Agent).await;
+        let (_, user) = app.bearer(Role::User).await;
+        let (event, tt) = app.published_event(&agent, "Counted", 1, 1, 1, 0).await;
+        assert!(app.book(&user, &event, &tt, 1).await.0.is_success());
+        assert!(app.book(&user, &event, &tt, 1).await.0.is_success(), "waitlisted");
+        assert_eq!(app.get("/events", &[]).await.status, StatusCode::OK);
+        let text = app.get("/metrics", &[]).await.body;
+        for family in [
+            "eventhub_http_requests_total{method=\"GET\",route=\"/events\",status=\"200\"} 1",
+            "eventhub_http_request_duration_seconds_bucket{le=\"+Inf\",method=\"GET\",route=\"/events\"} 1",
+            "eventhub_http_requests_total{method=\"POST\",route=\"/api/v1/events/{id}/registrations\",status=\"",
+            "eventhub_bookings_total{outcome=\"confirmed\"} 1",
+            "eventhub_bookings_total{outcome=\"waitlisted\"} 1",
+            "eventhub_booking_batch_size_count ",
+            "eventhub_booking_queue_length ",
+            "eventhub_db_pool_connections{state=\"in_use\"} ",
+            "eventhub_db_pool_connections{state=\"idle\"} ",
+            "eventhub_live_streams 0",
+            "eventhub_data_disk_free_bytes ",
+            "eventhub_jobs_queue_depth{",
+            "process_resident_memory_bytes ",
+            "process_open_fds ",
+        ] {
+            assert!(text.contains(family), "{family} missing:\n{text}");
+        }
+    }
+}
+
+on_both_engines! {
+    async fn the_system_page_shows_admins_the_installation_and_no_one_else(engine: Engine) {
+        let app = TestApp::new(engine).await;
+        let config = app.state.config.clone();
+        let dead = dead_job(&app, "gamma").await;
+        let archive = config.data_dir.join("backups").join("eventhub-20261207T030000Z.tar.gz");
+        server::ops::backup::create(&app.state.db, &config.database_url, &config.data_dir, &archive)
+            .await
+            .unwrap();
+        let (_, _, cookie) = app.signed_in(Role::Admin).await;
+        let cookie = format!("{}={cookie}", server::sessions::SESSION_COOKIE);
+        let page = app.get("/admin/system", &[("cookie", &cookie)]).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let body = &page.body;
+        assert!(body.contains(&format!("data-testid=\"system-version\">{}<", env!("CARGO_PKG_VERSION"))), "{body}");
+        let engine_name = match engine { Engine::Sqlite => "SQLite", Engine::Postgres => "PostgreSQL" };
+        assert!(body.contains(&format!("data-testid=\"system-engine\">{engine_name}<")), "{body}");
+        assert!(body.contains("eventhub-20261207T030000Z.tar.gz"), "the last backup: {body}");
+        assert!(body.contains("dead letters: 1") && body.contains(&format!("href=\"/admin/jobs?state=dead#list\"")), "{body}");
+        assert!(!body.contains(&format!("data-job=\"{dead}\"")));
+        let bytes: i64 = body
+            .split("data-testid=\"system-database\" data-bytes=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .and_then(|n| n.parse().ok())
+            .expect("the database size");
+        assert!(bytes > 0, "{bytes}");
+        assert!(body.contains("free of"), "the disk: {body}");
+        // The overview links to it.
+        let overview = app.get("/admin", &[("cookie", &cookie)]).await;
+        assert!(overview.body.contains("href=\"/admin/system\""));
+        // Users, organizers and visitors get the admin-only refusal, not the facts.
+        for role in [Role::User, Role::Agent] {
+            let (_, _, other) = app.signed_in(role).await;
+            let other = format!("{}={other}", server::sessions::SESSION_COOKIE);
+            let page = app.get("/admin/system", &[("cookie", &other)]).await;
+            assert_eq!(page.status, StatusCode::FORBIDDEN, "{role:?}");
+            assert!(page.body.contains("Only admins can open this page."), "{role:?}");
+            assert!(!page.body.contains("system-version"), "{role:?}");
+        }
+        let visitor = app.get("/admin/system", &[]).await;
+        assert!(!visitor.body.contains("system-version"));
+        assert_ne!(visitor.status, StatusCode::OK);
+    }
+}

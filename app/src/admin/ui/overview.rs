@@ -52,6 +52,10 @@ pub fn AdminPage() -> impl IntoView {
                                 <h2>{t(Msg::AdminMailTitle)}</h2>
                                 <p class="muted">{t(Msg::AdminMailLead)}</p>
                             </a>
+                            <a class="panel admin-card" href="/admin/system">
+                                <h2>{t(Msg::SystemTitle)}</h2>
+                                <p class="muted">{t(Msg::AdminSystemLead)}</p>
+                            </a>
                         </div>
                         <SettingsPanel/>
                     }.into_any(),
