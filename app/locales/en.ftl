@@ -450,6 +450,7 @@ assistant-open = Open the assistant
 assistant-empty = Ask anything, for example “something for kids on Sunday morning” or “like the last concert I went to”.
 assistant-offline = The AI assistant is offline right now, so our built-in recommender picked these for you:
 assistant-offline-none = The AI assistant is offline right now, and I found no upcoming events that match. Try other dates, another city or a higher price.
+assistant-matches = These upcoming events match your question:
 assistant-waitlist-open = sold out, waitlist open
 assistant-because-last = Picked to be like “{title}”, the last event you went to.
 assistant-because-favourite = Picked with your favourite category in mind: {category}.

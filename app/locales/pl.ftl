@@ -450,6 +450,7 @@ assistant-open = Otwórz asystenta
 assistant-empty = Zapytaj o cokolwiek, np. „coś dla dzieci w niedzielę rano” albo „coś jak ostatni koncert, na którym byłem”.
 assistant-offline = Asystent AI jest teraz niedostępny, więc nasz wbudowany polecający wybrał dla Ciebie:
 assistant-offline-none = Asystent AI jest teraz niedostępny i nie znalazłem pasujących nadchodzących wydarzeń. Spróbuj innych dat, innego miasta lub wyższej ceny.
+assistant-matches = Te nadchodzące wydarzenia pasują do pytania:
 assistant-waitlist-open = wyprzedane, lista oczekujących otwarta
 assistant-because-last = Wybrane podobnie do „{title}”, ostatniego wydarzenia, na którym byłeś.
 assistant-because-favourite = Wybrane z myślą o Twojej ulubionej kategorii: {category}.

@@ -479,6 +479,11 @@ impl AiMetrics {
     }
 
     /// The built-in recommender answered because no model did (or none is configured).
+    /// A model's answer that was not used (it named none of the candidates).
+    pub fn rejected(&self, model: &str) {
+        self.failures.get_or_create(&Self::label(model)).inc();
+    }
+
     pub fn fell_back(&self) {
         self.fallbacks.inc();
     }

@@ -133,6 +133,12 @@ impl Models {
         None
     }
 
+    /// An answer that came but cannot be used (it names none of the events it was given):
+    /// counted as the model's failure.
+    pub fn unusable(&self, model: &str) {
+        self.metrics.rejected(model);
+    }
+
     /// One model's streamed answer, whole.
     async fn stream_one(
         &self,

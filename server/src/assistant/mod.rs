@@ -160,6 +160,8 @@ impl Assistant {
         let (details, cards): (Vec<EventDetail>, Vec<Recommendation>) = details.into_iter().unzip();
 
         let mut answer = None;
+        // Whether a model answered without naming any of the matching events.
+        let mut rejected = false;
         if let Some(models) = &self.models {
             let prompt = prompt::build(
                 &history,
@@ -175,15 +177,31 @@ impl Assistant {
                     .take(CARDS)
                     .map(|e| e.id)
                     .collect();
-                let named_cards = named
+                let named_cards: Vec<Recommendation> = named
                     .iter()
                     .filter_map(|id| cards.iter().find(|c| c.event.id == *id).cloned())
                     .collect();
-                answer = Some((
-                    written.text.trim().to_owned(),
-                    named_cards,
-                    Some(written.model),
-                ));
+                if named_cards.is_empty() && !cards.is_empty() {
+                    // Events match, and the model wrote about none of them: its prose is not
+                    // about this catalogue, so the recommender's cards and sentence stand.
+                    tracing::warn!(
+                        model = %written.model,
+                        "model {} named none of the {} events it was given: the recommender answers",
+                        written.model,
+                        cards.len()
+                    );
+                    models.unusable(&written.model);
+                    rejected = true;
+                    if let Some(sink) = sink {
+                        let _ = sink.send(Delta::Restart);
+                    }
+                } else {
+                    answer = Some((
+                        written.text.trim().to_owned(),
+                        named_cards,
+                        Some(written.model),
+                    ));
+                }
             }
         }
         let fallback = answer.is_none();
@@ -193,7 +211,17 @@ impl Assistant {
                 self.metrics.fell_back();
                 let picks: Vec<Recommendation> = cards.into_iter().take(CARDS).collect();
                 let items: Vec<EventListItem> = picks.iter().map(|c| c.event.clone()).collect();
-                let reply = recommend::offline_answer(&items, &profile, &intent, language);
+                let reply = if rejected {
+                    recommend::built_in_answer(
+                        &items,
+                        &profile,
+                        &intent,
+                        language,
+                        app::i18n::Msg::AssistantMatches,
+                    )
+                } else {
+                    recommend::offline_answer(&items, &profile, &intent, language)
+                };
                 if let Some(sink) = sink {
                     let _ = sink.send(Delta::Text(reply.clone()));
                 }

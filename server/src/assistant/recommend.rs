@@ -194,7 +194,18 @@ pub fn offline_answer(
     if picks.is_empty() {
         return Msg::AssistantOfflineNone.text(locale).to_owned();
     }
-    let mut text = Msg::AssistantOffline.text(locale).to_owned();
+    built_in_answer(picks, profile, intent, locale, Msg::AssistantOffline)
+}
+
+/// The recommender's answer over `picks` (at least one) after the sentence `lead`.
+pub fn built_in_answer(
+    picks: &[EventListItem],
+    profile: &Profile,
+    intent: &Intent,
+    locale: Locale,
+    lead: Msg,
+) -> String {
+    let mut text = lead.text(locale).to_owned();
     for item in picks {
         text.push('\n');
         text.push_str(&event_line(item, locale));

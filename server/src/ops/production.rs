@@ -108,8 +108,8 @@ pub async fn problems(config: &Config, db: &Db) -> Result<Vec<Problem>> {
         found.push(Problem {
             setting: "demo accounts",
             message: format!(
-                "{} exist with published passwords: delete them (`eventhub reset --keep-admins`, \
-                 or as an admin) before running in production",
+                "{} exist with published passwords: start empty with `eventhub reset`, then \
+                 create your admin with `eventhub create-user --role admin`",
                 demo.join(", ")
             ),
         });

@@ -84,6 +84,11 @@ async fn fake_ollama() -> (String, Arc<Mutex<Seen>>) {
                     )
                         .into_response();
                 }
+                // Writes about a festival that is not in the catalogue, naming no given event.
+                "storyteller" => vec![
+                    "The Tel Aviv Comedy Festival ".into(),
+                    "runs all week at the harbour.".into(),
+                ],
                 "liar" => vec![
                     "You will love ".into(),
                     "Secret Gala".into(),
@@ -153,6 +158,7 @@ async fn fake_ollama() -> (String, Arc<Mutex<Seen>>) {
             "good:latest",
             "liar:latest",
             "broken:latest",
+            "storyteller:latest",
             "slow:latest",
             "midway:latest",
             "stall:latest",
@@ -459,6 +465,23 @@ on_both_engines! {
         let (_, reply) = chat(&app, &user, json!({"message": "jazz za darmo"})).await;
         assert!(reply["reply"].as_str().unwrap().starts_with("Asystent AI jest teraz niedostępny"), "{reply}");
         assert!(card_ids(&reply).is_empty(), "no free jazz: {reply}");
+    }
+
+    async fn a_model_that_names_none_of_the_matches_leaves_the_recommenders_cards(engine: Engine) {
+        let (url, _) = fake_ollama().await;
+        let app = TestApp::with_config(engine, with_models(&url, &["storyteller"], false)).await;
+        let c = catalogue(&app).await;
+        let (_, user) = app.bearer(Role::User).await;
+        let (status, reply) = chat(&app, &user, json!({"message": "stand-up in Tel Aviv this week"})).await;
+        assert_eq!(status, StatusCode::OK, "{reply}");
+        assert_eq!(card_ids(&reply), vec![c.laugh.clone()], "{reply}");
+        assert_eq!(reply["fallback"], json!(true));
+        assert_eq!(reply["model"], Value::Null);
+        let text = reply["reply"].as_str().unwrap();
+        assert!(text.starts_with("These upcoming events match your question:"), "{text}");
+        assert!(text.contains("Laugh Factory Night") && !text.contains("Comedy Festival"), "{text}");
+        let metrics = metrics(&app).await;
+        assert!(metrics.contains("eventhub_ai_failures_total{model=\"storyteller\"} 1"), "{metrics}");
     }
 
     async fn an_event_the_model_names_but_was_not_given_is_not_shown(engine: Engine) {

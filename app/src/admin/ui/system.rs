@@ -9,7 +9,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 /// Bytes in the units people read (`B`, `kB`, `MB`, `GB`, `TB`; powers of 1000), one decimal
-/// from MB on, with the locale's decimal mark.
+/// from MB on, with the locale's decimal mark; in right-to-left text the number and its unit
+/// stay in their order (a left-to-right isolate).
 pub fn human_bytes(locale: Locale, bytes: i64) -> String {
     const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
     let mut value = bytes.max(0) as f64;
@@ -27,7 +28,16 @@ pub fn human_bytes(locale: Locale, bytes: i64) -> String {
         Locale::Pl => number.replace('.', ","),
         _ => number,
     };
-    format!("{number}\u{a0}{}", UNITS[unit])
+    isolate(locale, &format!("{number}\u{a0}{}", UNITS[unit]))
+}
+
+/// Left-to-right text (a size, a file name) inside a right-to-left sentence keeps its order.
+fn isolate(locale: Locale, text: &str) -> String {
+    if locale.dir() == "rtl" {
+        format!("\u{2066}{text}\u{2069}")
+    } else {
+        text.to_owned()
+    }
 }
 
 #[component]
@@ -73,7 +83,7 @@ fn Status(s: SystemStatus, locale: Locale) -> impl IntoView {
             t(Msg::SystemBackupAt),
             &[
                 ("at", &utc(locale, b.created_at)),
-                ("file", &b.file),
+                ("file", &isolate(locale, &b.file)),
                 ("size", &human_bytes(locale, b.bytes)),
             ],
         ),
@@ -122,7 +132,7 @@ fn Status(s: SystemStatus, locale: Locale) -> impl IntoView {
                 " · " <a href="/admin/jobs">{t(Msg::JobsTitle)}</a>
             </dd></div>
             <div><dt>{t(Msg::SystemBackup)}</dt><dd data-testid="system-backup">{backup}<br/><span class="muted">{schedule}</span></dd></div>
-            <div><dt>{t(Msg::SystemDisk)}</dt><dd data-testid="system-disk" class:alert-text=low_disk>{disk}</dd></div>
+            <div><dt>{t(Msg::SystemDisk)}</dt><dd data-testid="system-disk" class:low-disk=low_disk>{disk}</dd></div>
         </dl>
     }
 }
@@ -137,7 +147,10 @@ mod tests {
         assert_eq!(human_bytes(Locale::En, 4_096), "4\u{a0}kB");
         assert_eq!(human_bytes(Locale::En, 12_345_678), "12.3\u{a0}MB");
         assert_eq!(human_bytes(Locale::Pl, 12_345_678), "12,3\u{a0}MB");
-        assert_eq!(human_bytes(Locale::He, 3_000_000_000_000), "3.0\u{a0}TB");
+        assert_eq!(
+            human_bytes(Locale::He, 3_000_000_000_000),
+            "\u{2066}3.0\u{a0}TB\u{2069}"
+        );
         assert_eq!(human_bytes(Locale::En, -5), "0\u{a0}B");
     }
 }
