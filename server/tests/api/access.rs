@@ -890,6 +890,12 @@ fn table() -> Vec<Row> {
             [401, 403, 401, 403, 403, 200],
         ),
         row(
+            sfn::<aq::GetSystemStatus>(),
+            Shared,
+            |_, _, _| form(&aq::GetSystemStatus {}),
+            [401, 403, 401, 403, 403, 200],
+        ),
+        row(
             sfn::<aq::ListJobs>(),
             Shared,
             |_, _, _| {
