@@ -121,6 +121,11 @@ pub struct Ai {
     /// 4; `off` for no limit). A question that finds no free place within a moment is
     /// answered by the built-in recommender instead of queueing behind the model.
     pub concurrent_calls: Option<usize>,
+    /// The whole answer's time, all models together (`EVENTHUB_AI_DEADLINE_SECS`, 20; `off`).
+    /// When it passes, the retrieved cards and the built-in sentence are the answer.
+    pub deadline: Option<std::time::Duration>,
+    /// The most tokens a model may write for one answer (`EVENTHUB_AI_MAX_TOKENS`, 320; `off`).
+    pub max_tokens: Option<u32>,
 }
 
 impl Ai {
@@ -170,8 +175,28 @@ impl Ai {
             Some(0) => anyhow::bail!("EVENTHUB_AI_CONCURRENCY must be positive or `off`"),
             calls => calls.map(|n| n as usize),
         };
+        let deadline = match parse_limit(
+            "EVENTHUB_AI_DEADLINE_SECS",
+            var("EVENTHUB_AI_DEADLINE_SECS").as_deref(),
+            20,
+        )? {
+            Some(0) => anyhow::bail!("EVENTHUB_AI_DEADLINE_SECS must be positive or `off`"),
+            secs => secs.map(std::time::Duration::from_secs),
+        };
+        let max_tokens = match parse_limit(
+            "EVENTHUB_AI_MAX_TOKENS",
+            var("EVENTHUB_AI_MAX_TOKENS").as_deref(),
+            320,
+        )? {
+            Some(n) if !(64..=u64::from(u32::MAX)).contains(&n) => {
+                anyhow::bail!("EVENTHUB_AI_MAX_TOKENS must be at least 64 (or `off`), not {n}")
+            }
+            n => n.map(|n| n as u32),
+        };
         Ok(Some(Ai {
             concurrent_calls,
+            deadline,
+            max_tokens,
             provider,
             base_url: base_url.trim_end_matches('/').to_owned(),
             api_key: var("EVENTHUB_AI_API_KEY").map(Secret),
@@ -638,6 +663,29 @@ mod tests {
         assert_eq!(ai.base_url, "http://127.0.0.1:11434");
         assert_eq!(ai.models, ["llama3.2", "qwen2.5:1.5b"]);
         assert_eq!(ai.timeout, std::time::Duration::from_secs(20));
+        assert_eq!(ai.deadline, Some(std::time::Duration::from_secs(20)));
+        assert_eq!(ai.max_tokens, Some(320));
+        let base = [
+            ("EVENTHUB_OLLAMA_URL", "http://127.0.0.1:11434"),
+            ("EVENTHUB_AI_MODELS", "a"),
+        ];
+        let with = |extra: (&str, &str)| {
+            let mut pairs = base.to_vec();
+            pairs.push(extra);
+            Ai::from_vars(vars(&pairs))
+        };
+        let off = with(("EVENTHUB_AI_DEADLINE_SECS", "off")).unwrap().unwrap();
+        assert_eq!(off.deadline, None);
+        let uncapped = with(("EVENTHUB_AI_MAX_TOKENS", "off")).unwrap().unwrap();
+        assert_eq!(uncapped.max_tokens, None);
+        for bad in [
+            ("EVENTHUB_AI_DEADLINE_SECS", "0"),
+            ("EVENTHUB_AI_DEADLINE_SECS", "soon"),
+            ("EVENTHUB_AI_MAX_TOKENS", "10"),
+        ] {
+            let err = with(bad).unwrap_err().to_string();
+            assert!(err.contains(bad.0), "{err}");
+        }
         let openai = Ai::from_vars(vars(&[
             ("EVENTHUB_AI_PROVIDER", "openai"),
             ("EVENTHUB_AI_URL", "https://api.example.com/v1"),

@@ -33,6 +33,10 @@ pub enum Speaker {
 pub struct Recommendation {
     pub event: EventListItem,
     pub ticket_type: TicketTypeId,
+    /// Why the model picked it, in the question's language (checked against the event's own
+    /// facts); `None` when the built-in recommender picked it or the reason did not hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl Recommendation {
@@ -51,6 +55,9 @@ pub struct ChatMessage {
     pub pending: bool,
     pub model: Option<String>,
     pub fallback: bool,
+    /// The answer's deadline cut the model off: the cards are the retrieved ones.
+    #[serde(default)]
+    pub deadline_hit: bool,
     pub recommendations: Vec<Recommendation>,
     pub created_at: DateTime<Utc>,
 }
@@ -85,7 +92,8 @@ pub struct Asked {
 }
 
 /// A written answer. `model` is the model that wrote it; `fallback` when none did and the
-/// built-in recommender answered.
+/// built-in recommender answered; `deadline_hit` when the answer's deadline cut the model off
+/// (the retrieved cards and the recommender's sentence stand).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssistantReply {
     pub conversation_id: ConversationId,
@@ -93,12 +101,18 @@ pub struct AssistantReply {
     pub recommendations: Vec<Recommendation>,
     pub model: Option<String>,
     pub fallback: bool,
+    #[serde(default)]
+    pub deadline_hit: bool,
 }
 
-/// What the reply stream (`/assistant/replies/{id}`, server-sent events) carries: pieces of text
-/// as a model writes them, `restart` when that model failed and the next one starts over, the
-/// finished reply, or `failed` with an error kind (the page shows its own words for it).
+/// What the reply stream (`/assistant/replies/{id}`, server-sent events) carries: the matching
+/// events' cards as soon as retrieval found them (`cards`, before any model writes), pieces of
+/// checked text as a model writes them, `restart` when that model failed and the next one starts
+/// over, `slow` once when the answer is taking long, the finished reply, or `failed` with an
+/// error kind (the page shows its own words for it).
 pub mod stream {
+    pub const CARDS: &str = "cards";
+    pub const SLOW: &str = "slow";
     pub const DELTA: &str = "delta";
     pub const RESTART: &str = "restart";
     pub const DONE: &str = "done";

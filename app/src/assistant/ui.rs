@@ -141,6 +141,9 @@ fn RecommendationCard(card: Recommendation) -> impl IntoView {
     view! {
         <div class="recommendation" data-testid="recommendation">
             <EventCard item=card.event/>
+            {card.reason.map(|reason| view! {
+                <p class="recommendation-reason" dir="auto" data-testid="recommendation-reason">{reason}</p>
+            })}
             <div class="recommendation-actions">
                 <ActionForm action=book attr:class="inline-form">
                     <input type="hidden" name="event_id" value=event_id.to_string()/>
@@ -161,10 +164,13 @@ fn RecommendationCard(card: Recommendation) -> impl IntoView {
 fn ReplyStream(id: MessageId) -> impl IntoView {
     let (text, set_text) = signal(String::new());
     let (failed, set_failed) = signal(false);
+    // The matching events, shown as soon as retrieval found them.
+    let (cards, set_cards) = signal(Vec::<Recommendation>::new());
+    let (slow, set_slow) = signal(false);
     let refresh = use_context::<Refresh>();
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
-        use super::stream::{DELTA, DONE, FAILED, RESTART};
+        use super::stream::{CARDS, DELTA, DONE, FAILED, RESTART, SLOW};
         use wasm_bindgen::JsCast;
         use wasm_bindgen::closure::Closure;
         let Ok(source) = web_sys::EventSource::new(&format!("/assistant/replies/{id}")) else {
@@ -184,6 +190,20 @@ fn ReplyStream(id: MessageId) -> impl IntoView {
         let on_restart =
             Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |_: web_sys::MessageEvent| {
                 set_text.set(String::new());
+            });
+        let on_cards =
+            Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+                if let Some(found) = e
+                    .data()
+                    .as_string()
+                    .and_then(|d| serde_json::from_str::<Vec<Recommendation>>(&d).ok())
+                {
+                    set_cards.set(found);
+                }
+            });
+        let on_slow =
+            Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |_: web_sys::MessageEvent| {
+                set_slow.set(true);
             });
         let closer = source.clone();
         let on_done =
@@ -212,12 +232,18 @@ fn ReplyStream(id: MessageId) -> impl IntoView {
             source.add_event_listener_with_callback(RESTART, on_restart.as_ref().unchecked_ref());
         let _ = source.add_event_listener_with_callback(DONE, on_done.as_ref().unchecked_ref());
         let _ = source.add_event_listener_with_callback(FAILED, on_failed.as_ref().unchecked_ref());
-        let held =
-            send_wrapper::SendWrapper::new((source, on_delta, on_restart, on_done, on_failed));
+        let _ = source.add_event_listener_with_callback(CARDS, on_cards.as_ref().unchecked_ref());
+        let _ = source.add_event_listener_with_callback(SLOW, on_slow.as_ref().unchecked_ref());
+        let held = send_wrapper::SendWrapper::new((
+            source,
+            (on_delta, on_restart, on_cards, on_slow),
+            on_done,
+            on_failed,
+        ));
         on_cleanup(move || held.take().0.close());
     });
     #[cfg(not(feature = "hydrate"))]
-    let _ = (id, set_text, set_failed, refresh);
+    let _ = (id, set_text, set_failed, refresh, set_cards, set_slow);
     view! {
         <li class="chat-message chat-assistant chat-pending" data-testid="assistant-streaming" aria-busy="true">
             <p class="chat-who">{t(Msg::AssistantName)}</p>
@@ -227,6 +253,16 @@ fn ReplyStream(id: MessageId) -> impl IntoView {
                 view! { <p class="chat-text muted">{t(Msg::AssistantAsking)}</p> }.into_any()
             } else {
                 view! { <p class="chat-text" dir="auto">{move || text.get()}</p> }.into_any()
+            }}
+            {move || (slow.get() && !failed.get()).then(|| view! {
+                <p class="muted small" role="status" data-testid="assistant-slow">{t(Msg::AssistantSlow)}</p>
+            })}
+            {move || {
+                let found = cards.get();
+                (!found.is_empty()).then(|| view! {
+                    <p class="chat-who small">{t(Msg::AssistantMatchingNow)}</p>
+                    <Cards cards=found/>
+                })
             }}
         </li>
     }

@@ -1,8 +1,11 @@
 //! The chain of language models: Ollama (`/api/chat` streamed as JSON lines, `/api/embed`,
 //! `/api/tags`) or an OpenAI-compatible endpoint (`/chat/completions` streamed as server-sent
 //! events, `/embeddings`). Models are tried in order; each failure is logged with its reason and
-//! counted, and the next model starts over. Nothing here reaches the user as text: a failure
-//! only makes the caller fall back to the built-in recommender.
+//! counted, and the next model starts over. Answers are asked for in the provider's JSON output
+//! mode (Ollama `format`, OpenAI-compatible `response_format`) with a token cap; the caller's
+//! [`Listener`] reads each piece as it comes and may end the answer (it repeats itself). One
+//! deadline bounds the whole chain. Nothing here reaches the user as text: a failure only makes
+//! the caller fall back to the built-in recommender.
 use crate::config::{Ai, AiProvider};
 use crate::metrics::AiMetrics;
 use futures_util::StreamExt;
@@ -10,7 +13,6 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// One message of a chat prompt.
@@ -23,9 +25,32 @@ pub struct Turn {
 /// What a streamed answer sends while it is being written.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Delta {
+    /// The matching events, before any model writes (the page shows them at once).
+    Cards(Vec<app::assistant::Recommendation>),
     Text(String),
     /// The model writing failed; what was sent so far is void and the next model starts.
     Restart,
+}
+
+/// Reads a model's answer while it streams.
+pub trait Listener: Send {
+    /// The next piece of the answer's raw text; an error ends this model's answer as failed.
+    fn piece(&mut self, piece: &str) -> Result<(), Failure>;
+    /// This model's answer failed: what it wrote so far is void (the next model starts over).
+    fn restart(&mut self);
+}
+
+/// How the chain ended.
+#[derive(Debug)]
+pub enum Outcome {
+    Answered(Answer),
+    /// Every model failed (each is logged and counted); `spoke` when one of them did answer
+    /// but had to be cut off (it repeated itself), so the AI is not simply offline.
+    Failed {
+        spoke: bool,
+    },
+    /// The deadline passed before any model finished; the chain stopped there.
+    DeadlineHit,
 }
 
 /// A finished answer and the model that wrote it.
@@ -53,12 +78,26 @@ pub enum Failure {
     NotPulled,
     #[error("every place for a model call is taken")]
     Busy,
+    #[error("the answer's deadline passed")]
+    Deadline,
+    #[error("the model repeats itself: {0:?}")]
+    Repeats(String),
 }
 
 /// How long the list of pulled models (`/api/tags`) is trusted.
 const TAGS_FRESH: Duration = Duration::from_secs(30);
-/// An answer may take this many timeouts in all, however steadily it streams.
+/// Without a deadline, an answer may take this many timeouts in all, however steadily it
+/// streams.
 pub const TOTAL_TIMEOUTS: u32 = 6;
+
+/// What `response_format` an OpenAI-compatible server takes: `json_schema` (OpenAI, vLLM,
+/// llama.cpp's server) or `json_object` with a `schema` (llama-cpp-python). Learnt from the
+/// first refusal and remembered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum JsonMode {
+    Schema,
+    Object,
+}
 
 pub struct Models {
     http: reqwest::Client,
@@ -67,6 +106,9 @@ pub struct Models {
     tags: Mutex<Option<(Instant, Vec<String>)>>,
     /// Places for model calls, all users together (`EVENTHUB_AI_CONCURRENCY`); `None`: no limit.
     places: Option<Arc<Semaphore>>,
+    json_mode: Mutex<JsonMode>,
+    /// The JSON schema answers are asked to follow.
+    schema: Value,
 }
 
 /// How long a question waits for a free place before the built-in recommender answers it.
@@ -84,7 +126,14 @@ impl Models {
             config,
             metrics,
             tags: Mutex::new(None),
+            json_mode: Mutex::new(JsonMode::Schema),
+            schema: super::grounding::answer_schema(),
         }
+    }
+
+    /// The deadline of an answer starting now, if there is one.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.config.deadline.map(|d| Instant::now() + d)
     }
 
     /// The embeddings model, when semantic retrieval is on.
@@ -92,30 +141,31 @@ impl Models {
         self.config.embed_model.as_deref()
     }
 
-    /// Asks each model in turn; the first non-empty answer wins. `sink` receives the answer as
-    /// it is written. `None` when every model failed.
+    /// Asks each model in turn; the first complete answer wins. `listener` reads the answer as
+    /// it is written. Nothing is tried after `deadline`.
     pub async fn chat(
         &self,
         prompt: &[Turn],
-        sink: Option<&UnboundedSender<Delta>>,
-    ) -> Option<Answer> {
+        listener: &mut dyn Listener,
+        deadline: Option<Instant>,
+    ) -> Outcome {
         let Ok(_place) = self.place().await else {
             tracing::warn!("every place for a model call is taken: the recommender answers");
             self.metrics.busy();
-            return None;
+            return Outcome::Failed { spoke: false };
         };
         let pulled = self.pulled().await;
+        let mut spoke = false;
         for model in &self.config.models {
             let started = Instant::now();
-            let mut sent = false;
             let result = match &pulled {
                 Some(names) if !is_pulled(names, model) => Err(Failure::NotPulled),
-                _ => self.stream_one(model, prompt, sink, &mut sent).await,
+                _ => self.stream_one(model, prompt, listener, deadline).await,
             };
             match result {
                 Ok(text) => {
                     self.metrics.answered(model, started.elapsed());
-                    return Some(Answer {
+                    return Outcome::Answered(Answer {
                         model: model.clone(),
                         text,
                     });
@@ -123,20 +173,89 @@ impl Models {
                 Err(reason) => {
                     tracing::warn!(model = %model, "model {model} failed: {reason}");
                     self.metrics.failed(model, started.elapsed());
-                    if sent && let Some(sink) = sink {
-                        let _ = sink.send(Delta::Restart);
+                    listener.restart();
+                    spoke |= matches!(reason, Failure::Repeats(_));
+                    if matches!(reason, Failure::Deadline) {
+                        tracing::warn!(
+                            "the answer's deadline passed: the retrieved events and the built-in recommender answer"
+                        );
+                        return Outcome::DeadlineHit;
                     }
                 }
             }
         }
         tracing::warn!("all AI models failed: the built-in recommender answers");
-        None
+        Outcome::Failed { spoke }
     }
 
-    /// An answer that came but cannot be used (it names none of the events it was given):
+    /// An answer that came but cannot be used (not the JSON asked for, no valid pick):
     /// counted as the model's failure.
     pub fn unusable(&self, model: &str) {
         self.metrics.rejected(model);
+    }
+
+    /// The chat request's body for `model`, in the provider's JSON output mode.
+    fn chat_body(&self, model: &str, prompt: &[Turn]) -> Value {
+        match self.config.provider {
+            AiProvider::Ollama => {
+                let mut options = json!({ "temperature": 0.2 });
+                if let Some(cap) = self.config.max_tokens {
+                    options["num_predict"] = json!(cap);
+                }
+                json!({ "model": model, "messages": prompt, "stream": true,
+                        "format": self.schema, "options": options })
+            }
+            AiProvider::OpenAi => {
+                let format = match *self.json_mode.lock().expect("json mode lock") {
+                    JsonMode::Schema => json!({ "type": "json_schema", "json_schema": {
+                        "name": "eventhub_answer", "schema": self.schema } }),
+                    JsonMode::Object => json!({ "type": "json_object", "schema": self.schema }),
+                };
+                let mut body = json!({ "model": model, "messages": prompt, "stream": true,
+                                       "temperature": 0.2, "response_format": format });
+                if let Some(cap) = self.config.max_tokens {
+                    body["max_tokens"] = json!(cap);
+                }
+                body
+            }
+        }
+    }
+
+    /// Sends the chat request; an OpenAI-compatible server that refuses `json_schema` is asked
+    /// again with `json_object` (and that is remembered).
+    async fn send_chat(
+        &self,
+        model: &str,
+        prompt: &[Turn],
+        wait: Duration,
+    ) -> Result<reqwest::Response, Failure> {
+        loop {
+            let request = match self.config.provider {
+                AiProvider::Ollama => self.http.post(format!("{}/api/chat", self.config.base_url)),
+                AiProvider::OpenAi => self.authorized(
+                    self.http
+                        .post(format!("{}/chat/completions", self.config.base_url)),
+                ),
+            }
+            .json(&self.chat_body(model, prompt));
+            let response = tokio::time::timeout(wait, request.send())
+                .await
+                .map_err(|_| Failure::Timeout(wait))?
+                .map_err(|e| Failure::Network(e.without_url().to_string()))?;
+            let refused = matches!(response.status().as_u16(), 400 | 422);
+            let retry = refused && self.config.provider == AiProvider::OpenAi && {
+                let mut mode = self.json_mode.lock().expect("json mode lock");
+                std::mem::replace(&mut *mode, JsonMode::Object) == JsonMode::Schema
+            };
+            if retry {
+                tracing::info!(
+                    model = %model,
+                    "the server refused response_format json_schema: asking with json_object"
+                );
+                continue;
+            }
+            return checked(response, wait).await;
+        }
     }
 
     /// One model's streamed answer, whole.
@@ -144,37 +263,33 @@ impl Models {
         &self,
         model: &str,
         prompt: &[Turn],
-        sink: Option<&UnboundedSender<Delta>>,
-        sent: &mut bool,
+        listener: &mut dyn Listener,
+        deadline: Option<Instant>,
     ) -> Result<String, Failure> {
         let timeout = self.config.timeout;
-        let deadline = Instant::now() + timeout * TOTAL_TIMEOUTS;
-        let request = match self.config.provider {
-            AiProvider::Ollama => self
-                .http
-                .post(format!("{}/api/chat", self.config.base_url))
-                .json(&json!({ "model": model, "messages": prompt, "stream": true,
-                               "options": { "temperature": 0.3 } })),
-            AiProvider::OpenAi => self
-                .authorized(
-                    self.http
-                        .post(format!("{}/chat/completions", self.config.base_url)),
-                )
-                .json(&json!({ "model": model, "messages": prompt, "stream": true,
-                               "temperature": 0.3 })),
+        let deadline = deadline.unwrap_or_else(|| Instant::now() + timeout * TOTAL_TIMEOUTS);
+        // The next wait: the timeout, or what is left before the deadline.
+        let next_wait = || {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                Err(Failure::Deadline)
+            } else {
+                Ok((timeout.min(left), left <= timeout))
+            }
         };
-        let response = tokio::time::timeout(timeout, request.send())
-            .await
-            .map_err(|_| Failure::Timeout(timeout))?
-            .map_err(|e| Failure::Network(e.without_url().to_string()))?;
-        let response = checked(response, timeout).await?;
+        let (wait, last) = next_wait()?;
+        let response = match self.send_chat(model, prompt, wait).await {
+            Err(Failure::Timeout(_)) if last => return Err(Failure::Deadline),
+            other => other?,
+        };
         let mut body = response.bytes_stream();
         let mut pending = Vec::<u8>::new();
         let mut text = String::new();
         let mut ended = false;
         loop {
-            let wait = timeout.min(deadline.saturating_duration_since(Instant::now()));
+            let (wait, last) = next_wait()?;
             match tokio::time::timeout(wait, body.next()).await {
+                Err(_) if last => return Err(Failure::Deadline),
                 Err(_) => return Err(Failure::Timeout(timeout)),
                 Ok(None) => {
                     // The last line may come without its newline.
@@ -193,11 +308,8 @@ impl Models {
                     Piece::Last(piece) => (piece, true),
                     Piece::Nothing => continue,
                 };
-                if let Some(sink) = sink
-                    && !piece.is_empty()
-                {
-                    let _ = sink.send(Delta::Text(piece.clone()));
-                    *sent = true;
+                if !piece.is_empty() {
+                    listener.piece(&piece)?;
                 }
                 text.push_str(&piece);
                 if done {

@@ -5,12 +5,13 @@ use super::Assistant;
 use crate::db::{Db, Tx, now};
 use crate::error::{StoreError, StoreResult};
 use crate::sql::Sql;
-use app::assistant::{AssistantReply, ConversationId, MessageId, Speaker};
+use app::assistant::{AssistantReply, ConversationId, MessageId, Recommendation, Speaker};
 use app::auth::UserView;
 use app::error::AppError;
 use app::events::EventId;
 use app::ssr::internal;
 use chrono::{DateTime, Duration, Utc};
+use std::collections::HashMap;
 
 /// Earlier messages a model sees (three questions and their answers).
 const HISTORY: i64 = 6;
@@ -57,8 +58,30 @@ pub(super) struct MessageRow {
     pub(super) model: Option<String>,
     pub(super) fallback: bool,
     pub(super) event_ids: String,
+    pub(super) reasons: String,
+    pub(super) deadline_hit: bool,
     pub(super) created_at: DateTime<Utc>,
 }
+
+impl MessageRow {
+    /// The stored answer's cards among `cards` (those still bookable), with their reasons.
+    pub(super) fn cards(&self, cards: &HashMap<EventId, Recommendation>) -> Vec<Recommendation> {
+        let reasons: HashMap<String, String> =
+            serde_json::from_str(&self.reasons).unwrap_or_default();
+        ids_of(&self.event_ids)
+            .iter()
+            .filter_map(|id| {
+                let mut card = cards.get(id)?.clone();
+                card.reason = reasons.get(&id.to_string()).cloned();
+                Some(card)
+            })
+            .collect()
+    }
+}
+
+/// The columns of a stored message.
+pub(super) const MESSAGE_COLUMNS: &str =
+    "id, role, content, status, model, fallback, event_ids, reasons, deadline_hit, created_at";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct QuestionRow {
@@ -159,6 +182,13 @@ impl Assistant {
         answer: StoredAnswer<'_>,
     ) -> StoreResult<bool> {
         let now = now();
+        let ids: Vec<EventId> = answer.cards.iter().map(|c| c.event.id).collect();
+        let reasons: HashMap<String, &str> = answer
+            .cards
+            .iter()
+            .filter_map(|c| Some((c.event.id.to_string(), c.reason.as_deref()?)))
+            .collect();
+        let reasons = serde_json::to_string(&reasons).map_err(internal)?;
         let stored = async {
             let mut tx = self.db.begin_write().await?;
             let held = tx
@@ -177,14 +207,17 @@ impl Assistant {
             }
             tx.execute(
                 Sql::new(
-                    "INSERT INTO assistant_messages (conversation_id, role, content, status, model, fallback, event_ids, question_id, created_at) \
-                     VALUES ($1, 'assistant', $2, 'done', $3, $4, $5, $6, $7)",
+                    "INSERT INTO assistant_messages (conversation_id, role, content, status, model, fallback, \
+                     event_ids, reasons, deadline_hit, question_id, created_at) \
+                     VALUES ($1, 'assistant', $2, 'done', $3, $4, $5, $6, $7, $8, $9)",
                 )
                 .arg(conversation)
                 .arg(answer.reply)
                 .arg(answer.model)
                 .arg(answer.fallback)
-                .arg(ids_text(answer.ids))
+                .arg(ids_text(&ids))
+                .arg(reasons)
+                .arg(answer.deadline_hit)
                 .arg(claim.question)
                 .arg(now),
             )
@@ -213,22 +246,24 @@ impl Assistant {
         let row = self
             .db
             .fetch_optional::<MessageRow>(
-                Sql::new(
-                    "SELECT id, role, content, status, model, fallback, event_ids, created_at FROM assistant_messages \
-                     WHERE conversation_id = $1 AND question_id = $2 AND role = 'assistant' ORDER BY id LIMIT 1",
-                )
+                Sql::new(&format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM assistant_messages \
+                     WHERE conversation_id = $1 AND question_id = $2 AND role = 'assistant' ORDER BY id LIMIT 1"
+                ))
                 .arg(conversation)
                 .arg(question),
             )
             .await
             .map_err(StoreError::from)?
         .ok_or_else(|| internal(format!("question {question} is done but has no answer")))?;
+        let cards = self.cards(actor, &ids_of(&row.event_ids)).await?;
         Ok(AssistantReply {
             conversation_id: conversation,
-            recommendations: self.recommendations(actor, &ids_of(&row.event_ids)).await?,
+            recommendations: row.cards(&cards),
             reply: row.content,
             model: row.model,
             fallback: row.fallback,
+            deadline_hit: row.deadline_hit,
         })
     }
 
@@ -264,7 +299,8 @@ pub(super) struct StoredAnswer<'a> {
     pub(super) reply: &'a str,
     pub(super) model: Option<&'a str>,
     pub(super) fallback: bool,
-    pub(super) ids: &'a [EventId],
+    pub(super) deadline_hit: bool,
+    pub(super) cards: &'a [Recommendation],
 }
 
 pub(super) fn speaker(role: &str) -> Speaker {

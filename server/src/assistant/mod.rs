@@ -5,6 +5,7 @@
 //! stream (`/assistant/replies/{id}`) is in `stream.rs`.
 pub mod ai;
 mod conversations;
+pub mod grounding;
 pub mod intent;
 mod lexicon;
 pub mod prompt;
@@ -20,7 +21,7 @@ use crate::events::Events;
 use crate::limiter::UseLimiter;
 use crate::metrics::AiMetrics;
 use crate::sql::Sql;
-use ai::{Delta, Models};
+use ai::{Delta, Failure, Listener, Models, Outcome};
 use app::assistant::ports::{AssistantCommands, AssistantQueries};
 use app::assistant::{
     Asked, AssistantReply, ChatMessage, Conversation, ConversationId, ConversationSummary,
@@ -30,9 +31,12 @@ use app::auth::UserView;
 use app::error::AppError;
 use app::events::ports::EventQueries;
 use app::events::{EventDetail, EventId, EventListItem};
-use app::i18n::Locale;
+use app::i18n::{Locale, Msg};
 use chrono::{DateTime, Utc};
-use conversations::{Claim, MessageRow, QuestionRow, StoredAnswer, ids_of, speaker};
+use conversations::{
+    Claim, MESSAGE_COLUMNS, MessageRow, QuestionRow, StoredAnswer, ids_of, speaker,
+};
+use grounding::{Grounds, ReplyStream};
 use recommend::Profile;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -43,6 +47,9 @@ use tokio::sync::mpsc::UnboundedSender;
 const PROMPT_EVENTS: usize = 6;
 /// Events an answer shows as cards.
 const CARDS: usize = 4;
+/// An answer still being written after this long makes the page say the AI is slow (half the
+/// deadline when that is shorter).
+const SLOW_AFTER: std::time::Duration = std::time::Duration::from_secs(4);
 /// Messages a conversation page shows (the latest).
 const SHOWN: i64 = 40;
 /// A question claimed this long ago by a request that never answered is claimed again (at
@@ -58,8 +65,11 @@ pub struct Assistant {
     /// Questions per user (`EVENTHUB_AI_RATE`); `None` when off.
     limiter: Option<UseLimiter>,
     claim_stale: std::time::Duration,
-    /// The catalogue's cities (for reading questions), read again after `CITIES_FRESH`.
-    cities: std::sync::Mutex<Option<(Instant, Arc<Vec<String>>)>>,
+    /// How long an answer may take before the page is told the AI is slow.
+    slow_after: std::time::Duration,
+    /// The catalogue's cities, venues and organizers (for reading questions and checking
+    /// answers), read again after `CITIES_FRESH`.
+    places: std::sync::Mutex<Option<(Instant, Arc<retrieval::Places>)>>,
 }
 
 impl Assistant {
@@ -72,9 +82,16 @@ impl Assistant {
     ) -> Arc<Self> {
         // Every model may use its whole allowance, one after the other.
         let chain = config.ai.as_ref().map_or(std::time::Duration::ZERO, |ai| {
-            ai.timeout * (ai::TOTAL_TIMEOUTS + 1) * ai.models.len().max(1) as u32
+            ai.deadline
+                .unwrap_or(ai.timeout * (ai::TOTAL_TIMEOUTS + 1) * ai.models.len().max(1) as u32)
         });
+        let slow_after = config
+            .ai
+            .as_ref()
+            .and_then(|ai| ai.deadline)
+            .map_or(SLOW_AFTER, |deadline| SLOW_AFTER.min(deadline / 2));
         Arc::new(Assistant {
+            slow_after,
             claim_stale: (chain + std::time::Duration::from_secs(60)).max(CLAIM_STALE_MIN),
             models: config.ai.clone().map(|ai| Models::new(ai, metrics.clone())),
             db,
@@ -82,8 +99,13 @@ impl Assistant {
             bookings,
             metrics,
             limiter: config.assistant_rate.map(UseLimiter::for_rate),
-            cities: std::sync::Mutex::new(None),
+            places: std::sync::Mutex::new(None),
         })
+    }
+
+    /// How long an answer may take before the page is told the AI is slow.
+    pub fn slow_after(&self) -> std::time::Duration {
+        self.slow_after
     }
 
     /// Answers the actor's question `question`, sending the text to `sink` as it is written.
@@ -158,11 +180,26 @@ impl Assistant {
             }
         }
         let (details, cards): (Vec<EventDetail>, Vec<Recommendation>) = details.into_iter().unzip();
+        // The page shows the matching events at once, whatever a model then makes of them.
+        if let Some(sink) = sink {
+            let _ = sink.send(Delta::Cards(cards.iter().take(CARDS).cloned().collect()));
+        }
 
         let mut answer = None;
-        // Whether a model answered without naming any of the matching events.
-        let mut rejected = false;
+        // Why the recommender writes the answer, when it does.
+        let mut lead = Lead::Offline;
         if let Some(models) = &self.models {
+            let grounds = self
+                .grounds(
+                    actor,
+                    &row.content,
+                    &profile,
+                    &details,
+                    &ranked,
+                    language,
+                    now,
+                )
+                .await?;
             let prompt = prompt::build(
                 &history,
                 &row.content,
@@ -170,57 +207,54 @@ impl Assistant {
                 &about_user(&profile, language),
                 language,
             );
-            if let Some(written) = models.chat(&prompt, sink).await {
-                let shown: Vec<EventListItem> = cards.iter().map(|c| c.event.clone()).collect();
-                let named: Vec<EventId> = prompt::named_in(&written.text, &shown)
-                    .into_iter()
-                    .take(CARDS)
-                    .map(|e| e.id)
-                    .collect();
-                let named_cards: Vec<Recommendation> = named
-                    .iter()
-                    .filter_map(|id| cards.iter().find(|c| c.event.id == *id).cloned())
-                    .collect();
-                if named_cards.is_empty() && !cards.is_empty() {
-                    // Events match, and the model wrote about none of them: its prose is not
-                    // about this catalogue, so the recommender's cards and sentence stand.
-                    tracing::warn!(
-                        model = %written.model,
-                        "model {} named none of the {} events it was given: the recommender answers",
-                        written.model,
-                        cards.len()
-                    );
-                    models.unusable(&written.model);
-                    rejected = true;
-                    if let Some(sink) = sink {
-                        let _ = sink.send(Delta::Restart);
+            let mut writer = Writer::new(&grounds, sink);
+            match models.chat(&prompt, &mut writer, models.deadline()).await {
+                Outcome::Answered(written) => {
+                    match self.use_answer(&written, &cards, &grounds, &mut writer, language) {
+                        Some(used) => answer = Some(used),
+                        None => {
+                            models.unusable(&written.model);
+                            writer.restart();
+                            lead = Lead::Unusable;
+                        }
                     }
-                } else {
-                    answer = Some((
-                        written.text.trim().to_owned(),
-                        named_cards,
-                        Some(written.model),
-                    ));
                 }
+                Outcome::Failed { spoke } => {
+                    if spoke {
+                        lead = Lead::Unusable;
+                    }
+                }
+                Outcome::DeadlineHit => lead = Lead::Deadline,
             }
         }
         let fallback = answer.is_none();
+        let deadline_hit = lead == Lead::Deadline;
         let (reply, cards, model) = match answer {
             Some(answer) => answer,
             None => {
                 self.metrics.fell_back();
                 let picks: Vec<Recommendation> = cards.into_iter().take(CARDS).collect();
                 let items: Vec<EventListItem> = picks.iter().map(|c| c.event.clone()).collect();
-                let reply = if rejected {
-                    recommend::built_in_answer(
+                let reply = match (lead, items.is_empty()) {
+                    (Lead::Offline, _) => {
+                        recommend::offline_answer(&items, &profile, &intent, language)
+                    }
+                    (Lead::Unusable, true) => Msg::AssistantNoMatches.text(language).to_owned(),
+                    (Lead::Deadline, true) => Msg::AssistantTooSlowNone.text(language).to_owned(),
+                    (Lead::Unusable, false) => recommend::built_in_answer(
                         &items,
                         &profile,
                         &intent,
                         language,
-                        app::i18n::Msg::AssistantMatches,
-                    )
-                } else {
-                    recommend::offline_answer(&items, &profile, &intent, language)
+                        Msg::AssistantMatches,
+                    ),
+                    (Lead::Deadline, false) => recommend::built_in_answer(
+                        &items,
+                        &profile,
+                        &intent,
+                        language,
+                        Msg::AssistantTooSlow,
+                    ),
                 };
                 if let Some(sink) = sink {
                     let _ = sink.send(Delta::Text(reply.clone()));
@@ -228,12 +262,12 @@ impl Assistant {
                 (reply, picks, None)
             }
         };
-        let ids: Vec<EventId> = cards.iter().map(|c| c.event.id).collect();
         let answer = StoredAnswer {
             reply: &reply,
             model: model.as_deref(),
             fallback,
-            ids: &ids,
+            deadline_hit,
+            cards: &cards,
         };
         if !self
             .store_answer(row.conversation_id, claim, answer)
@@ -250,18 +284,98 @@ impl Assistant {
             recommendations: cards,
             model,
             fallback,
+            deadline_hit,
         })
     }
 
-    /// Cards for `ids` with their seats as of now. Events that can no longer be booked or
-    /// waitlisted (cancelled, started, sales closed, gone) drop out.
-    async fn recommendations(
+    /// The model's answer as it may be shown: its picks among `cards` with their checked
+    /// reasons, and its checked prose (the recommender's sentence when none of it holds).
+    /// `None` when the answer cannot be used (logged; the caller counts it).
+    fn use_answer(
+        &self,
+        written: &ai::Answer,
+        cards: &[Recommendation],
+        grounds: &Grounds,
+        writer: &mut Writer<'_>,
+        language: Locale,
+    ) -> Option<(String, Vec<Recommendation>, Option<String>)> {
+        let model = &written.model;
+        let ids: Vec<EventId> = cards.iter().map(|c| c.event.id).collect();
+        let read = match grounding::read_answer(&written.text, &ids) {
+            Ok(read) => read,
+            Err(why) => {
+                tracing::warn!(
+                    model = %model,
+                    "model {model} gave an answer that cannot be used ({why}): the retrieved events stand"
+                );
+                return None;
+            }
+        };
+        if read.dropped > 0 {
+            tracing::info!(model = %model, "dropped {} of model {model}'s picks: not among the events it was given", read.dropped);
+        }
+        let picked: Vec<Recommendation> = read
+            .picks
+            .into_iter()
+            .filter_map(|(id, reason)| {
+                let mut card = cards.iter().find(|c| c.event.id == id)?.clone();
+                card.reason = grounds.reason(reason);
+                Some(card)
+            })
+            .collect();
+        let (prose, dropped) = grounds.check(&read.reply);
+        if dropped > 0 {
+            tracing::warn!(model = %model, "dropped {dropped} sentences of model {model}'s reply: they name what it was not given or are in another language");
+        }
+        let reply = if prose.is_empty() {
+            // Nothing of its prose holds: the recommender's sentence over the model's picks.
+            writer.restart();
+            let items: Vec<EventListItem> = picked.iter().map(|c| c.event.clone()).collect();
+            let reply = if items.is_empty() {
+                Msg::AssistantNoMatches.text(language).to_owned()
+            } else {
+                let mut text = Msg::AssistantMatches.text(language).to_owned();
+                for item in &items {
+                    text.push('\n');
+                    text.push_str(&recommend::event_line(item, language));
+                }
+                text
+            };
+            writer.send(&reply);
+            reply
+        } else {
+            prose
+        };
+        Some((reply, picked, Some(model.clone())))
+    }
+
+    /// What an answer's prose may name: the events given, the question and the asker's own
+    /// history; what it may not: the catalogue's other events, venues and organizers.
+    #[allow(clippy::too_many_arguments)]
+    async fn grounds(
         &self,
         actor: &UserView,
-        ids: &[EventId],
-    ) -> Result<Vec<Recommendation>, AppError> {
-        let cards = self.cards(actor, ids).await?;
-        Ok(ids.iter().filter_map(|id| cards.get(id).cloned()).collect())
+        question: &str,
+        profile: &Profile,
+        details: &[EventDetail],
+        ranked: &[recommend::Candidate],
+        language: Locale,
+        now: DateTime<Utc>,
+    ) -> Result<Grounds, AppError> {
+        let places = self.places(now).await?;
+        let given: Vec<EventId> = details.iter().map(|d| d.item.id).collect();
+        let others = ranked
+            .iter()
+            .filter(|c| !given.contains(&c.item.id))
+            .flat_map(|c| [c.item.title.clone(), c.item.venue.clone()])
+            .chain(places.venues.iter().cloned())
+            .chain(places.organizers.iter().cloned());
+        let mut extra: Vec<&str> = vec![question, &actor.display_name];
+        extra.extend(places.cities.iter().map(String::as_str));
+        if let Some(last) = &profile.last_attended {
+            extra.push(&last.title);
+        }
+        Ok(Grounds::new(details, &extra, others, language))
     }
 
     /// The bookable cards among `ids`, each event read once.
@@ -287,6 +401,72 @@ impl Assistant {
     }
 }
 
+/// Why the built-in recommender writes an answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Lead {
+    /// No model is configured, or every model failed.
+    Offline,
+    /// A model answered, but not with picks among the matching events.
+    Unusable,
+    /// The answer's deadline passed before a model finished.
+    Deadline,
+}
+
+/// Sends a model's reply to the page as it streams: only the checked sentences, and ends an
+/// answer that repeats itself.
+struct Writer<'a> {
+    reply: ReplyStream,
+    grounds: &'a Grounds,
+    sink: Option<&'a UnboundedSender<Delta>>,
+    sent: bool,
+}
+
+impl<'a> Writer<'a> {
+    fn new(grounds: &'a Grounds, sink: Option<&'a UnboundedSender<Delta>>) -> Self {
+        Writer {
+            reply: ReplyStream::new(),
+            grounds,
+            sink,
+            sent: false,
+        }
+    }
+
+    fn send(&mut self, text: &str) {
+        if let Some(sink) = self.sink {
+            let piece = if self.sent {
+                format!(" {text}")
+            } else {
+                text.to_owned()
+            };
+            let _ = sink.send(Delta::Text(piece));
+            self.sent = true;
+        }
+    }
+}
+
+impl Listener for Writer<'_> {
+    fn piece(&mut self, piece: &str) -> Result<(), Failure> {
+        let step = self.reply.push(piece, self.grounds);
+        for sentence in step.show {
+            self.send(&sentence);
+        }
+        match step.repeats {
+            Some(unit) => Err(Failure::Repeats(unit.chars().take(60).collect())),
+            None => Ok(()),
+        }
+    }
+
+    fn restart(&mut self) {
+        if self.sent
+            && let Some(sink) = self.sink
+        {
+            let _ = sink.send(Delta::Restart);
+        }
+        self.sent = false;
+        self.reply = ReplyStream::new();
+    }
+}
+
 /// The event's card, with the ticket type a one-click registration books: one seat of the
 /// cheapest type on sale with seats left, else the cheapest on sale (its waitlist). `None` when
 /// the event cannot be booked at all: not published, started, or no type on sale.
@@ -306,6 +486,7 @@ fn card(detail: &EventDetail, now: DateTime<Utc>) -> Option<Recommendation> {
         .map(|t| Recommendation {
             event: detail.item.clone(),
             ticket_type: t.id,
+            reason: None,
         })
 }
 
@@ -484,10 +665,10 @@ impl AssistantQueries for Assistant {
         let rows: Vec<MessageRow> = self
             .db
             .fetch_all(
-                Sql::new(
-                    "SELECT id, role, content, status, model, fallback, event_ids, created_at FROM assistant_messages \
-                     WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2",
-                )
+                Sql::new(&format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM assistant_messages \
+                     WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2"
+                ))
                 .arg(id)
                 .arg(SHOWN),
             )
@@ -503,10 +684,8 @@ impl AssistantQueries for Assistant {
                 id: row.id,
                 speaker: speaker(&row.role),
                 pending: row.role == "user" && row.status != "done",
-                recommendations: ids_of(&row.event_ids)
-                    .iter()
-                    .filter_map(|id| cards.get(id).cloned())
-                    .collect(),
+                recommendations: row.cards(&cards),
+                deadline_hit: row.deadline_hit,
                 content: row.content,
                 model: row.model,
                 fallback: row.fallback,

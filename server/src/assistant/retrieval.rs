@@ -19,6 +19,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// The catalogue's places and people, for reading questions and checking answers.
+#[derive(Debug, Default)]
+pub(super) struct Places {
+    pub(super) cities: Vec<String>,
+    pub(super) venues: Vec<String>,
+    pub(super) organizers: Vec<String>,
+}
+
 /// How long the list of cities is trusted: a new city shows up in questions within a minute.
 const CITIES_FRESH: std::time::Duration = std::time::Duration::from_secs(60);
 
@@ -31,10 +39,11 @@ impl Assistant {
         profile: &Profile,
         now: DateTime<Utc>,
     ) -> Result<Intent, AppError> {
-        let cities = self.cities(now).await?;
+        let places = self.places(now).await?;
+        let cities = &places.cities;
         // "Today" is the venue's today: the asked city's clock, else the language's country.
         let utc_today = now.date_naive();
-        let first = intent::parse(question, utc_today, &cities);
+        let first = intent::parse(question, utc_today, cities);
         let zone: Option<String> = match &first.city {
             Some(city) => self
                 .db
@@ -59,7 +68,7 @@ impl Assistant {
         let mut intent = if today == utc_today {
             first
         } else {
-            intent::parse(question, today, &cities)
+            intent::parse(question, today, cities)
         };
         if intent.like_last
             && intent.categories.is_empty()
@@ -70,29 +79,40 @@ impl Assistant {
         Ok(intent)
     }
 
-    /// The cities of upcoming published events, kept for `CITIES_FRESH` (every question needs
-    /// them; the list changes rarely).
-    pub(super) async fn cities(&self, now: DateTime<Utc>) -> StoreResult<Arc<Vec<String>>> {
-        if let Some((at, cities)) = &*self.cities.lock().expect("cities lock")
+    /// The cities, venues and organizers of upcoming published events, kept for
+    /// `CITIES_FRESH` (every question needs them; the lists change rarely).
+    pub(super) async fn places(&self, now: DateTime<Utc>) -> StoreResult<Arc<Places>> {
+        if let Some((at, places)) = &*self.places.lock().expect("places lock")
             && at.elapsed() < CITIES_FRESH
         {
-            return Ok(cities.clone());
+            return Ok(places.clone());
         }
-        let cities: Vec<String> = self
+        let rows: Vec<(String, String, String)> = self
             .db
-            .fetch_all::<(String,)>(
+            .fetch_all(
                 Sql::new(
-                    "SELECT DISTINCT city FROM events WHERE status = 'published' AND starts_at > $1",
+                    "SELECT DISTINCT e.city, e.venue, u.display_name FROM events e \
+                     JOIN users u ON u.id = e.organizer_id \
+                     WHERE e.status = 'published' AND e.starts_at > $1",
                 )
                 .arg(now),
             )
-            .await?
-            .into_iter()
-            .map(|(city,)| city)
-            .collect();
-        let cities = Arc::new(cities);
-        *self.cities.lock().expect("cities lock") = Some((Instant::now(), cities.clone()));
-        Ok(cities)
+            .await?;
+        let mut places = Places::default();
+        for (city, venue, organizer) in rows {
+            for (list, name) in [
+                (&mut places.cities, city),
+                (&mut places.venues, venue),
+                (&mut places.organizers, organizer),
+            ] {
+                if !list.contains(&name) {
+                    list.push(name);
+                }
+            }
+        }
+        let places = Arc::new(places);
+        *self.places.lock().expect("places lock") = Some((Instant::now(), places.clone()));
+        Ok(places)
     }
 
     /// The user's own taste: categories of their bookings, likes and saves.

@@ -1,11 +1,12 @@
 //! `GET /assistant/replies/{id}`: the answer to a question as server-sent events while it is
-//! written (`delta` pieces, `restart` when a model failed and the next starts over), then `done`
-//! with the whole reply, or `failed` with an error kind the page translates (never its text).
+//! written (`cards` with the matching events first, `delta` pieces of checked text, `restart`
+//! when a model failed and the next starts over, `slow` once when it takes long), then `done` with the whole reply, or `failed` with an error kind the page
+//! translates (never its text).
 //! A question already answered gets its `done` at once, so a reconnecting page loses nothing.
 use super::ai::Delta;
 use crate::AppState;
 use crate::rest::error::ApiError;
-use app::assistant::stream::{DELTA, DONE, FAILED, RESTART};
+use app::assistant::stream::{CARDS, DELTA, DONE, FAILED, RESTART, SLOW};
 use app::error::AppError;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -33,26 +34,51 @@ pub async fn replies(
             .answer_streaming(&actor, id, locale, Some(tx))
             .await
     });
-    let stream = futures_util::stream::unfold((rx, Some(writer)), |(mut rx, writer)| async move {
-        let writer = writer?;
-        if let Some(delta) = rx.recv().await {
-            let event = match delta {
-                Delta::Text(text) => Event::default().event(DELTA).json_data(text).ok()?,
-                Delta::Restart => Event::default().event(RESTART).data(""),
+    let slow_at = tokio::time::Instant::now() + state.assistant.slow_after();
+    let stream = futures_util::stream::unfold(
+        (rx, Some(writer), Some(slow_at)),
+        |(mut rx, writer, slow_at)| async move {
+            let writer = writer?;
+            let slow = async {
+                match slow_at {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
             };
-            return Some((Ok(event), (rx, Some(writer))));
-        }
-        // The sender is gone: the answer is finished (or failed).
-        let event = match writer.await {
-            Ok(Ok(reply)) => Event::default().event(DONE).json_data(&reply).ok()?,
-            Ok(Err(err)) => Event::default().event(FAILED).data(err.kind()),
-            Err(join) => {
-                tracing::error!("the assistant's answer task failed: {join}");
-                Event::default().event(FAILED).data("internal")
+            let next = tokio::select! {
+                delta = rx.recv() => Some(delta),
+                () = slow => None,
+            };
+            match next {
+                // Still writing after a while: the page says the AI is slow (once).
+                None => {
+                    let event = Event::default().event(SLOW).data("");
+                    return Some((Ok(event), (rx, Some(writer), None)));
+                }
+                Some(Some(delta)) => {
+                    let event = match delta {
+                        Delta::Cards(cards) => {
+                            Event::default().event(CARDS).json_data(cards).ok()?
+                        }
+                        Delta::Text(text) => Event::default().event(DELTA).json_data(text).ok()?,
+                        Delta::Restart => Event::default().event(RESTART).data(""),
+                    };
+                    return Some((Ok(event), (rx, Some(writer), slow_at)));
+                }
+                Some(None) => {}
             }
-        };
-        Some((Ok(event), (rx, None)))
-    })
+            // The sender is gone: the answer is finished (or failed).
+            let event = match writer.await {
+                Ok(Ok(reply)) => Event::default().event(DONE).json_data(&reply).ok()?,
+                Ok(Err(err)) => Event::default().event(FAILED).data(err.kind()),
+                Err(join) => {
+                    tracing::error!("the assistant's answer task failed: {join}");
+                    Event::default().event(FAILED).data("internal")
+                }
+            };
+            Some((Ok(event), (rx, None, None)))
+        },
+    )
     // A stopping server ends the stream; the answer is still stored for the next visit.
     .take_until(state.shutdown.clone().cancelled_owned());
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))

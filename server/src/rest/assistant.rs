@@ -27,11 +27,25 @@ pub struct ChatResponse {
     pub conversation_id: String,
     pub reply: String,
     /// The events the reply recommends: published, not started, with seats or a waitlist.
-    pub recommendations: Vec<EventSummary>,
+    pub recommendations: Vec<Recommended>,
     /// The model that wrote the reply; null when the built-in recommender did.
     pub model: Option<String>,
     /// True when no language model answered and the built-in recommender did.
     pub fallback: bool,
+    /// True when the answer's deadline cut the model off: the retrieved events and the
+    /// built-in recommender's sentence are the answer.
+    pub deadline_hit: bool,
+}
+
+/// A recommended event: its summary and, when a model picked it, why.
+#[derive(Serialize, ToSchema)]
+pub struct Recommended {
+    #[serde(flatten)]
+    pub event: EventSummary,
+    /// The model's short reason for this pick, in the question's language; absent when the
+    /// built-in recommender picked it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// Asks the assistant and waits for the whole answer.
@@ -61,10 +75,14 @@ pub async fn chat(
         recommendations: reply
             .recommendations
             .into_iter()
-            .map(|r| r.event.into())
+            .map(|r| Recommended {
+                event: r.event.into(),
+                reason: r.reason,
+            })
             .collect(),
         model: reply.model,
         fallback: reply.fallback,
+        deadline_hit: reply.deadline_hit,
     }))
 }
 

@@ -1,8 +1,12 @@
 //! The assistant through the real router on both engines, with a fake Ollama on loopback that
 //! speaks the real `/api/chat` (streamed JSON lines), `/api/embed` and `/api/tags` formats.
-//! Each fake model behaves as its name says: `good` recommends the first two events of its
-//! prompt, `liar` also names an event it was not given, `broken` answers 500, `slow` waits past
-//! the timeout, `midway` drops the connection after one piece, `missing` is not pulled.
+//! Each fake model answers in the JSON asked for (`{reply, picks}`) and behaves as its name
+//! says: `good` picks the first two events of its prompt, `liar` also names and picks an event
+//! it was not given, `storyteller` writes about a festival and picks nothing, `fabulist` picks
+//! right but writes only about a festival, `outsider` picks only ids it was not given, `prose`
+//! ignores the JSON mode, `parrot` repeats one sentence forever, `dribble` writes steadily but
+//! never finishes, `broken` answers 500, `slow` waits past the timeout, `stall` goes quiet after
+//! one piece, `midway` drops the connection after one piece, `missing` is not pulled.
 use super::TestApp;
 use crate::common::Engine;
 use crate::on_both_engines;
@@ -22,8 +26,8 @@ struct Seen {
     embeds: Vec<Value>,
 }
 
-/// The event titles of a prompt's data block, as the model would read them.
-fn titles_in(prompt: &Value) -> Vec<String> {
+/// The events of a prompt's data block (id and title), as the model would read them.
+fn events_in(prompt: &Value) -> Vec<(i64, String)> {
     let last = prompt["messages"].as_array().unwrap().last().unwrap()["content"]
         .as_str()
         .unwrap()
@@ -36,8 +40,32 @@ fn titles_in(prompt: &Value) -> Vec<String> {
     let events: Vec<Value> = serde_json::from_str(data).expect("the events block is JSON");
     events
         .iter()
-        .map(|e| e["title"].as_str().unwrap().to_owned())
+        .map(|e| {
+            (
+                e["id"].as_i64().unwrap(),
+                e["title"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect()
+}
+
+fn titles_in(prompt: &Value) -> Vec<String> {
+    events_in(prompt).into_iter().map(|(_, t)| t).collect()
+}
+
+/// An answer in the JSON asked for, cut as a model streams it: up to the end of its first
+/// sentence, then a few characters at a time.
+fn json_pieces(reply: &str, picks: &[(i64, &str)]) -> Vec<String> {
+    let picks: Vec<Value> = picks
+        .iter()
+        .map(|(id, reason)| json!({"id": id, "reason": reason}))
+        .collect();
+    let text = json!({"reply": reply, "picks": picks}).to_string();
+    let first = text.find(". ").map_or(text.len(), |at| at + 2);
+    let mut pieces = vec![text[..first].to_owned()];
+    let rest: Vec<char> = text[first..].chars().collect();
+    pieces.extend(rest.chunks(9).map(|c| c.iter().collect::<String>()));
+    pieces
 }
 
 fn line(model: &str, content: &str, done: bool) -> String {
@@ -75,7 +103,14 @@ async fn fake_ollama() -> (String, Arc<Mutex<Seen>>) {
             seen.lock().unwrap().chats.push(body.clone());
             assert_eq!(body["stream"], json!(true), "the chat is streamed");
             let model = body["model"].as_str().unwrap_or_default().to_owned();
-            let titles = titles_in(&body);
+            assert_eq!(
+                body["format"]["required"],
+                json!(["reply", "picks"]),
+                "the JSON mode is asked for"
+            );
+            let events = events_in(&body);
+            let titles: Vec<String> = events.iter().map(|(_, t)| t.clone()).collect();
+            let first = events.first().map(|(id, _)| *id).unwrap_or_default();
             let mut pieces: Vec<String> = match model.as_str() {
                 "broken" => {
                     return (
@@ -84,26 +119,44 @@ async fn fake_ollama() -> (String, Arc<Mutex<Seen>>) {
                     )
                         .into_response();
                 }
-                // Writes about a festival that is not in the catalogue, naming no given event.
-                "storyteller" => vec![
-                    "The Tel Aviv Comedy Festival ".into(),
-                    "runs all week at the harbour.".into(),
-                ],
-                "liar" => vec![
-                    "You will love ".into(),
-                    "Secret Gala".into(),
-                    format!(
-                        ", and {} is fine too.",
+                // Writes about a festival that is not in the catalogue, picking nothing.
+                "storyteller" => json_pieces(
+                    "The Tel Aviv Comedy Festival runs all week at the harbour.",
+                    &[],
+                ),
+                // Picks well, but its words are about a festival that does not exist.
+                "fabulist" => json_pieces(
+                    "The Tel Aviv Comedy Festival is the place to be.",
+                    &[(first, "Great laughs.")],
+                ),
+                "outsider" => json_pieces("Here you go.", &[(424242, "Trust me.")]),
+                "prose" => vec![format!(
+                    "Try {}!",
+                    titles.first().cloned().unwrap_or_default()
+                )],
+                "parrot" => {
+                    let mut p = json_pieces("", &[]);
+                    p.truncate(1);
+                    p[0] = "{\"reply\": \"".into();
+                    p.extend(std::iter::repeat_n("What a night out. ".to_owned(), 200));
+                    p
+                }
+                "liar" => json_pieces(
+                    &format!(
+                        "You will love Secret Gala. {} is fine too.",
                         titles.first().cloned().unwrap_or_default()
                     ),
-                ],
-                _ if titles.is_empty() => vec!["Nothing fits, ".into(), "try other dates.".into()],
+                    &[(424242, "Secret."), (first, "It fits.")],
+                ),
+                _ if titles.is_empty() => json_pieces("Nothing fits, try other dates.", &[]),
                 _ => {
-                    let mut p = vec!["Try ".to_owned(), titles[0].clone(), ": it fits.".into()];
-                    if let Some(second) = titles.get(1) {
-                        p.push(format!(" Also {second}."));
+                    let mut reply = format!("Try {}: it fits.", titles[0]);
+                    let mut picks = vec![(events[0].0, "It fits what you asked for.")];
+                    if let Some((id, second)) = events.get(1) {
+                        reply.push_str(&format!(" Also {second}."));
+                        picks.push((*id, "A good second choice."));
                     }
-                    p
+                    json_pieces(&reply, &picks)
                 }
             };
             if model == "slow" {
@@ -116,12 +169,21 @@ async fn fake_ollama() -> (String, Arc<Mutex<Seen>>) {
             } else {
                 lines.push(line(&model, "", true));
             }
-            // `stall` sends its first piece, then goes quiet for longer than the timeout.
+            // `stall` sends its first piece, then goes quiet for longer than the timeout;
+            // `dribble` sends a new word every 300 ms and never finishes.
             let stall = model == "stall";
+            let dribble = model == "dribble";
+            if dribble {
+                lines = vec![line(&model, "{\"reply\": \"", false)];
+                lines.extend((0..1000).map(|i| line(&model, &format!("word{i} "), false)));
+            }
             let stream = futures_util::stream::iter(lines.into_iter().enumerate()).then(
                 move |(i, l)| async move {
                     if stall && i == 1 {
                         tokio::time::sleep(Duration::from_secs(3)).await;
+                    }
+                    if dribble && i > 0 {
+                        tokio::time::sleep(Duration::from_millis(300)).await;
                     }
                     Ok::<_, std::io::Error>(l.into_bytes())
                 },
@@ -159,6 +221,11 @@ async fn fake_ollama() -> (String, Arc<Mutex<Seen>>) {
             "liar:latest",
             "broken:latest",
             "storyteller:latest",
+            "fabulist:latest",
+            "outsider:latest",
+            "prose:latest",
+            "parrot:latest",
+            "dribble:latest",
             "slow:latest",
             "midway:latest",
             "stall:latest",
@@ -191,6 +258,8 @@ fn with_models(
         embed_model: embed.then(|| "embed".to_owned()),
         timeout: Duration::from_secs(1),
         concurrent_calls: Some(4),
+        deadline: Some(Duration::from_secs(5)),
+        max_tokens: Some(320),
     };
     move |config| config.ai = Some(ai)
 }
@@ -381,6 +450,8 @@ on_both_engines! {
         assert_eq!(reply["model"], json!("good"));
         assert!(reply["reply"].as_str().unwrap().contains("Laugh Factory Night"), "{reply}");
         assert_eq!(card_ids(&reply), vec![c.laugh.clone()]);
+        assert_eq!(reply["recommendations"][0]["reason"], json!("It fits what you asked for."));
+        assert_eq!(reply["deadline_hit"], json!(false));
         assert!(reply["conversation_id"].as_str().is_some());
         {
             let seen = seen.lock().unwrap();
@@ -390,11 +461,14 @@ on_both_engines! {
             assert_eq!(titles_in(prompt), vec!["Laugh Factory Night".to_owned()]);
         }
 
-        // The page's way: the answer arrives in pieces, then the whole reply with its cards.
+        // The page's way: the matching cards at once, the checked sentences as they are
+        // written, then the whole reply with the model's picks.
         let stream = ask_and_stream(&app, &cookie, "jazz this week").await;
-        assert!(stream.contains("event: delta\ndata: \"Try \""), "{stream}");
-        assert!(stream.contains("event: delta\ndata: \"Jazz on the Roof\""), "{stream}");
+        let cards_at = stream.find("event: cards\n").expect("the cards come first");
+        let delta_at = stream.find("event: delta\ndata: \"Try Jazz on the Roof: it fits.\"").expect(&stream);
+        assert!(cards_at < delta_at, "{stream}");
         let done = done_of(&stream);
+        assert_eq!(done["recommendations"][0]["reason"], json!("It fits what you asked for."));
         assert_eq!(done["model"], json!("good"));
         let cards: Vec<String> = done["recommendations"].as_array().unwrap().iter()
             .map(|r| r["event"]["id"].to_string()).collect();
@@ -484,14 +558,85 @@ on_both_engines! {
         assert!(metrics.contains("eventhub_ai_failures_total{model=\"storyteller\"} 1"), "{metrics}");
     }
 
+    async fn unusable_answers_leave_the_retrieved_cards_and_are_counted(engine: Engine) {
+        let (url, _) = fake_ollama().await;
+        // Not JSON, picks outside the set, a loop: each is the model's failure; the cards stand.
+        for model in ["prose", "outsider", "parrot"] {
+            let app = TestApp::with_config(engine, with_models(&url, &[model], false)).await;
+            let c = catalogue(&app).await;
+            let (_, user, cookie) = app.signed_in(Role::User).await;
+            let (status, reply) = chat(&app, &user, json!({"message": "stand-up in Tel Aviv this week"})).await;
+            assert_eq!(status, StatusCode::OK, "{model}: {reply}");
+            assert_eq!(card_ids(&reply), vec![c.laugh.clone()], "{model}: {reply}");
+            assert_eq!(reply["fallback"], json!(true), "{model}: {reply}");
+            assert!(reply["recommendations"][0].get("reason").is_none(), "{model}: {reply}");
+            let text = reply["reply"].as_str().unwrap();
+            assert!(text.starts_with("These upcoming events match your question:"), "{model}: {text}");
+            assert!(!text.contains("What a night out"), "{model}: {text}");
+            let metrics = metrics(&app).await;
+            assert!(metrics.contains(&format!("eventhub_ai_failures_total{{model=\"{model}\"}} 1")), "{model}: {metrics}");
+            if model == "parrot" {
+                // The loop ended the stream: what it said is void, the recommender's words follow.
+                let stream = ask_and_stream(&app, &cookie, "stand-up in Tel Aviv this week").await;
+                assert_eq!(stream.matches("event: delta\ndata: \"What a night out.\"").count(), 1, "{stream}");
+                assert!(stream.contains("event: restart"), "{stream}");
+                assert_eq!(done_of(&stream)["recommendations"][0]["event"]["id"].to_string(), c.laugh);
+            }
+        }
+        // Right picks, but every sentence is about something it was not given: the picks
+        // stand with the recommender's words.
+        let app = TestApp::with_config(engine, with_models(&url, &["fabulist"], false)).await;
+        let c = catalogue(&app).await;
+        let (_, user) = app.bearer(Role::User).await;
+        let (_, reply) = chat(&app, &user, json!({"message": "stand-up in Tel Aviv this week"})).await;
+        assert_eq!(reply["model"], json!("fabulist"), "{reply}");
+        assert_eq!(card_ids(&reply), vec![c.laugh.clone()]);
+        assert_eq!(reply["recommendations"][0]["reason"], json!("Great laughs."));
+        let text = reply["reply"].as_str().unwrap();
+        assert!(text.starts_with("These upcoming events match your question:\n• Laugh Factory Night"), "{text}");
+        assert!(!text.contains("Festival"), "{text}");
+    }
+
+    async fn a_model_past_the_deadline_is_cut_off_and_the_cards_stand(engine: Engine) {
+        let (url, _) = fake_ollama().await;
+        let set = with_models(&url, &["dribble", "good"], false);
+        let app = TestApp::with_config(engine, move |config| {
+            set(config);
+            config.ai.as_mut().unwrap().deadline = Some(Duration::from_secs(2));
+        })
+        .await;
+        let c = catalogue(&app).await;
+        let (_, user, cookie) = app.signed_in(Role::User).await;
+        let started = std::time::Instant::now();
+        let (status, reply) = chat(&app, &user, json!({"message": "stand-up in Tel Aviv this week"})).await;
+        assert_eq!(status, StatusCode::OK, "{reply}");
+        assert!(started.elapsed() < Duration::from_secs(8), "the deadline holds: {:?}", started.elapsed());
+        assert_eq!(reply["deadline_hit"], json!(true), "{reply}");
+        assert_eq!(reply["fallback"], json!(true));
+        assert_eq!(reply["model"], Value::Null, "the next model is not tried after the deadline");
+        assert_eq!(card_ids(&reply), vec![c.laugh.clone()]);
+        let text = reply["reply"].as_str().unwrap();
+        assert!(text.starts_with("The AI took too long to answer"), "{text}");
+        // The page: the cards at once, told that the AI is slow, then the whole reply.
+        let stream = ask_and_stream(&app, &cookie, "stand-up in Tel Aviv this week").await;
+        let cards = stream.find("event: cards\n").expect(&stream);
+        let slow = stream.find("event: slow\n").expect(&stream);
+        assert!(cards < slow, "{stream}");
+        assert_eq!(done_of(&stream)["deadline_hit"], json!(true));
+        let page = app.get(&format!("/assistant?c={}", done_of(&stream)["conversation_id"]), &[("cookie", &session(&cookie))]).await;
+        assert!(page.body.contains("The AI took too long to answer"), "the stored answer says so");
+    }
+
     async fn an_event_the_model_names_but_was_not_given_is_not_shown(engine: Engine) {
         let (url, seen) = fake_ollama().await;
         let app = TestApp::with_config(engine, with_models(&url, &["liar"], false)).await;
         let c = catalogue(&app).await;
         let (_, user) = app.bearer(Role::User).await;
         let (_, reply) = chat(&app, &user, json!({"message": "music this week"})).await;
-        assert!(reply["reply"].as_str().unwrap().contains("Secret Gala"), "{reply}");
+        // Its sentence about the event it was not given is dropped, and so is that pick.
+        assert_eq!(reply["reply"], json!("Jazz on the Roof is fine too."), "{reply}");
         assert_eq!(card_ids(&reply), vec![c.jazz.clone()]);
+        assert_eq!(reply["model"], json!("liar"));
         let seen = seen.lock().unwrap();
         assert!(!seen.chats[0].to_string().contains("Secret Gala"), "drafts are never retrieved");
     }
@@ -719,7 +864,30 @@ async fn fake_openai() -> (String, Arc<Mutex<Vec<String>>>) {
                     .unwrap_or_default()
                     .to_owned(),
             );
-            let titles = titles_in(&body);
+            let events = events_in(&body);
+            let format = body["response_format"]["type"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            // llama-cpp-python's server knows only `json_object` (with a schema).
+            if body["model"] == json!("local-object") && format != "json_object" {
+                return (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    axum::Json(json!({"detail": "response_format: Input should be 'text' or 'json_object'"})),
+                )
+                    .into_response();
+            }
+            assert!(
+                body["max_tokens"].as_u64().is_some(),
+                "the answer's tokens are capped"
+            );
+            let answer = json!({
+                "reply": format!("Go to {}.", events[0].1),
+                "picks": [{"id": events[0].0, "reason": "Made for kids."}],
+            })
+            .to_string();
+            let (head, tail) =
+                answer.split_at(answer.find(". ").map_or(answer.len() / 2, |at| at + 2));
             let chunk = |delta: Value, finish: Value| {
                 format!(
                     "data: {}\n\n",
@@ -728,14 +896,8 @@ async fn fake_openai() -> (String, Arc<Mutex<Vec<String>>>) {
                 )
             };
             let events = vec![
-                chunk(
-                    json!({"role": "assistant", "content": "Go to "}),
-                    Value::Null,
-                ),
-                chunk(
-                    json!({"content": titles.first().cloned().unwrap_or_default()}),
-                    Value::Null,
-                ),
+                chunk(json!({"role": "assistant", "content": head}), Value::Null),
+                chunk(json!({"content": tail}), Value::Null),
                 chunk(json!({}), json!("stop")),
                 "data: [DONE]\n\n".to_owned(),
             ];
@@ -770,15 +932,29 @@ on_both_engines! {
             embed_model: None,
             timeout: Duration::from_secs(1),
             concurrent_calls: Some(4),
+            deadline: Some(Duration::from_secs(5)),
+            max_tokens: Some(320),
         };
+        let local = server::config::Ai { models: vec!["local-object".into()], ..ai.clone() };
         let app = TestApp::with_config(engine, move |c| c.ai = Some(ai)).await;
         let c = catalogue(&app).await;
         let (_, user) = app.bearer(Role::User).await;
         let (_, reply) = chat(&app, &user, json!({"message": "kids this week"})).await;
         assert_eq!(reply["model"], json!("gpt-test"), "{reply}");
-        assert_eq!(reply["reply"], json!("Go to Puppet Morning"));
-        assert_eq!(card_ids(&reply), vec![c.puppets]);
+        assert_eq!(reply["reply"], json!("Go to Puppet Morning."));
+        assert_eq!(card_ids(&reply), vec![c.puppets.clone()]);
+        assert_eq!(reply["recommendations"][0]["reason"], json!("Made for kids."));
         assert_eq!(*seen.lock().unwrap(), vec!["Bearer sk-test-key".to_owned()]);
+
+        // A server that takes only `json_object` is asked again that way, and from then on.
+        let app = TestApp::with_config(engine, move |c| c.ai = Some(local)).await;
+        catalogue(&app).await;
+        let (_, user) = app.bearer(Role::User).await;
+        for _ in 0..2 {
+            let (_, reply) = chat(&app, &user, json!({"message": "kids this week"})).await;
+            assert_eq!(reply["model"], json!("local-object"), "{reply}");
+        }
+        assert_eq!(seen.lock().unwrap().len(), 1 + 3, "one refusal, then json_object each time");
     }
 }
 

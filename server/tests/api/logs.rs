@@ -158,6 +158,8 @@ async fn failed_models_and_the_fallback_are_logged() {
             embed_model: None,
             timeout: std::time::Duration::from_secs(1),
             concurrent_calls: Some(4),
+            deadline: Some(std::time::Duration::from_secs(5)),
+            max_tokens: Some(320),
         });
     })
     .await;

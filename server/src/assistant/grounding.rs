@@ -1,0 +1,774 @@
+//! Holding a model's answer to the catalogue. The model is asked for JSON — a short `reply` and
+//! its `picks` by event id with a reason each ([`answer_schema`]); [`read_answer`] keeps the
+//! picks among the retrieved events and refuses output that is not that JSON or picks none of
+//! them. The prose is checked sentence by sentence against the facts the model was given
+//! ([`Grounds`]): a sentence naming an event, venue or organizer of the catalogue that was not
+//! among the candidates, quoting or capitalising a name none of them has, or written in another
+//! script than the question's, is dropped. [`ReplyStream`] does this while the answer streams,
+//! so only checked sentences reach the page, and ends an answer that repeats itself.
+use crate::search::fold;
+use app::events::{EventDetail, EventId};
+use app::i18n::Locale;
+use serde_json::{Value, json};
+use std::collections::HashSet;
+
+/// The longest reply and reason asked for, in characters.
+const REPLY_MAX: usize = 320;
+const REASON_MAX: usize = 160;
+/// Picks kept (the cards an answer shows).
+pub const PICKS_MAX: usize = 4;
+
+/// The JSON schema of an answer: the reply first, so it can stream while the picks follow.
+pub fn answer_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "reply": { "type": "string", "maxLength": REPLY_MAX },
+            "picks": {
+                "type": "array",
+                "maxItems": PICKS_MAX,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "id": { "type": "integer" },
+                        "reason": { "type": "string", "maxLength": REASON_MAX }
+                    },
+                    "required": ["id", "reason"]
+                }
+            }
+        },
+        "required": ["reply", "picks"]
+    })
+}
+
+/// A model's answer that can be used: its reply (unchecked) and its valid picks, in order.
+#[derive(Debug, PartialEq)]
+pub struct Read {
+    pub reply: String,
+    pub picks: Vec<(EventId, Option<String>)>,
+    /// Picks dropped: outside the candidates, repeated, or past [`PICKS_MAX`].
+    pub dropped: usize,
+}
+
+/// Reads the model's JSON answer. Picks outside `candidates` are dropped; `Err` says why the
+/// answer cannot be used at all (not the JSON asked for, or no valid pick while events match).
+pub fn read_answer(text: &str, candidates: &[EventId]) -> Result<Read, String> {
+    let json = json_part(text).ok_or("the answer is not a JSON object")?;
+    let value: Value =
+        serde_json::from_str(json).map_err(|e| format!("the answer is not valid JSON: {e}"))?;
+    let reply = value["reply"]
+        .as_str()
+        .ok_or("the answer has no \"reply\" text")?
+        .trim()
+        .to_owned();
+    let raw = match &value["picks"] {
+        Value::Array(picks) => picks.as_slice(),
+        Value::Null => &[],
+        _ => return Err("\"picks\" is not a list".into()),
+    };
+    let mut picks: Vec<(EventId, Option<String>)> = Vec::new();
+    let mut dropped = 0;
+    for pick in raw {
+        let id = match &pick["id"] {
+            Value::Number(n) => n.as_i64(),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        };
+        let id = id.and_then(|id| candidates.iter().copied().find(|c| c.get() == id));
+        match id {
+            Some(id) if picks.len() < PICKS_MAX && !picks.iter().any(|(p, _)| *p == id) => {
+                let reason = pick["reason"]
+                    .as_str()
+                    .map(str::trim)
+                    .filter(|r| !r.is_empty())
+                    .map(|r| cut(r, REASON_MAX));
+                picks.push((id, reason));
+            }
+            _ => dropped += 1,
+        }
+    }
+    if picks.is_empty() && !candidates.is_empty() {
+        return Err(format!(
+            "none of its {} picks is among the {} events it was given",
+            raw.len(),
+            candidates.len()
+        ));
+    }
+    Ok(Read {
+        reply,
+        picks,
+        dropped,
+    })
+}
+
+/// The JSON object in `text`: models that ignore the output mode wrap it in a code fence or
+/// a sentence.
+fn json_part(text: &str) -> Option<&str> {
+    let start = text.find('{')?;
+    let end = text.rfind('}')?;
+    (end > start).then(|| &text[start..=end])
+}
+
+/// `text` cut to at most `max` characters, at a word when it has to be cut.
+fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let head: String = text.chars().take(max).collect();
+    match head.rfind(char::is_whitespace) {
+        Some(at) if at > max / 2 => format!("{}…", head[..at].trim_end()),
+        _ => format!("{head}…"),
+    }
+}
+
+/// What a model's prose may name: the facts of the events it was given and of the question,
+/// and the catalogue's names it may not use (events, venues, organizers not among them).
+pub struct Grounds {
+    /// Folded text of everything given: titles, venues, cities, descriptions, tags, ticket
+    /// types, organizers, the question, the asker's own name and history.
+    given: String,
+    /// Folded words of `given`, for single capitalised words.
+    words: HashSet<String>,
+    /// Folded names of the catalogue that were not given.
+    others: Vec<String>,
+    language: Locale,
+}
+
+/// Capitalised words that are not names.
+const COMMON: &[&str] = &[
+    "i",
+    "ai",
+    "eventhub",
+    "ok",
+    "vip",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "pln",
+    "ils",
+    "eur",
+    "usd",
+];
+
+impl Grounds {
+    /// `given` is every text the prompt carried about the events and the asker; `others` the
+    /// catalogue's names (titles, venues, organizers) that were not given.
+    pub fn new(
+        events: &[EventDetail],
+        extra: &[&str],
+        others: impl IntoIterator<Item = String>,
+        language: Locale,
+    ) -> Self {
+        let mut given = String::new();
+        for e in events {
+            let item = &e.item;
+            for text in [
+                &item.title,
+                &item.venue,
+                &item.city,
+                &item.summary,
+                &e.description,
+                &e.organizer.display_name,
+                &e.address,
+            ] {
+                given.push_str(text);
+                given.push('\n');
+            }
+            given.push_str(item.category.code());
+            given.push('\n');
+            for label in Locale::ALL.map(|l| item.category.label().text(l)) {
+                given.push_str(label);
+                given.push('\n');
+            }
+            for tag in &e.tags {
+                given.push_str(tag);
+                given.push('\n');
+            }
+            for t in &e.ticket_types {
+                given.push_str(&t.name);
+                given.push('\n');
+            }
+        }
+        for text in extra {
+            given.push_str(text);
+            given.push('\n');
+        }
+        let given = fold(&given);
+        let words = given
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let others = others
+            .into_iter()
+            .map(|name| fold(name.trim()))
+            .filter(|name| name.chars().count() >= 3 && !given.contains(name.as_str()))
+            .collect();
+        Grounds {
+            given,
+            words,
+            others,
+            language,
+        }
+    }
+
+    /// Why `sentence` may not be shown, if it may not.
+    pub fn flaw(&self, sentence: &str) -> Option<String> {
+        let folded = fold(sentence);
+        if let Some(other) = self
+            .others
+            .iter()
+            .find(|o| super::prompt::whole_word_at(&folded, o).is_some())
+        {
+            return Some(format!("names {other:?}, which it was not given"));
+        }
+        if let Some(quoted) = quoted(sentence)
+            .into_iter()
+            .find(|q| !self.given.contains(fold(q).trim()))
+        {
+            return Some(format!("quotes {quoted:?}, which nothing given says"));
+        }
+        if let Some(name) = self.unknown_name(sentence) {
+            return Some(format!("names {name:?}, which nothing given says"));
+        }
+        let letters = sentence.chars().filter(|c| c.is_alphabetic()).count();
+        let hebrew = sentence.chars().filter(|c| is_hebrew(*c)).count();
+        match self.language {
+            Locale::He if letters > 0 && hebrew * 2 < letters => {
+                Some("is not in Hebrew, the question's language".into())
+            }
+            Locale::En | Locale::Pl if hebrew * 2 > letters => {
+                Some("is in Hebrew, not the question's language".into())
+            }
+            _ => None,
+        }
+    }
+
+    /// A run of capitalised words (a name, in Latin script) that nothing given contains. The
+    /// first word of a sentence may be capitalised for grammar alone.
+    fn unknown_name(&self, sentence: &str) -> Option<String> {
+        let words: Vec<&str> = sentence
+            .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '-' || c == '’'))
+            .filter(|w| !w.is_empty())
+            .collect();
+        let capital = |w: &str| w.chars().next().is_some_and(char::is_uppercase);
+        let mut at = 0;
+        while at < words.len() {
+            if !capital(words[at]) {
+                at += 1;
+                continue;
+            }
+            let start = at;
+            while at < words.len() && capital(words[at]) {
+                at += 1;
+            }
+            let run = &words[start..at];
+            let known = |run: &[&str]| {
+                run.is_empty()
+                    || (run.len() == 1
+                        && (COMMON.contains(&fold(run[0]).as_str())
+                            || self.words.contains(&fold(run[0]))))
+                    || self.given.contains(&fold(&run.join(" ")))
+            };
+            // At the sentence's start the first word may be grammar ("Try", "The").
+            let ok = known(run) || (start == 0 && known(&run[1..]));
+            if !ok {
+                return Some(run.join(" "));
+            }
+        }
+        None
+    }
+
+    /// The sentences of `text` that may be shown, and how many were dropped.
+    pub fn check(&self, text: &str) -> (String, usize) {
+        let mut kept = String::new();
+        let mut dropped = 0;
+        for sentence in sentences(text) {
+            match self.flaw(&sentence) {
+                None => {
+                    if !kept.is_empty() {
+                        kept.push(' ');
+                    }
+                    kept.push_str(sentence.trim());
+                }
+                Some(_) => dropped += 1,
+            }
+        }
+        (kept, dropped)
+    }
+
+    /// A pick's reason when it holds (the same checks as the prose).
+    pub fn reason(&self, reason: Option<String>) -> Option<String> {
+        reason.filter(|r| self.flaw(r).is_none())
+    }
+}
+
+fn is_hebrew(c: char) -> bool {
+    ('\u{0590}'..='\u{05FF}').contains(&c)
+}
+
+/// The spans of `text` inside quotation marks (ASCII, typographic, Polish and Hebrew ones).
+fn quoted(text: &str) -> Vec<String> {
+    const PAIRS: &[(char, char)] = &[
+        ('"', '"'),
+        ('“', '”'),
+        ('„', '”'),
+        ('„', '“'),
+        ('«', '»'),
+        ('״', '״'),
+    ];
+    let mut found = Vec::new();
+    let mut rest = text;
+    while let Some((at, open)) = rest
+        .char_indices()
+        .find(|(_, c)| PAIRS.iter().any(|p| p.0 == *c))
+    {
+        let after = &rest[at + open.len_utf8()..];
+        let close = PAIRS
+            .iter()
+            .filter(|p| p.0 == open)
+            .filter_map(|p| after.find(p.1))
+            .min();
+        match close {
+            Some(end) => {
+                let span = after[..end].trim();
+                if !span.is_empty() {
+                    found.push(span.to_owned());
+                }
+                let close_len = after[end..].chars().next().map_or(1, char::len_utf8);
+                rest = &after[end + close_len..];
+            }
+            None => break,
+        }
+    }
+    found
+}
+
+/// `text` in sentences: each ends at `.`, `!`, `?` or `…` followed by a space, or at a line
+/// end.
+pub fn sentences(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        current.push(c);
+        let ends = match c {
+            '\n' => true,
+            '.' | '!' | '?' | '…' => chars.peek().is_none_or(|n| n.is_whitespace()),
+            _ => false,
+        };
+        if ends {
+            if !current.trim().is_empty() {
+                out.push(current.trim().to_owned());
+            }
+            current.clear();
+        }
+    }
+    if !current.trim().is_empty() {
+        out.push(current.trim().to_owned());
+    }
+    out
+}
+
+/// Whether the end of `text` is one piece said over and over: the same unit of 1–100
+/// characters three times or more, and at least 24 characters of it.
+pub fn repeats(text: &str) -> Option<String> {
+    let tail: Vec<char> = text.chars().rev().take(300).collect();
+    for unit in 1..=100 {
+        let times = 3.max(24_usize.div_ceil(unit));
+        if unit * times > tail.len() {
+            break;
+        }
+        if (unit..unit * times).all(|i| tail[i] == tail[i % unit]) {
+            let piece: String = tail[..unit].iter().rev().collect();
+            return Some(piece);
+        }
+    }
+    None
+}
+
+/// The reply of a streaming JSON answer, as it comes: the `"reply"` string decoded piece by
+/// piece, then cut into sentences, each checked before it is let through.
+pub struct ReplyStream {
+    raw: String,
+    /// Where reading `raw` stopped (bytes); `None` until the `"reply"` string starts.
+    at: Option<usize>,
+    done: bool,
+    /// Decoded text of the reply not yet ended by a sentence mark.
+    sentence: String,
+    /// The sentences let through so far.
+    shown: Vec<String>,
+    /// The folded sentences seen so far (kept or not), to notice a repeated one.
+    seen: HashSet<String>,
+}
+
+/// What one piece of a streaming answer gave.
+#[derive(Debug, Default, PartialEq)]
+pub struct Step {
+    /// Checked sentences to show now.
+    pub show: Vec<String>,
+    /// The answer repeats itself (this piece); it should end.
+    pub repeats: Option<String>,
+}
+
+impl Default for ReplyStream {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ReplyStream {
+    pub fn new() -> Self {
+        ReplyStream {
+            raw: String::new(),
+            at: None,
+            done: false,
+            sentence: String::new(),
+            shown: Vec::new(),
+            seen: HashSet::new(),
+        }
+    }
+
+    /// Reads the next raw piece.
+    pub fn push(&mut self, piece: &str, grounds: &Grounds) -> Step {
+        self.raw.push_str(piece);
+        let mut step = Step::default();
+        if let Some(unit) = repeats(&self.raw) {
+            step.repeats = Some(unit);
+            return step;
+        }
+        if self.at.is_none() {
+            self.at = reply_start(&self.raw);
+        }
+        let Some(mut at) = self.at else {
+            return step;
+        };
+        if self.done {
+            return step;
+        }
+        // Decode what is complete; an escape cut by the piece's end waits for the next.
+        while at < self.raw.len() {
+            let rest = &self.raw[at..];
+            let c = rest.chars().next().expect("not at the end");
+            match c {
+                '"' => {
+                    self.done = true;
+                    at += 1;
+                    break;
+                }
+                '\\' => match unescape(rest) {
+                    Some((decoded, used)) => {
+                        self.sentence.extend(decoded);
+                        at += used;
+                    }
+                    None => break,
+                },
+                c => {
+                    self.sentence.push(c);
+                    at += c.len_utf8();
+                }
+            }
+            // A sentence is complete when its mark is followed by a space.
+            if let Some(end) = sentence_end(&self.sentence) {
+                let whole: String = self.sentence.drain(..end).collect();
+                if let Some(unit) = self.take(whole, grounds, &mut step.show) {
+                    step.repeats = Some(unit);
+                    self.at = Some(at);
+                    return step;
+                }
+            }
+        }
+        self.at = Some(at);
+        if self.done {
+            let last = std::mem::take(&mut self.sentence);
+            if let Some(unit) = self.take(last, grounds, &mut step.show) {
+                step.repeats = Some(unit);
+            }
+        }
+        step
+    }
+
+    /// Checks a finished sentence; `Some` when it was said before.
+    fn take(
+        &mut self,
+        sentence: String,
+        grounds: &Grounds,
+        show: &mut Vec<String>,
+    ) -> Option<String> {
+        let sentence = sentence.trim().to_owned();
+        if sentence.is_empty() {
+            return None;
+        }
+        let folded = fold(&sentence);
+        if folded.chars().count() >= 12 && !self.seen.insert(folded) {
+            return Some(sentence);
+        }
+        if grounds.flaw(&sentence).is_none() {
+            self.shown.push(sentence.clone());
+            show.push(sentence);
+        }
+        None
+    }
+
+    /// The checked sentences shown so far, as one text.
+    pub fn shown(&self) -> String {
+        self.shown.join(" ")
+    }
+}
+
+/// Where the `"reply"` string's text starts in a JSON answer (after its opening quote).
+fn reply_start(raw: &str) -> Option<usize> {
+    let key = raw.find("\"reply\"")?;
+    let after = &raw[key + "\"reply\"".len()..];
+    let colon = after.find(|c: char| !c.is_whitespace())?;
+    if !after[colon..].starts_with(':') {
+        return None;
+    }
+    let value = &after[colon + 1..];
+    let quote = value.find(|c: char| !c.is_whitespace())?;
+    value[quote..]
+        .starts_with('"')
+        .then(|| raw.len() - value.len() + quote + 1)
+}
+
+/// The end (bytes) of the first finished sentence of `text`: a mark and the space after it, or
+/// a line break.
+fn sentence_end(text: &str) -> Option<usize> {
+    let mut prev: Option<(usize, char)> = None;
+    for (at, c) in text.char_indices() {
+        if c == '\n' {
+            return Some(at + 1);
+        }
+        if let Some((_, p)) = prev
+            && matches!(p, '.' | '!' | '?' | '…')
+            && c.is_whitespace()
+        {
+            return Some(at + c.len_utf8());
+        }
+        prev = Some((at, c));
+    }
+    None
+}
+
+/// Decodes the JSON escape at the start of `text` (`\n`, `\"`, `\u05D0`, a surrogate pair):
+/// the characters and the bytes used; `None` when it is not complete yet.
+fn unescape(text: &str) -> Option<(Vec<char>, usize)> {
+    let mut chars = text.chars();
+    chars.next(); // the backslash
+    let c = chars.next()?;
+    let simple = match c {
+        'n' => Some('\n'),
+        't' => Some(' '),
+        'r' => Some(' '),
+        'b' | 'f' => Some(' '),
+        '"' | '\\' | '/' => Some(c),
+        'u' => None,
+        other => Some(other),
+    };
+    if let Some(s) = simple {
+        return Some((vec![s], 2));
+    }
+    let hex = |from: usize| -> Option<u16> {
+        let digits = text.get(from..from + 4)?;
+        u16::from_str_radix(digits, 16).ok()
+    };
+    let first = hex(2)?;
+    if (0xD800..0xDC00).contains(&first) {
+        // A high surrogate needs its low half (`\uDC00`–`\uDFFF`) from the next escape.
+        if text.len() < 12 {
+            return None;
+        }
+        if text.get(6..8) == Some("\\u")
+            && let Some(second) = hex(8)
+        {
+            let decoded: Vec<char> = char::decode_utf16([first, second])
+                .map(|r| r.unwrap_or('\u{FFFD}'))
+                .collect();
+            return Some((decoded, 12));
+        }
+        return Some((vec!['\u{FFFD}'], 6));
+    }
+    Some((
+        vec![char::from_u32(u32::from(first)).unwrap_or('\u{FFFD}')],
+        6,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(ids: &[i64]) -> Vec<EventId> {
+        ids.iter().map(|i| EventId::new(*i)).collect()
+    }
+
+    #[test]
+    fn picks_outside_the_candidates_are_dropped_and_none_valid_is_refused() {
+        let given = ids(&[3, 7, 9]);
+        let read = read_answer(
+            r#"{"reply":"Two fit.","picks":[{"id":7,"reason":"jazz"},{"id":42,"reason":"x"},
+               {"id":"3","reason":""},{"id":7,"reason":"again"}]}"#,
+            &given,
+        )
+        .unwrap();
+        assert_eq!(read.reply, "Two fit.");
+        assert_eq!(
+            read.picks,
+            vec![
+                (EventId::new(7), Some("jazz".into())),
+                (EventId::new(3), None)
+            ]
+        );
+        assert_eq!(read.dropped, 2);
+        // A code fence around the object is fine; picks all outside, or no JSON, are not.
+        assert!(
+            read_answer(
+                "```json\n{\"reply\":\"a\",\"picks\":[{\"id\":9}]}\n```",
+                &given
+            )
+            .is_ok()
+        );
+        let outside = read_answer(r#"{"reply":"a","picks":[{"id":1}]}"#, &given).unwrap_err();
+        assert!(outside.contains("none of its 1 picks"), "{outside}");
+        assert!(read_answer("Try Jazz Night!", &given).is_err());
+        assert!(read_answer(r#"{"reply": 3, "picks": []}"#, &given).is_err());
+        assert!(read_answer(r#"{"reply":"a","picks":{"id":3}}"#, &given).is_err());
+        // With nothing to pick, an answer without picks stands.
+        assert!(read_answer(r#"{"reply":"Nothing fits.","picks":[]}"#, &[]).is_ok());
+        // Reasons are cut to their length at a word.
+        let long = format!(
+            r#"{{"reply":"a","picks":[{{"id":3,"reason":"{}"}}]}}"#,
+            "word ".repeat(60)
+        );
+        let reason = read_answer(&long, &given).unwrap().picks[0]
+            .1
+            .clone()
+            .unwrap();
+        assert!(
+            reason.chars().count() <= REASON_MAX + 1 && reason.ends_with('…'),
+            "{reason}"
+        );
+    }
+
+    fn grounds(language: Locale) -> Grounds {
+        let given = [
+            "Stand-up Night #3",
+            "Comedy Basement",
+            "Tel Aviv",
+            "ערב סטנדאפ #2",
+            "Noa Levi",
+            "stand-up in Tel Aviv this week?",
+        ];
+        Grounds::new(
+            &[],
+            &given,
+            [
+                "Barby".to_owned(),
+                "Jazz Evening #5".to_owned(),
+                "Tel Aviv".to_owned(),
+            ],
+            language,
+        )
+    }
+
+    #[test]
+    fn a_sentence_naming_what_was_not_given_is_dropped() {
+        let g = grounds(Locale::En);
+        for fine in [
+            "Try Stand-up Night #3 at Comedy Basement.",
+            "It starts on Friday in Tel Aviv, and I think you will like it.",
+            "Seats are going fast!",
+            "“Stand-up Night #3” is the one.",
+        ] {
+            assert_eq!(g.flaw(fine), None, "{fine}");
+        }
+        for bad in [
+            "The Tel Aviv Comedy Festival runs all week.",
+            "It is organised by Barby this year.",
+            "You could also see Jazz Evening #5.",
+            "Ask for \"the secret show\" at the door.",
+            "Yossi Cohen hosts it.",
+            "ערב מצוין בתל אביב.",
+        ] {
+            assert!(g.flaw(bad).is_some(), "{bad}");
+        }
+        let (kept, dropped) =
+            g.check("Try Stand-up Night #3. The Tel Aviv Comedy Festival is great! Enjoy.");
+        assert_eq!(kept, "Try Stand-up Night #3. Enjoy.");
+        assert_eq!(dropped, 1);
+        // In Hebrew, a sentence in English is not the question's language.
+        let he = grounds(Locale::He);
+        assert_eq!(he.flaw("נסו את ערב סטנדאפ #2 בתל אביב."), None);
+        assert!(he.flaw("Try it, it is great.").is_some());
+        assert_eq!(he.reason(Some("Great fun.".into())), None);
+    }
+
+    #[test]
+    fn a_loop_at_the_end_is_noticed() {
+        assert!(repeats("Nice show. Nice show. Nice show. ").is_some());
+        assert!(repeats(&format!("{{\"reply\": \"{}", "ha".repeat(20))).is_some());
+        assert!(repeats(&" ".repeat(30)).is_some());
+        assert_eq!(repeats("Try Stand-up Night #3... it is fun!!!"), None);
+        assert_eq!(repeats("ok ok ok"), None);
+    }
+
+    #[test]
+    fn the_reply_streams_in_checked_sentences() {
+        let g = grounds(Locale::En);
+        let mut stream = ReplyStream::new();
+        let mut shown = Vec::new();
+        for piece in [
+            "{\"re",
+            "ply\": \"Try Stand-up Night #3",
+            ". The Tel Aviv Comedy Fes",
+            "tival is on too. Enjoy \\u0",
+            "5D0 \\\"Stand-up\\\"!\", \"picks\": [{\"id\": 3}]}",
+        ] {
+            let step = stream.push(piece, &g);
+            assert_eq!(step.repeats, None);
+            shown.extend(step.show);
+        }
+        assert_eq!(
+            shown,
+            vec!["Try Stand-up Night #3.", "Enjoy א \"Stand-up\"!"]
+        );
+        assert_eq!(
+            stream.shown(),
+            "Try Stand-up Night #3. Enjoy א \"Stand-up\"!"
+        );
+        // A sentence said twice ends the answer.
+        let mut looping = ReplyStream::new();
+        let step = looping.push(
+            "{\"reply\": \"It is a great night out. It is a great night out. ",
+            &g,
+        );
+        assert!(step.repeats.is_some());
+    }
+
+    #[test]
+    fn escapes_decode_whole_or_wait() {
+        assert_eq!(unescape("\\n rest"), Some((vec!['\n'], 2)));
+        assert_eq!(unescape("\\u05D0x"), Some((vec!['א'], 6)));
+        assert_eq!(unescape("\\u05"), None);
+        assert_eq!(unescape("\\ud83c\\udfad"), Some((vec!['🎭'], 12)));
+        assert_eq!(unescape("\\ud83c\\ud"), None);
+        assert_eq!(reply_start("{\"reply\" : \"Hi"), Some(12));
+        assert_eq!(reply_start("{\"reply\""), None);
+    }
+}
