@@ -141,6 +141,12 @@ const COMMON: &[&str] = &[
     "eventhub",
     "ok",
     "vip",
+    "pln",
+    "ils",
+    "eur",
+    "usd",
+    "zl",
+    // Days and months, whole and short (English capitalises them).
     "monday",
     "tuesday",
     "wednesday",
@@ -148,6 +154,13 @@ const COMMON: &[&str] = &[
     "friday",
     "saturday",
     "sunday",
+    "mon",
+    "tue",
+    "wed",
+    "thu",
+    "fri",
+    "sat",
+    "sun",
     "january",
     "february",
     "march",
@@ -160,10 +173,29 @@ const COMMON: &[&str] = &[
     "october",
     "november",
     "december",
-    "pln",
-    "ils",
-    "eur",
-    "usd",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    // Polish capitalises "you" in courtesy.
+    "ty",
+    "ciebie",
+    "cie",
+    "tobie",
+    "toba",
+    "twoj",
+    "twoja",
+    "twoje",
+    "twoim",
+    "panstwo",
 ];
 
 impl Grounds {
@@ -230,6 +262,25 @@ impl Grounds {
 
     /// Why `sentence` may not be shown, if it may not.
     pub fn flaw(&self, sentence: &str) -> Option<String> {
+        if let Some(name) = self.unknown(sentence) {
+            return Some(name);
+        }
+        let letters = sentence.chars().filter(|c| c.is_alphabetic()).count();
+        let hebrew = sentence.chars().filter(|c| is_hebrew(*c)).count();
+        match self.language {
+            Locale::He if letters > 0 && hebrew * 2 < letters => {
+                Some("is not in Hebrew, the question's language".into())
+            }
+            Locale::En | Locale::Pl if hebrew * 2 > letters => {
+                Some("is in Hebrew, not the question's language".into())
+            }
+            _ => None,
+        }
+    }
+
+    /// What `sentence` names that it may not: a name of the catalogue that was not given, a
+    /// quoted span or a capitalised name nothing given contains.
+    pub fn unknown(&self, sentence: &str) -> Option<String> {
         let folded = fold(sentence);
         if let Some(other) = self
             .others
@@ -244,20 +295,11 @@ impl Grounds {
         {
             return Some(format!("quotes {quoted:?}, which nothing given says"));
         }
-        if let Some(name) = self.unknown_name(sentence) {
-            return Some(format!("names {name:?}, which nothing given says"));
-        }
-        let letters = sentence.chars().filter(|c| c.is_alphabetic()).count();
-        let hebrew = sentence.chars().filter(|c| is_hebrew(*c)).count();
-        match self.language {
-            Locale::He if letters > 0 && hebrew * 2 < letters => {
-                Some("is not in Hebrew, the question's language".into())
-            }
-            Locale::En | Locale::Pl if hebrew * 2 > letters => {
-                Some("is in Hebrew, not the question's language".into())
-            }
-            _ => None,
-        }
+        // Each part after a list mark or a dash starts afresh ("• Title — Wed, 9 Dec · From").
+        sentence
+            .split(['•', '·', '—', '–', ':', ';', '(', ')', ',', '.', '!', '?'])
+            .find_map(|part| self.unknown_name(part))
+            .map(|name| format!("names {name:?}, which nothing given says"))
     }
 
     /// A run of capitalised words (a name, in Latin script) that nothing given contains. The

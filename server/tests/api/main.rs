@@ -10,6 +10,8 @@ mod bookings;
 #[path = "../common/mod.rs"]
 mod common;
 mod door;
+#[path = "../eval/mod.rs"]
+mod eval;
 mod events;
 mod graphql;
 mod images;
