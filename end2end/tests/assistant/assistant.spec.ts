@@ -66,6 +66,8 @@ test.describe('with a language model', () => {
     await expect(reply).not.toContainText('AI offline');
     const cards = reply.getByTestId('recommendation');
     await expect(cards.first()).toBeVisible();
+    // The model's reason for its first pick is shown under its card.
+    await expect(cards.first().getByTestId('recommendation-reason')).toHaveText('The soonest one that fits.');
     const text = (await reply.locator('.chat-text').textContent())!;
     const count = await cards.count();
     for (let i = 0; i < count; i++) {
