@@ -242,19 +242,31 @@ impl Models {
                 .await
                 .map_err(|_| Failure::Timeout(wait))?
                 .map_err(|e| Failure::Network(e.without_url().to_string()))?;
-            let refused = matches!(response.status().as_u16(), 400 | 422);
-            let retry = refused && self.config.provider == AiProvider::OpenAi && {
-                let mut mode = self.json_mode.lock().expect("json mode lock");
-                std::mem::replace(&mut *mode, JsonMode::Object) == JsonMode::Schema
-            };
-            if retry {
+            let schema_mode = self.config.provider == AiProvider::OpenAi
+                && *self.json_mode.lock().expect("json mode lock") == JsonMode::Schema;
+            if !schema_mode || response.status().is_success() {
+                return checked(response, wait).await;
+            }
+            // Refused: when for `json_schema` (400 or 422, or llama-cpp-python's 500 naming
+            // `response_format`), ask again with `json_object` and remember it.
+            let status = response.status().as_u16();
+            let body = tokio::time::timeout(wait, response.text())
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .unwrap_or_default();
+            if matches!(status, 400 | 422) || body.contains("response_format") {
                 tracing::info!(
                     model = %model,
                     "the server refused response_format json_schema: asking with json_object"
                 );
+                *self.json_mode.lock().expect("json mode lock") = JsonMode::Object;
                 continue;
             }
-            return checked(response, wait).await;
+            return Err(Failure::Status {
+                status,
+                body: body.chars().take(200).collect(),
+            });
         }
     }
 

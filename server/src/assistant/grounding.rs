@@ -187,6 +187,12 @@ const COMMON: &[&str] = &[
     "dec",
     // Polish capitalises "you" in courtesy.
     "ty",
+    "twojej",
+    "twojego",
+    "twoich",
+    "twoimi",
+    "wam",
+    "was",
     "ciebie",
     "cie",
     "tobie",

@@ -869,11 +869,12 @@ async fn fake_openai() -> (String, Arc<Mutex<Vec<String>>>) {
                 .as_str()
                 .unwrap_or_default()
                 .to_owned();
-            // llama-cpp-python's server knows only `json_object` (with a schema).
+            // llama-cpp-python's server knows only `json_object` (with a schema), and says so
+            // with a 500.
             if body["model"] == json!("local-object") && format != "json_object" {
                 return (
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    axum::Json(json!({"detail": "response_format: Input should be 'text' or 'json_object'"})),
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    axum::Json(json!({"error": {"message": "1 validation error: ('body', 'response_format', 'type'): Input should be 'text' or 'json_object'"}})),
                 )
                     .into_response();
             }
