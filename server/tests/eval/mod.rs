@@ -320,7 +320,12 @@ pub fn score(judged: &[Judged]) -> Scores {
             .copied()
             .unwrap_or_default()
     };
-    let first: Vec<Duration> = judged.iter().map(|j| j.first_card).collect();
+    // Time to the first card, over the answers that have one.
+    let first: Vec<Duration> = judged
+        .iter()
+        .filter(|j| j.cards > 0)
+        .map(|j| j.first_card)
+        .collect();
     let total: Vec<Duration> = judged.iter().map(|j| j.total).collect();
     Scores {
         questions: judged.len(),
