@@ -35,7 +35,7 @@ const server = http.createServer(async (req, res) => {
     const reply = titles.length === 0
       ? 'Nothing in the catalogue fits that, sorry. Try other dates.'
       : `Here is what I would pick: ${titles[0]} — a strong line-up this week.`
-        + (titles[1] ? ` If that one is full, ${titles[1]} is a good second choice.` : '');
+        + (titles[1] ? ` If that one is full, ${titles[1]} is a good second choice.` : ' Book early, seats are going fast.');
     const reasons = ['The soonest one that fits.', 'A good second choice.'];
     const picks = events.slice(0, 2).map((e, i) => ({ id: e.id, reason: reasons[i] }));
     const text = JSON.stringify({ reply, picks });
@@ -44,7 +44,7 @@ const server = http.createServer(async (req, res) => {
     for (const piece of pieces) {
       res.write(JSON.stringify({ model: request.model, created_at: new Date().toISOString(),
         message: { role: 'assistant', content: piece }, done: false }) + '\n');
-      await sleep(40);
+      await sleep(80);
     }
     res.end(JSON.stringify({ model: request.model, created_at: new Date().toISOString(),
       message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop' }) + '\n');
