@@ -291,7 +291,7 @@ impl Grounds {
         if let Some(other) = self
             .others
             .iter()
-            .find(|o| super::prompt::whole_word_at(&folded, o).is_some())
+            .find(|o| whole_word_at(&folded, o).is_some())
         {
             return Some(format!("names {other:?}, which it was not given"));
         }
@@ -369,6 +369,15 @@ impl Grounds {
 
 fn is_hebrew(c: char) -> bool {
     ('\u{0590}'..='\u{05FF}').contains(&c)
+}
+
+/// Where `needle` first occurs in `text` with no letter or digit glued to either end.
+fn whole_word_at(text: &str, needle: &str) -> Option<usize> {
+    text.match_indices(needle).map(|(at, _)| at).find(|&at| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + needle.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
 }
 
 /// The spans of `text` inside quotation marks (ASCII, typographic, Polish and Hebrew ones).
@@ -807,6 +816,16 @@ mod tests {
             &g,
         );
         assert!(step.repeats.is_some());
+    }
+
+    #[test]
+    fn titles_are_found_as_whole_words_only() {
+        assert_eq!(
+            whole_word_at("try jazz night, then more", "jazz night"),
+            Some(4)
+        );
+        assert_eq!(whole_word_at("a cabaret", "cab"), None);
+        assert_eq!(whole_word_at("see \"cab\".", "cab"), Some(5));
     }
 
     #[test]
