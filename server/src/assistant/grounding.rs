@@ -469,8 +469,6 @@ pub struct ReplyStream {
     done: bool,
     /// Decoded text of the reply not yet ended by a sentence mark.
     sentence: String,
-    /// The sentences let through so far.
-    shown: Vec<String>,
     /// The folded sentences seen so far (kept or not), to notice a repeated one.
     seen: HashSet<String>,
 }
@@ -497,7 +495,6 @@ impl ReplyStream {
             at: None,
             done: false,
             sentence: String::new(),
-            shown: Vec::new(),
             seen: HashSet::new(),
         }
     }
@@ -577,15 +574,9 @@ impl ReplyStream {
             return Some(sentence);
         }
         if grounds.flaw(&sentence).is_none() {
-            self.shown.push(sentence.clone());
             show.push(sentence);
         }
         None
-    }
-
-    /// The checked sentences shown so far, as one text.
-    pub fn shown(&self) -> String {
-        self.shown.join(" ")
     }
 }
 
@@ -804,10 +795,6 @@ mod tests {
         assert_eq!(
             shown,
             vec!["Try Stand-up Night #3.", "Enjoy א \"Stand-up\"!"]
-        );
-        assert_eq!(
-            stream.shown(),
-            "Try Stand-up Night #3. Enjoy א \"Stand-up\"!"
         );
         // A sentence said twice ends the answer.
         let mut looping = ReplyStream::new();
