@@ -53,14 +53,29 @@ async fn main() -> anyhow::Result<()> {
     let real = std::env::var("EVENTHUB_BENCH_AI_URL").ok();
     if let Some(url) = &real {
         let model = std::env::var("EVENTHUB_BENCH_AI_MODEL").unwrap_or_else(|_| "smollm2".into());
+        let ai = eval::models(
+            AiProvider::OpenAi,
+            url,
+            &model,
+            Some(Duration::from_secs(20)),
+        );
+        // The default prompt, and the one the README gives small models on a CPU.
+        let small = Ai {
+            prompt_events: 4,
+            description_chars: Some(0),
+            ..ai.clone()
+        };
         runs.push((
-            format!("{model} (real, OpenAI-compatible)"),
-            Some(eval::models(
-                AiProvider::OpenAi,
-                url,
-                &model,
-                Some(Duration::from_secs(20)),
-            )),
+            format!(
+                "{model}, default prompt ({} events, descriptions cut at {})",
+                ai.prompt_events,
+                ai.description_chars.unwrap_or(0)
+            ),
+            Some(ai),
+        ));
+        runs.push((
+            format!("{model}, small-model prompt (4 events, no descriptions)"),
+            Some(small),
         ));
     }
     let mut report = format!(

@@ -116,12 +116,17 @@ impl AppState {
             .site_pkg_dir("pkg")
             .site_addr(config.addr)
             .build();
+        // Counters every process on the database shares (one cleanup task for all of them).
+        let shared_limits = rate::SharedLimits::start(db.clone());
         let bookings = bookings::Bookings::start(
             db.clone(),
             &config.secret_key.0,
             events.clone(),
             seat_changes.clone(),
-            config.limits.booking,
+            config
+                .limits
+                .booking
+                .map(|rate| limiter::UseLimit::new(rate, &shared_limits)),
         );
         let metrics = metrics::Metrics::new();
         let assistant = assistant::Assistant::new(
@@ -130,6 +135,7 @@ impl AppState {
             bookings.clone(),
             &config,
             metrics.ai.clone(),
+            &shared_limits,
         );
         if let Some(ai) = &config.ai {
             tracing::info!(provider = ?ai.provider, models = ?ai.models, "the assistant uses these models");
@@ -137,7 +143,7 @@ impl AppState {
         let accounts = Accounts::new(
             db.clone(),
             config.limits.clone(),
-            rate::SharedLimits::start(db.clone()),
+            shared_limits,
             &keys::Keys::derive(&config.secret_key.0),
             seat_changes.clone(),
         );

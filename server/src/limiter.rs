@@ -1,13 +1,48 @@
-//! Sliding windows over every use, kept in this process's memory: questions one user asks the
-//! assistant, bookings one user makes. Each process counts its own (a person's requests rarely
-//! spread over several, and these limits only need to stop a script); failed sign-ins, which
-//! must hold across processes, are counted in the database (`crate::rate`).
+//! Limits on one kind of use per user: questions one user asks the assistant, bookings one
+//! user makes ([`UseLimit`]). On SQLite — one machine — they are sliding windows over every
+//! use in this process's memory ([`UseLimiter`]); on PostgreSQL, where several processes on
+//! several machines serve one database behind a load balancer that spreads a person's requests
+//! over them, they are counted in the database with every process (`crate::rate`, like failed
+//! sign-ins).
 //!
 //! Memory stays bounded: a key's old uses are dropped when it is used, and keys whose window
 //! has passed are swept out whenever the map has doubled since the last sweep.
+use crate::error::StoreResult;
+use crate::rate::{Rate, SharedLimits};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// At most `rate` uses per key, counted where every process serving the database sees them.
+pub enum UseLimit {
+    Local(UseLimiter),
+    Shared(SharedLimits, Rate),
+}
+
+impl UseLimit {
+    /// In the database when it is PostgreSQL, in this process's memory on SQLite.
+    pub fn new(rate: Rate, shared: &SharedLimits) -> Self {
+        if shared.is_postgres() {
+            UseLimit::Shared(shared.clone(), rate)
+        } else {
+            UseLimit::Local(UseLimiter::for_rate(rate))
+        }
+    }
+
+    /// Counts one use of `key` now, or `Err` with the seconds until one frees up.
+    pub async fn take(&self, key: &str) -> StoreResult<Result<(), u64>> {
+        match self {
+            UseLimit::Local(limiter) => Ok(limiter
+                .take(key, Instant::now())
+                .map_err(|wait| wait.as_secs().max(1))),
+            UseLimit::Shared(limits, rate) => Ok(limits
+                .take(&[(key, *rate)], chrono::Utc::now())
+                .await?
+                // The use counts: its slot is kept.
+                .map(|_kept| ())),
+        }
+    }
+}
 
 pub struct UseLimiter {
     max: usize,

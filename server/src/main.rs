@@ -4,7 +4,7 @@ use anyhow::{Context, Result};
 use app::auth::{NewUser, Role};
 use app::i18n::Locale;
 use clap::{Parser, Subcommand};
-use server::ops::{backup, production, reset, restore};
+use server::ops::{backup, instances, production, reset, restore};
 use server::{AppState, config::Config, db::Db};
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
@@ -146,6 +146,7 @@ async fn run(cli: Cli, dotenv: Option<PathBuf>) -> Result<()> {
                     anyhow::bail!(refusal);
                 }
             }
+            join_the_others(&state).await?;
             backup::spawn(
                 state.config.backups.clone(),
                 state.db.clone(),
@@ -199,7 +200,24 @@ async fn serve(state: AppState) -> Result<()> {
 
 /// `eventhub worker`: `count` job workers until SIGTERM or Ctrl-C, with `/healthz`,
 /// `/readyz` and `/metrics` on `EVENTHUB_WORKER_ADDR`.
+/// Registers this process among the others on its database (`ops::instances`): says so when
+/// one of them cannot see the images this one keeps (production refuses to start).
+async fn join_the_others(state: &AppState) -> Result<()> {
+    let me = instances::Instance::this(&state.config);
+    let conflicts = instances::media_conflicts(&state.config, &state.db).await?;
+    if !conflicts.is_empty() {
+        let message = instances::conflict_message(&me, &conflicts);
+        if state.config.production {
+            anyhow::bail!("EVENTHUB_ENV=production refuses to start: {message}");
+        }
+        tracing::warn!("{message}");
+    }
+    instances::spawn(state.db.clone(), me, state.shutdown.child_token());
+    Ok(())
+}
+
 async fn work(state: AppState, count: usize) -> Result<()> {
+    join_the_others(&state).await?;
     let probes = match state.config.worker_addr {
         Some(addr) => {
             let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {

@@ -75,7 +75,7 @@ pub struct RequestLimits {
     /// New accounts per client address (`EVENTHUB_SIGNUP_RATE`, 20/3600).
     pub sign_up: Option<Rate>,
     /// Bookings per user (`EVENTHUB_BOOKING_RATE`, 30/60: more than a person books), counted
-    /// by each process.
+    /// by every process together on PostgreSQL (see `crate::limiter`).
     pub booking: Option<Rate>,
     /// Account links by mail (password reset, address verification) per account
     /// (`EVENTHUB_ACCOUNT_MAIL_RATE`, 3/900). Over it, a reset request is still answered
@@ -156,6 +156,11 @@ impl SharedLimits {
     pub fn start(db: Db) -> Self {
         tokio::spawn(delete_expired(db.clone()));
         SharedLimits { db }
+    }
+
+    /// Whether the counters are PostgreSQL's (shared by processes on several machines).
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.db, Db::Postgres(_))
     }
 
     /// Takes one slot under each `(key, rate)` at `now`: all of them, or none and `Err` with

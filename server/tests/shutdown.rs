@@ -5,8 +5,9 @@
 mod common;
 
 use common::Engine;
+use common::process::{self, Server, id_of, json};
 use serde_json::{Value, json};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -15,93 +16,19 @@ const GRACE_SECS: u64 = 8;
 const USERS: usize = 12;
 const PASSWORD: &str = "shutdown-test-password-1";
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn eventhub(db: &common::TestDb) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_eventhub"));
-    command
-        .env("EVENTHUB_DATA_DIR", &db.config.data_dir)
-        .env("EVENTHUB_DATABASE_URL", &db.config.database_url)
-        .env("EVENTHUB_SECRET_KEY", &db.config.secret_key.0)
-        .env("EVENTHUB_SITE_ROOT", &db.config.site_root)
-        .env("EVENTHUB_SIGNUP_RATE", "off")
-        .env("EVENTHUB_BOOKING_RATE", "off")
-        .env("EVENTHUB_SHUTDOWN_GRACE_SECS", GRACE_SECS.to_string())
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
-    command
-}
-
 async fn start(db: &common::TestDb) -> Server {
     start_with(db, &[]).await
 }
 
 async fn start_with(db: &common::TestDb, settings: &[(&str, &str)]) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let server = Server {
-        child: eventhub(db)
-            .arg("serve")
-            .env("EVENTHUB_ADDR", format!("127.0.0.1:{port}"))
-            .envs(settings.iter().copied())
-            .spawn()
-            .expect("start the server"),
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    let http = reqwest::Client::new();
-    for _ in 0..300 {
-        if http
-            .get(format!("{}/readyz", server.base))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return server;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the server did not become ready");
-}
-
-async fn json(reply: reqwest::Response) -> Value {
-    let status = reply.status();
-    let body = reply.text().await.expect("a body");
-    assert!(status.is_success(), "{status}: {body}");
-    serde_json::from_str(&body).expect("JSON")
+    let grace = GRACE_SECS.to_string();
+    let mut all = vec![("EVENTHUB_SHUTDOWN_GRACE_SECS", grace.as_str())];
+    all.extend_from_slice(settings);
+    process::start_with(db, &all).await
 }
 
 async fn token(http: &reqwest::Client, base: &str, email: &str) -> String {
-    let body = json(
-        http.post(format!("{base}/api/v1/auth/token"))
-            .json(&json!({"email": email, "password": PASSWORD}))
-            .send()
-            .await
-            .expect("token"),
-    )
-    .await;
-    format!("Bearer {}", body["access_token"].as_str().expect("a token"))
-}
-
-/// An id as the API writes it (a string or a number).
-fn id_of(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        other => panic!("not an id: {other}"),
-    }
+    process::token(http, base, email, PASSWORD).await
 }
 
 /// Bookings answered `201`, as (registration id, the holder's token).
@@ -109,67 +36,24 @@ type Answered = Arc<Mutex<Vec<(String, String)>>>;
 
 async fn sigterm_during_a_booking_load(engine: Engine) {
     let db = common::fresh_db(engine).await;
-    let mut create = eventhub(&db)
-        .args(["create-user", "--email", "stop-agent@example.com"])
-        .args([
-            "--name",
-            "Stop Agent",
-            "--role",
-            "agent",
-            "--password-file",
-            "-",
-        ])
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("create-user");
-    {
-        use std::io::Write;
-        let mut stdin = create.stdin.take().expect("stdin");
-        writeln!(stdin, "{PASSWORD}").expect("password");
-    }
-    assert!(create.wait().expect("create-user").success());
+    process::create_user(
+        &db,
+        "stop-agent@example.com",
+        "Stop Agent",
+        "agent",
+        PASSWORD,
+    );
 
     let mut server = start(&db).await;
     let base = server.base.clone();
     let http = reqwest::Client::new();
     let agent = token(&http, &base, "stop-agent@example.com").await;
-    let starts = chrono::Utc::now() + chrono::Duration::days(20);
-    let created = json(
-        http.post(format!("{base}/api/v1/events"))
-            .header("authorization", &agent)
-            .json(&json!({
-                "title": "Shutdown night", "summary": "s", "description": "d", "category": "music",
-                "tags": [], "starts_at": starts, "ends_at": starts + chrono::Duration::hours(2),
-                "timezone": "UTC", "venue": "Hall", "address": "", "city": "Haifa", "capacity": 100_000,
-                "ticket_types": [{"name": "General", "price": {"amount": 0, "currency": "ILS"},
-                                  "quantity": 100_000, "max_per_registration": 2}]
-            }))
-            .send()
-            .await
-            .expect("create"),
-    )
-    .await;
-    let event = id_of(&created["event"]["id"]);
-    let ticket_type = id_of(&created["event"]["ticket_types"][0]["id"]);
-    json(
-        http.post(format!("{base}/api/v1/events/{event}/publish"))
-            .header("authorization", &agent)
-            .send()
-            .await
-            .expect("publish"),
-    )
-    .await;
+    let (event, ticket_type) =
+        process::published_event(&http, &base, &agent, "Shutdown night", 100_000).await;
     let mut users = Vec::new();
     for i in 0..USERS {
         let email = format!("stop{i}@example.com");
-        json(
-            http.post(format!("{base}/api/v1/auth/register"))
-                .json(&json!({"email": email, "password": PASSWORD, "display_name": format!("Stop {i}")}))
-                .send()
-                .await
-                .expect("register"),
-        )
-        .await;
+        process::register(&http, &base, &email, PASSWORD).await;
         users.push(token(&http, &base, &email).await);
     }
 

@@ -136,6 +136,11 @@ impl Models {
         self.config.deadline.map(|d| Instant::now() + d)
     }
 
+    /// How many events the model reads, and how much of each description.
+    pub fn prompt_size(&self) -> (usize, Option<usize>) {
+        (self.config.prompt_events, self.config.description_chars)
+    }
+
     /// The embeddings model, when semantic retrieval is on.
     pub fn embed_model(&self) -> Option<&str> {
         self.config.embed_model.as_deref()

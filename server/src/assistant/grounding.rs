@@ -131,8 +131,27 @@ pub struct Grounds {
     words: HashSet<String>,
     /// Folded names of the catalogue that were not given.
     others: Vec<String>,
+    /// Folded names that were given (titles, venues, cities, organizers, tags, ticket types,
+    /// the asker's own texts), longest first: left out when telling the prose's language, so
+    /// an English title in a Polish sentence does not make it English.
+    names: Vec<String>,
     language: Locale,
 }
+
+/// Everyday English words Polish prose does not use, and everyday Polish words (folded: no
+/// diacritics) English prose does not use. Words both share or mistake for each other ("to",
+/// "on", "we", "do", "i", "a") are in neither.
+const ENGLISH: &[&str] = &[
+    "the", "and", "is", "are", "you", "your", "for", "this", "these", "that", "with", "of", "it",
+    "there", "here", "will", "an", "at", "be", "can", "would", "from", "which", "who", "has",
+    "have", "its", "they", "their", "what",
+];
+const POLISH: &[&str] = &[
+    "jest", "sa", "sie", "dla", "nie", "ze", "jak", "ten", "ta", "te", "czy", "oraz", "juz", "tak",
+    "moze", "ktory", "ktora", "ktore", "ale", "lub", "od", "po", "przy", "przez", "bardzo",
+    "polecam", "mozesz", "warto", "na", "w", "z", "tego", "tej", "wieczor", "dzis", "jutro",
+    "takze", "rowniez",
+];
 
 /// Capitalised words that are not names.
 const COMMON: &[&str] = &[
@@ -258,10 +277,32 @@ impl Grounds {
             .map(|name| fold(name.trim()))
             .filter(|name| name.chars().count() >= 3 && !given.contains(name.as_str()))
             .collect();
+        let mut names: Vec<String> = events
+            .iter()
+            .flat_map(|e| {
+                let item = &e.item;
+                [
+                    &item.title,
+                    &item.venue,
+                    &item.city,
+                    &e.organizer.display_name,
+                ]
+                .into_iter()
+                .cloned()
+                .chain(e.tags.iter().cloned())
+                .chain(e.ticket_types.iter().map(|t| t.name.clone()))
+            })
+            .chain(extra.iter().map(|t| (*t).to_owned()))
+            .map(|name| fold(name.trim()))
+            .filter(|name| !name.is_empty())
+            .collect();
+        names.sort_by_key(|n| std::cmp::Reverse(n.len()));
+        names.dedup();
         Grounds {
             given,
             words,
             others,
+            names,
             language,
         }
     }
@@ -280,6 +321,34 @@ impl Grounds {
             Locale::En | Locale::Pl if hebrew * 2 > letters => {
                 Some("is in Hebrew, not the question's language".into())
             }
+            Locale::En if self.latin_language(sentence) == Some(Locale::Pl) => {
+                Some("is in Polish, not English, the question's language".into())
+            }
+            Locale::Pl if self.latin_language(sentence) == Some(Locale::En) => {
+                Some("is in English, not Polish, the question's language".into())
+            }
+            _ => None,
+        }
+    }
+
+    /// English or Polish, when `sentence` shows it plainly: two or more everyday words of one
+    /// and none of the other, once the names given are left out.
+    fn latin_language(&self, sentence: &str) -> Option<Locale> {
+        let mut folded = fold(sentence);
+        for name in &self.names {
+            while let Some(at) = whole_word_at(&folded, name) {
+                folded.replace_range(at..at + name.len(), " ");
+            }
+        }
+        let words: Vec<&str> = folded
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        let english = words.iter().filter(|w| ENGLISH.contains(w)).count();
+        let polish = words.iter().filter(|w| POLISH.contains(w)).count();
+        match (english, polish) {
+            (2.., 0) => Some(Locale::En),
+            (0, 2..) => Some(Locale::Pl),
             _ => None,
         }
     }
@@ -765,6 +834,32 @@ mod tests {
         assert_eq!(he.flaw("נסו את ערב סטנדאפ #2 בתל אביב."), None);
         assert!(he.flaw("Try it, it is great.").is_some());
         assert_eq!(he.reason(Some("Great fun.".into())), None);
+    }
+
+    #[test]
+    fn english_and_polish_are_told_apart_by_their_everyday_words() {
+        let pl = grounds(Locale::Pl);
+        for fine in [
+            "Polecam Stand-up Night #3 w Comedy Basement.",
+            // The English words are the given title's; nothing else says which language.
+            "Stand-up Night #3 at Comedy Basement!",
+            "Świetny wieczór na Stand-up Night #3, to jest dobry wybór.",
+        ] {
+            assert_eq!(pl.flaw(fine), None, "{fine}");
+        }
+        assert!(
+            pl.flaw("This is a great night, and you will love it.")
+                .is_some_and(|why| why.contains("English"))
+        );
+        let en = grounds(Locale::En);
+        assert_eq!(
+            en.flaw("Try Stand-up Night #3, it is the one for you."),
+            None
+        );
+        assert!(
+            en.flaw("To jest świetny wieczór dla ciebie.")
+                .is_some_and(|why| why.contains("Polish"))
+        );
     }
 
     #[test]

@@ -18,8 +18,9 @@ use crate::config::Config;
 use crate::db::{Db, now};
 use crate::error::StoreError;
 use crate::events::Events;
-use crate::limiter::UseLimiter;
+use crate::limiter::UseLimit;
 use crate::metrics::AiMetrics;
+use crate::rate::SharedLimits;
 use crate::sql::Sql;
 use ai::{Delta, Failure, Listener, Models, Outcome};
 use app::assistant::ports::{AssistantCommands, AssistantQueries};
@@ -43,8 +44,6 @@ use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::mpsc::UnboundedSender;
 
-/// Events put into a prompt.
-const PROMPT_EVENTS: usize = 6;
 /// Events an answer shows as cards.
 const CARDS: usize = 4;
 /// An answer still being written after this long makes the page say the AI is slow (half the
@@ -63,7 +62,7 @@ pub struct Assistant {
     models: Option<Models>,
     metrics: AiMetrics,
     /// Questions per user (`EVENTHUB_AI_RATE`); `None` when off.
-    limiter: Option<UseLimiter>,
+    limiter: Option<UseLimit>,
     claim_stale: std::time::Duration,
     /// How long an answer may take before the page is told the AI is slow.
     slow_after: std::time::Duration,
@@ -79,6 +78,7 @@ impl Assistant {
         bookings: Arc<Bookings>,
         config: &Config,
         metrics: AiMetrics,
+        limits: &SharedLimits,
     ) -> Arc<Self> {
         // Every model may use its whole allowance, one after the other.
         let chain = config.ai.as_ref().map_or(std::time::Duration::ZERO, |ai| {
@@ -98,7 +98,9 @@ impl Assistant {
             events,
             bookings,
             metrics,
-            limiter: config.assistant_rate.map(UseLimiter::for_rate),
+            limiter: config
+                .assistant_rate
+                .map(|rate| UseLimit::new(rate, limits)),
             places: std::sync::Mutex::new(None),
         })
     }
@@ -163,10 +165,15 @@ impl Assistant {
         let ranked = self.retrieve(&row.content, &intent, &profile, now).await?;
 
         // The best events that can still be booked (or waitlisted): only these reach the model
-        // or the cards.
+        // (as many as it reads) or the cards.
+        let (prompt_events, description_chars) = self
+            .models
+            .as_ref()
+            .map_or((CARDS, None), |m| m.prompt_size());
+        let wanted = prompt_events.max(CARDS);
         let mut details: Vec<(EventDetail, Recommendation)> = Vec::new();
-        for candidate in ranked.iter().take(3 * PROMPT_EVENTS) {
-            if details.len() == PROMPT_EVENTS {
+        for candidate in ranked.iter().take(3 * wanted) {
+            if details.len() == wanted {
                 break;
             }
             match self.events.get_event(Some(actor), candidate.item.id).await {
@@ -203,9 +210,10 @@ impl Assistant {
             let prompt = prompt::build(
                 &history,
                 &row.content,
-                &details,
+                &details[..details.len().min(prompt_events)],
                 &about_user(&profile, language),
                 language,
+                description_chars,
             );
             let mut writer = Writer::new(&grounds, sink);
             match models.chat(&prompt, &mut writer, models.deadline()).await {
@@ -525,10 +533,11 @@ impl AssistantCommands for Assistant {
     ) -> Result<Asked, AppError> {
         let message = check_question(message)?;
         let key = format!("assistant:{}", actor.id);
-        let at = Instant::now();
-        if let Some(Err(wait)) = self.limiter.as_ref().map(|l| l.take(&key, at)) {
+        if let Some(limiter) = &self.limiter
+            && let Err(wait) = limiter.take(&key).await?
+        {
             return Err(AppError::RateLimited {
-                retry_after_secs: wait.as_secs().max(1),
+                retry_after_secs: wait,
             });
         }
         if let Some(id) = conversation {

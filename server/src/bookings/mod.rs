@@ -17,9 +17,8 @@ pub use writer::MAX_BATCH;
 
 use crate::db::{Db, now};
 use crate::error::StoreResult;
-use crate::limiter::UseLimiter;
+use crate::limiter::UseLimit;
 use crate::live::SeatChanges;
-use crate::rate::Rate;
 use crate::sql::Sql;
 use app::auth::UserView;
 use app::bookings::ports::{BookingCommands, BookingQueries};
@@ -40,7 +39,7 @@ pub struct Bookings {
     writer: Writer,
     events: Arc<dyn EventQueries>,
     /// Bookings per user (`EVENTHUB_BOOKING_RATE`); `None` when off.
-    rate: Option<UseLimiter>,
+    rate: Option<UseLimit>,
 }
 
 impl Bookings {
@@ -50,7 +49,7 @@ impl Bookings {
         secret: &str,
         events: Arc<dyn EventQueries>,
         seat_changes: Arc<SeatChanges>,
-        rate: Option<Rate>,
+        rate: Option<UseLimit>,
     ) -> Arc<Self> {
         tokio::spawn(forget_old_keys(db.clone()));
         Arc::new(Bookings {
@@ -58,7 +57,7 @@ impl Bookings {
             db,
             keys: Arc::new(TicketKeys::new(secret)),
             events,
-            rate: rate.map(UseLimiter::for_rate),
+            rate,
         })
     }
 
@@ -93,9 +92,10 @@ impl BookingCommands for Bookings {
     ) -> Result<Registration, AppError> {
         if let Some(rate) = &self.rate {
             let key = format!("booking:{}", actor.id);
-            rate.take(&key, std::time::Instant::now())
+            rate.take(&key)
+                .await?
                 .map_err(|wait| AppError::RateLimited {
-                    retry_after_secs: wait.as_secs().max(1),
+                    retry_after_secs: wait,
                 })?;
         }
         let booked = match self

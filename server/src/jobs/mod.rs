@@ -92,12 +92,11 @@ impl Settings {
             Some(days) if days <= 36_500 => Some(TimeDelta::days(days as i64)),
             Some(_) => anyhow::bail!("EVENTHUB_JOBS_KEEP_DONE_DAYS must be at most 36500 or `off`"),
         };
-        let listen = match var("EVENTHUB_JOBS_LISTEN").as_deref().map(str::trim) {
-            None => d.listen,
-            Some(v) if v.eq_ignore_ascii_case("true") || v == "1" => true,
-            Some(v) if v.eq_ignore_ascii_case("false") || v == "0" => false,
-            Some(v) => anyhow::bail!("EVENTHUB_JOBS_LISTEN must be true or false, not {v:?}"),
-        };
+        let listen = crate::config::flag(
+            "EVENTHUB_JOBS_LISTEN",
+            var("EVENTHUB_JOBS_LISTEN"),
+            d.listen,
+        )?;
         Ok(Settings {
             poll,
             keep_done,

@@ -2,6 +2,7 @@
 //! checks and the system status the admins' `/admin/system` page shows. The commands of
 //! `eventhub backup | restore | reset | check-config` are thin wrappers over these.
 pub mod backup;
+pub mod instances;
 pub mod production;
 pub mod reset;
 pub mod restore;
@@ -22,13 +23,15 @@ pub(crate) struct Table {
     pub quoted: String,
 }
 
-/// The tables holding data: not the migration ledger, not SQLite's own tables nor the search
-/// index's shadow tables (the index follows `events` through its triggers).
+/// The tables holding data: not the migration ledger, not the running processes
+/// (`server_instances`, which a restore must not bring back), not SQLite's own tables nor the
+/// search index's shadow tables (the index follows `events` through its triggers).
 pub(crate) async fn tables(db: &Db) -> Result<Vec<Table>> {
     let found: Vec<(String, String)> = match db {
         Db::Sqlite(pool) => sqlx::query_as(
             "SELECT 'main', name FROM pragma_table_list WHERE schema = 'main' AND type = 'table' \
-             AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations' ORDER BY name",
+             AND name NOT LIKE 'sqlite_%' AND name NOT IN ('_sqlx_migrations', 'server_instances') \
+             ORDER BY name",
         )
         .fetch_all(pool)
         .await,
@@ -37,7 +40,7 @@ pub(crate) async fn tables(db: &Db) -> Result<Vec<Table>> {
                 "SELECT table_schema::text, table_name::text FROM information_schema.tables \
              WHERE table_type = 'BASE TABLE' AND table_catalog = current_database() \
              AND table_schema NOT IN ('pg_catalog', 'information_schema') \
-             AND table_name <> '_sqlx_migrations' ORDER BY 1, 2",
+             AND table_name NOT IN ('_sqlx_migrations', 'server_instances') ORDER BY 1, 2",
             )
             .fetch_all(pool)
             .await

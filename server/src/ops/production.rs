@@ -100,9 +100,18 @@ pub async fn demo_accounts(db: &Db) -> Result<Vec<String>> {
     Ok(present)
 }
 
-/// Every check: the settings, then the demo accounts in the database.
+/// Every check: the settings, then what the database shows — the demo accounts, and other
+/// server processes on it that cannot see the images this one would keep.
 pub async fn problems(config: &Config, db: &Db) -> Result<Vec<Problem>> {
     let mut found = settings_problems(config);
+    let conflicts = super::instances::media_conflicts(config, db).await?;
+    if !conflicts.is_empty() {
+        let me = super::instances::Instance::this(config);
+        found.push(Problem {
+            setting: "EVENTHUB_MEDIA_SHARED",
+            message: super::instances::conflict_message(&me, &conflicts),
+        });
+    }
     let demo = demo_accounts(db).await?;
     if !demo.is_empty() {
         found.push(Problem {

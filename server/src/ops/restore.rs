@@ -101,6 +101,10 @@ pub async fn restore(
     }
     let restored = Db::connect(database_url).await?;
     restored.migrate().await?;
+    // A SQLite copy holds the registry of the processes that ran on it: none runs here yet.
+    restored
+        .execute(crate::sql::Sql::new("DELETE FROM server_instances"))
+        .await?;
     let counts = super::counts(&restored).await?;
     same_counts(&manifest.counts, &counts, "the restored database")?;
     crate::on_db!(restored, pool => pool.close().await);

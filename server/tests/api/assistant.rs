@@ -250,16 +250,12 @@ fn with_models(
     models: &[&str],
     embed: bool,
 ) -> impl FnOnce(&mut server::config::Config) + use<> {
+    let models = models.iter().map(|m| (*m).to_owned()).collect();
     let ai = server::config::Ai {
-        provider: server::config::AiProvider::Ollama,
-        base_url: url.to_owned(),
-        api_key: None,
-        models: models.iter().map(|m| (*m).to_owned()).collect(),
         embed_model: embed.then(|| "embed".to_owned()),
         timeout: Duration::from_secs(1),
-        concurrent_calls: Some(4),
         deadline: Some(Duration::from_secs(5)),
-        max_tokens: Some(320),
+        ..server::config::Ai::new(server::config::AiProvider::Ollama, url, models)
     };
     move |config| config.ai = Some(ai)
 }
@@ -926,15 +922,10 @@ on_both_engines! {
     async fn an_openai_compatible_endpoint_can_answer_too(engine: Engine) {
         let (url, seen) = fake_openai().await;
         let ai = server::config::Ai {
-            provider: server::config::AiProvider::OpenAi,
-            base_url: url,
             api_key: Some(server::config::Secret("sk-test-key".into())),
-            models: vec!["gpt-test".into()],
-            embed_model: None,
             timeout: Duration::from_secs(1),
-            concurrent_calls: Some(4),
             deadline: Some(Duration::from_secs(5)),
-            max_tokens: Some(320),
+            ..server::config::Ai::new(server::config::AiProvider::OpenAi, &url, vec!["gpt-test".into()])
         };
         let local = server::config::Ai { models: vec!["local-object".into()], ..ai.clone() };
         let app = TestApp::with_config(engine, move |c| c.ai = Some(ai)).await;
@@ -1013,6 +1004,39 @@ async fn model_calls_are_limited_across_users_and_the_rest_get_the_recommender()
     );
     let text = metrics(&app).await;
     assert!(text.contains("eventhub_ai_busy_total 1"), "{text}");
+}
+
+/// A small model reads less: as many events as `prompt_events`, and no description with
+/// `description_chars` at 0 (the default prompt carries them, see the injection test). The
+/// prompt, not storage: one engine.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_model_reads_as_much_of_the_catalogue_as_it_is_set_to() {
+    let (url, seen) = fake_ollama().await;
+    let set_models = with_models(&url, &["good"], false);
+    let app = TestApp::with_config(Engine::Sqlite, move |config| {
+        set_models(config);
+        let ai = config.ai.as_mut().expect("models");
+        ai.prompt_events = 1;
+        ai.description_chars = Some(0);
+    })
+    .await;
+    let c = catalogue(&app).await;
+    let (_, user) = app.bearer(Role::User).await;
+    let (status, reply) = chat(&app, &user, json!({"message": "something this week"})).await;
+    assert_eq!(status, StatusCode::OK, "{reply}");
+    let seen = seen.lock().unwrap();
+    let prompt = &seen.chats[0];
+    assert_eq!(titles_in(prompt).len(), 1, "{prompt}");
+    let data = prompt["messages"][1]["content"].as_str().unwrap();
+    assert!(!data.contains("\"description\""), "{data}");
+    assert!(!data.contains("Five comedians"), "{data}");
+    // Its pick is among what it read; the answer still has a card.
+    let cards = card_ids(&reply);
+    assert_eq!(cards.len(), 1, "{reply}");
+    assert!(
+        [&c.laugh, &c.jazz, &c.puppets].contains(&&cards[0]),
+        "{reply}"
+    );
 }
 
 /// The evaluation set over the demo catalogue, with the built-in recommender and with the fake

@@ -150,16 +150,15 @@ async fn failed_models_and_the_fallback_are_logged() {
         .local_addr()
         .unwrap();
     let app = TestApp::with_config(Engine::Sqlite, move |config| {
+        let models = vec!["first-model".into(), "second-model".into()];
         config.ai = Some(server::config::Ai {
-            provider: server::config::AiProvider::Ollama,
-            base_url: format!("http://{dead}"),
-            api_key: None,
-            models: vec!["first-model".into(), "second-model".into()],
-            embed_model: None,
             timeout: std::time::Duration::from_secs(1),
-            concurrent_calls: Some(4),
             deadline: Some(std::time::Duration::from_secs(5)),
-            max_tokens: Some(320),
+            ..server::config::Ai::new(
+                server::config::AiProvider::Ollama,
+                &format!("http://{dead}"),
+                models,
+            )
         });
     })
     .await;

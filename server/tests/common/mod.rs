@@ -3,6 +3,8 @@
 //! throwaway cluster and sets it); without it they fail rather than pass silently.
 #![allow(dead_code, reason = "each test binary uses a different part")]
 
+pub mod process;
+
 use server::AppState;
 use server::config::{Config, Secret};
 use std::path::PathBuf;

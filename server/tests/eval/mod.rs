@@ -426,14 +426,8 @@ pub fn models(
     deadline: Option<Duration>,
 ) -> server::config::Ai {
     server::config::Ai {
-        provider,
-        base_url: url.trim_end_matches('/').to_owned(),
-        api_key: None,
-        models: vec![model.to_owned()],
-        embed_model: None,
-        timeout: Duration::from_secs(20),
         concurrent_calls: None,
         deadline,
-        max_tokens: Some(320),
+        ..server::config::Ai::new(provider, url, vec![model.to_owned()])
     }
 }

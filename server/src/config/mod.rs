@@ -1,5 +1,9 @@
 //! Typed settings from the environment (`EVENTHUB_*`) with embedded defaults; `.env.example`
 //! lists them. Secrets are redacted in `Debug`.
+mod ai;
+
+pub use ai::{Ai, AiProvider};
+
 use crate::rate::parse_limit;
 use anyhow::{Context, Result};
 use std::fmt;
@@ -86,6 +90,11 @@ pub struct Config {
     /// `EVENTHUB_ENV=production` (or `development`, the default): in production the server
     /// refuses to start with unsafe settings (see [`crate::ops::production`]).
     pub production: bool,
+    /// Whether the media folder (`data_dir/media`) is one shared mount on every machine
+    /// (`EVENTHUB_MEDIA_SHARED`, false): without it (or Cloudinary), a process on another host
+    /// serving this database is reported, and refused in production (see
+    /// [`crate::ops::instances`]).
+    pub media_shared: bool,
     /// Whether `EVENTHUB_SECRET_KEY` was given (production wants it, not a generated key).
     pub secret_given: bool,
     /// Where `eventhub worker` answers `/healthz`, `/readyz` and `/metrics`
@@ -94,117 +103,6 @@ pub struct Config {
     /// Scheduled backups (`EVENTHUB_BACKUP_EVERY`, `_KEEP`, `_DIR`; see
     /// [`crate::ops::backup::Schedule`]).
     pub backups: crate::ops::backup::Schedule,
-}
-
-/// Which chat API the models speak.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AiProvider {
-    /// Ollama's `/api/chat`, `/api/embed`, `/api/tags`.
-    Ollama,
-    /// An OpenAI-compatible `/chat/completions` and `/embeddings` (`EVENTHUB_AI_PROVIDER=openai`).
-    OpenAi,
-}
-
-/// The assistant's models: `models` are tried in order (`EVENTHUB_AI_MODELS=a,b`), each within
-/// `timeout` to its first and every next piece (`EVENTHUB_AI_TIMEOUT_SECS`, default 20).
-/// `embed_model` (`EVENTHUB_AI_EMBED_MODEL`) turns on semantic retrieval.
-#[derive(Clone, Debug)]
-pub struct Ai {
-    pub provider: AiProvider,
-    /// `EVENTHUB_OLLAMA_URL` for Ollama; `EVENTHUB_AI_URL` (…/v1) for OpenAI-compatible ones.
-    pub base_url: String,
-    pub api_key: Option<Secret>,
-    pub models: Vec<String>,
-    pub embed_model: Option<String>,
-    pub timeout: std::time::Duration,
-    /// Model calls this process makes at once, all users together (`EVENTHUB_AI_CONCURRENCY`,
-    /// 4; `off` for no limit). A question that finds no free place within a moment is
-    /// answered by the built-in recommender instead of queueing behind the model.
-    pub concurrent_calls: Option<usize>,
-    /// The whole answer's time, all models together (`EVENTHUB_AI_DEADLINE_SECS`, 20; `off`).
-    /// When it passes, the retrieved cards and the built-in sentence are the answer.
-    pub deadline: Option<std::time::Duration>,
-    /// The most tokens a model may write for one answer (`EVENTHUB_AI_MAX_TOKENS`, 320; `off`).
-    pub max_tokens: Option<u32>,
-}
-
-impl Ai {
-    /// Reads the `EVENTHUB_AI_*` / `EVENTHUB_OLLAMA_URL` settings; `None` when no model or
-    /// endpoint is set.
-    fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Option<Self>> {
-        let provider = match var("EVENTHUB_AI_PROVIDER").as_deref() {
-            None | Some("ollama") => AiProvider::Ollama,
-            Some("openai") => AiProvider::OpenAi,
-            Some(other) => {
-                anyhow::bail!("EVENTHUB_AI_PROVIDER must be ollama or openai, not {other:?}")
-            }
-        };
-        let base_url = match provider {
-            AiProvider::Ollama => var("EVENTHUB_OLLAMA_URL"),
-            AiProvider::OpenAi => var("EVENTHUB_AI_URL"),
-        };
-        let models: Vec<String> = var("EVENTHUB_AI_MODELS")
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|m| !m.is_empty())
-            .map(str::to_owned)
-            .collect();
-        let Some(base_url) = base_url else {
-            return Ok(None);
-        };
-        if models.is_empty() {
-            return Ok(None);
-        }
-        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-            anyhow::bail!("the AI endpoint must be an http:// or https:// URL");
-        }
-        let timeout = match var("EVENTHUB_AI_TIMEOUT_SECS") {
-            Some(secs) => secs
-                .parse::<u64>()
-                .ok()
-                .filter(|s| *s > 0)
-                .context("EVENTHUB_AI_TIMEOUT_SECS must be a positive number of seconds")?,
-            None => 20,
-        };
-        let concurrent_calls = match parse_limit(
-            "EVENTHUB_AI_CONCURRENCY",
-            var("EVENTHUB_AI_CONCURRENCY").as_deref(),
-            4,
-        )? {
-            Some(0) => anyhow::bail!("EVENTHUB_AI_CONCURRENCY must be positive or `off`"),
-            calls => calls.map(|n| n as usize),
-        };
-        let deadline = match parse_limit(
-            "EVENTHUB_AI_DEADLINE_SECS",
-            var("EVENTHUB_AI_DEADLINE_SECS").as_deref(),
-            20,
-        )? {
-            Some(0) => anyhow::bail!("EVENTHUB_AI_DEADLINE_SECS must be positive or `off`"),
-            secs => secs.map(std::time::Duration::from_secs),
-        };
-        let max_tokens = match parse_limit(
-            "EVENTHUB_AI_MAX_TOKENS",
-            var("EVENTHUB_AI_MAX_TOKENS").as_deref(),
-            320,
-        )? {
-            Some(n) if !(64..=u64::from(u32::MAX)).contains(&n) => {
-                anyhow::bail!("EVENTHUB_AI_MAX_TOKENS must be at least 64 (or `off`), not {n}")
-            }
-            n => n.map(|n| n as u32),
-        };
-        Ok(Some(Ai {
-            concurrent_calls,
-            deadline,
-            max_tokens,
-            provider,
-            base_url: base_url.trim_end_matches('/').to_owned(),
-            api_key: var("EVENTHUB_AI_API_KEY").map(Secret),
-            models,
-            embed_model: var("EVENTHUB_AI_EMBED_MODEL"),
-            timeout: std::time::Duration::from_secs(timeout),
-        }))
-    }
 }
 
 /// A Cloudinary account. `api_base` is `https://api.cloudinary.com` unless
@@ -285,6 +183,7 @@ impl fmt::Debug for Config {
             .field("graphql", &self.graphql)
             .field("jobs", &self.jobs)
             .field("production", &self.production)
+            .field("media_shared", &self.media_shared)
             .field("worker_addr", &self.worker_addr)
             .field("backups", &self.backups)
             .field("trusted_proxies", &self.trusted_proxies)
@@ -407,8 +306,10 @@ impl Config {
             )?),
         };
         let backups = crate::ops::backup::Schedule::from_vars(var, &data_dir)?;
+        let media_shared = flag("EVENTHUB_MEDIA_SHARED", var("EVENTHUB_MEDIA_SHARED"), false)?;
         Ok(Config {
             production,
+            media_shared,
             secret_given: var("EVENTHUB_SECRET_KEY").is_some(),
             worker_addr,
             backups,
@@ -469,6 +370,7 @@ impl Config {
             logs: crate::logs::Settings::from_vars(|_| None, &data_dir)
                 .expect("the default log settings"),
             production: false,
+            media_shared: false,
             secret_given: true,
             worker_addr: None,
             backups: crate::ops::backup::Schedule::from_vars(|_| None, &data_dir)
@@ -585,6 +487,16 @@ fn parse_origin(item: &str) -> Option<String> {
     }
 }
 
+/// A yes/no setting: `true` / `1`, `false` / `0`, or unset for `default`.
+pub(crate) fn flag(name: &str, value: Option<String>, default: bool) -> Result<bool> {
+    match value.as_deref().map(str::trim) {
+        None => Ok(default),
+        Some(v) if v.eq_ignore_ascii_case("true") || v == "1" => Ok(true),
+        Some(v) if v.eq_ignore_ascii_case("false") || v == "0" => Ok(false),
+        Some(v) => anyhow::bail!("{name} must be true or false, not {v:?}"),
+    }
+}
+
 fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
@@ -632,7 +544,7 @@ fn load_or_create_secret(path: &Path) -> Result<Secret> {
 mod tests {
     use super::*;
 
-    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    pub(super) fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let pairs: Vec<(String, String)> = pairs
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -643,67 +555,6 @@ mod tests {
                 .find(|(k, _)| k == name)
                 .map(|(_, v)| v.clone())
         }
-    }
-
-    #[test]
-    fn the_assistant_needs_an_endpoint_and_models_and_keeps_their_order() {
-        assert!(Ai::from_vars(vars(&[])).unwrap().is_none());
-        assert!(
-            Ai::from_vars(vars(&[("EVENTHUB_AI_MODELS", "llama3.2")]))
-                .unwrap()
-                .is_none()
-        );
-        let ai = Ai::from_vars(vars(&[
-            ("EVENTHUB_OLLAMA_URL", "http://127.0.0.1:11434/"),
-            ("EVENTHUB_AI_MODELS", " llama3.2, qwen2.5:1.5b ,"),
-        ]))
-        .unwrap()
-        .unwrap();
-        assert_eq!(ai.provider, AiProvider::Ollama);
-        assert_eq!(ai.base_url, "http://127.0.0.1:11434");
-        assert_eq!(ai.models, ["llama3.2", "qwen2.5:1.5b"]);
-        assert_eq!(ai.timeout, std::time::Duration::from_secs(20));
-        assert_eq!(ai.deadline, Some(std::time::Duration::from_secs(20)));
-        assert_eq!(ai.max_tokens, Some(320));
-        let base = [
-            ("EVENTHUB_OLLAMA_URL", "http://127.0.0.1:11434"),
-            ("EVENTHUB_AI_MODELS", "a"),
-        ];
-        let with = |extra: (&str, &str)| {
-            let mut pairs = base.to_vec();
-            pairs.push(extra);
-            Ai::from_vars(vars(&pairs))
-        };
-        let off = with(("EVENTHUB_AI_DEADLINE_SECS", "off")).unwrap().unwrap();
-        assert_eq!(off.deadline, None);
-        let uncapped = with(("EVENTHUB_AI_MAX_TOKENS", "off")).unwrap().unwrap();
-        assert_eq!(uncapped.max_tokens, None);
-        for bad in [
-            ("EVENTHUB_AI_DEADLINE_SECS", "0"),
-            ("EVENTHUB_AI_DEADLINE_SECS", "soon"),
-            ("EVENTHUB_AI_MAX_TOKENS", "10"),
-        ] {
-            let err = with(bad).unwrap_err().to_string();
-            assert!(err.contains(bad.0), "{err}");
-        }
-        let openai = Ai::from_vars(vars(&[
-            ("EVENTHUB_AI_PROVIDER", "openai"),
-            ("EVENTHUB_AI_URL", "https://api.example.com/v1"),
-            ("EVENTHUB_AI_MODELS", "gpt-4o-mini"),
-            ("EVENTHUB_AI_API_KEY", "sk-secret"),
-        ]))
-        .unwrap()
-        .unwrap();
-        assert_eq!(openai.provider, AiProvider::OpenAi);
-        assert!(!format!("{openai:?}").contains("sk-secret"));
-        assert!(Ai::from_vars(vars(&[("EVENTHUB_AI_PROVIDER", "gemini")])).is_err());
-        assert!(
-            Ai::from_vars(vars(&[
-                ("EVENTHUB_OLLAMA_URL", "127.0.0.1:11434"),
-                ("EVENTHUB_AI_MODELS", "a")
-            ]))
-            .is_err()
-        );
     }
 
     #[test]
