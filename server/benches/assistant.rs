@@ -86,7 +86,10 @@ async fn main() -> anyhow::Result<()> {
          is answerable when the catalogue holds a bookable event that does. The answer's \
          deadline is 20 s.\n\nGoals with the small model: ≥ 95 % of answerable questions get a \
          right card, ≥ 95 % of cards fit, no prose naming what is not in the catalogue, first \
-         card p95 ≤ 2 s, whole answer p95 ≤ 20 s.\n\n{}\n",
+         card p95 ≤ 2 s, whole answer p95 ≤ 20 s. \"Fell back\" counts the answers in which \
+         the model gave no usable pick (output that is not the JSON asked for, or only ids it \
+         was not given): the retrieved ranking and the built-in sentence answered. The cards \
+         are sent before any model is asked, so the first card does not wait for it.\n\n{}\n",
         Utc::now().format("%Y-%m-%d %H:%M UTC"),
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         server::demo::DEMO_EVENTS,
