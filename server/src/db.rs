@@ -32,6 +32,16 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// No time limit (benchmarks filling millions of rows in one statement).
+    pub fn off() -> Self {
+        Limits {
+            lock_timeout: None,
+            statement_timeout: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub enum Db {
     Sqlite(SqlitePool),
