@@ -271,6 +271,16 @@ pub(crate) fn parse_limit(name: &str, value: Option<&str>, default: u64) -> Resu
     }
 }
 
+/// A yes/no setting: `true` / `1`, `false` / `0`, or unset for `default`.
+pub(crate) fn parse_flag(name: &str, value: Option<String>, default: bool) -> Result<bool> {
+    match value.as_deref().map(str::trim) {
+        None => Ok(default),
+        Some(v) if v.eq_ignore_ascii_case("true") || v == "1" => Ok(true),
+        Some(v) if v.eq_ignore_ascii_case("false") || v == "0" => Ok(false),
+        Some(v) => anyhow::bail!("{name} must be true or false, not {v:?}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@ pub mod intent;
 mod lexicon;
 pub mod prompt;
 pub mod recommend;
+mod reply_stream;
 mod retrieval;
 pub mod stream;
 
@@ -37,8 +38,9 @@ use chrono::{DateTime, Utc};
 use conversations::{
     Claim, MESSAGE_COLUMNS, MessageRow, QuestionRow, StoredAnswer, ids_of, speaker,
 };
-use grounding::{Grounds, ReplyStream};
+use grounding::Grounds;
 use recommend::Profile;
+use reply_stream::ReplyStream;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;

@@ -4,7 +4,7 @@ mod ai;
 
 pub use ai::{Ai, AiProvider};
 
-use crate::rate::parse_limit;
+use crate::rate::{parse_flag, parse_limit};
 use anyhow::{Context, Result};
 use std::fmt;
 use std::net::SocketAddr;
@@ -306,7 +306,8 @@ impl Config {
             )?),
         };
         let backups = crate::ops::backup::Schedule::from_vars(var, &data_dir)?;
-        let media_shared = flag("EVENTHUB_MEDIA_SHARED", var("EVENTHUB_MEDIA_SHARED"), false)?;
+        let media_shared =
+            parse_flag("EVENTHUB_MEDIA_SHARED", var("EVENTHUB_MEDIA_SHARED"), false)?;
         Ok(Config {
             production,
             media_shared,
@@ -484,16 +485,6 @@ fn parse_origin(item: &str) -> Option<String> {
             })
         }
         Some(_) => None,
-    }
-}
-
-/// A yes/no setting: `true` / `1`, `false` / `0`, or unset for `default`.
-pub(crate) fn flag(name: &str, value: Option<String>, default: bool) -> Result<bool> {
-    match value.as_deref().map(str::trim) {
-        None => Ok(default),
-        Some(v) if v.eq_ignore_ascii_case("true") || v == "1" => Ok(true),
-        Some(v) if v.eq_ignore_ascii_case("false") || v == "0" => Ok(false),
-        Some(v) => anyhow::bail!("{name} must be true or false, not {v:?}"),
     }
 }
 

@@ -92,7 +92,7 @@ impl Settings {
             Some(days) if days <= 36_500 => Some(TimeDelta::days(days as i64)),
             Some(_) => anyhow::bail!("EVENTHUB_JOBS_KEEP_DONE_DAYS must be at most 36500 or `off`"),
         };
-        let listen = crate::config::flag(
+        let listen = crate::rate::parse_flag(
             "EVENTHUB_JOBS_LISTEN",
             var("EVENTHUB_JOBS_LISTEN"),
             d.listen,
