@@ -113,6 +113,35 @@ async fn json(response: reqwest::Response) -> anyhow::Result<serde_json::Value> 
     Ok(serde_json::from_str(&body)?)
 }
 
+/// A free event of `seats` seats a month ahead, created and published as `agent`: (event id,
+/// ticket type id).
+async fn published_event(
+    http: &reqwest::Client,
+    base: &str,
+    agent: &str,
+    title: &str,
+    seats: i64,
+) -> anyhow::Result<(String, String)> {
+    let start_at = chrono::Utc::now() + chrono::Duration::days(30);
+    let created = json(http.post(format!("{base}/api/v1/events")).header("authorization", agent).json(&serde_json::json!({
+        "title": title, "summary": "s", "description": "d", "category": "music", "tags": [],
+        "starts_at": start_at, "ends_at": start_at + chrono::Duration::hours(3), "timezone": "UTC",
+        "venue": "Arena", "address": "", "city": "Tel Aviv", "capacity": seats,
+        "ticket_types": [{"name": "General", "price": {"amount": 0, "currency": "ILS"}, "quantity": seats, "max_per_registration": 4}]
+    })).send().await?).await?;
+    let id = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+    let event = id(&created["event"]["id"]);
+    let tt = id(&created["event"]["ticket_types"][0]["id"]);
+    json(
+        http.post(format!("{base}/api/v1/events/{event}/publish"))
+            .header("authorization", agent)
+            .send()
+            .await?,
+    )
+    .await?;
+    Ok((event, tt))
+}
+
 async fn run(
     engine: &str,
     database_url: Option<&str>,
@@ -174,28 +203,7 @@ async fn run(
         }
     };
     let agent = token("bench-agent@example.com".into(), "bench-agent-password-1").await?;
-    let start_at = chrono::Utc::now() + chrono::Duration::days(30);
-    let created = json(http.post(format!("{base}/api/v1/events")).header("authorization", &agent).json(&serde_json::json!({
-        "title": "Load test night", "summary": "s", "description": "d", "category": "music", "tags": [],
-        "starts_at": start_at, "ends_at": start_at + chrono::Duration::hours(3), "timezone": "UTC",
-        "venue": "Arena", "address": "", "city": "Tel Aviv", "capacity": SEATS,
-        "ticket_types": [{"name": "General", "price": {"amount": 0, "currency": "ILS"}, "quantity": SEATS, "max_per_registration": 4}]
-    })).send().await?).await?;
-    let event = created["event"]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let tt = created["event"]["ticket_types"][0]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    json(
-        http.post(format!("{base}/api/v1/events/{event}/publish"))
-            .header("authorization", &agent)
-            .send()
-            .await?,
-    )
-    .await?;
+    let (event, tt) = published_event(&http, &base, &agent, "Load test night", SEATS).await?;
 
     let mut users = Vec::with_capacity(USERS);
     for i in 0..USERS {
@@ -291,28 +299,7 @@ async fn seat_changes(
 ) -> anyhow::Result<String> {
     const CHANGES: usize = 20;
     let other = start(Some(url)).await?;
-    let start_at = chrono::Utc::now() + chrono::Duration::days(31);
-    let created = json(http.post(format!("{base}/api/v1/events")).header("authorization", agent).json(&serde_json::json!({
-        "title": "Live seats night", "summary": "s", "description": "d", "category": "music", "tags": [],
-        "starts_at": start_at, "ends_at": start_at + chrono::Duration::hours(3), "timezone": "UTC",
-        "venue": "Arena", "address": "", "city": "Tel Aviv", "capacity": 100,
-        "ticket_types": [{"name": "General", "price": {"amount": 0, "currency": "ILS"}, "quantity": 100, "max_per_registration": 4}]
-    })).send().await?).await?;
-    let event = created["event"]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let tt = created["event"]["ticket_types"][0]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    json(
-        http.post(format!("{base}/api/v1/events/{event}/publish"))
-            .header("authorization", agent)
-            .send()
-            .await?,
-    )
-    .await?;
+    let (event, tt) = published_event(http, base, agent, "Live seats night", 100).await?;
     let mut here = SeatStream::open(http, base, &event).await?;
     let mut there = SeatStream::open(http, &other.base, &event).await?;
     let (mut near, mut far) = (Vec::new(), Vec::new());

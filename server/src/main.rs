@@ -204,7 +204,7 @@ async fn serve(state: AppState) -> Result<()> {
 /// one of them cannot see the images this one keeps (production refuses to start).
 async fn join_the_others(state: &AppState) -> Result<()> {
     let me = instances::Instance::this(&state.config);
-    let conflicts = instances::media_conflicts(&state.config, &state.db).await?;
+    let conflicts = instances::media_conflicts(&me, &state.db).await?;
     if !conflicts.is_empty() {
         let message = instances::conflict_message(&me, &conflicts);
         if state.config.production {

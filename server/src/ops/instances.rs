@@ -111,9 +111,8 @@ async fn beat(db: &Db, me: &Instance) -> Result<()> {
 }
 
 /// The processes alive now whose images this process would not see (or they its).
-pub async fn media_conflicts(config: &Config, db: &Db) -> Result<Vec<Instance>> {
-    let me = Instance::this(config);
-    Ok(others(db, &me)
+pub async fn media_conflicts(me: &Instance, db: &Db) -> Result<Vec<Instance>> {
+    Ok(others(db, me)
         .await?
         .into_iter()
         .filter(|other| me.images_differ_from(other))

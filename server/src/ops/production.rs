@@ -104,9 +104,9 @@ pub async fn demo_accounts(db: &Db) -> Result<Vec<String>> {
 /// server processes on it that cannot see the images this one would keep.
 pub async fn problems(config: &Config, db: &Db) -> Result<Vec<Problem>> {
     let mut found = settings_problems(config);
-    let conflicts = super::instances::media_conflicts(config, db).await?;
+    let me = super::instances::Instance::this(config);
+    let conflicts = super::instances::media_conflicts(&me, db).await?;
     if !conflicts.is_empty() {
-        let me = super::instances::Instance::this(config);
         found.push(Problem {
             setting: "EVENTHUB_MEDIA_SHARED",
             message: super::instances::conflict_message(&me, &conflicts),
